@@ -5,8 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 config=${CONFIGURATION:-Release}
-results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+# Logs and TRX files of the last run stay here (git-ignored) for a look after a failure.
+results=$PWD/artifacts/test-results
+rm -rf "$results" && mkdir -p "$results"
 
 echo "== build ($config)"
 if ! dotnet build Federation.sln -c "$config" -nologo -v q; then
@@ -23,19 +24,26 @@ for proj in tests/*/*.csproj; do
   echo "== test $name"
   log="$results/$name.log"
   dotnet test "$proj" -c "$config" --no-build -nologo --logger "console;verbosity=normal" \
-    --logger "trx;LogFileName=$name.trx" --results-directory "$results/$name" 2>&1 | tee "$log" \
-    | grep -E '^\s*(Failed|Passed!|Failed!|Error Message|  X )' || true
-  rc=${PIPESTATUS[0]}
+    --logger "trx;LogFileName=$name.trx" --results-directory "$results/$name" >"$log" 2>&1
+  rc=$?
+  # Show failures (with their messages) and the summary; the full log stays in the results folder.
+  grep -E -A12 '^\s+Failed [A-Za-z_]' "$log" | head -200 || true
+  grep -E '^(Passed!|Failed!)' "$log" || true
   trx="$results/$name/$name.trx"
+  p=0; f=0
   if [ -f "$trx" ]; then
     p=$(grep -o 'passed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
     f=$(grep -o 'failed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
     echo "   $name: ${p:-0} passed, ${f:-0} failed"
   else
-    echo "   $name: no results (exit $rc)"; failed=$((failed + 1))
+    echo "   $name: no results (exit $rc)"; f=1; failed=$((failed + 1))
   fi
-  [ "$rc" -ne 0 ] && status=1
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    # A crashed or aborted test host can exit non-zero with no failed test recorded: count it.
+    [ "${f:-0}" -eq 0 ] && failed=$((failed + 1)) && echo "   $name: test run exited $rc"
+  fi
 done
 
 echo "$passed passed, $failed failed"
