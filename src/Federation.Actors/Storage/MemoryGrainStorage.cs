@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+
+namespace Federation.Actors.Storage;
+
+/// <summary>
+/// An in-process <see cref="IGrainStorage"/> with the same ETag protocol as the SQL providers. It
+/// stores serialized bytes, never the caller's objects, so a stored state can't be mutated through a
+/// live activation. Every change is a compare-and-swap on one dictionary slot, which makes it
+/// thread-safe without a lock and makes exactly one of several racing writers win.
+/// </summary>
+public sealed class MemoryGrainStorage : IGrainStorage
+{
+    private readonly ConcurrentDictionary<RowKey, Row> _rows = new();
+    private readonly IGrainStorageSerializer _serializer;
+    private readonly bool _deleteStateOnClear;
+
+    public MemoryGrainStorage(IGrainStorageSerializer serializer, MemoryGrainStorageOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(serializer);
+        _serializer = serializer;
+        _deleteStateOnClear = (options ?? new MemoryGrainStorageOptions()).DeleteStateOnClear;
+    }
+
+    /// <summary>The number of stored rows, cleared ones included (for tests and diagnostics).</summary>
+    public int Count => _rows.Count;
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
+    {
+        var key = KeyOf(stateName, grainId, grainState);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_rows.TryGetValue(key, out var row))
+        {
+            grainState.State = row.Payload is null ? GrainStateFactory<T>.Create() : _serializer.Deserialize<T>(row.Payload);
+            grainState.ETag = StorageETag.Format(row.Version);
+            grainState.RecordExists = row.Payload is not null;
+        }
+        else
+        {
+            grainState.State = GrainStateFactory<T>.Create();
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
+    {
+        var key = KeyOf(stateName, grainId, grainState);
+        cancellationToken.ThrowIfCancellationRequested();
+        var payload = _serializer.Serialize(grainState.State);
+        var sent = grainState.ETag;
+        long newVersion;
+        if (sent is null)
+        {
+            newVersion = 1;
+            if (!_rows.TryAdd(key, new Row(payload, newVersion)))
+            {
+                throw Mismatch("Write", stateName, grainId, key, sent);
+            }
+        }
+        else
+        {
+            if (!StorageETag.TryParse(sent, out var expected)
+                || !_rows.TryGetValue(key, out var current)
+                || current.Version != expected)
+            {
+                throw Mismatch("Write", stateName, grainId, key, sent);
+            }
+
+            newVersion = expected + 1;
+            if (!_rows.TryUpdate(key, new Row(payload, newVersion), current))
+            {
+                throw Mismatch("Write", stateName, grainId, key, sent);
+            }
+        }
+
+        grainState.ETag = StorageETag.Format(newVersion);
+        grainState.RecordExists = true;
+        return Task.CompletedTask;
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
+    {
+        var key = KeyOf(stateName, grainId, grainState);
+        cancellationToken.ThrowIfCancellationRequested();
+        var sent = grainState.ETag;
+        if (sent is null)
+        {
+            // Nothing was ever stored as far as the caller knows: a no-op if that is still true.
+            if (_rows.ContainsKey(key))
+            {
+                throw Mismatch("Clear", stateName, grainId, key, sent);
+            }
+        }
+        else
+        {
+            if (!StorageETag.TryParse(sent, out var expected)
+                || !_rows.TryGetValue(key, out var current)
+                || current.Version != expected)
+            {
+                throw Mismatch("Clear", stateName, grainId, key, sent);
+            }
+
+            if (_deleteStateOnClear)
+            {
+                if (!_rows.TryRemove(new KeyValuePair<RowKey, Row>(key, current)))
+                {
+                    throw Mismatch("Clear", stateName, grainId, key, sent);
+                }
+
+                sent = null;
+            }
+            else
+            {
+                if (!_rows.TryUpdate(key, new Row(null, expected + 1), current))
+                {
+                    throw Mismatch("Clear", stateName, grainId, key, sent);
+                }
+
+                sent = StorageETag.Format(expected + 1);
+            }
+        }
+
+        grainState.State = GrainStateFactory<T>.Create();
+        grainState.ETag = sent;
+        grainState.RecordExists = false;
+        return Task.CompletedTask;
+    }
+
+    private static RowKey KeyOf<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stateName);
+        ArgumentNullException.ThrowIfNull(grainState);
+        if (grainId.IsDefault)
+        {
+            throw new ArgumentException("The grain id must be set.", nameof(grainId));
+        }
+
+        return new RowKey(grainId.Type.Value, stateName, grainId.Key);
+    }
+
+    private InconsistentStateException Mismatch(string operation, string stateName, GrainId grainId, RowKey key, string? sent)
+    {
+        var stored = _rows.TryGetValue(key, out var row) ? StorageETag.Format(row.Version) : null;
+        return StorageETag.Mismatch(operation, stateName, grainId, stored, sent);
+    }
+
+    /// <summary>Grain type, state name and key together: two grain types never share a row (Orleans #8746, #9706).</summary>
+    private readonly record struct RowKey(string GrainType, string StateName, string Key);
+
+    /// <summary>A class, not a record: TryUpdate/TryRemove must compare by reference, not by value.</summary>
+    private sealed class Row(byte[]? payload, long version)
+    {
+        public byte[]? Payload { get; } = payload;
+
+        public long Version { get; } = version;
+    }
+}
