@@ -1,0 +1,72 @@
+using System.Collections.Immutable;
+
+namespace Federation.Scheduling;
+
+/// <summary>What a job asks for. Every multi-accelerator job is a gang: all or nothing, in one pool of one region.</summary>
+/// <param name="Id">Job id.</param>
+/// <param name="Project">Project the job is charged to.</param>
+/// <param name="Owner">Submitting user.</param>
+/// <param name="HomeRegion">Region the job was submitted from.</param>
+/// <param name="AcceleratorCount">Accelerators needed (&gt; 0).</param>
+/// <param name="AcceptableTypes">Accelerator types the job can use; empty means any.</param>
+/// <param name="MinMemoryGb">Minimum memory per accelerator, GB (0 = no requirement).</param>
+/// <param name="EstimatedDurationS">The user's estimate of the run time, seconds (used for reservations and backfill).</param>
+/// <param name="DatasetRegion">Region holding the job's dataset.</param>
+/// <param name="DatasetSizeGb">Dataset size, GB.</param>
+/// <param name="AllowedRegions">Regions the job may run in (data residency); empty means any.</param>
+/// <param name="Priority">Higher runs first; equal priorities are FIFO.</param>
+public sealed record JobSpec(
+    string Id,
+    string Project,
+    string Owner,
+    string HomeRegion,
+    int AcceleratorCount,
+    ImmutableArray<string> AcceptableTypes,
+    int MinMemoryGb,
+    double EstimatedDurationS,
+    string DatasetRegion,
+    double DatasetSizeGb,
+    ImmutableArray<string> AllowedRegions,
+    int Priority)
+{
+    /// <summary>Multi-accelerator jobs are gangs.</summary>
+    public bool IsGang => AcceleratorCount > 1;
+
+    /// <summary>Whether the job accepts accelerators of <paramref name="type"/>.</summary>
+    public bool Accepts(string type)
+    {
+        if (AcceptableTypes.IsDefaultOrEmpty)
+        {
+            return true;
+        }
+
+        foreach (var t in AcceptableTypes)
+        {
+            if (string.Equals(t, type, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the job may run in <paramref name="regionId"/>.</summary>
+    public bool MayRunIn(string regionId)
+    {
+        if (AllowedRegions.IsDefaultOrEmpty)
+        {
+            return true;
+        }
+
+        foreach (var r in AllowedRegions)
+        {
+            if (string.Equals(r, regionId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

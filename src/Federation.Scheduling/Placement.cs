@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text;
+
+namespace Federation.Scheduling;
+
+/// <summary>Placement policies. All respect the hard constraints.</summary>
+public enum PlacementPolicy
+{
+    /// <summary>Every job stays in its home region: no federation.</summary>
+    Isolated,
+
+    /// <summary>A uniformly random feasible region.</summary>
+    Random,
+
+    /// <summary>The feasible region with the lowest (busy + queued demand) / capacity.</summary>
+    LeastLoaded,
+
+    /// <summary>The feasible region with the lowest expected start delay + data transfer time + penalties.</summary>
+    EarliestStart,
+}
+
+/// <summary>One region's evaluation for one job: what a placement explanation shows.</summary>
+/// <param name="RegionIndex">Index in <see cref="Megaregion.Regions"/>.</param>
+/// <param name="Failure">The hard constraint that excluded the region, or <see cref="ConstraintFailure.None"/>.</param>
+/// <param name="ExpectedStartS">Expected start (absolute, seconds) once the data has arrived; NaN when not estimated.</param>
+/// <param name="TransferS">Data transfer time from the dataset's region.</param>
+/// <param name="PenaltyS">Policy penalty, seconds.</param>
+/// <param name="Score">Lower is better; +infinity when excluded.</param>
+public readonly record struct CandidateScore(
+    int RegionIndex,
+    ConstraintFailure Failure,
+    double ExpectedStartS,
+    double TransferS,
+    double PenaltyS,
+    double Score);
+
+/// <summary>Policy parameters.</summary>
+public sealed record PlacementOptions
+{
+    /// <summary>Default for <see cref="ExternalPenaltyS"/>.</summary>
+    public const double DefaultExternalPenaltyS = 0;
+
+    /// <summary>Seconds added to the score of a region other than the job's home (a preference for staying home).</summary>
+    public double ExternalPenaltyS { get; init; } = DefaultExternalPenaltyS;
+
+    public static PlacementOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Placement: scores each region for a job (lower is better) under the hard constraints and picks the
+/// best. The score of the earliest-start policy is <c>expected start delay + penalty</c>, where the start
+/// delay is counted from now and already includes the data transfer (a job queues in a region only once
+/// its dataset is there). Ties go to the home region, then to the lower region index.
+/// </summary>
+public static class Placement
+{
+    /// <summary>
+    /// Scores every region into <paramref name="scores"/> (length = number of regions) and returns the
+    /// index of the chosen region, or -1 when no region is feasible.
+    /// </summary>
+    public static int Decide(
+        PlacementPolicy policy,
+        JobSpec job,
+        Megaregion megaregion,
+        IReadOnlyList<RegionScheduler> regions,
+        double nowS,
+        Span<CandidateScore> scores,
+        Random rng,
+        PlacementOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(megaregion);
+        ArgumentNullException.ThrowIfNull(regions);
+        ArgumentNullException.ThrowIfNull(rng);
+        options ??= PlacementOptions.Default;
+        var home = megaregion.IndexOf(job.HomeRegion);
+        var dataset = megaregion.IndexOf(job.DatasetRegion);
+        var feasible = 0;
+        for (var r = 0; r < regions.Count; r++)
+        {
+            var sched = regions[r];
+            var transfer = dataset < 0 ? double.PositiveInfinity : megaregion.TransferTimeS(dataset, r, job.DatasetSizeGb);
+            var failure = sched.Check(job, nowS, out var mask);
+            if (failure == ConstraintFailure.None && double.IsPositiveInfinity(transfer))
+            {
+                failure = ConstraintFailure.NoLink;
+            }
+
+            if (failure != ConstraintFailure.None)
+            {
+                scores[r] = new CandidateScore(r, failure, double.NaN, transfer, 0, double.PositiveInfinity);
+                continue;
+            }
+
+            var external = r != home;
+            var penalty = external ? options.ExternalPenaltyS : 0;
+            double score;
+            var start = double.NaN;
+            switch (policy)
+            {
+                case PlacementPolicy.Isolated:
+                    score = external ? double.PositiveInfinity : 0;
+                    break;
+                case PlacementPolicy.Random:
+                    score = 0;
+                    break;
+                case PlacementPolicy.LeastLoaded:
+                    score = sched.Load;
+                    break;
+                case PlacementPolicy.EarliestStart:
+                    start = sched.EstimateStart(job, nowS + transfer, nowS, external, mask);
+                    score = start - nowS + penalty;
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(policy), policy, "unknown policy");
+            }
+
+            if (!double.IsPositiveInfinity(score))
+            {
+                feasible++;
+            }
+
+            scores[r] = new CandidateScore(r, failure, start, transfer, penalty, score);
+        }
+
+        if (feasible == 0)
+        {
+            return -1;
+        }
+
+        if (policy == PlacementPolicy.Random)
+        {
+            var pick = rng.Next(feasible);
+            for (var r = 0; r < regions.Count; r++)
+            {
+                if (!double.IsPositiveInfinity(scores[r].Score) && pick-- == 0)
+                {
+                    return r;
+                }
+            }
+        }
+
+        var best = -1;
+        for (var r = 0; r < regions.Count; r++)
+        {
+            var s = scores[r].Score;
+            if (double.IsPositiveInfinity(s))
+            {
+                continue;
+            }
+
+            if (best < 0 || s < scores[best].Score || (s == scores[best].Score && r == home))
+            {
+                best = r;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The reason for a placement in words: per region its expected start, transfer time, penalty, or the excluding constraint.</summary>
+    public static string Explain(Megaregion megaregion, ReadOnlySpan<CandidateScore> scores, int chosen, double nowS)
+    {
+        ArgumentNullException.ThrowIfNull(megaregion);
+        var sb = new StringBuilder();
+        sb.Append(chosen >= 0 ? $"placed in {megaregion.Regions[chosen].Id}" : "no feasible region");
+        foreach (var c in scores)
+        {
+            sb.Append("; ").Append(megaregion.Regions[c.RegionIndex].Id).Append(": ");
+            if (c.Failure != ConstraintFailure.None)
+            {
+                sb.Append("excluded (").Append(HardConstraints.Describe(c.Failure)).Append(')');
+                continue;
+            }
+
+            if (!double.IsNaN(c.ExpectedStartS))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"expected start in {c.ExpectedStartS - nowS:F0} s");
+            }
+            else
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"score {c.Score:G4}");
+            }
+
+            sb.Append(CultureInfo.InvariantCulture, $", transfer {c.TransferS:F1} s, penalty {c.PenaltyS:F0} s");
+        }
+
+        return sb.ToString();
+    }
+}
