@@ -1,0 +1,97 @@
+using System.Threading.Tasks.Sources;
+
+namespace Federation.Actors.Invocation;
+
+/// <summary>
+/// A request whose caller awaits a <typeparamref name="TResult"/> (methods returning Task or
+/// ValueTask use <see cref="object"/> and ignore it). The request is its own
+/// <see cref="IValueTaskSource{TResult}"/> and returns to its pool once the caller read the result.
+/// </summary>
+public abstract class Request<TResult> : Request, IValueTaskSource<TResult>, IValueTaskSource
+{
+    private ManualResetValueTaskSourceCore<TResult> _core;
+    private TResult _result = default!;
+
+    public ValueTask<TResult> AsValueTask() => new(this, _core.Version);
+
+    public ValueTask AsVoidValueTask() => new(this, _core.Version);
+
+    public Task<TResult> AsTask() => AsValueTask().AsTask();
+
+    public Task AsVoidTask() => AsVoidValueTask().AsTask();
+
+    /// <summary>Called by the generated invoke with the (copied) return value.</summary>
+    protected void SetResult(TResult result) => _result = result;
+
+    protected override void OnCompleted(Exception? error)
+    {
+        if ((Flags & InvokeFlags.OneWay) != 0)
+        {
+            // Nobody awaits a one-way call: the runtime's completion is the last use.
+            Recycle();
+            return;
+        }
+
+        if (error is null)
+        {
+            _core.SetResult(_result);
+        }
+        else
+        {
+            _core.SetException(error);
+        }
+    }
+
+    /// <summary>Clears argument fields so a pooled request does not keep objects alive.</summary>
+    protected abstract void ClearArguments();
+
+    protected abstract void ReturnToPool();
+
+    TResult IValueTaskSource<TResult>.GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            Recycle();
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        try
+        {
+            _core.GetResult(token);
+        }
+        finally
+        {
+            Recycle();
+        }
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<TResult>.GetStatus(short token) => _core.GetStatus(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource<TResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    private void Recycle()
+    {
+        if (IsAbandoned)
+        {
+            return;
+        }
+
+        _result = default!;
+        ClearArguments();
+        _core.Reset();
+        ResetCompletion();
+        ReturnToPool();
+    }
+}
