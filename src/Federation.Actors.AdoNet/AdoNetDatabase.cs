@@ -1,0 +1,166 @@
+using System.Data.Common;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Federation.Actors.AdoNet;
+
+/// <summary>
+/// One database as the ADO.NET providers see it: a dialect, a connection source, and the schema,
+/// created or migrated once per instance before the first statement. The schema step runs in a
+/// transaction that excludes other initialisers (SQLite <c>BEGIN IMMEDIATE</c>, a PostgreSQL advisory
+/// lock) and is guarded by the schema-version row, so any number of providers and processes may
+/// start against one database at once.
+/// </summary>
+public sealed class AdoNetDatabase : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _initGate = new(1, 1);
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private volatile bool _initialized;
+
+    /// <param name="dialect">The database's dialect.</param>
+    /// <param name="connections">Where connections come from; owned (disposed) by this instance.</param>
+    /// <param name="displayName">Names the database in errors and logs (a file path, never a password).</param>
+    public AdoNetDatabase(AdoNetDialect dialect, IAdoNetConnectionSource connections, string displayName, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(dialect);
+        ArgumentNullException.ThrowIfNull(connections);
+        ArgumentException.ThrowIfNullOrWhiteSpace(displayName);
+        Dialect = dialect;
+        Connections = connections;
+        DisplayName = displayName;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public AdoNetDialect Dialect { get; }
+
+    public IAdoNetConnectionSource Connections { get; }
+
+    public string DisplayName { get; }
+
+    /// <summary>The schema version this build creates and expects.</summary>
+    public int SchemaVersion => Dialect.Migrations.Count;
+
+    /// <summary>Ensures the schema, then leases a connection.</summary>
+    public async ValueTask<AdoNetLease> AcquireAsync(AdoNetAccess access, CancellationToken cancellationToken)
+    {
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await Connections.AcquireAsync(access, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates or migrates the schema unless this instance already did. A failure is not cached: the
+    /// next call tries again, so a database that comes back is picked up.
+    /// </summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _initGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialized)
+            {
+                return;
+            }
+
+            await MigrateAsync(cancellationToken).ConfigureAwait(false);
+            _initialized = true;
+        }
+        catch (DbException exception)
+        {
+            Log.SchemaFailed(_logger, Dialect.Name, DisplayName, exception);
+            throw new AdoNetStorageException(
+                $"The {Dialect.Name} database '{DisplayName}' could not be opened or prepared: {exception.Message} " +
+                "Check that the path (or server) in the connection string exists and is writable by this process.",
+                exception);
+        }
+        finally
+        {
+            _initGate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Connections.DisposeAsync().ConfigureAwait(false);
+        _initGate.Dispose();
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        using var lease = await Connections.AcquireAsync(AdoNetAccess.Write, cancellationToken).ConfigureAwait(false);
+        var connection = lease.Connection.Connection;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (Dialect.SchemaLockStatement is { } lockStatement)
+        {
+            await ExecuteAsync(connection, transaction, lockStatement, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(connection, transaction, Dialect.CreateSchemaVersionTable, cancellationToken).ConfigureAwait(false);
+        var current = await ReadVersionAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        var target = SchemaVersion;
+        if (current > target)
+        {
+            throw new AdoNetStorageException(
+                $"The {Dialect.Name} database '{DisplayName}' has schema version {current}, newer than the {target} this build supports. " +
+                "Run a build at least as new as the one that migrated it.");
+        }
+
+        if (current == target)
+        {
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            Log.SchemaCurrent(_logger, Dialect.Name, DisplayName, current);
+            return;
+        }
+
+        for (var version = current; version < target; version++)
+        {
+            foreach (var statement in Dialect.Migrations[version])
+            {
+                await ExecuteAsync(connection, transaction, statement, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await using (var command = CreateCommand(connection, transaction, current == 0 ? Dialect.InsertSchemaVersion : Dialect.UpdateSchemaVersion))
+        {
+            AdoNetConnection.Bind(command, "@component", Dialect.SchemaComponent);
+            AdoNetConnection.Bind(command, "@version", (long)target);
+            AdoNetConnection.Bind(command, "@appliedon", Dialect.ToDbTimestamp(_timeProvider.GetUtcNow()));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Log.SchemaMigrated(_logger, Dialect.Name, DisplayName, current, target);
+    }
+
+    private async Task<int> ReadVersionAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(connection, transaction, Dialect.ReadSchemaVersion);
+        AdoNetConnection.Bind(command, "@component", Dialect.SchemaComponent);
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is null or DBNull ? 0 : Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static DbCommand CreateCommand(DbConnection connection, DbTransaction transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+}

@@ -1,0 +1,69 @@
+namespace Federation.Actors.AdoNet;
+
+/// <summary>The row statements, shared by every dialect unless one overrides them.</summary>
+public abstract partial class AdoNetDialect
+{
+    private const string StorageKey =
+        "serviceid = @serviceid AND graintypestring = @graintype AND statename = @statename AND grainidstring = @grainid";
+
+    private const string ReminderColumns = "grainid, remindername, starttime, period, version";
+
+    /// <summary>The component name of the schema-version row.</summary>
+    public virtual string SchemaComponent => "federation.actors.adonet";
+
+    public virtual string ReadSchemaVersion => "SELECT version FROM orleansschemaversion WHERE component = @component";
+
+    public virtual string InsertSchemaVersion =>
+        "INSERT INTO orleansschemaversion (component, version, appliedon) VALUES (@component, @version, @appliedon)";
+
+    public virtual string UpdateSchemaVersion =>
+        "UPDATE orleansschemaversion SET version = @version, appliedon = @appliedon WHERE component = @component";
+
+    /// <summary>Returns (payloadbinary, version) of one state row, or no row.</summary>
+    public virtual string ReadState => "SELECT payloadbinary, version FROM orleansstorage WHERE " + StorageKey;
+
+    /// <summary>Returns the version of one state row, or no row.</summary>
+    public virtual string ReadStateVersion => "SELECT version FROM orleansstorage WHERE " + StorageKey;
+
+    /// <summary>The first write (ETag null): inserts version 1, or affects no row when one exists.</summary>
+    public virtual string InsertState =>
+        "INSERT INTO orleansstorage (serviceid, graintypestring, statename, grainidstring, payloadbinary, modifiedon, version) " +
+        "VALUES (@serviceid, @graintype, @statename, @grainid, @payload, @modifiedon, 1) ON CONFLICT DO NOTHING";
+
+    /// <summary>A write with ETag v: affects one row only if the stored version is still v.</summary>
+    public virtual string UpdateState =>
+        "UPDATE orleansstorage SET payloadbinary = @payload, modifiedon = @modifiedon, version = version + 1 WHERE " +
+        StorageKey + " AND version = @version";
+
+    /// <summary>A clear with ETag v: drops the payload and advances the version, guarded by v.</summary>
+    public virtual string ClearState =>
+        "UPDATE orleansstorage SET payloadbinary = NULL, modifiedon = @modifiedon, version = version + 1 WHERE " +
+        StorageKey + " AND version = @version";
+
+    /// <summary>A clear with ETag v when DeleteStateOnClear is set: deletes the row, guarded by v.</summary>
+    public virtual string DeleteState => "DELETE FROM orleansstorage WHERE " + StorageKey + " AND version = @version";
+
+    public virtual string ReadReminderRows =>
+        "SELECT " + ReminderColumns + " FROM orleansreminderstable WHERE serviceid = @serviceid AND grainid = @grainid";
+
+    public virtual string ReadReminderRow =>
+        "SELECT " + ReminderColumns + " FROM orleansreminderstable WHERE serviceid = @serviceid AND grainid = @grainid AND remindername = @remindername";
+
+    /// <summary>The range (begin, end] with begin &lt; end.</summary>
+    public virtual string ReadReminderRange =>
+        "SELECT " + ReminderColumns + " FROM orleansreminderstable WHERE serviceid = @serviceid AND grainhash > @beginhash AND grainhash <= @endhash";
+
+    /// <summary>The wrapping range: begin ≥ end.</summary>
+    public virtual string ReadReminderRangeWrapped =>
+        "SELECT " + ReminderColumns + " FROM orleansreminderstable WHERE serviceid = @serviceid AND (grainhash > @beginhash OR grainhash <= @endhash)";
+
+    /// <summary>Inserts version 1 or replaces the row and advances its version; returns the version.</summary>
+    public virtual string UpsertReminder =>
+        "INSERT INTO orleansreminderstable (serviceid, grainid, remindername, starttime, period, grainhash, version) " +
+        "VALUES (@serviceid, @grainid, @remindername, @starttime, @period, @grainhash, 1) " +
+        "ON CONFLICT (serviceid, grainid, remindername) DO UPDATE SET starttime = excluded.starttime, period = excluded.period, " +
+        "grainhash = excluded.grainhash, version = orleansreminderstable.version + 1 RETURNING version";
+
+    public virtual string DeleteReminder =>
+        "DELETE FROM orleansreminderstable WHERE serviceid = @serviceid AND grainid = @grainid AND remindername = @remindername AND version = @version";
+}

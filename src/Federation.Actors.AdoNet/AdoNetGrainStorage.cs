@@ -1,0 +1,200 @@
+using System.Data.Common;
+using Federation.Actors.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Federation.Actors.AdoNet;
+
+/// <summary>
+/// Grain state in the <c>orleansstorage</c> table of an <see cref="AdoNetDatabase"/>, with Orleans'
+/// ETag protocol: the ETag is the row's <c>version</c> as a decimal string; a write with no ETag
+/// inserts version 1 only if no row exists; a write or clear with ETag v changes the row only
+/// <c>WHERE version = v</c> and advances it to v + 1. Anything else throws
+/// <see cref="InconsistentStateException"/> and leaves the row as it was: the check and the change
+/// are one statement, so there is no window between them for another writer.
+/// The row key is service id + grain type + state name + grain key (see docs/storage.md for why this
+/// deliberately differs from Orleans).
+/// </summary>
+public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable
+{
+    private readonly AdoNetDatabase _database;
+    private readonly AdoNetDialect _dialect;
+    private readonly IGrainStorageSerializer _serializer;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly string _serviceId;
+    private readonly bool _deleteStateOnClear;
+
+    /// <param name="name">The provider's name, for logs.</param>
+    /// <param name="database">The database; owned (disposed) by this instance.</param>
+    /// <param name="serviceId">Separates deployments that share one database.</param>
+    /// <param name="deleteStateOnClear">Delete the row on clear instead of keeping it with a NULL payload.</param>
+    public AdoNetGrainStorage(
+        string name,
+        AdoNetDatabase database,
+        string serviceId,
+        bool deleteStateOnClear,
+        IGrainStorageSerializer serializer,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentException.ThrowIfNullOrWhiteSpace(serviceId);
+        ArgumentNullException.ThrowIfNull(serializer);
+        Name = name;
+        _database = database;
+        _dialect = database.Dialect;
+        _serviceId = serviceId;
+        _deleteStateOnClear = deleteStateOnClear;
+        _serializer = serializer;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public string Name { get; }
+
+    public AdoNetDatabase Database => _database;
+
+    /// <summary>Creates the schema now rather than on the first operation.</summary>
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => _database.InitializeAsync(cancellationToken);
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
+    {
+        Check(stateName, grainId, grainState);
+        byte[]? payload = null;
+        long? version = null;
+        using (var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false))
+        {
+            var command = KeyedCommand(lease, _dialect.ReadState, stateName, grainId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                payload = await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false) ? null : reader.GetFieldValue<byte[]>(0);
+                version = reader.GetInt64(1);
+            }
+        }
+
+        grainState.State = payload is null ? GrainStateFactory<T>.Create() : _serializer.Deserialize<T>(payload);
+        grainState.ETag = version is { } v ? StorageETag.Format(v) : null;
+        grainState.RecordExists = payload is not null;
+    }
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
+    {
+        Check(stateName, grainId, grainState);
+        var sent = grainState.ETag;
+        long expected = 0;
+        if (sent is not null && !StorageETag.TryParse(sent, out expected))
+        {
+            throw await MismatchAsync("Write", stateName, grainId, sent, cancellationToken).ConfigureAwait(false);
+        }
+
+        var payload = _serializer.Serialize(grainState.State);
+        int affected;
+        using (var lease = await _database.AcquireAsync(AdoNetAccess.Write, cancellationToken).ConfigureAwait(false))
+        {
+            var command = KeyedCommand(lease, sent is null ? _dialect.InsertState : _dialect.UpdateState, stateName, grainId);
+            AdoNetConnection.Bind(command, "@payload", payload);
+            AdoNetConnection.Bind(command, "@modifiedon", _dialect.ToDbTimestamp(_timeProvider.GetUtcNow()));
+            if (sent is not null)
+            {
+                AdoNetConnection.Bind(command, "@version", expected);
+            }
+
+            affected = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (affected != 1)
+        {
+            throw await MismatchAsync("Write", stateName, grainId, sent, cancellationToken).ConfigureAwait(false);
+        }
+
+        grainState.ETag = StorageETag.Format(expected + 1);
+        grainState.RecordExists = true;
+    }
+
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
+    {
+        Check(stateName, grainId, grainState);
+        var sent = grainState.ETag;
+        string? newETag = null;
+        if (sent is null)
+        {
+            // The caller believes nothing is stored: clearing is a no-op if that is still so.
+            if (await ReadVersionAsync(stateName, grainId, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                throw await MismatchAsync("Clear", stateName, grainId, sent, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            if (!StorageETag.TryParse(sent, out var expected))
+            {
+                throw await MismatchAsync("Clear", stateName, grainId, sent, cancellationToken).ConfigureAwait(false);
+            }
+
+            int affected;
+            using (var lease = await _database.AcquireAsync(AdoNetAccess.Write, cancellationToken).ConfigureAwait(false))
+            {
+                var command = KeyedCommand(lease, _deleteStateOnClear ? _dialect.DeleteState : _dialect.ClearState, stateName, grainId);
+                if (!_deleteStateOnClear)
+                {
+                    AdoNetConnection.Bind(command, "@modifiedon", _dialect.ToDbTimestamp(_timeProvider.GetUtcNow()));
+                }
+
+                AdoNetConnection.Bind(command, "@version", expected);
+                affected = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (affected != 1)
+            {
+                throw await MismatchAsync("Clear", stateName, grainId, sent, cancellationToken).ConfigureAwait(false);
+            }
+
+            newETag = _deleteStateOnClear ? null : StorageETag.Format(expected + 1);
+        }
+
+        grainState.State = GrainStateFactory<T>.Create();
+        grainState.ETag = newETag;
+        grainState.RecordExists = false;
+    }
+
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
+
+    private static void Check<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stateName);
+        ArgumentNullException.ThrowIfNull(grainState);
+        if (grainId.IsDefault)
+        {
+            throw new ArgumentException("The grain id must be set.", nameof(grainId));
+        }
+    }
+
+    private DbCommand KeyedCommand(AdoNetLease lease, string sql, string stateName, GrainId grainId)
+    {
+        var command = lease.Connection.Command(sql);
+        AdoNetConnection.Bind(command, "@serviceid", _serviceId);
+        AdoNetConnection.Bind(command, "@graintype", grainId.Type.Value);
+        AdoNetConnection.Bind(command, "@statename", stateName);
+        AdoNetConnection.Bind(command, "@grainid", grainId.Key);
+        return command;
+    }
+
+    private async Task<long?> ReadVersionAsync(string stateName, GrainId grainId, CancellationToken cancellationToken)
+    {
+        using var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false);
+        var value = await KeyedCommand(lease, _dialect.ReadStateVersion, stateName, grainId).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Builds the exception, reading the stored version so the message says what is there (off the hot path).</summary>
+    private async Task<InconsistentStateException> MismatchAsync(string operation, string stateName, GrainId grainId, string? sent, CancellationToken cancellationToken)
+    {
+        var stored = await ReadVersionAsync(stateName, grainId, cancellationToken).ConfigureAwait(false);
+        var storedETag = stored is { } v ? StorageETag.Format(v) : null;
+        Log.ETagMismatch(_logger, Name, operation, stateName, grainId, storedETag, sent);
+        return StorageETag.Mismatch(operation, stateName, grainId, storedETag, sent);
+    }
+}
