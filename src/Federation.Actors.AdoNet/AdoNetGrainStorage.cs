@@ -15,7 +15,7 @@ namespace Federation.Actors.AdoNet;
 /// The row key is service id + grain type + state name + grain key (see docs/storage.md for why this
 /// deliberately differs from Orleans).
 /// </summary>
-public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable
+public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDisposable
 {
     private readonly AdoNetDatabase _database;
     private readonly AdoNetDialect _dialect;
@@ -161,6 +161,12 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _database.DisposeAsync();
+
+    /// <summary>
+    /// For containers disposed synchronously. Safe to block: closing a SQLite connection does no
+    /// asynchronous I/O, and the only wait is for an in-flight write to finish.
+    /// </summary>
+    public void Dispose() => _database.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private static void Check<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {

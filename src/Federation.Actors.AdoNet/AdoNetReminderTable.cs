@@ -12,7 +12,7 @@ namespace Federation.Actors.AdoNet;
 /// 64-bit integer, so ring ranges compare as unsigned without Orleans' signed-int tricks.
 /// Start times are stored in milliseconds, as Orleans does.
 /// </summary>
-public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable
+public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable, IDisposable
 {
     private readonly AdoNetDatabase _database;
     private readonly AdoNetDialect _dialect;
@@ -97,6 +97,12 @@ public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _database.DisposeAsync();
+
+    /// <summary>
+    /// For containers disposed synchronously. Safe to block: closing a SQLite connection does no
+    /// asynchronous I/O, and the only wait is for an in-flight write to finish.
+    /// </summary>
+    public void Dispose() => _database.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private static void CheckGrain(GrainId grainId)
     {
