@@ -308,29 +308,30 @@ internal sealed class ProxyEmitter
         m.Append("        ").Append(CopierPlanner.Name(method.ReturnType)).Append(' ').Append(declaringName).Append('.').Append(CopierPlanner.Escape(method.Name)).Append('(')
             .Append(string.Join(", ", parameters.Select(p => CopierPlanner.Name(p.Type) + " " + CopierPlanner.Escape(p.Name)))).AppendLine(")");
         m.AppendLine("        {");
-        m.Append("            var request = ").Append(requestName).AppendLine(".Pool.Rent();");
+        // Locals carry a "__" prefix so they never collide with a grain method's parameter names.
+        m.Append("            var __request = ").Append(requestName).AppendLine(".Pool.Rent();");
         for (var i = 0; i < parameters.Length; i++)
         {
-            m.Append("            request.Arg").Append(i).Append(" = ").Append(argCopies[i]).AppendLine(";");
+            m.Append("            __request.Arg").Append(i).Append(" = ").Append(argCopies[i]).AppendLine(";");
         }
 
         if (oneWay)
         {
-            m.AppendLine("            Runtime.Send(this, request);");
+            m.AppendLine("            Runtime.Send(this, __request);");
             m.AppendLine(kind == ReturnKind.Task ? "            return global::System.Threading.Tasks.Task.CompletedTask;" : "            return default;");
         }
         else
         {
             var completion = kind switch
             {
-                ReturnKind.Task => "request.AsVoidTask()",
-                ReturnKind.ValueTask => "request.AsVoidValueTask()",
-                ReturnKind.TaskOfT => "request.AsTask()",
-                _ => "request.AsValueTask()",
+                ReturnKind.Task => "__request.AsVoidTask()",
+                ReturnKind.ValueTask => "__request.AsVoidValueTask()",
+                ReturnKind.TaskOfT => "__request.AsTask()",
+                _ => "__request.AsValueTask()",
             };
-            m.Append("            var result = ").Append(completion).AppendLine(";");
-            m.AppendLine("            Runtime.Send(this, request);");
-            m.AppendLine("            return result;");
+            m.Append("            var __result = ").Append(completion).AppendLine(";");
+            m.AppendLine("            Runtime.Send(this, __request);");
+            m.AppendLine("            return __result;");
         }
 
         m.AppendLine("        }");

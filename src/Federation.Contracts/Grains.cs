@@ -1,0 +1,195 @@
+using System.Collections.Immutable;
+using Federation.Actors;
+using Federation.Actors.Concurrency;
+
+namespace Federation.Contracts;
+
+/// <summary>
+/// One job [key: job id]: the single source of truth of its spec, its state machine
+/// (Submitted → Queued@R → Running@R → Completed/Failed/Cancelled, with overflow moves R1 → R2) and its
+/// history. A job is never queued or running in two regions at once, including during a move.
+/// </summary>
+public interface IJobGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Places the job and stores it before answering. Idempotent: the same body again returns the job
+    /// (Created = false); a different body under the same id returns a conflict and changes nothing.
+    /// </summary>
+    Task<SubmitResult> SubmitAsync(JobRequest request);
+
+    /// <summary>The job, or null when no job has this id.</summary>
+    [ReadOnly]
+    Task<JobView?> GetAsync();
+
+    /// <summary>Cancels a queued or running job; a finished job is returned unchanged. Null when no job has this id.</summary>
+    Task<JobView?> CancelAsync(string reason);
+
+    /// <summary>From the region holding the job: it started there.</summary>
+    Task OnStartedAsync(string regionId, DateTimeOffset at);
+
+    /// <summary>From the region holding the job: it ended there (Completed or Failed).</summary>
+    Task OnFinishedAsync(string regionId, JobState outcome, DateTimeOffset at, string message);
+
+    /// <summary>From the region holding the job: it no longer holds it (drained); the job is placed again.</summary>
+    Task OnReleasedAsync(string regionId, string reason);
+
+    /// <summary>
+    /// From the rebalancer: move the queued job to <paramref name="targetRegion"/> if it is still queued
+    /// where the rebalancer saw it. True when it moved.
+    /// </summary>
+    Task<bool> TryMoveAsync(string fromRegion, string targetRegion, string reason);
+}
+
+/// <summary>What a region is asked to admit.</summary>
+public sealed record AdmitRequest
+{
+    public string JobId { get; init; } = "";
+
+    public JobRequest Job { get; init; } = new();
+
+    /// <summary>When the job was first submitted: queue order is by priority, then this.</summary>
+    public DateTimeOffset SubmittedAt { get; init; }
+
+    /// <summary>When the dataset will have arrived in the region (now, plus the transfer time).</summary>
+    public DateTimeOffset DataReadyAt { get; init; }
+}
+
+/// <summary>A region's answer to an admission.</summary>
+public sealed record AdmitResult
+{
+    public bool Admitted { get; init; }
+
+    /// <summary>Queued or Running when admitted.</summary>
+    public JobState State { get; init; }
+
+    /// <summary>Why the region refused (a hard constraint, draining, the offer), in words.</summary>
+    public string? RefusedBecause { get; init; }
+
+    public DateTimeOffset? ExpectedStart { get; init; }
+}
+
+/// <summary>
+/// One regional datacenter [key: region id]: its accelerator pools, running allocations, local queue
+/// (priority, FIFO, EASY backfill), spare-capacity offer and drain state. Runs admitted jobs through an
+/// executor and publishes a compact load snapshot to the megaregion when it changes.
+/// </summary>
+public interface IRegionGrain : IGrainWithStringKey
+{
+    /// <summary>Admits the job into the queue (or starts it at once) if the hard constraints and the offer allow.</summary>
+    Task<AdmitResult> TryAdmitAsync(AdmitRequest request);
+
+    /// <summary>Removes a queued job (cancel or move); false when the job is not queued here.</summary>
+    Task<bool> WithdrawAsync(string jobId);
+
+    /// <summary>Stops a running job (cancel); false when the job is not running here.</summary>
+    Task<bool> StopAsync(string jobId);
+
+    [ReadOnly]
+    Task<RegionView> GetAsync();
+
+    Task<RegionView> SetOfferAsync(OfferView offer);
+
+    Task<RegionView> SetDrainAsync(DrainRequest request);
+}
+
+/// <summary>Where the router placed a job, and why.</summary>
+public sealed record PlacementOutcome
+{
+    public bool Placed { get; init; }
+
+    public string? Region { get; init; }
+
+    public JobState State { get; init; }
+
+    /// <summary>The reason in words.</summary>
+    public string Reason { get; init; } = "";
+
+    public PlacementExplanation Explanation { get; init; } = new();
+
+    public DateTimeOffset? ExpectedStart { get; init; }
+
+    /// <summary>Time to move the dataset to the chosen region, seconds.</summary>
+    public double TransferSeconds { get; init; }
+}
+
+/// <summary>
+/// Placement [StatelessWorker, key 0]: scores regions from a cached megaregion snapshot (no remote call
+/// on the decision path), then reserves at the best region; when the region refuses (the snapshot was
+/// stale) it tries the next best.
+/// </summary>
+public interface IRouterGrain : IGrainWithIntegerKey
+{
+    /// <summary>Places the job; <paramref name="excludeRegion"/> is skipped (a move away from it).</summary>
+    Task<PlacementOutcome> PlaceAsync(string jobId, JobRequest job, DateTimeOffset submittedAt, string? excludeRegion);
+}
+
+/// <summary>
+/// The megaregion ["megaregion"]: the aggregated demand/supply view, the overflow flows between regions,
+/// and the rebalancer that moves queued jobs to regions where they start earlier by more than a
+/// threshold once data movement is counted.
+/// </summary>
+public interface IMegaregionGrain : IGrainWithStringKey
+{
+    /// <summary>The grain's key.</summary>
+    const string Key = "megaregion";
+
+    [ReadOnly]
+    Task<MegaregionView> GetAsync();
+
+    /// <summary>From a region: its load changed.</summary>
+    [OneWay]
+    Task ReportLoadAsync(RegionLoad load);
+
+    /// <summary>From a job: it moved (or overflowed) between two regions.</summary>
+    [OneWay]
+    Task ReportFlowAsync(string fromRegion, string toRegion, double dataMovedGb);
+
+    /// <summary>Runs one rebalancing round now; returns how many jobs moved.</summary>
+    Task<int> RebalanceAsync();
+}
+
+/// <summary>One term of a project's allocation, in accelerator-hours.</summary>
+public sealed record AllocationView
+{
+    /// <summary>short, mid or long.</summary>
+    public string Term { get; init; } = "";
+
+    public double AcceleratorHours { get; init; }
+
+    public double UsedAcceleratorHours { get; init; }
+
+    /// <summary>Unused hours the project returned to the spare pool.</summary>
+    public double ReturnedAcceleratorHours { get; init; }
+}
+
+/// <summary>A project's allocations and usage.</summary>
+public sealed record ProjectView
+{
+    public string Id { get; init; } = "";
+
+    public ImmutableArray<AllocationView> Allocations { get; init; } = [];
+
+    public double UsedAcceleratorHours { get; init; }
+
+    public long JobsSubmitted { get; init; }
+}
+
+/// <summary>A project [key: project id]: allocations by term (short/mid/long), usage, and voluntary return of unused allocation.</summary>
+public interface IProjectGrain : IGrainWithStringKey
+{
+    [ReadOnly]
+    Task<ProjectView> GetAsync();
+
+    Task<ProjectView> SetAllocationAsync(string term, double acceleratorHours);
+
+    /// <summary>Returns unused hours of a term to the spare pool; fails when more than the unused hours are returned.</summary>
+    Task<ProjectView> ReturnAsync(string term, double acceleratorHours);
+
+    /// <summary>From a job: it used accelerator-hours.</summary>
+    [OneWay]
+    Task RecordUsageAsync(string jobId, double acceleratorHours);
+
+    /// <summary>From a job: it was submitted.</summary>
+    [OneWay]
+    Task RecordSubmissionAsync(string jobId);
+}
