@@ -64,10 +64,11 @@ public sealed partial class RegionScheduler
             return _queuedEstimate[index];
         }
 
-        // Beyond the individually placed jobs: after the last placed one, plus the work queued between.
+        // Beyond the individually placed jobs: the last placed one's start, plus the work from it up to this job
+        // spread over the region's capacity.
         var t = depth > 0 ? _queuedEstimate[depth - 1] : nowS;
         var work = 0.0;
-        for (var i = depth; i < index; i++)
+        for (var i = Math.Max(0, depth - 1); i < index; i++)
         {
             work += _queue[i].Count * _queue[i].DurationS;
         }
