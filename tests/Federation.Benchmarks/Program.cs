@@ -5,7 +5,8 @@ namespace Federation.Benchmarks;
 /// <summary>
 /// One BenchmarkDotNet executable for the whole project, one folder per area.
 /// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- --filter '*Ping*'</c>.
-/// Load generators that print percentiles are started with their own verb (see docs/performance.md).
+/// Load generators that print percentiles are started with their own verb
+/// (<c>-- --list-load-generators</c> lists them; see docs/performance.md).
 /// </summary>
 public static class Program
 {
