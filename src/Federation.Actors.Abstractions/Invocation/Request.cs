@@ -67,20 +67,26 @@ public abstract class Request : IInvokable
     }
 
     /// <summary>
-    /// Completes the caller with an error while the callee may still be running it (a timeout): the
-    /// request is never recycled afterwards, so the callee's late completion is simply ignored.
+    /// Claims the completion of a call the callee may still be running (a timeout): the request is never
+    /// recycled afterwards, so the callee's late completion is ignored. Claiming and signalling are
+    /// separate so the runtime can claim under its lock and run the caller's continuation outside it.
     /// </summary>
-    public bool TryAbandon(Exception error)
+    public bool TryClaimAbandoned()
     {
-        ArgumentNullException.ThrowIfNull(error);
         if (Interlocked.CompareExchange(ref _state, Completed, Pending) != Pending)
         {
             return false;
         }
 
         Volatile.Write(ref _abandoned, true);
-        OnCompleted(error);
         return true;
+    }
+
+    /// <summary>Signals the caller of a request claimed by <see cref="TryClaimAbandoned"/>.</summary>
+    public void CompleteAbandoned(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        OnCompleted(error);
     }
 
     protected abstract void OnCompleted(Exception? error);

@@ -1,0 +1,270 @@
+using Federation.Actors.Diagnostics;
+using Federation.Actors.Directory;
+using Federation.Actors.Messaging;
+using Federation.Actors.Timers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Federation.Actors.Catalog;
+
+internal sealed partial class ActivationData
+{
+    private DeactivationReason _deactivationReason;
+    private DeactivationReason? _deactivateAfterActivation;
+
+    private GrainAddress Address => new(GrainId, _runtime.LocalSilo.Address, ActivationId);
+
+    /// <summary>
+    /// The activation turn: build the instance through DI, register in the directory (stateless workers
+    /// do not), read persistent state, run OnActivateAsync, then admit queued requests. On failure the
+    /// queued requests are rejected with the error and the activation is never exposed.
+    /// </summary>
+    private async Task ActivateAsync()
+    {
+        using var timeout = new CancellationTokenSource(_runtime.Collection.ActivationTimeout, _runtime.TimeProvider);
+        var cancellationToken = timeout.Token;
+        try
+        {
+            _scope = _runtime.Services.CreateScope();
+            var previous = RuntimeContext.Constructing;
+            RuntimeContext.Constructing = this;
+            try
+            {
+                _instance = Metadata.Create(_scope.ServiceProvider, this);
+            }
+            finally
+            {
+                RuntimeContext.Constructing = previous;
+            }
+
+            if (Metadata.Placement.IsUsingGrainDirectory)
+            {
+                var winner = await _runtime.Directory.RegisterAsync(Address, cancellationToken);
+                if (winner.ActivationId != ActivationId)
+                {
+                    lock (_lock)
+                    {
+                        _state = ActivationState.Deactivating;
+                        _deactivationReason = new DeactivationReason(DeactivationReasonCode.DuplicateActivation, $"{winner} is already registered.");
+                    }
+
+                    return;
+                }
+            }
+
+            lock (_lock)
+            {
+                _state = ActivationState.Activating;
+            }
+
+            if (_states is not null)
+            {
+                foreach (var state in _states)
+                {
+                    await state.ReadOnActivateAsync(cancellationToken);
+                }
+            }
+
+            if (_instance is Grain grain)
+            {
+                await grain.OnActivateAsync(cancellationToken);
+            }
+
+            DeactivationReason? pending;
+            lock (_lock)
+            {
+                _state = ActivationState.Valid;
+                _wasValid = true;
+                pending = _deactivateAfterActivation;
+            }
+
+            RuntimeLog.Activated(_runtime.Logger, GrainId, ActivationId);
+            if (pending is { } reason)
+            {
+                StartDeactivation(reason);
+            }
+        }
+        catch (Exception ex)
+        {
+            RuntimeLog.ActivationFailed(_runtime.Logger, GrainId, ex);
+            _runtime.Instruments.ActivationFailed.Add(1);
+            await FailActivationAsync(ex);
+        }
+    }
+
+    private async Task FailActivationAsync(Exception error)
+    {
+        List<Message> rejected;
+        lock (_lock)
+        {
+            _state = ActivationState.Invalid;
+            rejected = new List<Message>(_waiting);
+            _waiting.Clear();
+        }
+
+        DisposeTimers();
+        _runtime.Catalog.OnActivationRemoved(this, new DeactivationReason(DeactivationReasonCode.ActivationFailed, "Activation failed.", error));
+        if (Metadata.Placement.IsUsingGrainDirectory)
+        {
+            try
+            {
+                await _runtime.Directory.UnregisterAsync(Address, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                RuntimeLog.DeactivationFailed(_runtime.Logger, GrainId, ex);
+            }
+        }
+
+        foreach (var message in rejected)
+        {
+            if (!message.IsLocalOnly)
+            {
+                message.Body.TryFail(error);
+            }
+        }
+
+        await DisposeScopeAsync();
+        _deactivated.TrySetResult();
+    }
+
+    /// <summary>
+    /// Requests deactivation: no new requests start; the deactivation itself runs once no request is
+    /// executing. Idempotent; during activation it is deferred until the activation is valid.
+    /// </summary>
+    public void StartDeactivation(DeactivationReason reason)
+    {
+        bool schedule;
+        var dropUnstarted = false;
+        lock (_lock)
+        {
+            if (_state is ActivationState.Creating or ActivationState.Activating)
+            {
+                if (_activationStarted)
+                {
+                    _deactivateAfterActivation ??= reason;
+                    return;
+                }
+
+                // Never activated (nothing was sent to it): just drop it.
+                _state = ActivationState.Invalid;
+                dropUnstarted = true;
+            }
+        }
+
+        if (dropUnstarted)
+        {
+            _runtime.Catalog.OnActivationRemoved(this, reason);
+            _deactivated.TrySetResult();
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_state != ActivationState.Valid)
+            {
+                return;
+            }
+
+            _state = ActivationState.Deactivating;
+            _deactivationReason = reason;
+            schedule = ScheduleLocked();
+        }
+
+        if (schedule)
+        {
+            QueueDrain();
+        }
+    }
+
+    /// <summary>
+    /// Runs once nothing executes: dispose timers (cancelling their tokens), OnDeactivateAsync (only if
+    /// the activation had become valid), unregister, leave the catalog, then re-route queued messages.
+    /// </summary>
+    private async Task FinishDeactivationAsync()
+    {
+        DeactivationReason reason;
+        lock (_lock)
+        {
+            reason = _deactivationReason;
+        }
+
+        DisposeTimers();
+        await _lifetime.CancelAsync();
+        if (_wasValid && _instance is Grain grain)
+        {
+            using var timeout = new CancellationTokenSource(_runtime.Collection.DeactivationTimeout, _runtime.TimeProvider);
+            try
+            {
+                await grain.OnDeactivateAsync(reason, timeout.Token);
+            }
+            catch (Exception ex)
+            {
+                RuntimeLog.DeactivationFailed(_runtime.Logger, GrainId, ex);
+            }
+        }
+
+        if (Metadata.Placement.IsUsingGrainDirectory)
+        {
+            try
+            {
+                await _runtime.Directory.UnregisterAsync(Address, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                RuntimeLog.DeactivationFailed(_runtime.Logger, GrainId, ex);
+            }
+        }
+
+        _runtime.Catalog.OnActivationRemoved(this, reason);
+        List<Message> forward;
+        lock (_lock)
+        {
+            _state = ActivationState.Invalid;
+            forward = new List<Message>(_waiting);
+            _waiting.Clear();
+        }
+
+        RuntimeLog.Deactivated(_runtime.Logger, GrainId, ActivationId, reason);
+        await DisposeScopeAsync();
+        _deactivated.TrySetResult();
+        foreach (var message in forward)
+        {
+            if (!message.IsLocalOnly)
+            {
+                _runtime.Catalog.Forward(message);
+            }
+        }
+    }
+
+    private void DisposeTimers()
+    {
+        List<GrainTimer>? timers;
+        lock (_lock)
+        {
+            timers = _timers is null ? null : new List<GrainTimer>(_timers);
+            _timers = null;
+        }
+
+        if (timers is not null)
+        {
+            foreach (var timer in timers)
+            {
+                timer.Dispose();
+            }
+        }
+    }
+
+    private async ValueTask DisposeScopeAsync()
+    {
+        if (_scope is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync();
+        }
+        else
+        {
+            _scope?.Dispose();
+        }
+
+        _lifetime.Dispose();
+    }
+}

@@ -1,0 +1,116 @@
+using Federation.Actors.Diagnostics;
+using Federation.Actors.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Federation.Actors.Persistence;
+
+/// <summary>A state an activation reads before OnActivateAsync.</summary>
+internal interface IBoundState
+{
+    Task ReadOnActivateAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// <see cref="IPersistentState{TState}"/> over the keyed <see cref="IGrainStorage"/> named by
+/// <c>[PersistentState]</c>. Every provider gets the storage latency and error metrics from here.
+/// </summary>
+internal sealed class PersistentState<TState> : IPersistentState<TState>, IBoundState
+{
+    private readonly string _stateName;
+    private readonly string _storageName;
+    private readonly GrainId _grainId;
+    private readonly IGrainStorage _storage;
+    private readonly ActorsInstruments _instruments;
+    private readonly TimeProvider _time;
+    private readonly KeyValuePair<string, object?>[] _tags;
+
+    private PersistentState(string stateName, string storageName, GrainId grainId, IGrainStorage storage, ActorsInstruments instruments, TimeProvider time)
+    {
+        _stateName = stateName;
+        _storageName = storageName;
+        _grainId = grainId;
+        _storage = storage;
+        _instruments = instruments;
+        _time = time;
+        State = GrainStateFactory<TState>.Create();
+        _tags = new[]
+        {
+            new KeyValuePair<string, object?>(InstrumentNames.ProviderTag, storage.GetType().Name),
+            new KeyValuePair<string, object?>(InstrumentNames.StateNameTag, stateName),
+            new KeyValuePair<string, object?>(InstrumentNames.StateTypeTag, typeof(TState).Name),
+        };
+    }
+
+    public TState State { get; set; }
+
+    public string? ETag { get; set; }
+
+    public bool RecordExists { get; set; }
+
+    public static PersistentState<TState> Create(string stateName, string? storageName, GrainId grainId, IServiceProvider services, ActorsInstruments instruments, TimeProvider time)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(stateName);
+        var name = storageName ?? StorageProviderNames.Default;
+        var storage = services.GetKeyedService<IGrainStorage>(name)
+            ?? throw new InvalidOperationException($"No grain storage named '{name}' is registered (state '{stateName}' of {grainId}). Register one, e.g. services.AddMemoryGrainStorage(\"{name}\").");
+        return new PersistentState<TState>(stateName, name, grainId, storage, instruments, time);
+    }
+
+    public Task ReadOnActivateAsync(CancellationToken cancellationToken) => ReadStateAsync(cancellationToken);
+
+    public async Task ReadStateAsync(CancellationToken cancellationToken = default)
+    {
+        var start = _time.GetTimestamp();
+        try
+        {
+            await _storage.ReadStateAsync(_stateName, _grainId, this, cancellationToken);
+        }
+        catch
+        {
+            _instruments.StorageReadErrors.Add(1, _tags);
+            throw;
+        }
+        finally
+        {
+            _instruments.StorageReadLatency.Record(_time.GetElapsedTime(start).TotalMilliseconds, _tags);
+        }
+    }
+
+    public async Task WriteStateAsync(CancellationToken cancellationToken = default)
+    {
+        var start = _time.GetTimestamp();
+        try
+        {
+            await _storage.WriteStateAsync(_stateName, _grainId, this, cancellationToken);
+        }
+        catch
+        {
+            _instruments.StorageWriteErrors.Add(1, _tags);
+            throw;
+        }
+        finally
+        {
+            _instruments.StorageWriteLatency.Record(_time.GetElapsedTime(start).TotalMilliseconds, _tags);
+        }
+    }
+
+    public async Task ClearStateAsync(CancellationToken cancellationToken = default)
+    {
+        var start = _time.GetTimestamp();
+        try
+        {
+            await _storage.ClearStateAsync(_stateName, _grainId, this, cancellationToken);
+        }
+        catch
+        {
+            _instruments.StorageClearErrors.Add(1, _tags);
+            throw;
+        }
+        finally
+        {
+            _instruments.StorageClearLatency.Record(_time.GetElapsedTime(start).TotalMilliseconds, _tags);
+        }
+    }
+
+    public override string ToString() => $"{_grainId}/{_stateName}@{_storageName}";
+}
