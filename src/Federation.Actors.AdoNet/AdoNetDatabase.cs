@@ -53,6 +53,17 @@ public sealed class AdoNetDatabase : IAsyncDisposable
         return await Connections.AcquireAsync(access, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Ensures the schema, then runs one row write to its commit (see <see cref="IAdoNetConnectionSource.WriteAsync"/>).</summary>
+    public async Task<TResult> WriteAsync<TState, TResult>(Func<AdoNetConnection, TState, Task<TResult>> work, TState state, CancellationToken cancellationToken)
+    {
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await Connections.WriteAsync(work, state, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Creates or migrates the schema unless this instance already did. A failure is not cached: the
     /// next call tries again, so a database that comes back is picked up.

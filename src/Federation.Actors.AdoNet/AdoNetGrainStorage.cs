@@ -91,19 +91,10 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
         }
 
         var payload = _serializer.Serialize(grainState.State);
-        int affected;
-        using (var lease = await _database.AcquireAsync(AdoNetAccess.Write, cancellationToken).ConfigureAwait(false))
-        {
-            var command = KeyedCommand(lease, sent is null ? _dialect.InsertState : _dialect.UpdateState, stateName, grainId);
-            AdoNetConnection.Bind(command, "@payload", payload);
-            AdoNetConnection.Bind(command, "@modifiedon", _dialect.ToDbTimestamp(_timeProvider.GetUtcNow()));
-            if (sent is not null)
-            {
-                AdoNetConnection.Bind(command, "@version", expected);
-            }
-
-            affected = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var affected = await _database.WriteAsync(
+            ExecuteAsync,
+            new KeyedWrite(this, sent is null ? _dialect.InsertState : _dialect.UpdateState, stateName, grainId, payload, HasPayload: true, sent is null ? null : expected),
+            cancellationToken).ConfigureAwait(false);
 
         if (affected != 1)
         {
@@ -134,18 +125,10 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
                 throw await MismatchAsync("Clear", stateName, grainId, sent, cancellationToken).ConfigureAwait(false);
             }
 
-            int affected;
-            using (var lease = await _database.AcquireAsync(AdoNetAccess.Write, cancellationToken).ConfigureAwait(false))
-            {
-                var command = KeyedCommand(lease, _deleteStateOnClear ? _dialect.DeleteState : _dialect.ClearState, stateName, grainId);
-                if (!_deleteStateOnClear)
-                {
-                    AdoNetConnection.Bind(command, "@modifiedon", _dialect.ToDbTimestamp(_timeProvider.GetUtcNow()));
-                }
-
-                AdoNetConnection.Bind(command, "@version", expected);
-                affected = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            var affected = await _database.WriteAsync(
+                ExecuteAsync,
+                new KeyedWrite(this, _deleteStateOnClear ? _dialect.DeleteState : _dialect.ClearState, stateName, grainId, null, HasPayload: false, expected, Stamp: !_deleteStateOnClear),
+                cancellationToken).ConfigureAwait(false);
 
             if (affected != 1)
             {
@@ -178,9 +161,35 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
         }
     }
 
-    private DbCommand KeyedCommand(AdoNetLease lease, string sql, string stateName, GrainId grainId)
+    /// <summary>One keyed row write, run inside the database's group commit.</summary>
+    private static Task<int> ExecuteAsync(AdoNetConnection connection, KeyedWrite write)
     {
-        var command = lease.Connection.Command(sql);
+        var storage = write.Storage;
+        var command = storage.KeyedCommand(connection, write.Sql, write.StateName, write.GrainId);
+        if (write.HasPayload)
+        {
+            AdoNetConnection.Bind(command, "@payload", write.Payload);
+        }
+
+        if (write.Stamp)
+        {
+            AdoNetConnection.Bind(command, "@modifiedon", storage._dialect.ToDbTimestamp(storage._timeProvider.GetUtcNow()));
+        }
+
+        if (write.Version is { } version)
+        {
+            AdoNetConnection.Bind(command, "@version", version);
+        }
+
+        return command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    private DbCommand KeyedCommand(AdoNetLease lease, string sql, string stateName, GrainId grainId) =>
+        KeyedCommand(lease.Connection, sql, stateName, grainId);
+
+    private DbCommand KeyedCommand(AdoNetConnection connection, string sql, string stateName, GrainId grainId)
+    {
+        var command = connection.Command(sql);
         AdoNetConnection.Bind(command, "@serviceid", _serviceId);
         AdoNetConnection.Bind(command, "@graintype", grainId.Type.Value);
         AdoNetConnection.Bind(command, "@statename", stateName);
@@ -194,6 +203,9 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
         var value = await KeyedCommand(lease, _dialect.ReadStateVersion, stateName, grainId).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>The arguments of one keyed row write.</summary>
+    private readonly record struct KeyedWrite(AdoNetGrainStorage Storage, string Sql, string StateName, GrainId GrainId, byte[]? Payload, bool HasPayload, long? Version, bool Stamp = true);
 
     /// <summary>Builds the exception, reading the stored version so the message says what is there (off the hot path).</summary>
     private async Task<InconsistentStateException> MismatchAsync(string operation, string stateName, GrainId grainId, string? sent, CancellationToken cancellationToken)

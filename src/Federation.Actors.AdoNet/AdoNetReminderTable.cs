@@ -68,14 +68,20 @@ public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable, IDis
         ArgumentNullException.ThrowIfNull(entry);
         CheckGrain(entry.GrainId);
         ArgumentException.ThrowIfNullOrEmpty(entry.ReminderName);
-        using var lease = await _database.AcquireAsync(AdoNetAccess.Write, cancellationToken).ConfigureAwait(false);
-        var command = Command(lease, _dialect.UpsertReminder);
-        AdoNetConnection.Bind(command, "@grainid", entry.GrainId.ToString());
-        AdoNetConnection.Bind(command, "@remindername", entry.ReminderName);
-        AdoNetConnection.Bind(command, "@starttime", _dialect.ToDbTimestamp(entry.StartAt));
-        AdoNetConnection.Bind(command, "@period", (long)entry.Period.TotalMilliseconds);
-        AdoNetConnection.Bind(command, "@grainhash", (long)entry.GrainHash);
-        var version = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        var version = await _database.WriteAsync(
+            static async (connection, args) =>
+            {
+                var (table, entry) = args;
+                var command = table.Command(connection, table._dialect.UpsertReminder);
+                AdoNetConnection.Bind(command, "@grainid", entry.GrainId.ToString());
+                AdoNetConnection.Bind(command, "@remindername", entry.ReminderName);
+                AdoNetConnection.Bind(command, "@starttime", table._dialect.ToDbTimestamp(entry.StartAt));
+                AdoNetConnection.Bind(command, "@period", (long)entry.Period.TotalMilliseconds);
+                AdoNetConnection.Bind(command, "@grainhash", (long)entry.GrainHash);
+                return await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
+            },
+            (this, entry),
+            cancellationToken).ConfigureAwait(false);
         return StorageETag.Format(Convert.ToInt64(version, System.Globalization.CultureInfo.InvariantCulture));
     }
 
@@ -88,12 +94,19 @@ public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable, IDis
             return false;
         }
 
-        using var lease = await _database.AcquireAsync(AdoNetAccess.Write, cancellationToken).ConfigureAwait(false);
-        var command = Command(lease, _dialect.DeleteReminder);
-        AdoNetConnection.Bind(command, "@grainid", grainId.ToString());
-        AdoNetConnection.Bind(command, "@remindername", reminderName);
-        AdoNetConnection.Bind(command, "@version", version);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        var removed = await _database.WriteAsync(
+            static (connection, args) =>
+            {
+                var (table, grainId, reminderName, version) = args;
+                var command = table.Command(connection, table._dialect.DeleteReminder);
+                AdoNetConnection.Bind(command, "@grainid", grainId.ToString());
+                AdoNetConnection.Bind(command, "@remindername", reminderName);
+                AdoNetConnection.Bind(command, "@version", version);
+                return command.ExecuteNonQueryAsync(CancellationToken.None);
+            },
+            (this, grainId, reminderName, version),
+            cancellationToken).ConfigureAwait(false);
+        return removed == 1;
     }
 
     public ValueTask DisposeAsync() => _database.DisposeAsync();
@@ -112,9 +125,11 @@ public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable, IDis
         }
     }
 
-    private DbCommand Command(AdoNetLease lease, string sql)
+    private DbCommand Command(AdoNetLease lease, string sql) => Command(lease.Connection, sql);
+
+    private DbCommand Command(AdoNetConnection connection, string sql)
     {
-        var command = lease.Connection.Command(sql);
+        var command = connection.Command(sql);
         AdoNetConnection.Bind(command, "@serviceid", _serviceId);
         return command;
     }

@@ -1,8 +1,9 @@
 namespace Federation.Actors.AdoNet;
 
 /// <summary>
-/// Hands out open, initialised connections. SQLite keeps its own small pool (one writer, a few readers);
-/// a server database such as PostgreSQL can simply open a connection from its driver's pool per lease.
+/// Hands out open, initialised connections. SQLite keeps its own small pool (one writer with group
+/// commit, a few readers); a server database such as PostgreSQL can simply open a connection from its
+/// driver's pool per lease and run each write in autocommit.
 /// </summary>
 public interface IAdoNetConnectionSource : IAsyncDisposable
 {
@@ -11,6 +12,16 @@ public interface IAdoNetConnectionSource : IAsyncDisposable
 
     /// <summary>Gives a leased connection back; called by <see cref="AdoNetLease.Dispose"/>.</summary>
     void Release(AdoNetConnection connection, AdoNetAccess access);
+
+    /// <summary>
+    /// Runs one row write and returns only once it is durably committed. A source may commit several
+    /// concurrent writes in one transaction (group commit); each write's statements still see the
+    /// effects of the writes before it. If the commit fails, every write in it fails and none is stored.
+    /// </summary>
+    /// <param name="work">The statements; they must not start or end a transaction themselves.</param>
+    /// <param name="state">Passed to <paramref name="work"/>, so the delegate can be static.</param>
+    /// <param name="cancellationToken">Honoured until the write starts; a started write runs to its commit.</param>
+    Task<TResult> WriteAsync<TState, TResult>(Func<AdoNetConnection, TState, Task<TResult>> work, TState state, CancellationToken cancellationToken);
 }
 
 /// <summary>A leased connection; dispose it to give it back.</summary>

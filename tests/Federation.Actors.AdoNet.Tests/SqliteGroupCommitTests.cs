@@ -1,0 +1,127 @@
+using Federation.Actors.AdoNet.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Federation.Actors.AdoNet.Tests;
+
+/// <summary>
+/// Writes that queue behind each other share one transaction. These tests hold the writer inside a
+/// write until a queue has formed, so which writes share a commit is decided by the test, not by timing.
+/// </summary>
+public sealed class SqliteGroupCommitTests : IAsyncLifetime
+{
+    private readonly TempDatabase _file = new();
+    private AdoNetDatabase _database = null!;
+    private SqliteConnectionSource _source = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = SqliteStorage.CreateDatabase("group-commit", new SqliteStorageOptions { ConnectionString = _file.ConnectionString });
+        _source = (SqliteConnectionSource)_database.Connections;
+        await _database.InitializeAsync();
+        await _database.WriteAsync(static (c, _) => ExecuteAsync(c, "CREATE TABLE probe (name TEXT PRIMARY KEY)"), 0, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _database.DisposeAsync();
+        _file.Dispose();
+    }
+
+    [Fact]
+    public async Task WritesQueuedBehindAWriteShareOneCommit()
+    {
+        const int Queued = 10;
+        var commitsBefore = _source.Commits;
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = _database.WriteAsync(static async (c, hold) =>
+        {
+            await hold.Task;
+            return await ExecuteAsync(c, "INSERT INTO probe VALUES ('holder')");
+        }, hold, CancellationToken.None);
+        var queued = new List<Task<int>>();
+        for (var i = 0; i < Queued; i++)
+        {
+            var name = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            queued.Add(Task.Run(() => _database.WriteAsync(static (c, n) => ExecuteAsync(c, $"INSERT INTO probe VALUES ('{n}')"), name, CancellationToken.None)));
+        }
+
+        SpinWait.SpinUntil(() => _source.WaitingWriters == Queued);
+        hold.SetResult();
+        await holder;
+        await Task.WhenAll(queued);
+
+        Assert.Equal(1, _source.Commits - commitsBefore);
+        Assert.Equal(Queued + 1, await CountAsync());
+    }
+
+    [Fact]
+    public async Task AFailedWriteRollsBackTheWritesSharingItsCommit()
+    {
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = _database.WriteAsync(static async (c, hold) =>
+        {
+            await hold.Task;
+            return await ExecuteAsync(c, "INSERT INTO probe VALUES ('holder')");
+        }, hold, CancellationToken.None);
+        var good = Task.Run(() => _database.WriteAsync(static (c, _) => ExecuteAsync(c, "INSERT INTO probe VALUES ('good')"), 0, CancellationToken.None));
+        SpinWait.SpinUntil(() => _source.WaitingWriters == 1);
+        var bad = Task.Run(() => _database.WriteAsync(static (c, _) => ExecuteAsync(c, "INSERT INTO missing_table VALUES (1)"), 0, CancellationToken.None));
+        SpinWait.SpinUntil(() => _source.WaitingWriters == 2);
+
+        hold.SetResult();
+
+        var holderError = await Assert.ThrowsAsync<AdoNetStorageException>(() => holder);
+        var goodError = await Assert.ThrowsAsync<AdoNetStorageException>(() => good);
+        await Assert.ThrowsAsync<SqliteException>(() => bad);
+        Assert.Contains("rolled back with the 3 write(s) sharing its commit", holderError.Message, StringComparison.Ordinal);
+        Assert.Same(holderError, goodError);
+        Assert.Equal(0, await CountAsync());
+
+        // The writer recovers: the next write commits on its own.
+        await _database.WriteAsync(static (c, _) => ExecuteAsync(c, "INSERT INTO probe VALUES ('after')"), 0, CancellationToken.None);
+        Assert.Equal(1, await CountAsync());
+    }
+
+    [Fact]
+    public async Task AWriteIsNotAcknowledgedBeforeItsCommit()
+    {
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = _database.WriteAsync(static async (c, hold) =>
+        {
+            await hold.Task;
+            return await ExecuteAsync(c, "INSERT INTO probe VALUES ('holder')");
+        }, hold, CancellationToken.None);
+        var queuedRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var queued = Task.Run(() => _database.WriteAsync(static async (c, signals) =>
+        {
+            var rows = await ExecuteAsync(c, "INSERT INTO probe VALUES ('queued')");
+            signals.QueuedRan.SetResult();
+            await signals.Release.Task;
+            return rows;
+        }, (QueuedRan: queuedRan, Release: release), CancellationToken.None));
+        SpinWait.SpinUntil(() => _source.WaitingWriters == 1);
+
+        hold.SetResult();
+        await queuedRan.Task;
+
+        // The holder's statement ran long ago, but its transaction is still open with the queued write.
+        Assert.False(holder.IsCompleted);
+        Assert.Equal(0, await CountAsync());
+        release.SetResult();
+        await Task.WhenAll(holder, queued);
+        Assert.Equal(2, await CountAsync());
+    }
+
+    private static Task<int> ExecuteAsync(AdoNetConnection connection, string sql) =>
+        connection.Command(sql).ExecuteNonQueryAsync(CancellationToken.None);
+
+    private async Task<long> CountAsync()
+    {
+        await using var connection = new SqliteConnection(_file.ConnectionString + ";Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM probe";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
