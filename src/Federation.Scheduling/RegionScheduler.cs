@@ -24,6 +24,13 @@ public sealed record SchedulerOptions
     /// </summary>
     public int EstimateDepth { get; init; } = DefaultEstimateDepth;
 
+    /// <summary>
+    /// When only jobs were appended to the tail of the queue since the last pass (no start, completion, removal or
+    /// priority insertion), the next pass tests only the new jobs: every older one failed the same test against the
+    /// same state. Gives the same schedule as a full pass (a test compares both); off only to check exactly that.
+    /// </summary>
+    public bool IncrementalBackfill { get; init; } = true;
+
     public static SchedulerOptions Default { get; } = new();
 }
 
@@ -44,6 +51,8 @@ public sealed partial class RegionScheduler
     private long _seq;
     private int _busy;
     private long _queuedDemand;
+    private bool _stateChanged = true;
+    private int _cleanPrefix;
 
     public RegionScheduler(Region region, SchedulerOptions? options = null)
     {
@@ -169,6 +178,7 @@ public sealed partial class RegionScheduler
         if (pos < _queueLen)
         {
             Array.Copy(_queue, pos, _queue, pos + 1, _queueLen - pos);
+            _stateChanged = true;
         }
 
         _queue[pos] = e;
@@ -192,6 +202,7 @@ public sealed partial class RegionScheduler
             if (_queue[i].Ticket == ticket)
             {
                 RemoveQueuedAt(i);
+                _stateChanged = true;
                 return true;
             }
         }
@@ -224,6 +235,7 @@ public sealed partial class RegionScheduler
                 Array.Copy(items, i + 1, items, i, pool.Len - i - 1);
                 pool.Len--;
                 _dirty = true;
+                _stateChanged = true;
                 return true;
             }
         }
@@ -239,6 +251,7 @@ public sealed partial class RegionScheduler
     {
         ArgumentNullException.ThrowIfNull(started);
         var before = started.Count;
+        var changed = _stateChanged || !Options.IncrementalBackfill || !CanSkipTested(nowS);
         while (_queueLen > 0)
         {
             var p = FindStartNow(in _queue[0], nowS);
@@ -248,13 +261,17 @@ public sealed partial class RegionScheduler
             }
 
             StartAt(0, p, nowS, started);
+            changed = true;
         }
 
+        // Entries [1, _cleanPrefix) have failed the backfill test against the current state; the rest are untested.
+        _cleanPrefix = 1;
         if (_queueLen > 1 && AnyFree())
         {
-            Backfill(nowS, started);
+            _cleanPrefix = Backfill(nowS, started, changed ? 1 : Math.Max(1, _cleanPrefix));
         }
 
+        _stateChanged = false;
         return started.Count - before;
     }
 
@@ -273,14 +290,38 @@ public sealed partial class RegionScheduler
         return Reserve(in _queue[0], nowS, out pool, out _, out _);
     }
 
-    private void Backfill(double nowS, List<StartedJob> started)
+    /// <summary>
+    /// Whether jobs that failed the backfill test earlier would fail it again now, given no state change: true unless
+    /// time passing can help (a running job overdue past its estimated end moves the reservation; an offer window
+    /// that opens later admits external jobs it did not admit before).
+    /// </summary>
+    private bool CanSkipTested(double nowS)
+    {
+        if (Region.Offer.WindowStartS > 0 || !double.IsPositiveInfinity(Region.Offer.WindowEndS))
+        {
+            return false;
+        }
+
+        foreach (var pool in _pools)
+        {
+            if (pool.Len > 0 && pool.Items[0].EndS < nowS)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Tests queued jobs from index <paramref name="from"/> on; returns the index of the first job it did not test.</summary>
+    private int Backfill(double nowS, List<StartedJob> started, int from)
     {
         ref readonly var head = ref _queue[0];
         var headExternal = head.External;
         var shadow = Reserve(in head, nowS, out var resPool, out var extraFree, out var extraExt);
         var limit = Options.BackfillDepth;
-        var i = 1;
-        var tested = 0;
+        var i = from;
+        var tested = from - 1;
         while (i < _queueLen && tested < limit)
         {
             tested++;
@@ -332,9 +373,11 @@ public sealed partial class RegionScheduler
             StartAt(i, best, nowS, started);
             if (!AnyFree())
             {
-                return;
+                return i;
             }
         }
+
+        return i;
     }
 
     private double Reserve(in QueueEntry head, double nowS, out int resPool, out int extraFree, out int extraExt)

@@ -140,6 +140,67 @@ public sealed class RegionSchedulerTests
         }
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(SchedulerOptions.DefaultBackfillDepth)]
+    public void Incremental_backfill_gives_exactly_the_schedule_of_a_full_pass(int depth)
+    {
+        for (var seed = 1; seed <= 40; seed++)
+        {
+            var region = Build.Region("a", Build.Offer(("H100", 6), ("A100", 3)), Build.Pool("H100", 12), Build.Pool("A100", 6));
+            var full = new RegionScheduler(region, new SchedulerOptions { IncrementalBackfill = false, BackfillDepth = depth });
+            var fast = new RegionScheduler(region, new SchedulerOptions { BackfillDepth = depth });
+            var rng = new Random(seed);
+            var completions = new PriorityQueue<long, double>();
+            var now = 0.0;
+            var nextArrival = 0.0;
+            long next = 0;
+            var a = new List<StartedJob>();
+            var b = new List<StartedJob>();
+            var total = 0;
+            while (next < 400 || completions.Count > 0)
+            {
+                if (completions.TryPeek(out var done, out var at) && (next >= 400 || at <= nextArrival))
+                {
+                    completions.Dequeue();
+                    now = at;
+                    Assert.True(full.Complete(done));
+                    Assert.True(fast.Complete(done));
+                }
+                else
+                {
+                    // Bursts of arrivals at one instant as well as spread ones; some high-priority jobs jump the queue.
+                    now = nextArrival;
+                    nextArrival += rng.NextDouble() < 0.3 ? 0 : rng.NextDouble() * 3;
+                    var external = rng.NextDouble() < 0.3;
+                    var job = Build.Job($"j{next}", external ? rng.Next(1, 4) : rng.Next(1, 13), 1 + (rng.NextDouble() * 60), home: external ? "x" : "a", priority: rng.NextDouble() < 0.1 ? 1 : 0);
+                    full.Enqueue(next, job, now);
+                    fast.Enqueue(next, job, now);
+                    if (rng.NextDouble() < 0.05 && next > 3)
+                    {
+                        var victim = next - rng.Next(1, 4);
+                        Assert.Equal(full.TryRemoveQueued(victim), fast.TryRemoveQueued(victim));
+                    }
+
+                    next++;
+                }
+
+                a.Clear();
+                b.Clear();
+                full.Schedule(now, a);
+                fast.Schedule(now, b);
+                Assert.Equal(a.Select(x => (x.Ticket, x.PoolIndex)), b.Select(x => (x.Ticket, x.PoolIndex)));
+                foreach (var j in a)
+                {
+                    completions.Enqueue(j.Ticket, now + j.Job.EstimatedDurationS);
+                    total++;
+                }
+            }
+
+            Assert.True(total > 300, $"seed {seed}: only {total} jobs ran");
+        }
+    }
+
     [Fact]
     public void External_jobs_use_only_the_offer_while_home_jobs_use_the_rest()
     {

@@ -1,0 +1,69 @@
+namespace Federation.Scheduling;
+
+/// <summary>
+/// Rebuilding a scheduler from state kept elsewhere: a region grain after a restart or an offer change
+/// (the jobs' durable rows say what runs where), and a router's estimator copy of a region.
+/// </summary>
+public sealed partial class RegionScheduler
+{
+    /// <summary>
+    /// Records a job that is already running in pool <paramref name="poolIndex"/> (started at
+    /// <paramref name="startS"/>), so it holds its accelerators until <see cref="Complete"/>.
+    /// </summary>
+    public void RestoreRunning(long ticket, JobSpec job, int poolIndex, bool external, double startS)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        RestoreRunning(ticket, poolIndex, job.AcceleratorCount, external, startS + job.EstimatedDurationS);
+    }
+
+    /// <summary>Records a running allocation by its shape only (an estimator copy needs no job).</summary>
+    public void RestoreRunning(long ticket, int poolIndex, int count, bool external, double estimatedEndS)
+    {
+        if ((uint)poolIndex >= (uint)_pools.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(poolIndex), poolIndex, $"region {Region.Id} has {_pools.Length} pools");
+        }
+
+        if (count <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, "a running job holds at least one accelerator");
+        }
+
+        if (!_runningPool.TryAdd(ticket, poolIndex))
+        {
+            throw new ArgumentException($"ticket {ticket} is already running", nameof(ticket));
+        }
+
+        var pool = _pools[poolIndex];
+        pool.Busy += count;
+        _busy += count;
+        if (external)
+        {
+            pool.ExternalBusy += count;
+        }
+
+        pool.Insert(new RunningItem(estimatedEndS, ticket, count, external));
+        _dirty = true;
+    }
+
+    /// <summary>Whether <paramref name="ticket"/> is running here, and in which pool.</summary>
+    public bool TryGetRunningPool(long ticket, out int poolIndex) => _runningPool.TryGetValue(ticket, out poolIndex);
+
+    /// <summary>Copies the running allocations of pool <paramref name="poolIndex"/> into <paramref name="into"/> as (ticket, count, external, estimated end).</summary>
+    public void CopyRunning(int poolIndex, List<RunningAllocation> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var pool = _pools[poolIndex];
+        for (var i = 0; i < pool.Len; i++)
+        {
+            var item = pool.Items[i];
+            into.Add(new RunningAllocation(item.Ticket, poolIndex, item.Count, item.External, item.EndS));
+        }
+    }
+
+    /// <summary>The pool mask a queued job was admitted with (position <paramref name="index"/>, 0 = head).</summary>
+    public int QueuedMaskAt(int index) => _queue[index].Mask;
+}
+
+/// <summary>One running allocation of a scheduler.</summary>
+public readonly record struct RunningAllocation(long Ticket, int Pool, int Count, bool External, double EstimatedEndS);
