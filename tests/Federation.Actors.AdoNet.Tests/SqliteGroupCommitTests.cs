@@ -9,6 +9,9 @@ namespace Federation.Actors.AdoNet.Tests;
 /// </summary>
 public sealed class SqliteGroupCommitTests : IAsyncLifetime
 {
+    /// <summary>Only a guard against a hang: the queue forms as soon as the writer tasks have started.</summary>
+    private static readonly TimeSpan QueueTimeout = TimeSpan.FromSeconds(30);
+
     private readonly TempDatabase _file = new();
     private AdoNetDatabase _database = null!;
     private SqliteConnectionSource _source = null!;
@@ -42,10 +45,10 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         for (var i = 0; i < Queued; i++)
         {
             var name = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            queued.Add(Task.Run(() => _database.WriteAsync(static (c, n) => ExecuteAsync(c, $"INSERT INTO probe VALUES ('{n}')"), name, CancellationToken.None)));
+            queued.Add(Task.Run(() => _database.WriteAsync(static (c, n) => InsertAsync(c, n), name, CancellationToken.None)));
         }
 
-        SpinWait.SpinUntil(() => _source.WaitingWriters == Queued);
+        Assert.True(SpinWait.SpinUntil(() => _source.WaitingWriters == Queued, QueueTimeout));
         hold.SetResult();
         await holder;
         await Task.WhenAll(queued);
@@ -64,9 +67,9 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
             return await ExecuteAsync(c, "INSERT INTO probe VALUES ('holder')");
         }, hold, CancellationToken.None);
         var good = Task.Run(() => _database.WriteAsync(static (c, _) => ExecuteAsync(c, "INSERT INTO probe VALUES ('good')"), 0, CancellationToken.None));
-        SpinWait.SpinUntil(() => _source.WaitingWriters == 1);
+        Assert.True(SpinWait.SpinUntil(() => _source.WaitingWriters == 1, QueueTimeout));
         var bad = Task.Run(() => _database.WriteAsync(static (c, _) => ExecuteAsync(c, "INSERT INTO missing_table VALUES (1)"), 0, CancellationToken.None));
-        SpinWait.SpinUntil(() => _source.WaitingWriters == 2);
+        Assert.True(SpinWait.SpinUntil(() => _source.WaitingWriters == 2, QueueTimeout));
 
         hold.SetResult();
 
@@ -100,7 +103,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
             await signals.Release.Task;
             return rows;
         }, (QueuedRan: queuedRan, Release: release), CancellationToken.None));
-        SpinWait.SpinUntil(() => _source.WaitingWriters == 1);
+        Assert.True(SpinWait.SpinUntil(() => _source.WaitingWriters == 1, QueueTimeout));
 
         hold.SetResult();
         await queuedRan.Task;
@@ -115,6 +118,13 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
 
     private static Task<int> ExecuteAsync(AdoNetConnection connection, string sql) =>
         connection.Command(sql).ExecuteNonQueryAsync(CancellationToken.None);
+
+    private static Task<int> InsertAsync(AdoNetConnection connection, string name)
+    {
+        var command = connection.Command("INSERT INTO probe VALUES (@name)");
+        AdoNetConnection.Bind(command, "@name", name);
+        return command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
 
     private async Task<long> CountAsync()
     {
