@@ -33,7 +33,8 @@ public static class SqliteServiceCollectionExtensions
             sp.GetService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()));
         services.AddSingleton<IHostedService>(sp => new AdoNetSchemaInitializer(
-            ct => ((AdoNetGrainStorage)sp.GetRequiredKeyedService<IGrainStorage>(name)).InitializeAsync(ct)));
+            // Another registration may have replaced this name since; then there is nothing of ours to prepare.
+            ct => sp.GetRequiredKeyedService<IGrainStorage>(name) is AdoNetGrainStorage storage ? storage.InitializeAsync(ct) : Task.CompletedTask));
         return services;
     }
 
