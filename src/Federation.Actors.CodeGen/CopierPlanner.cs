@@ -83,7 +83,7 @@ internal sealed class CopierPlanner
         }
 
         var name = "Copy_" + (_next++).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _copiers[type] = name;
+        _copiers[type] = "GeneratedCopiers." + name;
         var body = BuildCopier(type, out reason);
         if (body is null)
         {
@@ -98,7 +98,7 @@ internal sealed class CopierPlanner
         _methods.Append(body);
         _methods.AppendLine("        }");
         _methods.AppendLine();
-        return name;
+        return "GeneratedCopiers." + name;
     }
 
     private string? ElementCopier(ITypeSymbol element, out string? reason)
@@ -322,7 +322,7 @@ internal sealed class CopierPlanner
                     continue;
                 }
 
-                if (m is IPropertySymbol p && p.Name == "EqualityContract")
+                if (m is IPropertySymbol p && (p.Name == "EqualityContract" || p.ExplicitInterfaceImplementations.Length > 0))
                 {
                     continue;
                 }
@@ -442,7 +442,8 @@ internal sealed class CopierPlanner
             switch (member)
             {
                 case IFieldSymbol field:
-                    var readOnly = field.IsReadOnly || field.IsConst || field.AssociatedSymbol is IPropertySymbol { SetMethod: null or { IsInitOnly: true } };
+                    // A struct is copied by value, so only what its fields point to matters.
+                    var readOnly = named.TypeKind == TypeKind.Struct || field.IsReadOnly || field.IsConst || field.AssociatedSymbol is IPropertySymbol { SetMethod: null or { IsInitOnly: true } };
                     if (!readOnly || !IsImmutable(field.Type, visiting))
                     {
                         return false;
@@ -455,7 +456,7 @@ internal sealed class CopierPlanner
                         break;
                     }
 
-                    if (property.SetMethod is { IsInitOnly: false })
+                    if (property.SetMethod is { IsInitOnly: false } && named.TypeKind != TypeKind.Struct)
                     {
                         return false;
                     }

@@ -42,7 +42,10 @@ internal sealed class ProxyEmitter
         var index = 0;
         foreach (var (declaring, method) in AllMethods())
         {
-            EmitMethod(declaring, method, index++, requests, methods);
+            if (!EmitMethod(declaring, method, index++, requests, methods))
+            {
+                EmitStub(declaring, method, methods);
+            }
         }
 
         var sb = new StringBuilder();
@@ -85,14 +88,32 @@ internal sealed class ProxyEmitter
         }
     }
 
-    private void EmitMethod(INamedTypeSymbol declaring, IMethodSymbol method, int index, StringBuilder requests, StringBuilder methods)
+    /// <summary>Keeps the proxy compilable after a reported error, so the build shows only the real diagnostic.</summary>
+    private static void EmitStub(INamedTypeSymbol declaring, IMethodSymbol method, StringBuilder methods)
+    {
+        var typeParameters = method.IsGenericMethod ? "<" + string.Join(", ", method.TypeParameters.Select(t => t.Name)) + ">" : string.Empty;
+        methods.Append("        ").Append(method.ReturnsVoid ? "void" : CopierPlanner.Name(method.ReturnType)).Append(' ').Append(CopierPlanner.Name(declaring)).Append('.').Append(CopierPlanner.Escape(method.Name)).Append(typeParameters).Append('(')
+            .Append(string.Join(", ", method.Parameters.Select(p => RefPrefix(p) + CopierPlanner.Name(p.Type) + " " + CopierPlanner.Escape(p.Name)))).AppendLine(")");
+        methods.AppendLine("            => throw new global::System.NotSupportedException(\"This grain method was rejected by the code generator.\");");
+        methods.AppendLine();
+    }
+
+    private static string RefPrefix(IParameterSymbol p) => p.RefKind switch
+    {
+        RefKind.Ref => "ref ",
+        RefKind.Out => "out ",
+        RefKind.In => "in ",
+        _ => string.Empty,
+    };
+
+    private bool EmitMethod(INamedTypeSymbol declaring, IMethodSymbol method, int index, StringBuilder requests, StringBuilder methods)
     {
         var display = declaring.Name + "." + method.Name;
         var location = method.Locations.FirstOrDefault();
         if (method.ReturnType is not INamedTypeSymbol returnType)
         {
             _context.ReportDiagnostic(Diagnostic.Create(Diagnostics.InvalidReturnType, location, display, method.ReturnType.ToDisplayString()));
-            return;
+            return false;
         }
 
         ReturnKind kind;
@@ -116,27 +137,27 @@ internal sealed class ProxyEmitter
         else
         {
             _context.ReportDiagnostic(Diagnostic.Create(Diagnostics.InvalidReturnType, location, display, method.ReturnType.ToDisplayString()));
-            return;
+            return false;
         }
 
         var oneWay = KnownTypes.HasAttribute(method, "Federation.Actors.Concurrency.OneWayAttribute");
         if (oneWay && kind is ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT)
         {
             _context.ReportDiagnostic(Diagnostic.Create(Diagnostics.InvalidOneWay, location, display, method.ReturnType.ToDisplayString()));
-            return;
+            return false;
         }
 
         if (method.IsGenericMethod)
         {
             _context.ReportDiagnostic(Diagnostic.Create(Diagnostics.UnsupportedMember, location, display, "generic methods are not supported"));
-            return;
+            return false;
         }
 
         var tokens = method.Parameters.Count(p => Same(p.Type, _known.CancellationToken));
         if (tokens > 1)
         {
             _context.ReportDiagnostic(Diagnostic.Create(Diagnostics.TooManyCancellationTokens, location, display, tokens));
-            return;
+            return false;
         }
 
         var ok = true;
@@ -146,7 +167,7 @@ internal sealed class ProxyEmitter
             if (p.RefKind != RefKind.None)
             {
                 _context.ReportDiagnostic(Diagnostic.Create(Diagnostics.UnsupportedMember, location, display, $"parameter '{p.Name}' is passed by reference"));
-                return;
+                return false;
             }
 
             var name = CopierPlanner.Escape(p.Name);
@@ -185,7 +206,7 @@ internal sealed class ProxyEmitter
 
         if (!ok)
         {
-            return;
+            return false;
         }
 
         var flags = new List<string>();
@@ -336,6 +357,7 @@ internal sealed class ProxyEmitter
 
         m.AppendLine("        }");
         m.AppendLine();
+        return true;
     }
 
     private static bool Same(ISymbol? a, ISymbol? b) => a is not null && b is not null && SymbolEqualityComparer.Default.Equals(a, b);

@@ -170,6 +170,9 @@ internal sealed partial class ActivationData
             schedule = ScheduleLocked();
         }
 
+        // Timers stop now, and their tokens are cancelled, so a running tick can finish and let the
+        // deactivation proceed.
+        DisposeTimers();
         if (schedule)
         {
             QueueDrain();

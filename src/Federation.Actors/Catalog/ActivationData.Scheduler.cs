@@ -23,6 +23,7 @@ internal sealed partial class ActivationData : SynchronizationContext, IThreadPo
     private bool _scheduled;
     private bool _activationStarted;
     private bool _finishing;
+    private bool _admitFirst;
 
     public override void Post(SendOrPostCallback d, object? state)
     {
@@ -60,9 +61,16 @@ internal sealed partial class ActivationData : SynchronizationContext, IThreadPo
                 var finish = false;
                 lock (_lock)
                 {
-                    if (_turns.Count > 0)
+                    // Alternate between admitting a request and running a continuation, so requests that
+                    // may interleave (reentrant, read-only, ...) really do, in arrival order with the turns.
+                    if (_admitFirst && (message = TryAdmitLocked()) is not null)
+                    {
+                        _admitFirst = false;
+                    }
+                    else if (_turns.Count > 0)
                     {
                         (callback, state) = _turns.Dequeue();
+                        _admitFirst = true;
                     }
                     else if ((message = TryAdmitLocked()) is null)
                     {

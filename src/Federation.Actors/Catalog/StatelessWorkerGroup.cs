@@ -85,7 +85,8 @@ internal sealed class StatelessWorkerGroup
         List<ActivationData>? remove = null;
         lock (_lock)
         {
-            var keep = _workers.Count;
+            // Workers already deactivating are on their way out; count only the ones that stay.
+            var keep = _workers.Count(w => w.State is not (ActivationState.Deactivating or ActivationState.Invalid));
             foreach (var worker in _workers)
             {
                 if (!worker.IsInactive)
