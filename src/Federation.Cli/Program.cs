@@ -1,0 +1,9 @@
+using Federation.Cli;
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cts.Cancel();
+};
+return await Fedctl.RunAsync(args, Console.Out, Console.Error, cts.Token);
