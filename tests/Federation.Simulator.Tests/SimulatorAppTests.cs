@@ -109,6 +109,30 @@ public sealed class SimulatorAppTests : IDisposable
     }
 
     [Fact]
+    public async Task Synthetic_resamples_the_requested_number_of_jobs()
+    {
+        var trace = WriteTrace(500, 4);
+        var outDir = Path.Combine(_dir, "syn");
+        var (code, _, _) = await Run("--trace", trace, "--synthetic", "5000", "--policies", "isolated,earliest-start", "--no-progress", "--out", outDir);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        Assert.Equal(5000, doc.RootElement.GetProperty("run").GetProperty("jobs").GetInt32());
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("policies").GetProperty("earliest-start").GetProperty("gapClosure").ValueKind);
+        Assert.Equal(5001, File.ReadLines(Path.Combine(outDir, "jobs-earliest-start.csv")).Count());
+    }
+
+    [Fact]
+    public async Task A_bad_megaregion_file_is_reported_with_the_field()
+    {
+        var trace = WriteTrace(10, 5);
+        var mega = Path.Combine(_dir, "mega.json");
+        File.WriteAllText(mega, "{\"regions\": [{\"id\": \"x\", \"pools\": [{\"type\": \"H100\", \"count\": -4, \"pfPerUnit\": 1, \"memoryGb\": 80}]}]}");
+        var (code, _, err) = await Run("--trace", trace, "--megaregion", mega, "--out", _dir);
+        Assert.Equal(3, code);
+        Assert.Contains("regions[0].pools[0].count must be > 0", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_trace_row_is_reported_with_line_and_column()
     {
         var path = Path.Combine(_dir, "bad.csv");
