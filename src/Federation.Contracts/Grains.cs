@@ -90,6 +90,24 @@ public interface IRegionGrain : IGrainWithStringKey
     Task<RegionView> SetOfferAsync(OfferView offer);
 
     Task<RegionView> SetDrainAsync(DrainRequest request);
+
+    /// <summary>The region's supply and demand, as the megaregion aggregates it.</summary>
+    [ReadOnly]
+    Task<RegionLoad> GetLoadAsync();
+
+    /// <summary>
+    /// The region's scheduling state in compact form, for routers and the rebalancer to estimate start
+    /// times without calling the region: running allocations, the head of the queue, the work in the middle
+    /// summed up, and the last <paramref name="tailJobs"/> queued jobs with their requests.
+    /// </summary>
+    [ReadOnly]
+    Task<RegionEstimate> GetEstimateAsync(int tailJobs);
+
+    /// <summary>From the executor: the job's run ended (Completed or Failed).</summary>
+    Task OnExecutionEndedAsync(string jobId, JobState outcome, DateTimeOffset at, string message);
+
+    /// <summary>From the execution clock: the job's dataset has arrived, so it may join the queue.</summary>
+    Task OnDataReadyAsync(string jobId);
 }
 
 /// <summary>Where the router placed a job, and why.</summary>

@@ -174,4 +174,7 @@ public sealed record JobList
 
     /// <summary>Total jobs that matched the filters (the page may hold fewer).</summary>
     public int Total { get; init; }
+
+    /// <summary>Pass as the next page's "after" to continue; null on the last page.</summary>
+    public string? NextAfter { get; init; }
 }

@@ -1,0 +1,35 @@
+using Federation.Contracts;
+using Microsoft.Extensions.Logging;
+
+namespace Federation.Grains.Diagnostics;
+
+/// <summary>The grains' log messages.</summary>
+internal static partial class GrainsLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Region {Region} rebuilt from job rows: {Running} running, {Queued} queued, {Staging} waiting for data")]
+    public static partial void RegionRebuilt(ILogger logger, string region, int running, int queued, int staging);
+
+    [LoggerMessage(2, LogLevel.Warning, "Region {Region} starts empty: storage '{Storage}' cannot query job rows (IGrainStateQueryable not implemented)")]
+    public static partial void RegionRebuildUnsupported(ILogger logger, string region, string storage);
+
+    [LoggerMessage(3, LogLevel.Warning, "Region {Region} could not notify job {Job} ({What})")]
+    public static partial void NotifyFailed(ILogger logger, Exception exception, string region, string job, string what);
+
+    [LoggerMessage(4, LogLevel.Debug, "Job {Job} ignored {What} from {Region}: it is {State} in {CurrentRegion}")]
+    public static partial void StaleNotification(ILogger logger, string job, string what, string region, JobState state, string? currentRegion);
+
+    [LoggerMessage(5, LogLevel.Warning, "Job {Job}: state write failed after admission in {Region}; the admission was withdrawn")]
+    public static partial void WriteFailedCompensated(ILogger logger, Exception exception, string job, string region);
+
+    [LoggerMessage(6, LogLevel.Warning, "Router could not refresh the estimate of region {Region}; it keeps the previous one")]
+    public static partial void RefreshFailed(ILogger logger, Exception exception, string region);
+
+    [LoggerMessage(7, LogLevel.Information, "Rebalancer moved {Moved} of {Planned} planned jobs")]
+    public static partial void Rebalanced(ILogger logger, int moved, int planned);
+
+    [LoggerMessage(8, LogLevel.Warning, "Rebalancer could not move job {Job}")]
+    public static partial void MoveFailed(ILogger logger, Exception exception, string job);
+
+    [LoggerMessage(9, LogLevel.Warning, "Region {Region}: job {Job} is recorded running but fits no pool; it is requeued")]
+    public static partial void RunningDoesNotFit(ILogger logger, string region, string job);
+}

@@ -1,0 +1,34 @@
+namespace Federation.Grains.Execution;
+
+/// <summary>What a region asks an executor to run.</summary>
+/// <param name="RegionId">The region running the job.</param>
+/// <param name="JobId">The job.</param>
+/// <param name="AcceleratorType">Type of the pool the job was allocated in.</param>
+/// <param name="Accelerators">Accelerators allocated.</param>
+/// <param name="StartedAt">When the region started the job (execution clock); on a restart, the original start.</param>
+/// <param name="Duration">How long the job runs.</param>
+public sealed record ExecutionRequest(
+    string RegionId,
+    string JobId,
+    string AcceleratorType,
+    int Accelerators,
+    DateTimeOffset StartedAt,
+    TimeSpan Duration);
+
+/// <summary>
+/// Runs jobs for regions. The region grain decides what runs where; the executor only runs it and
+/// reports its end through <see cref="Contracts.IRegionGrain.OnExecutionEndedAsync"/>. The simulated
+/// executor holds the accelerators for the job's duration on the execution clock; a Slurm executor
+/// (slurmrestd) replaces it behind this interface.
+/// </summary>
+public interface IJobExecutor
+{
+    /// <summary>
+    /// Starts the job, or re-attaches to it after a restart (same region and job id, original
+    /// <see cref="ExecutionRequest.StartedAt"/>): idempotent per (region, job).
+    /// </summary>
+    Task StartAsync(ExecutionRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops a running job (cancel); false when the executor does not run it. No end is reported for it.</summary>
+    Task<bool> StopAsync(string regionId, string jobId, CancellationToken cancellationToken = default);
+}

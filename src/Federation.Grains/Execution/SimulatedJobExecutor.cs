@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using Federation.Actors;
+using Federation.Contracts;
+
+namespace Federation.Grains.Execution;
+
+/// <summary>
+/// A job occupies its accelerators for its duration on the execution clock, then completes. After a
+/// restart the region re-attaches its running jobs, and each ends at its original start plus duration.
+/// </summary>
+public sealed class SimulatedJobExecutor(ExecutionClock clock, IGrainFactory grainFactory) : IJobExecutor
+{
+    private readonly ConcurrentDictionary<(string Region, string Job), IDisposable> _running = new();
+
+    /// <summary>Jobs the executor is running now.</summary>
+    public int RunningCount => _running.Count;
+
+    public Task StartAsync(ExecutionRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var key = (request.RegionId, request.JobId);
+        if (_running.ContainsKey(key))
+        {
+            return Task.CompletedTask;
+        }
+
+        var end = request.StartedAt + request.Duration;
+        var run = new Run(this, key, end, request.Duration);
+        if (_running.TryAdd(key, run))
+        {
+            run.Handle = clock.At(end, static r => r.EndAsync(), run);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> StopAsync(string regionId, string jobId, CancellationToken cancellationToken = default)
+    {
+        if (_running.TryRemove((regionId, jobId), out var run))
+        {
+            run.Dispose();
+            return Task.FromResult(true);
+        }
+
+        return Task.FromResult(false);
+    }
+
+    private sealed class Run(SimulatedJobExecutor owner, (string Region, string Job) key, DateTimeOffset end, TimeSpan duration) : IDisposable
+    {
+        public IDisposable? Handle { get; set; }
+
+        public void Dispose() => Handle?.Dispose();
+
+        public Task EndAsync()
+        {
+            if (!owner._running.TryRemove(new KeyValuePair<(string, string), IDisposable>(key, this)))
+            {
+                return Task.CompletedTask;
+            }
+
+            var message = $"ran {duration.TotalHours:0.###} h (simulated executor)";
+            return owner.GrainFactory.GetGrain<IRegionGrain>(key.Region).OnExecutionEndedAsync(key.Job, JobState.Completed, end, message);
+        }
+    }
+
+    private IGrainFactory GrainFactory => grainFactory;
+}

@@ -1,0 +1,88 @@
+using Federation.Scheduling;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Grains.Hosting;
+
+/// <summary>Options of the domain grains.</summary>
+public sealed class FederationGrainsOptions
+{
+    /// <summary>Default for <see cref="SnapshotRefresh"/>: the bound on how stale a router's view may be.</summary>
+    public static readonly TimeSpan DefaultSnapshotRefresh = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Largest allowed <see cref="SnapshotRefresh"/>.</summary>
+    public static readonly TimeSpan MaxSnapshotRefresh = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Default for <see cref="RebalanceInterval"/> (execution-clock time).</summary>
+    public static readonly TimeSpan DefaultRebalanceInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Default for <see cref="RebalanceThresholdSeconds"/>.</summary>
+    public const double DefaultRebalanceThresholdSeconds = RebalancerOptions.DefaultThresholdS;
+
+    /// <summary>Default for <see cref="StorageName"/>.</summary>
+    public const string DefaultStorageName = "Default";
+
+    /// <summary>Default for <see cref="LoadPublishInterval"/>.</summary>
+    public static readonly TimeSpan DefaultLoadPublishInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The regions, their pools, links and default offers.</summary>
+    public Megaregion Megaregion { get; set; } = MegaregionLoader.LoadDefault();
+
+    /// <summary>
+    /// The clock jobs run on (simulated execution, data transfers, the rebalancer's period). Null means the
+    /// host's <see cref="TimeProvider"/>; the server passes a scaled clock for <c>--time-scale N</c>.
+    /// </summary>
+    public TimeProvider? ExecutionClock { get; set; }
+
+    /// <summary>How often a router refreshes its cached estimates of the regions (runtime clock); at most 250 ms.</summary>
+    public TimeSpan SnapshotRefresh { get; set; } = DefaultSnapshotRefresh;
+
+    /// <summary>Period of the megaregion's rebalancer on the execution clock; <see cref="TimeSpan.Zero"/> disables it.</summary>
+    public TimeSpan RebalanceInterval { get; set; } = DefaultRebalanceInterval;
+
+    /// <summary>A queued job moves only when its expected start, after data movement, improves by more than this.</summary>
+    public double RebalanceThresholdSeconds { get; set; } = DefaultRebalanceThresholdSeconds;
+
+    /// <summary>Least time between two load reports of one region to the megaregion (runtime clock).</summary>
+    public TimeSpan LoadPublishInterval { get; set; } = DefaultLoadPublishInterval;
+
+    /// <summary>The grain storage provider (keyed <c>IGrainStorage</c>) for job, region, megaregion and project state.</summary>
+    public string StorageName { get; set; } = DefaultStorageName;
+}
+
+/// <summary>Validates <see cref="FederationGrainsOptions"/>, naming the bad option.</summary>
+public sealed class FederationGrainsOptionsValidator : IValidateOptions<FederationGrainsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FederationGrainsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        const string Prefix = nameof(FederationGrainsOptions) + ".";
+        if (options.Megaregion is null || options.Megaregion.Regions.IsDefaultOrEmpty)
+        {
+            return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.Megaregion) + " must hold at least one region.");
+        }
+
+        if (options.SnapshotRefresh <= TimeSpan.Zero || options.SnapshotRefresh > FederationGrainsOptions.MaxSnapshotRefresh)
+        {
+            return ValidateOptionsResult.Fail($"{Prefix}{nameof(FederationGrainsOptions.SnapshotRefresh)} must be positive and at most {FederationGrainsOptions.MaxSnapshotRefresh.TotalMilliseconds} ms (was {options.SnapshotRefresh.TotalMilliseconds} ms).");
+        }
+
+        if (options.RebalanceInterval < TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.RebalanceInterval) + " must not be negative (Zero disables the rebalancer).");
+        }
+
+        if (double.IsNaN(options.RebalanceThresholdSeconds) || options.RebalanceThresholdSeconds < 0)
+        {
+            return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.RebalanceThresholdSeconds) + " must be a non-negative number of seconds.");
+        }
+
+        if (options.LoadPublishInterval < TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.LoadPublishInterval) + " must not be negative.");
+        }
+
+        return string.IsNullOrWhiteSpace(options.StorageName)
+            ? ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.StorageName) + " must name a grain storage provider.")
+            : ValidateOptionsResult.Success;
+    }
+}

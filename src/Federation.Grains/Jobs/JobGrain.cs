@@ -1,0 +1,369 @@
+using System.Globalization;
+using Federation.Actors;
+using Federation.Contracts;
+using Federation.Grains.Diagnostics;
+using Federation.Grains.Execution;
+using Federation.Grains.Hosting;
+using Federation.Grains.Model;
+using Federation.Scheduling;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Grains.Jobs;
+
+/// <summary>
+/// One job: the single source of truth of its state machine. Every transition is written before the call
+/// that caused it returns. It calls the router and regions (awaited) and the project and megaregion
+/// (one-way); regions call it back only one-way (never awaited), so no call cycle can form.
+/// </summary>
+public sealed class JobGrain : Grain, IJobGrain
+{
+    private readonly IPersistentState<JobRecord> _state;
+    private readonly ExecutionClock _clock;
+    private readonly Megaregion _megaregion;
+    private readonly GrainsInstruments _instruments;
+    private readonly ILogger<JobGrain> _logger;
+
+    public JobGrain(
+        [PersistentState(JobRecord.StateName)] IPersistentState<JobRecord> state,
+        ExecutionClock clock,
+        IOptions<FederationGrainsOptions> options,
+        GrainsInstruments instruments,
+        ILogger<JobGrain> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _state = state;
+        _clock = clock;
+        _megaregion = options.Value.Megaregion;
+        _instruments = instruments;
+        _logger = logger;
+    }
+
+    private JobRecord Record => _state.State;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public async Task<SubmitResult> SubmitAsync(JobRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var created = true;
+        if (Record.Request is { } existing)
+        {
+            if (!DomainMapping.SameBody(existing, request))
+            {
+                return new SubmitResult
+                {
+                    Created = false,
+                    Conflict = $"job '{Id}' already exists with a different body; nothing was changed",
+                    Job = Record.ToView(Id),
+                };
+            }
+
+            if (Record.State != JobState.Submitted)
+            {
+                return new SubmitResult { Created = false, Job = Record.ToView(Id) };
+            }
+
+            // Accepted earlier but never placed (the process stopped in between): place it now.
+            created = false;
+        }
+
+        Validate(request);
+        var now = _clock.Now;
+        var job = request with { Id = Id };
+        var record = Record;
+        record.Request = job;
+        record.State = JobState.Submitted;
+        if (record.History.Count == 0)
+        {
+            record.SubmittedAt = now;
+            record.AddEvent(now, JobEventKinds.Submitted, null, $"submitted by {job.Owner} for project {job.Project}");
+        }
+
+        var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, record.SubmittedAt, null);
+        ApplyPlacement(outcome, now, null, JobEventKinds.Queued);
+        await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
+        if (created)
+        {
+            _instruments.JobsSubmitted.Add(1);
+            _ = GrainFactory.GetGrain<IProjectGrain>(job.Project).RecordSubmissionAsync(Id);
+        }
+
+        ReportFlowIfAway(job.HomeRegion, outcome);
+        return new SubmitResult { Created = created, Job = record.ToView(Id) };
+    }
+
+    public Task<JobView?> GetAsync() => Task.FromResult(Record.Request is null ? null : Record.ToView(Id));
+
+    public async Task<JobView?> CancelAsync(string reason)
+    {
+        if (Record.Request is null)
+        {
+            return null;
+        }
+
+        if (Record.IsFinal)
+        {
+            return Record.ToView(Id);
+        }
+
+        var now = _clock.Now;
+        if (Record.Region is { } regionId)
+        {
+            var region = GrainFactory.GetGrain<IRegionGrain>(regionId);
+
+            // A queued job may have started since this grain last heard: then it is stopped instead.
+            if (Record.State != JobState.Queued || !await region.WithdrawAsync(Id))
+            {
+                await region.StopAsync(Id);
+            }
+        }
+
+        ChargeUsage(now);
+        Record.State = JobState.Cancelled;
+        Record.EndedAt = now;
+        Record.Reason = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
+        Record.AddEvent(now, JobEventKinds.Cancelled, Record.Region, Record.Reason);
+        await _state.WriteStateAsync();
+        _instruments.JobsFinished.Add(1);
+        return Record.ToView(Id);
+    }
+
+    public async Task OnStartedAsync(string regionId, DateTimeOffset at)
+    {
+        if (Record.State != JobState.Queued || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+        {
+            GrainsLog.StaleNotification(_logger, Id, "started", regionId, Record.State, Record.Region);
+            return;
+        }
+
+        Record.State = JobState.Running;
+        Record.StartedAt = at;
+        Record.AddEvent(at, JobEventKinds.Started, regionId, $"started in {regionId}");
+        await _state.WriteStateAsync();
+    }
+
+    public async Task OnFinishedAsync(string regionId, JobState outcome, DateTimeOffset at, string message)
+    {
+        if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+        {
+            GrainsLog.StaleNotification(_logger, Id, "finished", regionId, Record.State, Record.Region);
+            return;
+        }
+
+        if (outcome is not (JobState.Completed or JobState.Failed))
+        {
+            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "a run ends Completed or Failed");
+        }
+
+        // The start notice and the end notice travel separately; an end implies the start.
+        Record.StartedAt ??= at - TimeSpan.FromHours(Record.Request!.DurationHours);
+        ChargeUsage(at);
+        Record.State = outcome;
+        Record.EndedAt = at;
+        Record.Reason = $"{outcome.ToString().ToLowerInvariant()} in {regionId}: {message}";
+        Record.AddEvent(at, outcome == JobState.Completed ? JobEventKinds.Completed : JobEventKinds.Failed, regionId, message);
+        await _state.WriteStateAsync();
+        _instruments.JobsFinished.Add(1);
+    }
+
+    public async Task OnReleasedAsync(string regionId, string reason)
+    {
+        if (Record.State != JobState.Queued || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+        {
+            GrainsLog.StaleNotification(_logger, Id, "released", regionId, Record.State, Record.Region);
+            return;
+        }
+
+        var now = _clock.Now;
+        var job = Record.Request!;
+        Record.AddEvent(now, JobEventKinds.Requeued, regionId, $"released by {regionId}: {reason}");
+        var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, Record.SubmittedAt, regionId);
+        ApplyPlacement(outcome, now, regionId, JobEventKinds.Requeued);
+        await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
+        ReportFlowIfAway(regionId, outcome);
+    }
+
+    public async Task<bool> TryMoveAsync(string fromRegion, string targetRegion, string reason)
+    {
+        if (Record.State != JobState.Queued || !string.Equals(Record.Region, fromRegion, StringComparison.Ordinal)
+            || string.Equals(fromRegion, targetRegion, StringComparison.Ordinal) || _megaregion.IndexOf(targetRegion) < 0)
+        {
+            return false;
+        }
+
+        // Withdraw first: from here until the new admission the job is in no region's queue, never in two.
+        var from = GrainFactory.GetGrain<IRegionGrain>(fromRegion);
+        if (!await from.WithdrawAsync(Id))
+        {
+            return false;
+        }
+
+        var job = Record.Request!;
+        var now = _clock.Now;
+        var spec = DomainMapping.ToSpec(Id, job);
+        var transfer = _megaregion.TransferTime(spec.DatasetRegion, targetRegion, spec.DatasetSizeGb);
+        var admit = await GrainFactory.GetGrain<IRegionGrain>(targetRegion).TryAdmitAsync(new AdmitRequest
+        {
+            JobId = Id,
+            Job = job,
+            SubmittedAt = Record.SubmittedAt,
+            DataReadyAt = now + TimeSpan.FromSeconds(transfer),
+        });
+        if (admit.Admitted)
+        {
+            var moved = string.Create(CultureInfo.InvariantCulture, $"moved from {fromRegion} to {targetRegion}: {reason}; dataset transfer {transfer:F1} s");
+            SetPlaced(targetRegion, admit.State, now, now + TimeSpan.FromSeconds(transfer), moved, Record.Placement);
+            Record.AddEvent(now, JobEventKinds.Overflowed, targetRegion, moved);
+            if (admit.State == JobState.Running)
+            {
+                Record.AddEvent(now, JobEventKinds.Started, targetRegion, $"started in {targetRegion}");
+            }
+
+            await WriteOrCompensateAsync(targetRegion);
+            _instruments.Moves.Add(1);
+            _ = GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).ReportFlowAsync(fromRegion, targetRegion, transfer > 0 ? spec.DatasetSizeGb : 0);
+            return true;
+        }
+
+        // The target refused (its state changed since the plan): go back, or be placed anew.
+        var back = await from.TryAdmitAsync(new AdmitRequest
+        {
+            JobId = Id,
+            Job = job,
+            SubmittedAt = Record.SubmittedAt,
+            DataReadyAt = Record.DataReadyAt ?? now,
+        });
+        if (back.Admitted)
+        {
+            if (back.State == JobState.Running)
+            {
+                Record.State = JobState.Running;
+                Record.StartedAt = now;
+                Record.AddEvent(now, JobEventKinds.Started, fromRegion, $"started in {fromRegion}");
+            }
+
+            Record.QueuedAt = now;
+            await WriteOrCompensateAsync(fromRegion);
+            return false;
+        }
+
+        var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, Record.SubmittedAt, null);
+        ApplyPlacement(outcome, now, fromRegion, JobEventKinds.Requeued);
+        await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
+        return outcome.Placed && !string.Equals(outcome.Region, fromRegion, StringComparison.Ordinal);
+    }
+
+    private static void Validate(JobRequest request)
+    {
+        if (request.Accelerators is null || request.Accelerators.Count <= 0)
+        {
+            throw new ArgumentException("accelerators.count must be positive", nameof(request));
+        }
+
+        if (!(request.DurationHours > 0) || double.IsInfinity(request.DurationHours))
+        {
+            throw new ArgumentException("durationHours must be a positive number", nameof(request));
+        }
+
+        if (string.IsNullOrWhiteSpace(request.HomeRegion))
+        {
+            throw new ArgumentException("homeRegion is required", nameof(request));
+        }
+    }
+
+    private void ApplyPlacement(PlacementOutcome outcome, DateTimeOffset now, string? previousRegion, string queuedKind)
+    {
+        var record = Record;
+        if (!outcome.Placed || outcome.Region is null)
+        {
+            record.State = JobState.Failed;
+            record.Region = previousRegion;
+            record.Reason = outcome.Reason;
+            record.Placement = outcome.Explanation;
+            record.EndedAt = now;
+            record.AddEvent(now, JobEventKinds.Failed, null, outcome.Reason);
+            _instruments.JobsFinished.Add(1);
+            return;
+        }
+
+        var readyAt = now + TimeSpan.FromSeconds(outcome.TransferSeconds);
+        SetPlaced(outcome.Region, outcome.State, now, readyAt, outcome.Reason, outcome.Explanation);
+        var home = record.Request!.HomeRegion;
+        if (!string.Equals(outcome.Region, home, StringComparison.Ordinal))
+        {
+            _instruments.Overflows.Add(1);
+            record.AddEvent(now, JobEventKinds.Overflowed, outcome.Region, outcome.Reason);
+        }
+        else
+        {
+            record.AddEvent(now, queuedKind, outcome.Region, outcome.Reason);
+        }
+
+        if (outcome.State == JobState.Running)
+        {
+            record.AddEvent(now, JobEventKinds.Started, outcome.Region, $"started in {outcome.Region}");
+        }
+    }
+
+    private void SetPlaced(string region, JobState state, DateTimeOffset now, DateTimeOffset readyAt, string reason, PlacementExplanation? explanation)
+    {
+        var record = Record;
+        record.State = state;
+        record.Region = region;
+        record.Reason = reason;
+        record.Placement = explanation;
+        record.QueuedAt = now;
+        record.DataReadyAt = readyAt;
+        record.StartedAt = state == JobState.Running ? now : null;
+    }
+
+    /// <summary>
+    /// Commits the new state. When the write fails, the region that admitted the job is told to drop it
+    /// (nothing acknowledged, nothing left running), and the activation reloads the last committed row.
+    /// </summary>
+    private async Task WriteOrCompensateAsync(string? admittedIn)
+    {
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            if (admittedIn is not null)
+            {
+                GrainsLog.WriteFailedCompensated(_logger, ex, Id, admittedIn);
+                var region = GrainFactory.GetGrain<IRegionGrain>(admittedIn);
+                if (!await region.WithdrawAsync(Id))
+                {
+                    await region.StopAsync(Id);
+                }
+            }
+
+            await _state.ReadStateAsync();
+            throw;
+        }
+    }
+
+    private void ChargeUsage(DateTimeOffset end)
+    {
+        if (Record is not { State: JobState.Running or JobState.Queued, StartedAt: { } started, Request: { } job })
+        {
+            return;
+        }
+
+        var hours = Math.Max(0, (end - started).TotalHours) * job.Accelerators.Count;
+        _ = GrainFactory.GetGrain<IProjectGrain>(job.Project).RecordUsageAsync(Id, hours);
+    }
+
+    private void ReportFlowIfAway(string from, PlacementOutcome outcome)
+    {
+        if (!outcome.Placed || outcome.Region is null || string.Equals(outcome.Region, from, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var dataGb = outcome.TransferSeconds > 0 ? Record.Request!.Dataset?.SizeGb ?? 0 : 0;
+        _ = GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).ReportFlowAsync(from, outcome.Region, dataGb);
+    }
+}

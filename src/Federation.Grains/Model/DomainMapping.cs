@@ -1,0 +1,103 @@
+using System.Collections.Immutable;
+using Federation.Contracts;
+using Federation.Grains.Execution;
+using Federation.Scheduling;
+
+namespace Federation.Grains.Model;
+
+/// <summary>Conversions between the wire records and the scheduling model.</summary>
+internal static class DomainMapping
+{
+    public const double SecondsPerHour = 3600;
+
+    public static JobSpec ToSpec(string jobId, JobRequest job) => new(
+        jobId,
+        job.Project,
+        job.Owner,
+        job.HomeRegion,
+        job.Accelerators.Count,
+        job.Accelerators.Types.IsDefault ? [] : job.Accelerators.Types,
+        job.Accelerators.MinMemoryGb,
+        job.DurationHours * SecondsPerHour,
+        string.IsNullOrEmpty(job.Dataset?.Region) ? job.HomeRegion : job.Dataset.Region,
+        job.Dataset?.SizeGb ?? 0,
+        job.AllowedRegions.IsDefault ? [] : job.AllowedRegions,
+        job.Priority);
+
+    /// <summary>A job of a given shape only: what an estimator copy needs for the head of a queue.</summary>
+    public static JobSpec ShapeOnly(string regionId, int count, double durationS, int priority, bool external) =>
+        new("", "", "", external ? "" : regionId, count, [], 0, durationS, regionId, 0, [], priority);
+
+    public static SpareCapacityOffer ToModel(OfferView offer)
+    {
+        var accelerators = ImmutableArray.CreateBuilder<OfferedAccelerators>(offer.Accelerators.IsDefault ? 0 : offer.Accelerators.Length);
+        if (!offer.Accelerators.IsDefault)
+        {
+            foreach (var a in offer.Accelerators)
+            {
+                accelerators.Add(new OfferedAccelerators(a.Type, a.Count));
+            }
+        }
+
+        return new SpareCapacityOffer(
+            accelerators.MoveToImmutable(),
+            offer.From is { } from ? ExecutionClock.ToSeconds(from) : 0,
+            offer.Until is { } until ? ExecutionClock.ToSeconds(until) : double.PositiveInfinity,
+            offer.Preemptible);
+    }
+
+    public static OfferView ToView(SpareCapacityOffer offer)
+    {
+        var accelerators = ImmutableArray.CreateBuilder<OfferedAcceleratorsView>(offer.Accelerators.Length);
+        foreach (var a in offer.Accelerators)
+        {
+            accelerators.Add(new OfferedAcceleratorsView { Type = a.Type, Count = a.Count });
+        }
+
+        return new OfferView
+        {
+            Accelerators = accelerators.MoveToImmutable(),
+            From = offer.WindowStartS > 0 ? ExecutionClock.FromSeconds(offer.WindowStartS) : null,
+            Until = double.IsPositiveInfinity(offer.WindowEndS) ? null : ExecutionClock.FromSeconds(offer.WindowEndS),
+            Preemptible = offer.Preemptible,
+        };
+    }
+
+    /// <summary>Whether two submissions carry the same body (the id is the key and is not compared).</summary>
+    public static bool SameBody(JobRequest a, JobRequest b) =>
+        string.Equals(a.Project, b.Project, StringComparison.Ordinal)
+        && string.Equals(a.Owner, b.Owner, StringComparison.Ordinal)
+        && string.Equals(a.HomeRegion, b.HomeRegion, StringComparison.Ordinal)
+        && a.Accelerators.Count == b.Accelerators.Count
+        && a.Accelerators.MinMemoryGb == b.Accelerators.MinMemoryGb
+        && SameStrings(a.Accelerators.Types, b.Accelerators.Types)
+        && a.DurationHours.Equals(b.DurationHours)
+        && SameDataset(a.Dataset, b.Dataset)
+        && SameStrings(a.AllowedRegions, b.AllowedRegions)
+        && a.Priority == b.Priority;
+
+    private static bool SameDataset(DatasetRef? a, DatasetRef? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : string.Equals(a.Region, b.Region, StringComparison.Ordinal) && a.SizeGb.Equals(b.SizeGb);
+
+    private static bool SameStrings(ImmutableArray<string> a, ImmutableArray<string> b)
+    {
+        var la = a.IsDefault ? 0 : a.Length;
+        var lb = b.IsDefault ? 0 : b.Length;
+        if (la != lb)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < la; i++)
+        {
+            if (!string.Equals(a[i], b[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

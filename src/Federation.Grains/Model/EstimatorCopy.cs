@@ -1,0 +1,35 @@
+using Federation.Contracts;
+using Federation.Grains.Model;
+using Federation.Scheduling;
+
+namespace Federation.Grains.Model;
+
+/// <summary>
+/// A scheduler rebuilt from a region's <see cref="RegionEstimate"/>: the same <see cref="RegionScheduler"/>
+/// code the region runs, so a router's and the rebalancer's expected starts are the region's own.
+/// </summary>
+internal static class EstimatorCopy
+{
+    /// <summary>Builds the copy; <paramref name="slotTickets"/> gets, per queued slot, its ticket (slot index + 1).</summary>
+    public static RegionScheduler Build(Scheduling.Region baseModel, RegionEstimate estimate, double nowS)
+    {
+        var model = baseModel with { Offer = DomainMapping.ToModel(estimate.Offer) };
+        var scheduler = new RegionScheduler(model);
+        long ticket = 0;
+        foreach (var r in estimate.Running)
+        {
+            scheduler.RestoreRunning(--ticket, r.Pool, r.Count, r.External, r.EstimatedEndSeconds);
+        }
+
+        for (var i = 0; i < estimate.Queued.Length; i++)
+        {
+            var q = estimate.Queued[i];
+            var spec = q.Job is { } job && q.JobId is { } id
+                ? DomainMapping.ToSpec(id, job)
+                : DomainMapping.ShapeOnly(model.Id, q.Count, q.DurationSeconds, q.Priority, q.External);
+            scheduler.EnqueueChecked(i + 1, spec, nowS, q.External, q.PoolMask == 0 ? 1 : q.PoolMask);
+        }
+
+        return scheduler;
+    }
+}

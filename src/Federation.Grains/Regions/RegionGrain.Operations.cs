@@ -1,0 +1,435 @@
+using System.Collections.Immutable;
+using Federation.Contracts;
+using Federation.Grains.Diagnostics;
+using Federation.Grains.Execution;
+using Federation.Grains.Jobs;
+using Federation.Grains.Model;
+using Federation.Scheduling;
+
+namespace Federation.Grains.Regions;
+
+/// <summary>Operator actions, the rebuild from job rows, views and estimates.</summary>
+public sealed partial class RegionGrain
+{
+    public async Task<RegionView> SetOfferAsync(OfferView offer)
+    {
+        ArgumentNullException.ThrowIfNull(offer);
+        ValidateOffer(offer);
+        _config.State.Offer = offer;
+        await _config.WriteStateAsync();
+
+        // The offer sizes the scheduler's per-pool external limits: rebuild it around the same jobs, and hand
+        // back queued external jobs the new offer no longer covers.
+        var queued = new List<Entry>(_scheduler.QueuedCount);
+        for (var i = 0; i < _scheduler.QueuedCount; i++)
+        {
+            queued.Add(_byTicket[_scheduler.QueuedAt(i).Ticket]);
+        }
+
+        _scheduler = new RegionScheduler(CurrentModel());
+        _byTicket.Clear();
+        foreach (var entry in _entries.Values)
+        {
+            if (entry.Running)
+            {
+                RestoreRunning(entry);
+            }
+        }
+
+        var nowS = _clock.NowSeconds;
+        foreach (var entry in queued)
+        {
+            var failure = _scheduler.Check(entry.Spec, nowS, out var mask);
+            if (failure != ConstraintFailure.None)
+            {
+                _entries.Remove(entry.JobId);
+                NotifyReleased(entry.JobId, $"the new offer of {Id}: {HardConstraints.Describe(failure)}");
+                continue;
+            }
+
+            Enqueue(entry, mask, nowS);
+        }
+
+        RunSchedule(null);
+        return BuildView();
+    }
+
+    public async Task<RegionView> SetDrainAsync(DrainRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        _config.State.Draining = request.Drain;
+        _config.State.RequeueQueued = request.RequeueQueued;
+        await _config.WriteStateAsync();
+        if (request.Drain && request.RequeueQueued)
+        {
+            ReleaseQueued($"{Id} is draining");
+        }
+
+        RunSchedule(null);
+        PublishLoad(force: true);
+        return BuildView();
+    }
+
+    public Task<RegionEstimate> GetEstimateAsync(int tailJobs)
+    {
+        var running = new List<RunningAllocation>(_scheduler.RunningCount);
+        for (var p = 0; p < _baseModel.Pools.Length; p++)
+        {
+            _scheduler.CopyRunning(p, running);
+        }
+
+        var runningSlots = ImmutableArray.CreateBuilder<RunningSlot>(running.Count);
+        foreach (var r in running)
+        {
+            runningSlots.Add(new RunningSlot { Pool = r.Pool, Count = r.Count, External = r.External, EstimatedEndSeconds = r.EstimatedEndS });
+        }
+
+        var n = _scheduler.QueuedCount;
+        var head = Math.Min(n, _scheduler.Options.EstimateDepth);
+        var tail = Math.Clamp(tailJobs, 0, n - head);
+        var queued = ImmutableArray.CreateBuilder<QueuedSlot>(head + 1 + tail + (tailJobs == 0 ? _staging : 0));
+        for (var i = 0; i < head; i++)
+        {
+            queued.Add(Slot(i, withJob: false));
+        }
+
+        if (n - tail > head)
+        {
+            // The middle of the queue only adds its work to the estimate: one summed slot carries it.
+            var work = 0.0;
+            var priority = _scheduler.QueuedAt(head).Job.Priority;
+            for (var i = head; i < n - tail; i++)
+            {
+                var q = _scheduler.QueuedAt(i);
+                work += q.Job.AcceleratorCount * q.Job.EstimatedDurationS;
+            }
+
+            queued.Add(new QueuedSlot { Count = 1, DurationSeconds = work, Priority = priority, PoolMask = FirstPoolMask() });
+        }
+
+        for (var i = n - tail; i < n; i++)
+        {
+            queued.Add(Slot(i, withJob: true));
+        }
+
+        if (tailJobs == 0)
+        {
+            // Jobs whose data is in transit will join the queue soon: a router counts them as queued.
+            foreach (var entry in _entries.Values)
+            {
+                if (entry.Staging)
+                {
+                    _ = _scheduler.Check(entry.Spec, _clock.NowSeconds, out var mask);
+                    queued.Add(new QueuedSlot
+                    {
+                        Count = entry.Count,
+                        DurationSeconds = entry.Spec.EstimatedDurationS,
+                        Priority = entry.Spec.Priority,
+                        External = entry.External,
+                        PoolMask = mask == 0 ? FirstPoolMask() : mask,
+                        SubmittedAt = entry.SubmittedAt,
+                    });
+                }
+            }
+        }
+
+        return Task.FromResult(new RegionEstimate
+        {
+            RegionId = Id,
+            At = _clock.Now,
+            Offer = DomainMapping.ToView(_scheduler.Region.Offer),
+            Draining = _config.State.Draining,
+            Running = runningSlots.MoveToImmutable(),
+            Queued = queued.ToImmutable(),
+            QueuedJobs = n + _staging,
+        });
+    }
+
+    private QueuedSlot Slot(int index, bool withJob)
+    {
+        var q = _scheduler.QueuedAt(index);
+        var entry = _byTicket[q.Ticket];
+        return new QueuedSlot
+        {
+            JobId = withJob ? entry.JobId : null,
+            Count = q.Job.AcceleratorCount,
+            DurationSeconds = q.Job.EstimatedDurationS,
+            Priority = q.Job.Priority,
+            External = q.External,
+            PoolMask = _scheduler.QueuedMaskAt(index),
+            SubmittedAt = entry.SubmittedAt,
+        };
+    }
+
+    private int FirstPoolMask() => 1;
+
+    private void ValidateOffer(OfferView offer)
+    {
+        if (offer.Accelerators.IsDefault)
+        {
+            return;
+        }
+
+        foreach (var a in offer.Accelerators)
+        {
+            var found = false;
+            foreach (var p in _baseModel.Pools)
+            {
+                if (string.Equals(p.Type, a.Type, StringComparison.Ordinal))
+                {
+                    found = true;
+                    if (a.Count < 0 || a.Count > p.Count)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(offer), a.Count, $"offer.accelerators[{a.Type}].count must be between 0 and {p.Count} (the pool's size in {Id})");
+                    }
+                }
+            }
+
+            if (!found)
+            {
+                throw new ArgumentException($"offer.accelerators: {Id} has no pool of type '{a.Type}'", nameof(offer));
+            }
+        }
+
+        if (offer.From is { } from && offer.Until is { } until && until <= from)
+        {
+            throw new ArgumentException("offer.until must be after offer.from", nameof(offer));
+        }
+    }
+
+    private void ReleaseQueued(string reason)
+    {
+        var released = new List<Entry>();
+        foreach (var entry in _entries.Values)
+        {
+            if (!entry.Running)
+            {
+                released.Add(entry);
+            }
+        }
+
+        foreach (var entry in released)
+        {
+            Remove(entry);
+            NotifyReleased(entry.JobId, reason);
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the queue and running allocations from the job rows that name this region (the rows are
+    /// the source of truth), re-attaches running jobs to the executor, and lets draining hand back what
+    /// it should have handed back before a restart.
+    /// </summary>
+    private async Task RebuildAsync(CancellationToken cancellationToken)
+    {
+        if (_jobs is not JobQuery query || !query.IsSupported)
+        {
+            GrainsLog.RegionRebuildUnsupported(_logger, Id, _options.StorageName);
+            return;
+        }
+
+        var rows = await query.ActiveInRegionAsync(Id, cancellationToken) ?? [];
+
+        // Queue order is priority, then the order the jobs joined this region.
+        rows.Sort(static (a, b) =>
+        {
+            var c = Nullable.Compare(a.Record.QueuedAt, b.Record.QueuedAt);
+            return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);
+        });
+        var nowS = _clock.NowSeconds;
+        var now = _clock.Now;
+        int running = 0, queued = 0;
+        var requeue = new List<string>();
+        foreach (var (jobId, record) in rows)
+        {
+            var request = record.Request!;
+            var spec = DomainMapping.ToSpec(jobId, request);
+            var entry = new Entry(jobId, spec, request.Accelerators.Count, _scheduler.IsExternal(spec), record.SubmittedAt, record.DataReadyAt ?? now);
+            if (record.State == JobState.Running)
+            {
+                entry.StartedAt = record.StartedAt ?? now;
+                entry.Pool = PoolForRunning(spec);
+                if (entry.Pool < 0)
+                {
+                    GrainsLog.RunningDoesNotFit(_logger, Id, jobId);
+                    requeue.Add(jobId);
+                    continue;
+                }
+
+                entry.Running = true;
+                _entries.Add(jobId, entry);
+                RestoreRunning(entry);
+                StartExecution(entry);
+                running++;
+                continue;
+            }
+
+            _entries.Add(jobId, entry);
+            if (entry.DataReadyAt > now)
+            {
+                Stage(entry);
+                continue;
+            }
+
+            var failure = _scheduler.Check(spec, nowS, out var mask);
+            if (failure != ConstraintFailure.None)
+            {
+                _entries.Remove(jobId);
+                requeue.Add(jobId);
+                continue;
+            }
+
+            Enqueue(entry, mask, nowS);
+            queued++;
+        }
+
+        GrainsLog.RegionRebuilt(_logger, Id, running, queued, _staging);
+        foreach (var jobId in requeue)
+        {
+            NotifyReleased(jobId, $"{Id} can no longer hold it after a restart");
+        }
+
+        if (_config.State.Draining && _config.State.RequeueQueued)
+        {
+            ReleaseQueued($"{Id} is draining");
+        }
+
+        RunSchedule(null);
+    }
+
+    private void RestoreRunning(Entry entry)
+    {
+        entry.Ticket = ++_nextTicket;
+        _byTicket.Add(entry.Ticket, entry);
+        _scheduler.RestoreRunning(entry.Ticket, entry.Spec, entry.Pool, entry.External, ExecutionClock.ToSeconds(entry.StartedAt));
+    }
+
+    /// <summary>A pool for a job recorded as running: the acceptable pool with the most free accelerators (the offer is not re-checked: it was when it started).</summary>
+    private int PoolForRunning(JobSpec spec)
+    {
+        var best = -1;
+        var bestFree = int.MinValue;
+        for (var p = 0; p < _baseModel.Pools.Length; p++)
+        {
+            var pool = _baseModel.Pools[p];
+            var free = pool.Count - _scheduler.PoolBusy(p);
+            if (spec.Accepts(pool.Type) && pool.MemoryGb >= spec.MinMemoryGb && free >= spec.AcceleratorCount && free > bestFree)
+            {
+                best = p;
+                bestFree = free;
+            }
+        }
+
+        return best;
+    }
+
+    private RegionView BuildView()
+    {
+        var pools = ImmutableArray.CreateBuilder<PoolView>(_baseModel.Pools.Length);
+        for (var p = 0; p < _baseModel.Pools.Length; p++)
+        {
+            var pool = _baseModel.Pools[p];
+            pools.Add(new PoolView
+            {
+                Type = pool.Type,
+                Count = pool.Count,
+                Busy = _scheduler.PoolBusy(p),
+                ExternalBusy = _scheduler.PoolExternalBusy(p),
+                PetaflopsPerUnit = pool.PetaflopsPerUnit,
+                MemoryGb = pool.MemoryGb,
+            });
+        }
+
+        return new RegionView
+        {
+            Id = Id,
+            Name = _baseModel.Name,
+            Pools = pools.MoveToImmutable(),
+            RunningJobs = _scheduler.RunningCount,
+            QueuedJobs = _scheduler.QueuedCount + _staging,
+            QueuedDemand = QueuedDemand(),
+            Offer = DomainMapping.ToView(_scheduler.Region.Offer),
+            Utilization = _scheduler.Capacity == 0 ? 0 : (double)_scheduler.Busy / _scheduler.Capacity,
+            Draining = _config.State.Draining,
+            StoragePb = _baseModel.StoragePb,
+            TotalPetaflops = _baseModel.TotalPetaflops,
+            Illustrative = _baseModel.Illustrative,
+        };
+    }
+
+    private long QueuedDemand()
+    {
+        var demand = _scheduler.QueuedDemand;
+        if (_staging > 0)
+        {
+            foreach (var entry in _entries.Values)
+            {
+                if (entry.Staging)
+                {
+                    demand += entry.Count;
+                }
+            }
+        }
+
+        return demand;
+    }
+
+    private RegionLoad BuildLoad()
+    {
+        var offered = 0;
+        var externalBusy = 0;
+        for (var p = 0; p < _baseModel.Pools.Length; p++)
+        {
+            offered += Math.Min(_baseModel.Pools[p].Count, _scheduler.Region.Offer.CountFor(_baseModel.Pools[p].Type));
+            externalBusy += _scheduler.PoolExternalBusy(p);
+        }
+
+        return new RegionLoad
+        {
+            Id = Id,
+            Capacity = _scheduler.Capacity,
+            Busy = _scheduler.Busy,
+            QueuedDemand = QueuedDemand(),
+            QueuedJobs = _scheduler.QueuedCount + _staging,
+            Offered = offered,
+            ExternalBusy = externalBusy,
+            Utilization = _scheduler.Capacity == 0 ? 0 : (double)_scheduler.Busy / _scheduler.Capacity,
+            Draining = _config.State.Draining,
+        };
+    }
+
+    private void MarkLoadChanged()
+    {
+        _loadDirty = true;
+        if (_options.LoadPublishInterval == TimeSpan.Zero
+            || _runtimeTime.GetElapsedTime(_lastPublishTimestamp) >= _options.LoadPublishInterval)
+        {
+            PublishLoad(force: false);
+        }
+    }
+
+    private Task PublishIfDirty()
+    {
+        if (_loadDirty)
+        {
+            PublishLoad(force: false);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Sends the load to the megaregion (one-way) when it differs from what was last sent.</summary>
+    private void PublishLoad(bool force)
+    {
+        _loadDirty = false;
+        _lastPublishTimestamp = _runtimeTime.GetTimestamp();
+        var load = BuildLoad();
+        if (!force && load == _published)
+        {
+            return;
+        }
+
+        _published = load;
+        _ = GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).ReportLoadAsync(load);
+    }
+}

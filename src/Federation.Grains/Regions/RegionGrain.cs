@@ -1,0 +1,318 @@
+using Federation.Actors;
+using Federation.Contracts;
+using Federation.Grains.Diagnostics;
+using Federation.Grains.Execution;
+using Federation.Grains.Hosting;
+using Federation.Grains.Jobs;
+using Federation.Grains.Model;
+using Federation.Scheduling;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Grains.Regions;
+
+/// <summary>
+/// One regional datacenter around a <see cref="RegionScheduler"/>. It never awaits a call into a job:
+/// notices to jobs (started, finished, released) are sent without waiting, so a job that is calling the
+/// region (submit, cancel, move) can never be waiting on the region while the region waits on it. The
+/// job that asked to be admitted learns that it started from the answer itself.
+/// </summary>
+[KeepAlive]
+public sealed partial class RegionGrain : Grain, IRegionGrain
+{
+    private readonly IPersistentState<RegionConfig> _config;
+    private readonly ExecutionClock _clock;
+    private readonly IJobExecutor _executor;
+    private readonly IJobQuery _jobs;
+    private readonly FederationGrainsOptions _options;
+    private readonly TimeProvider _runtimeTime;
+    private readonly ILogger<RegionGrain> _logger;
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, Entry> _byTicket = new();
+    private readonly List<StartedJob> _started = new();
+    private Scheduling.Region _baseModel = null!;
+    private RegionScheduler _scheduler = null!;
+    private long _nextTicket;
+    private int _staging;
+    private RegionLoad? _published;
+    private long _lastPublishTimestamp;
+    private bool _loadDirty;
+
+    public RegionGrain(
+        [PersistentState(RegionConfig.StateName)] IPersistentState<RegionConfig> config,
+        ExecutionClock clock,
+        IJobExecutor executor,
+        IJobQuery jobs,
+        IOptions<FederationGrainsOptions> options,
+        TimeProvider runtimeTime,
+        ILogger<RegionGrain> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _config = config;
+        _clock = clock;
+        _executor = executor;
+        _jobs = jobs;
+        _options = options.Value;
+        _runtimeTime = runtimeTime;
+        _logger = logger;
+    }
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var index = _options.Megaregion.IndexOf(Id);
+        if (index < 0)
+        {
+            throw new ArgumentException($"unknown region '{Id}'");
+        }
+
+        _baseModel = _options.Megaregion.Regions[index];
+        _scheduler = new RegionScheduler(CurrentModel());
+        await RebuildAsync(cancellationToken);
+        if (_options.LoadPublishInterval > TimeSpan.Zero)
+        {
+            _ = RegisterGrainTimer(static (g, _) => g.PublishIfDirty(), this, _options.LoadPublishInterval, _options.LoadPublishInterval);
+        }
+    }
+
+    public Task<AdmitResult> TryAdmitAsync(AdmitRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_entries.TryGetValue(request.JobId, out var known))
+        {
+            // A retried admission (e.g. a move that came back): answer what already holds.
+            return Task.FromResult(new AdmitResult { Admitted = true, State = known.Running ? JobState.Running : JobState.Queued });
+        }
+
+        if (_config.State.Draining)
+        {
+            return Task.FromResult(Refused($"{Id} is draining"));
+        }
+
+        var spec = DomainMapping.ToSpec(request.JobId, request.Job);
+        var nowS = _clock.NowSeconds;
+        var failure = _scheduler.Check(spec, nowS, out var mask);
+        if (failure != ConstraintFailure.None)
+        {
+            return Task.FromResult(Refused($"{Id}: {HardConstraints.Describe(failure)}"));
+        }
+
+        var entry = new Entry(request.JobId, spec, request.Job.Accelerators.Count, _scheduler.IsExternal(spec), request.SubmittedAt, request.DataReadyAt);
+        _entries.Add(entry.JobId, entry);
+        if (request.DataReadyAt > _clock.Now)
+        {
+            Stage(entry);
+            MarkLoadChanged();
+            return Task.FromResult(new AdmitResult { Admitted = true, State = JobState.Queued });
+        }
+
+        Enqueue(entry, mask, nowS);
+        RunSchedule(request.JobId);
+        return Task.FromResult(entry.Running
+            ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = _clock.Now }
+            : new AdmitResult { Admitted = true, State = JobState.Queued });
+    }
+
+    public Task<bool> WithdrawAsync(string jobId)
+    {
+        if (!_entries.TryGetValue(jobId, out var entry) || entry.Running)
+        {
+            return Task.FromResult(false);
+        }
+
+        Remove(entry);
+        RunSchedule(jobId);
+        return Task.FromResult(true);
+    }
+
+    public async Task<bool> StopAsync(string jobId)
+    {
+        if (!_entries.TryGetValue(jobId, out var entry) || !entry.Running)
+        {
+            return false;
+        }
+
+        Remove(entry);
+        await _executor.StopAsync(Id, jobId);
+        RunSchedule(jobId);
+        return true;
+    }
+
+    public Task<RegionView> GetAsync() => Task.FromResult(BuildView());
+
+    public Task<RegionLoad> GetLoadAsync() => Task.FromResult(BuildLoad());
+
+    public Task OnExecutionEndedAsync(string jobId, JobState outcome, DateTimeOffset at, string message)
+    {
+        if (_entries.TryGetValue(jobId, out var entry) && entry.Running)
+        {
+            Remove(entry);
+            NotifyFinished(jobId, outcome, at, message);
+            RunSchedule(null);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task OnDataReadyAsync(string jobId)
+    {
+        if (_entries.TryGetValue(jobId, out var entry) && entry.Staging)
+        {
+            entry.Staging = false;
+            entry.Alarm = null;
+            _staging--;
+            var nowS = _clock.NowSeconds;
+            var failure = _scheduler.Check(entry.Spec, nowS, out var mask);
+            if (failure != ConstraintFailure.None)
+            {
+                // The offer changed or its window closed while the data was in transit.
+                _entries.Remove(jobId);
+                NotifyReleased(jobId, $"{HardConstraints.Describe(failure)} when its data arrived");
+            }
+            else
+            {
+                Enqueue(entry, mask, nowS);
+            }
+
+            RunSchedule(null);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static AdmitResult Refused(string because) => new() { Admitted = false, RefusedBecause = because };
+
+    private Scheduling.Region CurrentModel() =>
+        _config.State.Offer is { } offer ? _baseModel with { Offer = DomainMapping.ToModel(offer) } : _baseModel;
+
+    private void Stage(Entry entry)
+    {
+        entry.Staging = true;
+        _staging++;
+        entry.Alarm = _clock.At(entry.DataReadyAt, static s => s.Grain.OnDataReadyAsync(s.JobId), (Grain: GrainFactory.GetGrain<IRegionGrain>(Id), entry.JobId));
+    }
+
+    private void Enqueue(Entry entry, int mask, double nowS)
+    {
+        entry.Ticket = ++_nextTicket;
+        _byTicket.Add(entry.Ticket, entry);
+        _scheduler.EnqueueChecked(entry.Ticket, entry.Spec, nowS, entry.External, mask);
+    }
+
+    private void Remove(Entry entry)
+    {
+        _entries.Remove(entry.JobId);
+        if (entry.Staging)
+        {
+            entry.Alarm?.Dispose();
+            _staging--;
+        }
+        else if (entry.Running)
+        {
+            _scheduler.Complete(entry.Ticket);
+            _byTicket.Remove(entry.Ticket);
+        }
+        else
+        {
+            _scheduler.TryRemoveQueued(entry.Ticket);
+            _byTicket.Remove(entry.Ticket);
+        }
+
+        MarkLoadChanged();
+    }
+
+    /// <summary>
+    /// Starts what EASY backfill allows now and hands each started job to the executor. The job
+    /// <paramref name="caller"/> (the one whose call this is) learns from the answer; every other is told
+    /// without waiting.
+    /// </summary>
+    private void RunSchedule(string? caller)
+    {
+        MarkLoadChanged();
+        if (_config.State.Draining || _scheduler.QueuedCount == 0)
+        {
+            return;
+        }
+
+        _started.Clear();
+        var now = _clock.Now;
+        if (_scheduler.Schedule(ExecutionClock.ToSeconds(now), _started) == 0)
+        {
+            return;
+        }
+
+        foreach (var s in _started)
+        {
+            var entry = _byTicket[s.Ticket];
+            entry.Running = true;
+            entry.Pool = s.PoolIndex;
+            entry.StartedAt = now;
+            StartExecution(entry);
+            if (!string.Equals(entry.JobId, caller, StringComparison.Ordinal))
+            {
+                NotifyStarted(entry.JobId, now);
+            }
+        }
+    }
+
+    private void StartExecution(Entry entry)
+    {
+        var request = new ExecutionRequest(
+            Id,
+            entry.JobId,
+            _baseModel.Pools[entry.Pool].Type,
+            entry.Count,
+            entry.StartedAt,
+            TimeSpan.FromSeconds(entry.Spec.EstimatedDurationS));
+        _ = ObserveAsync(_executor.StartAsync(request), entry.JobId, "execution start");
+    }
+
+    private void NotifyStarted(string jobId, DateTimeOffset at) =>
+        _ = ObserveAsync(GrainFactory.GetGrain<IJobGrain>(jobId).OnStartedAsync(Id, at), jobId, "started");
+
+    private void NotifyFinished(string jobId, JobState outcome, DateTimeOffset at, string message) =>
+        _ = ObserveAsync(GrainFactory.GetGrain<IJobGrain>(jobId).OnFinishedAsync(Id, outcome, at, message), jobId, "finished");
+
+    private void NotifyReleased(string jobId, string reason) =>
+        _ = ObserveAsync(GrainFactory.GetGrain<IJobGrain>(jobId).OnReleasedAsync(Id, reason), jobId, "released");
+
+    private async Task ObserveAsync(Task call, string jobId, string what)
+    {
+        try
+        {
+            await call;
+        }
+        catch (Exception ex)
+        {
+            GrainsLog.NotifyFailed(_logger, ex, Id, jobId, what);
+        }
+    }
+
+    private sealed class Entry(string jobId, JobSpec spec, int count, bool external, DateTimeOffset submittedAt, DateTimeOffset dataReadyAt)
+    {
+        public string JobId { get; } = jobId;
+
+        public JobSpec Spec { get; } = spec;
+
+        public int Count { get; } = count;
+
+        public bool External { get; } = external;
+
+        public DateTimeOffset SubmittedAt { get; } = submittedAt;
+
+        public DateTimeOffset DataReadyAt { get; } = dataReadyAt;
+
+        public long Ticket { get; set; }
+
+        public bool Running { get; set; }
+
+        public bool Staging { get; set; }
+
+        public int Pool { get; set; } = -1;
+
+        public DateTimeOffset StartedAt { get; set; }
+
+        public IDisposable? Alarm { get; set; }
+    }
+}

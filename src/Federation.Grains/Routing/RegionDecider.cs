@@ -1,0 +1,145 @@
+using Federation.Contracts;
+using Federation.Grains.Model;
+using Federation.Scheduling;
+
+namespace Federation.Grains.Routing;
+
+/// <summary>
+/// A router's decision state: one scheduler copy per region and the scores of the last decision. The
+/// decision runs <see cref="Placement.Decide"/> (earliest start) over the copies and then applies what
+/// the copies cannot know: a draining region, a region being moved away from, a region that just
+/// refused. No allocation on this path beyond what <see cref="Placement.Decide"/> does (none).
+/// </summary>
+internal sealed class RegionDecider
+{
+    private readonly Megaregion _megaregion;
+    private readonly RegionScheduler[] _copies;
+    private readonly bool[] _draining;
+    private readonly string?[] _excluded;
+    private readonly CandidateScore[] _scores;
+    private readonly List<StartedJob> _started = new();
+    private readonly Random _random = new(17);
+    private long _localTicket = long.MinValue / 2;
+
+    public RegionDecider(Megaregion megaregion)
+    {
+        _megaregion = megaregion;
+        var n = megaregion.Regions.Length;
+        _copies = new RegionScheduler[n];
+        _draining = new bool[n];
+        _excluded = new string?[n];
+        _scores = new CandidateScore[n];
+        for (var i = 0; i < n; i++)
+        {
+            _copies[i] = new RegionScheduler(megaregion.Regions[i]);
+        }
+    }
+
+    public CandidateScore[] Scores => _scores;
+
+    public IReadOnlyList<RegionScheduler> Copies => _copies;
+
+    public void Update(int region, RegionEstimate estimate, double nowS)
+    {
+        _copies[region] = EstimatorCopy.Build(_megaregion.Regions[region], estimate, nowS);
+        _draining[region] = estimate.Draining;
+    }
+
+    /// <summary>Scores every region and returns the best admissible one, or -1.</summary>
+    public int Decide(JobSpec job, double nowS, int excludeRegion)
+    {
+        var chosen = Placement.Decide(PlacementPolicy.EarliestStart, job, _megaregion, _copies, nowS, _scores, _random);
+        var any = false;
+        for (var r = 0; r < _scores.Length; r++)
+        {
+            _excluded[r] = null;
+            if (_scores[r].Failure != ConstraintFailure.None)
+            {
+                continue;
+            }
+
+            if (r == excludeRegion)
+            {
+                Exclude(r, "the job is leaving it");
+            }
+            else if (_draining[r])
+            {
+                Exclude(r, "draining");
+            }
+            else
+            {
+                any = true;
+            }
+        }
+
+        if (!any)
+        {
+            return -1;
+        }
+
+        return chosen >= 0 && !double.IsPositiveInfinity(_scores[chosen].Score) ? chosen : NextBest();
+    }
+
+    /// <summary>The best region not yet excluded or refused (ties: home region, then lower index, as Placement does).</summary>
+    public int NextBest()
+    {
+        var best = -1;
+        for (var r = 0; r < _scores.Length; r++)
+        {
+            var s = _scores[r].Score;
+            if (double.IsPositiveInfinity(s) || _excluded[r] is not null)
+            {
+                continue;
+            }
+
+            if (best < 0 || s < _scores[best].Score)
+            {
+                best = r;
+            }
+        }
+
+        return best;
+    }
+
+    public void Refused(int region, string because) => Exclude(region, because);
+
+    /// <summary>Why a region was excluded, in words.</summary>
+    public string Excluded(int region) =>
+        _excluded[region] ?? (_scores[region].Failure != ConstraintFailure.None ? HardConstraints.Describe(_scores[region].Failure) : "not feasible");
+
+    /// <summary>Mirrors an admission in the region's copy, so the next decisions see the job until the next refresh.</summary>
+    public void Admitted(int region, JobSpec job, double nowS, double transferS)
+    {
+        var copy = _copies[region];
+        if (copy.Check(job, nowS, out var mask) != ConstraintFailure.None)
+        {
+            return;
+        }
+
+        copy.EnqueueChecked(_localTicket++, job, nowS, copy.IsExternal(job), mask);
+        if (transferS <= 0)
+        {
+            _started.Clear();
+            copy.Schedule(nowS, _started);
+        }
+    }
+
+    /// <summary>Adds the regions excluded beyond the hard constraints (draining, refused, left), which <see cref="Placement.Explain"/> cannot know.</summary>
+    public void AppendExclusions(System.Text.StringBuilder sb)
+    {
+        for (var r = 0; r < _scores.Length; r++)
+        {
+            if (_excluded[r] is { } why && _scores[r].Failure == ConstraintFailure.None)
+            {
+                sb.Append("; ").Append(_megaregion.Regions[r].Id).Append(" not used (").Append(why).Append(')');
+            }
+        }
+    }
+
+    private void Exclude(int region, string because)
+    {
+        _excluded[region] = because;
+        var s = _scores[region];
+        _scores[region] = s with { Score = double.PositiveInfinity };
+    }
+}
