@@ -241,6 +241,11 @@ public static class SimulationEngine
             foreach (var s in started)
             {
                 var j = (int)s.Ticket;
+                if (result.Region[j] >= 0)
+                {
+                    throw new InvalidOperationException($"job {jobs[j].Spec.Id} started twice (in {mega.Regions[result.Region[j]].Id} and {mega.Regions[r].Id})");
+                }
+
                 var end = now + jobs[j].DurationS;
                 result.Region[j] = r;
                 result.Pool[j] = s.PoolIndex;
