@@ -6,7 +6,11 @@ using System.Text.Json;
 namespace Federation.Simulator;
 
 /// <summary>Run parameters echoed into the outputs, so a reader can reproduce them.</summary>
-public sealed record RunInfo(string Trace, string Megaregion, long Seed, double LoadScale, string CapacityScale, int Jobs, string Command);
+public sealed record RunInfo(string Trace, string Megaregion, long Seed, double LoadScale, string CapacityScale, int Jobs, string Command)
+{
+    /// <summary>Duration estimate / actual duration.</summary>
+    public double EstimateFactor { get; init; } = 1;
+}
 
 /// <summary>Writes summary.json, jobs-&lt;policy&gt;.csv and the self-contained report.html.</summary>
 public static class ReportWriter
@@ -39,6 +43,7 @@ public static class ReportWriter
         w.WriteNumber("loadScale", run.LoadScale);
         w.WriteString("capacityScale", run.CapacityScale);
         w.WriteNumber("jobs", run.Jobs);
+        w.WriteNumber("estimateFactor", run.EstimateFactor);
         Num(w, "offeredLoadAccelerators", workload.OfferedLoadAccelerators);
         w.WriteNumber("rehomedJobs", workload.RehomedJobs);
         w.WriteNumber("clampedJobs", workload.ClampedJobs);
@@ -123,7 +128,7 @@ public static class ReportWriter
           .Append("svg{background:#fff;border:1px solid #ddd;margin:0.5em 0}.note{color:#555;font-size:0.9em}h2{margin-top:1.6em}")
           .Append("</style></head><body>");
         sb.Append("<h1>Megaregion what-if: policy comparison</h1>");
-        sb.Append(inv, $"<p class=\"note\">Trace <code>{E(run.Trace)}</code>, {run.Jobs:N0} jobs; megaregion <code>{E(run.Megaregion)}</code>; seed {run.Seed}; load scale {run.LoadScale}; capacity {E(workload.CapacityMode)}. ");
+        sb.Append(inv, $"<p class=\"note\">Trace <code>{E(run.Trace)}</code>, {run.Jobs:N0} jobs; megaregion <code>{E(run.Megaregion)}</code>; seed {run.Seed}; load scale {run.LoadScale}; duration estimates × {run.EstimateFactor}; capacity {E(workload.CapacityMode)}. ");
         sb.Append(inv, $"Total accelerators {workload.Megaregion.TotalAccelerators:N0} (");
         var first = true;
         foreach (var r in workload.Megaregion.Regions)

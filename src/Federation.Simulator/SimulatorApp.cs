@@ -48,19 +48,23 @@ public sealed record SimulatorArguments
     public bool WriteJobs { get; init; } = true;
 
     public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Duration estimate / actual duration (see <see cref="WorkloadOptions.EstimateFactor"/>).</summary>
+    public double EstimateFactor { get; init; } = 1;
 }
 
 /// <summary>
 /// The simulator as a library entry point, so <c>fedctl simulate</c> can run exactly what the console runs:
 /// <c>--trace &lt;csv&gt; [--megaregion &lt;json&gt;] [--policies a,b,...] [--load-scale x] [--capacity-scale x|auto]
-/// [--seed n] [--synthetic n] [--no-jobs-csv] [--no-progress] [--parallel n] --out &lt;dir&gt;</c>.
+/// [--seed n] [--synthetic n] [--estimate-factor x] [--no-jobs-csv] [--no-progress] [--parallel n] --out &lt;dir&gt;</c>.
 /// Exit codes: 0 done, 2 bad arguments, 3 bad input file, 130 cancelled.
 /// </summary>
 public static class SimulatorApp
 {
     public const string Usage =
         "usage: Federation.Simulator --trace <csv> [--megaregion <json>] [--policies a,b,...] [--load-scale x]\n" +
-        "                            [--capacity-scale x|auto] [--seed n] [--synthetic n] [--parallel n]\n" +
+        "                            [--capacity-scale x|auto] [--seed n] [--synthetic n] [--estimate-factor x]\n" +
+        "                            [--parallel n]\n" +
         "                            [--no-jobs-csv] [--no-progress] --out <dir>\n" +
         "policies: isolated, random, least-loaded, earliest-start, earliest-start+rebalance, pooled (default: all)";
 
@@ -114,6 +118,7 @@ public static class SimulatorApp
         var progress = true;
         var jobsCsv = true;
         var parallel = Environment.ProcessorCount;
+        double estimateFactor = 1;
         for (var i = 0; i < args.Length; i++)
         {
             var flag = args[i];
@@ -138,6 +143,7 @@ public static class SimulatorApp
                     break;
                 case "--synthetic": synthetic = PositiveInt(flag, Value(args, ref i)); break;
                 case "--parallel": parallel = PositiveInt(flag, Value(args, ref i)); break;
+                case "--estimate-factor": estimateFactor = PositiveDouble(flag, Value(args, ref i)); break;
                 case "--no-progress": progress = false; break;
                 case "--no-jobs-csv": jobsCsv = false; break;
                 default: throw new SimulatorArgumentException($"unknown argument '{flag}'");
@@ -167,6 +173,7 @@ public static class SimulatorApp
             Progress = progress,
             WriteJobs = jobsCsv,
             Parallelism = parallel,
+            EstimateFactor = estimateFactor,
         };
     }
 
@@ -185,7 +192,7 @@ public static class SimulatorApp
             trace = SyntheticTrace.Resample(trace, count, a.Seed);
         }
 
-        var workload = WorkloadBuilder.Build(mega, trace, new WorkloadOptions { Seed = a.Seed, LoadScale = a.LoadScale, CapacityScale = a.CapacityScale });
+        var workload = WorkloadBuilder.Build(mega, trace, new WorkloadOptions { Seed = a.Seed, LoadScale = a.LoadScale, CapacityScale = a.CapacityScale, EstimateFactor = a.EstimateFactor });
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{workload.Jobs.Length:N0} jobs, {workload.Megaregion.TotalAccelerators:N0} accelerators ({workload.CapacityMode}), loaded in {total.Elapsed.TotalSeconds:F1} s"));
 
         var policies = a.Policies;
@@ -220,7 +227,10 @@ public static class SimulatorApp
             a.LoadScale,
             a.CapacityScale is { } x ? x.ToString(CultureInfo.InvariantCulture) : "auto",
             workload.Jobs.Length,
-            "Federation.Simulator " + string.Join(' ', rawArgs));
+            "Federation.Simulator " + string.Join(' ', rawArgs))
+        {
+            EstimateFactor = a.EstimateFactor,
+        };
         using (var f = File.Create(Path.Combine(a.Out, "summary.json")))
         {
             ReportWriter.WriteSummary(f, workload, run, summaries);

@@ -34,6 +34,12 @@ public sealed record WorkloadOptions
     public double DatasetSigma { get; init; } = DefaultDatasetSigma;
 
     public double ResidencyFraction { get; init; } = DefaultResidencyFraction;
+
+    /// <summary>
+    /// The scheduler's duration estimate = actual duration × this factor (1 = exact). Users typically over-request
+    /// (factor &gt; 1); jobs still run their actual duration, so reservations and start estimates go stale.
+    /// </summary>
+    public double EstimateFactor { get; init; } = 1;
 }
 
 /// <summary>A job ready for simulation.</summary>
@@ -82,7 +88,7 @@ public sealed record Workload(
 /// [1 GB, 20 TB], drawn from a hash of job id and seed.</item>
 /// <item>Residency: a share <see cref="WorkloadOptions.ResidencyFraction"/> of jobs (by the same hash) may run only at home.</item>
 /// <item>Types: the trace's <c>gpu_type</c> when present, else any type; no memory minimum; priority 0.</item>
-/// <item>Estimated duration = actual duration (oracle estimates; the trace has no user estimates).</item>
+/// <item>Estimated duration = actual duration × <see cref="WorkloadOptions.EstimateFactor"/> (default 1: exact; the trace has no user estimates).</item>
 /// </list>
 /// </summary>
 public static class WorkloadBuilder
@@ -231,7 +237,7 @@ public static class WorkloadBuilder
                 gpus,
                 types,
                 0,
-                t.DurationS,
+                t.DurationS * options.EstimateFactor,
                 regions[home].Id,
                 size,
                 resident ? allowedCache[home] : [],

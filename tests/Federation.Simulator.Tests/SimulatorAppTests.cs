@@ -92,6 +92,8 @@ public sealed class SimulatorAppTests : IDisposable
     [InlineData("--load-scale", "-1", "--load-scale must be a positive number")]
     [InlineData("--capacity-scale", "lots", "--capacity-scale must be a positive number or 'auto'")]
     [InlineData("--seed", "x", "--seed must be an integer")]
+    [InlineData("--estimate-factor", "0", "--estimate-factor must be a positive number, was '0'")]
+    [InlineData("--synthetic", "1.5", "--synthetic must be a positive integer, was '1.5'")]
     [InlineData("--policies", "isolated,fastest", "--policies: unknown policy 'fastest'")]
     [InlineData("--bogus", "1", "unknown argument '--bogus'")]
     public async Task A_bad_argument_is_named(string flag, string value, string expected)
