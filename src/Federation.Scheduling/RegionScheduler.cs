@@ -96,6 +96,9 @@ public sealed partial class RegionScheduler
 
     public int RunningCount => _runningPool.Count;
 
+    /// <summary>Queued jobs tested by backfill passes so far (a cost counter).</summary>
+    public long BackfillTests { get; private set; }
+
     /// <summary>Accelerators busy in pool <paramref name="pool"/>.</summary>
     public int PoolBusy(int pool) => _pools[pool].Busy;
 
@@ -265,10 +268,11 @@ public sealed partial class RegionScheduler
         }
 
         // Entries [1, _cleanPrefix) have failed the backfill test against the current state; the rest are untested.
+        var from = changed ? 1 : Math.Max(1, _cleanPrefix);
         _cleanPrefix = 1;
         if (_queueLen > 1 && AnyFree())
         {
-            _cleanPrefix = Backfill(nowS, started, changed ? 1 : Math.Max(1, _cleanPrefix));
+            _cleanPrefix = Backfill(nowS, started, from);
         }
 
         _stateChanged = false;
@@ -325,6 +329,7 @@ public sealed partial class RegionScheduler
         while (i < _queueLen && tested < limit)
         {
             tested++;
+            BackfillTests++;
             ref readonly var e = ref _queue[i];
             var best = -1;
             var bestSlack = int.MaxValue;

@@ -198,6 +198,7 @@ public sealed class RegionSchedulerTests
             }
 
             Assert.True(total > 300, $"seed {seed}: only {total} jobs ran");
+            Assert.True(fast.BackfillTests < full.BackfillTests, $"seed {seed}: the incremental pass tested {fast.BackfillTests} jobs, the full one {full.BackfillTests}");
         }
     }
 
