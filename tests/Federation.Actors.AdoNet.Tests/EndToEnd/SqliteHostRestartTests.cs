@@ -1,4 +1,5 @@
 using Federation.Actors.AdoNet.Sqlite;
+using Federation.Actors.Storage;
 using Federation.Actors.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -63,6 +64,25 @@ public sealed class SqliteHostRestartTests : IDisposable
         secondTime.Advance(Period);
         await _probe.WaitForTickAsync(3);
         Assert.Equal(3, await grain.Ticks());
+    }
+
+    [Fact]
+    public async Task TwoHostsOnOneFile_TheStaleActivationGetsInconsistentStateAndTheNextCallRereads()
+    {
+        // Two silos that both activated one grain (what a directory race could produce): the ETag
+        // protocol lets only the first writer of each version through.
+        await using var first = await StartSiloAsync(new ManualTimeProvider());
+        await using var second = await StartSiloAsync(new ManualTimeProvider());
+        var onFirst = first.GrainFactory.GetGrain<IDurableCounterGrain>("gwangyang");
+        var onSecond = second.GrainFactory.GetGrain<IDurableCounterGrain>("gwangyang");
+        Assert.Equal(1, await onFirst.Increment());
+        Assert.Equal(2, await onSecond.Increment());
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => onFirst.Increment());
+
+        // The exception deactivated the stale activation (checklist 16); the next call reads version 2.
+        Assert.Equal(3, await onFirst.Increment());
+        Assert.Equal(2, await onFirst.ValueSeenOnActivate());
     }
 
     private Task<TestSilo> StartSiloAsync(ManualTimeProvider time) =>
