@@ -16,6 +16,7 @@ public sealed class AdoNetDatabase : IAsyncDisposable
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
+    private int _owners = 1;
     private volatile bool _initialized;
 
     /// <param name="dialect">The database's dialect.</param>
@@ -100,8 +101,38 @@ public sealed class AdoNetDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>True once the last owner has disposed it.</summary>
+    public bool IsDisposed => Volatile.Read(ref _owners) <= 0;
+
+    /// <summary>
+    /// Adds an owner (a second provider on the same database), so that providers sharing one file
+    /// share its writer; the connections close when the last owner disposes. False if already closed.
+    /// </summary>
+    public bool TryAddOwner()
+    {
+        var owners = Volatile.Read(ref _owners);
+        while (owners > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _owners, owners + 1, owners);
+            if (seen == owners)
+            {
+                return true;
+            }
+
+            owners = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Releases one owner; the last one closes the connections.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Decrement(ref _owners) != 0)
+        {
+            return;
+        }
+
         await Connections.DisposeAsync().ConfigureAwait(false);
         _initGate.Dispose();
     }

@@ -19,6 +19,7 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
 {
     private readonly AdoNetDatabase _database;
     private readonly AdoNetDialect _dialect;
+    private int _disposed;
     private readonly IGrainStorageSerializer _serializer;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -26,7 +27,7 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
     private readonly bool _deleteStateOnClear;
 
     /// <param name="name">The provider's name, for logs.</param>
-    /// <param name="database">The database; owned (disposed) by this instance.</param>
+    /// <param name="database">The database; this instance owns one reference to it and releases it on dispose.</param>
     /// <param name="serviceId">Separates deployments that share one database.</param>
     /// <param name="deleteStateOnClear">Delete the row on clear instead of keeping it with a NULL payload.</param>
     public AdoNetGrainStorage(
@@ -143,13 +144,14 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
         grainState.RecordExists = false;
     }
 
-    public ValueTask DisposeAsync() => _database.DisposeAsync();
+    /// <summary>Releases this provider's share of the database (once, however often it is called).</summary>
+    public ValueTask DisposeAsync() => Interlocked.Exchange(ref _disposed, 1) == 0 ? _database.DisposeAsync() : ValueTask.CompletedTask;
 
     /// <summary>
     /// For containers disposed synchronously. Safe to block: closing a SQLite connection does no
     /// asynchronous I/O, and the only wait is for an in-flight write to finish.
     /// </summary>
-    public void Dispose() => _database.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private static void Check<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {

@@ -16,9 +16,10 @@ public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable, IDis
 {
     private readonly AdoNetDatabase _database;
     private readonly AdoNetDialect _dialect;
+    private int _disposed;
     private readonly string _serviceId;
 
-    /// <param name="database">The database; owned (disposed) by this instance.</param>
+    /// <param name="database">The database; this instance owns one reference to it and releases it on dispose.</param>
     /// <param name="serviceId">Separates deployments that share one database.</param>
     public AdoNetReminderTable(AdoNetDatabase database, string serviceId)
     {
@@ -109,13 +110,14 @@ public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable, IDis
         return removed == 1;
     }
 
-    public ValueTask DisposeAsync() => _database.DisposeAsync();
+    /// <summary>Releases this provider's share of the database (once, however often it is called).</summary>
+    public ValueTask DisposeAsync() => Interlocked.Exchange(ref _disposed, 1) == 0 ? _database.DisposeAsync() : ValueTask.CompletedTask;
 
     /// <summary>
     /// For containers disposed synchronously. Safe to block: closing a SQLite connection does no
     /// asynchronous I/O, and the only wait is for an in-flight write to finish.
     /// </summary>
-    public void Dispose() => _database.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private static void CheckGrain(GrainId grainId)
     {

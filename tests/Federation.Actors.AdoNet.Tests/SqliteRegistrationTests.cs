@@ -112,6 +112,61 @@ public sealed class SqliteRegistrationTests : IDisposable
         Assert.False(File.Exists(_database.FilePath + "-wal"));
     }
 
+    [Fact]
+    public async Task ProvidersOnOneFileShareOneDatabaseAndItsWriter()
+    {
+        var services = new ServiceCollection();
+        services.AddSqliteGrainStorage(o => o.ConnectionString = _database.ConnectionString);
+        services.AddSqliteGrainStorage("archive", o =>
+        {
+            o.ConnectionString = "Data Source=" + Path.Combine(_database.Directory, ".", "state.db");
+            o.DeleteStateOnClear = true;
+        });
+        services.AddSqliteGrainStorage("other-settings", o =>
+        {
+            o.ConnectionString = _database.ConnectionString;
+            o.Synchronous = SqliteSynchronousMode.Normal;
+        });
+        services.AddSqliteReminderTable(o => o.ConnectionString = _database.ConnectionString);
+        await using var provider = services.BuildServiceProvider();
+
+        var byDefault = (AdoNetGrainStorage)provider.GetRequiredKeyedService<IGrainStorage>(StorageProviderNames.Default);
+        var archive = (AdoNetGrainStorage)provider.GetRequiredKeyedService<IGrainStorage>("archive");
+        var otherSettings = (AdoNetGrainStorage)provider.GetRequiredKeyedService<IGrainStorage>("other-settings");
+        var reminders = (AdoNetReminderTable)provider.GetRequiredService<IReminderTable>();
+
+        Assert.Same(byDefault.Database, archive.Database);
+        Assert.Same(byDefault.Database, reminders.Database);
+        Assert.NotSame(byDefault.Database, otherSettings.Database);
+    }
+
+    [Fact]
+    public async Task ASharedDatabaseClosesWhenItsLastProviderIsDisposed()
+    {
+        var databases = new SqliteDatabases();
+        var options = new SqliteStorageOptions { ConnectionString = _database.ConnectionString };
+        var storage = SqliteStorage.CreateGrainStorage("a", options, new JsonGrainStorageSerializer(), databases: databases);
+        var table = SqliteStorage.CreateReminderTable(options, databases: databases);
+        await storage.WriteStateAsync("s", GrainId.Create(new GrainType("counter"), "k"), new GrainState<int>(1));
+
+        await storage.DisposeAsync();
+        await storage.DisposeAsync();
+
+        // Disposing one provider (twice) leaves the database open for the other.
+        Assert.False(table.Database.IsDisposed);
+        await table.UpsertRowAsync(new ReminderEntry(GrainId.Create(new GrainType("region"), "daegu"), "r", DateTimeOffset.UnixEpoch, TimeSpan.FromMinutes(1)));
+        await table.DisposeAsync();
+        Assert.True(table.Database.IsDisposed);
+        Assert.False(File.Exists(_database.FilePath + "-wal"));
+
+        // A provider created afterwards opens the file afresh.
+        await using var reopened = SqliteStorage.CreateGrainStorage("b", options, new JsonGrainStorageSerializer(), databases: databases);
+        Assert.NotSame(table.Database, reopened.Database);
+        var read = new GrainState<int>(0);
+        await reopened.ReadStateAsync("s", GrainId.Create(new GrainType("counter"), "k"), read);
+        Assert.Equal(1, read.State);
+    }
+
     private async Task<long> ScalarAsync(string sql)
     {
         await using var connection = new SqliteConnection(_database.ConnectionString + ";Pooling=False");

@@ -31,7 +31,8 @@ public static class SqliteServiceCollectionExtensions
             sp.GetRequiredService<IOptionsMonitor<SqliteStorageOptions>>().Get((string)key!),
             sp.GetRequiredService<IGrainStorageSerializer>(),
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()));
+            sp.GetService<ILoggerFactory>(),
+            sp.GetRequiredService<SqliteDatabases>()));
         services.AddSingleton<IHostedService>(sp => new AdoNetSchemaInitializer(
             // Another registration may have replaced this name since; then there is nothing of ours to prepare.
             ct => sp.GetRequiredKeyedService<IGrainStorage>(name) is AdoNetGrainStorage storage ? storage.InitializeAsync(ct) : Task.CompletedTask));
@@ -54,7 +55,8 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IReminderTable>(static sp => SqliteStorage.CreateReminderTable(
             sp.GetRequiredService<IOptionsMonitor<SqliteStorageOptions>>().Get(ReminderOptionsName),
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()));
+            sp.GetService<ILoggerFactory>(),
+            sp.GetRequiredService<SqliteDatabases>()));
         services.AddSingleton<IHostedService>(static sp => new AdoNetSchemaInitializer(
             ct => sp.GetRequiredService<IReminderTable>().InitAsync(ct)));
         return services;
@@ -64,5 +66,6 @@ public static class SqliteServiceCollectionExtensions
     {
         services.AddOptions<SqliteStorageOptions>(name).Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStorageOptions>, SqliteStorageOptionsValidator>());
+        services.TryAddSingleton(static sp => new SqliteDatabases(sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
     }
 }

@@ -15,24 +15,33 @@ public static class SqliteStorage
         return new AdoNetDatabase(dialect, source, SqliteStorageOptionsValidator.DataSourceOf(options), timeProvider, logger);
     }
 
-    /// <summary>A grain storage on the database the options name.</summary>
+    /// <summary>
+    /// A grain storage on the database the options name. Pass <paramref name="databases"/> to share
+    /// the file's writer with other providers on it; without, the storage opens a database of its own.
+    /// </summary>
     public static AdoNetGrainStorage CreateGrainStorage(
         string name,
         SqliteStorageOptions options,
         IGrainStorageSerializer serializer,
         TimeProvider? timeProvider = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        SqliteDatabases? databases = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var database = CreateDatabase(name, options, timeProvider, loggerFactory?.CreateLogger<AdoNetDatabase>());
+        var database = databases?.Acquire(name, options) ?? CreateDatabase(name, options, timeProvider, loggerFactory?.CreateLogger<AdoNetDatabase>());
         return new AdoNetGrainStorage(name, database, options.ServiceId, options.DeleteStateOnClear, serializer, timeProvider, loggerFactory?.CreateLogger<AdoNetGrainStorage>());
     }
 
-    /// <summary>A reminder table on the database the options name.</summary>
-    public static AdoNetReminderTable CreateReminderTable(SqliteStorageOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    /// <summary>A reminder table on the database the options name; <paramref name="databases"/> as for <see cref="CreateGrainStorage"/>.</summary>
+    public static AdoNetReminderTable CreateReminderTable(
+        SqliteStorageOptions options,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        SqliteDatabases? databases = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var database = CreateDatabase(SqliteServiceCollectionExtensions.ReminderOptionsName, options, timeProvider, loggerFactory?.CreateLogger<AdoNetDatabase>());
+        const string Name = SqliteServiceCollectionExtensions.ReminderOptionsName;
+        var database = databases?.Acquire(Name, options) ?? CreateDatabase(Name, options, timeProvider, loggerFactory?.CreateLogger<AdoNetDatabase>());
         return new AdoNetReminderTable(database, options.ServiceId);
     }
 }
