@@ -70,7 +70,7 @@ public sealed partial class RegionScheduler
         var work = 0.0;
         for (var i = Math.Max(0, depth - 1); i < index; i++)
         {
-            work += _queue[i].Count * _queue[i].DurationS;
+            work += Q(i).Count * Q(i).DurationS;
         }
 
         return t + (work / _capacity);
@@ -103,7 +103,7 @@ public sealed partial class RegionScheduler
 
         for (var i = 0; i < depth; i++)
         {
-            ref readonly var e = ref _queue[i];
+            ref readonly var e = ref Q(i);
             var best = double.PositiveInfinity;
             var bestPool = -1;
             var mask = e.Mask;
@@ -129,7 +129,7 @@ public sealed partial class RegionScheduler
         var backlog = 0.0;
         for (var i = depth; i < _queueLen; i++)
         {
-            backlog += _queue[i].Count * _queue[i].DurationS;
+            backlog += Q(i).Count * Q(i).DurationS;
         }
 
         _backlogS = backlog / _capacity;

@@ -44,6 +44,9 @@ public sealed partial class RegionScheduler
 
         pool.Insert(new RunningItem(estimatedEndS, ticket, count, external));
         _dirty = true;
+
+        // A new allocation can move the head's reservation, so the next backfill pass must test every job again.
+        _stateChanged = true;
     }
 
     /// <summary>Whether <paramref name="ticket"/> is running here, and in which pool.</summary>
@@ -62,7 +65,7 @@ public sealed partial class RegionScheduler
     }
 
     /// <summary>The pool mask a queued job was admitted with (position <paramref name="index"/>, 0 = head).</summary>
-    public int QueuedMaskAt(int index) => _queue[index].Mask;
+    public int QueuedMaskAt(int index) => Q(index).Mask;
 }
 
 /// <summary>One running allocation of a scheduler.</summary>

@@ -46,7 +46,10 @@ public sealed partial class RegionScheduler
     private readonly PoolState[] _pools;
     private readonly Dictionary<long, int> _runningPool = new();
     private readonly int _capacity;
+    // The queue is _queue[_qHead .. _qHead + _queueLen): starts from the head (the common case) and removals near
+    // the front move the front part, so a long queue costs no copying per start.
     private QueueEntry[] _queue = new QueueEntry[16];
+    private int _qHead;
     private int _queueLen;
     private long _seq;
     private int _busy;
@@ -154,13 +157,13 @@ public sealed partial class RegionScheduler
 
         // Priority descending, then FIFO: the common case (equal priority) appends.
         var pos = _queueLen;
-        if (_queueLen > 0 && _queue[_queueLen - 1].Priority < e.Priority)
+        if (_queueLen > 0 && Q(_queueLen - 1).Priority < e.Priority)
         {
             int lo = 0, hi = _queueLen;
             while (lo < hi)
             {
                 var mid = (lo + hi) >>> 1;
-                if (_queue[mid].Priority >= e.Priority)
+                if (Q(mid).Priority >= e.Priority)
                 {
                     lo = mid + 1;
                 }
@@ -173,18 +176,29 @@ public sealed partial class RegionScheduler
             pos = lo;
         }
 
-        if (_queueLen == _queue.Length)
+        if (_qHead + _queueLen == _queue.Length)
         {
-            Array.Resize(ref _queue, _queue.Length * 2);
+            if (_queueLen * 2 > _queue.Length)
+            {
+                Array.Resize(ref _queue, _queue.Length * 2);
+            }
+
+            // Move the entries to the front of the array (after a resize, or to reuse the slots freed by starts).
+            if (_qHead > 0)
+            {
+                Array.Copy(_queue, _qHead, _queue, 0, _queueLen);
+                Array.Clear(_queue, _queueLen, _qHead);
+                _qHead = 0;
+            }
         }
 
         if (pos < _queueLen)
         {
-            Array.Copy(_queue, pos, _queue, pos + 1, _queueLen - pos);
+            Array.Copy(_queue, _qHead + pos, _queue, _qHead + pos + 1, _queueLen - pos);
             _stateChanged = true;
         }
 
-        _queue[pos] = e;
+        _queue[_qHead + pos] = e;
         _queueLen++;
         _queuedDemand += e.Count;
         _dirty = true;
@@ -193,7 +207,12 @@ public sealed partial class RegionScheduler
     /// <summary>The queued job at position <paramref name="index"/> (0 = head).</summary>
     public QueuedJobView QueuedAt(int index)
     {
-        ref var e = ref _queue[index];
+        if ((uint)index >= (uint)_queueLen)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"{_queueLen} jobs are queued");
+        }
+
+        ref var e = ref Q(index);
         return new QueuedJobView(e.Ticket, e.Job, e.External, e.EnqueuedS);
     }
 
@@ -202,7 +221,7 @@ public sealed partial class RegionScheduler
     {
         for (var i = 0; i < _queueLen; i++)
         {
-            if (_queue[i].Ticket == ticket)
+            if (Q(i).Ticket == ticket)
             {
                 RemoveQueuedAt(i);
                 _stateChanged = true;
@@ -257,7 +276,7 @@ public sealed partial class RegionScheduler
         var changed = _stateChanged || !Options.IncrementalBackfill || !CanSkipTested(nowS);
         while (_queueLen > 0)
         {
-            var p = FindStartNow(in _queue[0], nowS);
+            var p = FindStartNow(in Q(0), nowS);
             if (p < 0)
             {
                 break;
@@ -291,7 +310,7 @@ public sealed partial class RegionScheduler
             return double.NaN;
         }
 
-        return Reserve(in _queue[0], nowS, out pool, out _, out _);
+        return Reserve(in Q(0), nowS, out pool, out _, out _);
     }
 
     /// <summary>
@@ -320,7 +339,7 @@ public sealed partial class RegionScheduler
     /// <summary>Tests queued jobs from index <paramref name="from"/> on; returns the index of the first job it did not test.</summary>
     private int Backfill(double nowS, List<StartedJob> started, int from)
     {
-        ref readonly var head = ref _queue[0];
+        ref readonly var head = ref Q(0);
         var headExternal = head.External;
         var shadow = Reserve(in head, nowS, out var resPool, out var extraFree, out var extraExt);
         var limit = Options.BackfillDepth;
@@ -330,7 +349,7 @@ public sealed partial class RegionScheduler
         {
             tested++;
             BackfillTests++;
-            ref readonly var e = ref _queue[i];
+            ref readonly var e = ref Q(i);
             var best = -1;
             var bestSlack = int.MaxValue;
             var end = nowS + e.DurationS;
@@ -501,7 +520,7 @@ public sealed partial class RegionScheduler
 
     private void StartAt(int index, int p, double nowS, List<StartedJob> started)
     {
-        var e = _queue[index];
+        var e = Q(index);
         RemoveQueuedAt(index);
         var pool = _pools[p];
         pool.Busy += e.Count;
@@ -518,16 +537,30 @@ public sealed partial class RegionScheduler
 
     private void RemoveQueuedAt(int index)
     {
-        _queuedDemand -= _queue[index].Count;
-        _queueLen--;
-        if (index < _queueLen)
+        _queuedDemand -= Q(index).Count;
+        if (index < _queueLen / 2)
         {
-            Array.Copy(_queue, index + 1, _queue, index, _queueLen - index);
+            // Closer to the head: shift the entries before it one slot back and advance the head.
+            Array.Copy(_queue, _qHead, _queue, _qHead + 1, index);
+            _queue[_qHead] = default;
+            _qHead++;
+        }
+        else
+        {
+            Array.Copy(_queue, _qHead + index + 1, _queue, _qHead + index, _queueLen - index - 1);
+            _queue[_qHead + _queueLen - 1] = default;
         }
 
-        _queue[_queueLen] = default;
+        _queueLen--;
+        if (_queueLen == 0)
+        {
+            _qHead = 0;
+        }
+
         _dirty = true;
     }
+
+    private ref QueueEntry Q(int index) => ref _queue[_qHead + index];
 
     private struct QueueEntry
     {
