@@ -94,7 +94,7 @@ public static class SimulatorApp
         {
             return await Task.Run(() => Run(a, args, stdout, stderr, ct), ct);
         }
-        catch (Exception e) when (e is TraceFormatException or MegaregionFormatException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is TraceFormatException or MegaregionFormatException or IOException or UnauthorizedAccessException)
         {
             await stderr.WriteLineAsync($"error: {e.Message}".AsMemory(), CancellationToken.None);
             return 3;
@@ -180,6 +180,11 @@ public static class SimulatorApp
     private static int Run(SimulatorArguments a, string[] rawArgs, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var total = Stopwatch.StartNew();
+        if (a.MegaregionPath is not null && !File.Exists(a.MegaregionPath))
+        {
+            throw new FileNotFoundException($"--megaregion: file '{a.MegaregionPath}' not found");
+        }
+
         var mega = a.MegaregionPath is null ? MegaregionLoader.LoadDefault() : MegaregionLoader.Load(a.MegaregionPath);
         if (!File.Exists(a.Trace))
         {

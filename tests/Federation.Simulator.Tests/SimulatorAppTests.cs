@@ -135,6 +135,16 @@ public sealed class SimulatorAppTests : IDisposable
     }
 
     [Fact]
+    public async Task Missing_input_files_are_named_with_their_flag()
+    {
+        var trace = WriteTrace(10, 6);
+        Assert.Contains("--trace: file", (await Run("--trace", Path.Combine(_dir, "nope.csv"), "--out", _dir)).Err, StringComparison.Ordinal);
+        var (code, _, err) = await Run("--trace", trace, "--megaregion", Path.Combine(_dir, "nope.json"), "--out", _dir);
+        Assert.Equal(3, code);
+        Assert.Contains("--megaregion: file", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_trace_row_is_reported_with_line_and_column()
     {
         var path = Path.Combine(_dir, "bad.csv");
