@@ -82,7 +82,8 @@ public sealed record Workload(
 /// <item>Home region: an optional <c>home_region</c> column wins; else by tenant (a hash of tenant and seed picks a
 /// region with probability proportional to its accelerators), so a tenant's jobs share a home. A job larger than
 /// every pool of its home moves to the next region (in region order) with a pool large enough; a job larger than
-/// every pool of the megaregion is clamped to the largest pool (both counted in the summary).</item>
+/// every pool of the megaregion is clamped to the largest pool (both counted in the summary). A job with a
+/// <c>gpu_type</c> is sized against the pools of that type only; a type no pool has is an error.</item>
 /// <item>Dataset: in the home region; size from the <c>dataset_gb</c> column, else log-normal with median
 /// <see cref="WorkloadOptions.MedianDatasetGb"/> and sigma <see cref="WorkloadOptions.DatasetSigma"/>, clipped to
 /// [1 GB, 20 TB], drawn from a hash of job id and seed.</item>
@@ -157,6 +158,7 @@ public static class WorkloadBuilder
         }
 
         var typeCache = new Dictionary<string, ImmutableArray<string>>(StringComparer.Ordinal);
+        var typedMax = new int[n];
         for (var i = 0; i < trace.Count; i++)
         {
             var t = trace[i];
@@ -185,19 +187,51 @@ public static class WorkloadBuilder
                 }
             }
 
-            var gpus = t.Gpus;
-            if (gpus > globalMax)
+            // A typed job can only use pools of its type: size it against those.
+            var caps = maxPool;
+            var capMax = globalMax;
+            var capMaxRegion = globalMaxRegion;
+            if (t.GpuType.Length > 0)
             {
-                gpus = globalMax;
-                home = globalMaxRegion;
+                caps = typedMax;
+                capMax = 0;
+                for (var r = 0; r < n; r++)
+                {
+                    caps[r] = 0;
+                    foreach (var p in regions[r].Pools)
+                    {
+                        if (string.Equals(p.Type, t.GpuType, StringComparison.Ordinal))
+                        {
+                            caps[r] = Math.Max(caps[r], p.Count);
+                        }
+                    }
+
+                    if (caps[r] > capMax)
+                    {
+                        capMax = caps[r];
+                        capMaxRegion = r;
+                    }
+                }
+
+                if (capMax == 0)
+                {
+                    throw new TraceFormatException($"job {t.JobId}: gpu_type '{t.GpuType}' is not the type of any pool of the megaregion");
+                }
+            }
+
+            var gpus = t.Gpus;
+            if (gpus > capMax)
+            {
+                gpus = capMax;
+                home = capMaxRegion;
                 clamped++;
             }
-            else if (gpus > maxPool[home])
+            else if (gpus > caps[home])
             {
                 for (var k = 1; k < n; k++)
                 {
                     var r = (home + k) % n;
-                    if (maxPool[r] >= gpus)
+                    if (caps[r] >= gpus)
                     {
                         home = r;
                         break;

@@ -78,6 +78,21 @@ public sealed class WorkloadTests
     }
 
     [Fact]
+    public void A_typed_job_is_homed_where_its_type_exists_and_an_unknown_type_is_an_error()
+    {
+        var mega = MegaregionLoader.LoadDefault();
+        var npu = new List<TraceJob> { new("npu", 0, 4, 10, "NPU-Rebellions-ATOM", "t", "gwangju", double.NaN) };
+        var w = WorkloadBuilder.Build(mega, npu, new WorkloadOptions { CapacityScale = 1 });
+        Assert.Equal("daegu", w.Jobs[0].Spec.HomeRegion);
+        Assert.Equal(["NPU-Rebellions-ATOM"], w.Jobs[0].Spec.AcceptableTypes.ToArray());
+        Assert.Equal(1, w.RehomedJobs);
+
+        var unknown = new List<TraceJob> { new("v", 0, 1, 10, "V100", "t", "", double.NaN) };
+        var e = Assert.Throws<TraceFormatException>(() => WorkloadBuilder.Build(mega, unknown, new WorkloadOptions { CapacityScale = 1 }));
+        Assert.Contains("job v: gpu_type 'V100'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_scale_compresses_submit_times()
     {
         var trace = Trace(("a", 1, 10), ("b", 1, 10), ("c", 1, 10));
