@@ -65,7 +65,12 @@ public sealed class SimulatorAppTests : IDisposable
         Assert.Equal(0.0, policies.GetProperty("isolated").GetProperty("gapClosure").GetDouble());
         Assert.Equal(1.0, policies.GetProperty("pooled").GetProperty("gapClosure").GetDouble());
         var html = File.ReadAllText(Path.Combine(outDir, "report.html"));
-        Assert.Contains("<svg", html, StringComparison.Ordinal);
+
+        // One CDF chart, one utilization chart per policy, one flow diagram per federated policy (not isolated or pooled).
+        Assert.Equal(1 + 6 + 4, html.Split("<svg ").Length - 1);
+        Assert.Contains("Queueing delay CDF", html, StringComparison.Ordinal);
+        Assert.Contains("Utilization over time per region", html, StringComparison.Ordinal);
+        Assert.Contains("Overflow flows between regions", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script src", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<link", html, StringComparison.Ordinal);
     }
