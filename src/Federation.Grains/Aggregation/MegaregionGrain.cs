@@ -35,7 +35,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
     private IDisposable? _rebalanceAlarm;
 
     public MegaregionGrain(
-        [PersistentState(MegaregionState.StateName)] IPersistentState<MegaregionState> state,
+        [PersistentState(MegaregionState.StateName, FederationGrainsOptions.DefaultStorageName)] IPersistentState<MegaregionState> state,
         ExecutionClock clock,
         IOptions<FederationGrainsOptions> options,
         ILogger<MegaregionGrain> logger)

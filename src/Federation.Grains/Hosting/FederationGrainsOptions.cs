@@ -45,7 +45,11 @@ public sealed class FederationGrainsOptions
     /// <summary>Least time between two load reports of one region to the megaregion (runtime clock).</summary>
     public TimeSpan LoadPublishInterval { get; set; } = DefaultLoadPublishInterval;
 
-    /// <summary>The grain storage provider (keyed <c>IGrainStorage</c>) for job, region, megaregion and project state.</summary>
+    /// <summary>
+    /// The grain storage provider (keyed <c>IGrainStorage</c>) holding job, region, megaregion and project state.
+    /// The grains' <c>[PersistentState]</c> attributes need a constant, so today this must be
+    /// <see cref="DefaultStorageName"/>; the option names it for the job query and for the day the runtime maps names.
+    /// </summary>
     public string StorageName { get; set; } = DefaultStorageName;
 }
 
@@ -81,8 +85,8 @@ public sealed class FederationGrainsOptionsValidator : IValidateOptions<Federati
             return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.LoadPublishInterval) + " must not be negative.");
         }
 
-        return string.IsNullOrWhiteSpace(options.StorageName)
-            ? ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.StorageName) + " must name a grain storage provider.")
-            : ValidateOptionsResult.Success;
+        return string.Equals(options.StorageName, FederationGrainsOptions.DefaultStorageName, StringComparison.Ordinal)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"{Prefix}{nameof(FederationGrainsOptions.StorageName)} must be '{FederationGrainsOptions.DefaultStorageName}' (the grains' [PersistentState] bind to it; was '{options.StorageName}').");
     }
 }

@@ -25,7 +25,7 @@ public sealed class JobGrain : Grain, IJobGrain
     private readonly ILogger<JobGrain> _logger;
 
     public JobGrain(
-        [PersistentState(JobRecord.StateName)] IPersistentState<JobRecord> state,
+        [PersistentState(JobRecord.StateName, FederationGrainsOptions.DefaultStorageName)] IPersistentState<JobRecord> state,
         ExecutionClock clock,
         IOptions<FederationGrainsOptions> options,
         GrainsInstruments instruments,

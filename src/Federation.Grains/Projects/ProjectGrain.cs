@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Federation.Actors;
 using Federation.Contracts;
+using Federation.Grains.Hosting;
 
 namespace Federation.Grains.Projects;
 
@@ -9,7 +10,7 @@ namespace Federation.Grains.Projects;
 /// A project's allocations by term and its usage. Usage is charged to the shortest term with hours
 /// left (short, then mid, then long), the rest is recorded as unallocated. Each notice is idempotent per job.
 /// </summary>
-public sealed class ProjectGrain([PersistentState(ProjectState.StateName)] IPersistentState<ProjectState> state) : Grain, IProjectGrain
+public sealed class ProjectGrain([PersistentState(ProjectState.StateName, FederationGrainsOptions.DefaultStorageName)] IPersistentState<ProjectState> state) : Grain, IProjectGrain
 {
     /// <summary>The terms, in the order usage is charged to them.</summary>
     public static readonly ImmutableArray<string> Terms = ["short", "mid", "long"];

@@ -90,7 +90,7 @@ public sealed partial class RegionGrain
         var queued = ImmutableArray.CreateBuilder<QueuedSlot>(head + 1 + tail + (tailJobs == 0 ? _staging : 0));
         for (var i = 0; i < head; i++)
         {
-            queued.Add(Slot(i, withJob: false));
+            queued.Add(Slot(i, withJob: i >= n - tailJobs));
         }
 
         if (n - tail > head)
@@ -152,6 +152,7 @@ public sealed partial class RegionGrain
         return new QueuedSlot
         {
             JobId = withJob ? entry.JobId : null,
+            Job = withJob ? entry.Request : null,
             Count = q.Job.AcceleratorCount,
             DurationSeconds = q.Job.EstimatedDurationS,
             Priority = q.Job.Priority,
@@ -244,7 +245,7 @@ public sealed partial class RegionGrain
         {
             var request = record.Request!;
             var spec = DomainMapping.ToSpec(jobId, request);
-            var entry = new Entry(jobId, spec, request.Accelerators.Count, _scheduler.IsExternal(spec), record.SubmittedAt, record.DataReadyAt ?? now);
+            var entry = new Entry(jobId, request, spec, _scheduler.IsExternal(spec), record.SubmittedAt, record.DataReadyAt ?? now);
             if (record.State == JobState.Running)
             {
                 entry.StartedAt = record.StartedAt ?? now;
@@ -265,7 +266,7 @@ public sealed partial class RegionGrain
             }
 
             _entries.Add(jobId, entry);
-            if (entry.DataReadyAt > now)
+            if (spec.DatasetSizeGb > 0 && entry.DataReadyAt > now)
             {
                 Stage(entry);
                 continue;

@@ -39,7 +39,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private bool _loadDirty;
 
     public RegionGrain(
-        [PersistentState(RegionConfig.StateName)] IPersistentState<RegionConfig> config,
+        [PersistentState(RegionConfig.StateName, FederationGrainsOptions.DefaultStorageName)] IPersistentState<RegionConfig> config,
         ExecutionClock clock,
         IJobExecutor executor,
         IJobQuery jobs,
@@ -98,9 +98,11 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             return Task.FromResult(Refused($"{Id}: {HardConstraints.Describe(failure)}"));
         }
 
-        var entry = new Entry(request.JobId, spec, request.Job.Accelerators.Count, _scheduler.IsExternal(spec), request.SubmittedAt, request.DataReadyAt);
+        var entry = new Entry(request.JobId, request.Job, spec, _scheduler.IsExternal(spec), request.SubmittedAt, request.DataReadyAt);
         _entries.Add(entry.JobId, entry);
-        if (request.DataReadyAt > _clock.Now)
+
+        // A job without data to move is ready at once (a link's latency alone is no reason to wait).
+        if (spec.DatasetSizeGb > 0 && request.DataReadyAt > _clock.Now)
         {
             Stage(entry);
             MarkLoadChanged();
@@ -229,7 +231,12 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     /// </summary>
     private void RunSchedule(string? caller)
     {
+        StartWhatFits(caller);
         MarkLoadChanged();
+    }
+
+    private void StartWhatFits(string? caller)
+    {
         if (_config.State.Draining || _scheduler.QueuedCount == 0)
         {
             return;
@@ -289,13 +296,15 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         }
     }
 
-    private sealed class Entry(string jobId, JobSpec spec, int count, bool external, DateTimeOffset submittedAt, DateTimeOffset dataReadyAt)
+    private sealed class Entry(string jobId, JobRequest request, JobSpec spec, bool external, DateTimeOffset submittedAt, DateTimeOffset dataReadyAt)
     {
         public string JobId { get; } = jobId;
 
+        public JobRequest Request { get; } = request;
+
         public JobSpec Spec { get; } = spec;
 
-        public int Count { get; } = count;
+        public int Count => Spec.AcceleratorCount;
 
         public bool External { get; } = external;
 

@@ -89,7 +89,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
                 JobId = jobId,
                 Job = job,
                 SubmittedAt = submittedAt,
-                DataReadyAt = now + TimeSpan.FromSeconds(score.TransferS),
+                DataReadyAt = spec.DatasetSizeGb > 0 ? now + TimeSpan.FromSeconds(score.TransferS) : now,
             });
             if (admit.Admitted)
             {

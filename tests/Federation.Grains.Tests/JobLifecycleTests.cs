@@ -1,0 +1,147 @@
+using Federation.Contracts;
+using Federation.Grains.Jobs;
+using Federation.Grains.Tests.Support;
+using static Federation.Grains.Tests.Support.TestMegaregion;
+
+namespace Federation.Grains.Tests;
+
+public sealed class JobLifecycleTests
+{
+    [Fact]
+    public async Task Submit_places_in_the_home_region_when_it_starts_soonest_and_explains_every_candidate()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+
+        var result = await host.Job("j1").SubmitAsync(Job("j1", 4, 2));
+
+        Assert.True(result.Created);
+        var job = result.Job!;
+        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal("gwangju", job.Region);
+        Assert.StartsWith("placed in gwangju: expected start in 0 s. Candidates: placed in gwangju; gwangju: expected start in 0 s, transfer 0.0 s, penalty 0 s", job.Reason, StringComparison.Ordinal);
+        Assert.Contains("gwangyang: excluded (no accelerator of an acceptable type)", job.Reason, StringComparison.Ordinal);
+        var placement = job.Placement!;
+        Assert.Equal("EarliestStart", placement.Policy);
+        Assert.Equal("gwangju", placement.ChosenRegion);
+        Assert.Equal(["gwangju", "suncheon", "gwangyang", "daegu"], placement.Candidates.Select(c => c.Region));
+        Assert.Equal([true, true, false, true], placement.Candidates.Select(c => c.Eligible));
+        Assert.Equal("no accelerator of an acceptable type", placement.Candidates[2].ExcludedBecause);
+        Assert.Equal(0, placement.Candidates[0].ExpectedStartDelaySeconds);
+        Assert.Equal(["Submitted", "Queued", "Started"], job.History.Select(e => e.Kind));
+        await host.AssertAccountingAsync("j1");
+    }
+
+    [Fact]
+    public async Task Resubmitting_the_same_body_returns_the_existing_job_and_counts_it_once()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var first = await host.Job("j1").SubmitAsync(Job("j1", 4, 2));
+
+        var again = await host.Job("j1").SubmitAsync(Job("j1", 4, 2));
+
+        Assert.True(first.Created);
+        Assert.False(again.Created);
+        Assert.Null(again.Conflict);
+        Assert.Equal(first.Job!.History.Length, again.Job!.History.Length);
+        Assert.Equal(first.Job.Region, again.Job.Region);
+        var project = await host.Grains.GetGrain<IProjectGrain>("p1").GetAsync();
+        Assert.Equal(1, project.JobsSubmitted);
+        await host.AssertAccountingAsync("j1");
+    }
+
+    [Fact]
+    public async Task Resubmitting_a_different_body_under_the_same_id_is_a_conflict_and_changes_nothing()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("j1", 4, 2));
+        var writes = host.Storage.WritesOf(JobRecord.StateName);
+
+        var conflict = await host.Job("j1").SubmitAsync(Job("j1", 8, 2));
+
+        Assert.False(conflict.Created);
+        Assert.Equal("job 'j1' already exists with a different body; nothing was changed", conflict.Conflict);
+        var job = (await host.Job("j1").GetAsync())!;
+        Assert.Equal(4, job.Accelerators.Count);
+        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal(writes, host.Storage.WritesOf(JobRecord.StateName));
+        await host.AssertAccountingAsync("j1");
+    }
+
+    [Fact]
+    public async Task A_job_runs_for_its_duration_then_completes_and_the_accounting_returns_to_zero()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("j1", 4, 2));
+        await host.SubmitAsync(Job("j2", 2, 1));
+        await host.AssertAccountingAsync("j1", "j2");
+
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(JobState.Completed, (await host.Job("j2").GetAsync())!.State);
+        Assert.Equal(JobState.Running, (await host.Job("j1").GetAsync())!.State);
+        await host.AssertAccountingAsync("j1", "j2");
+
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        var j1 = (await host.Job("j1").GetAsync())!;
+        Assert.Equal(JobState.Completed, j1.State);
+        Assert.Equal(host.Execution.Start + TimeSpan.FromHours(2), j1.EndedAt);
+        Assert.Equal(["Submitted", "Queued", "Started", "Completed"], j1.History.Select(e => e.Kind));
+        await host.AssertAccountingAsync("j1", "j2");
+        var gwangju = await host.Region("gwangju").GetAsync();
+        Assert.Equal(0, gwangju.Pools[0].Busy);
+        Assert.Equal(0, gwangju.RunningJobs);
+        var project = await host.Grains.GetGrain<IProjectGrain>("p1").GetAsync();
+        Assert.Equal(10, project.UsedAcceleratorHours, 9);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_job_frees_its_accelerators_and_the_queued_job_behind_it_starts()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("big", 8, 5, allowed: ["gwangju"]));
+        await host.SubmitAsync(Job("next", 6, 1, allowed: ["gwangju"]));
+        Assert.Equal(JobState.Queued, (await host.Job("next").GetAsync())!.State);
+        await host.AssertAccountingAsync("big", "next");
+
+        var cancelled = await host.Job("big").CancelAsync("not needed");
+
+        Assert.Equal(JobState.Cancelled, cancelled!.State);
+        Assert.Equal("cancelled: not needed", cancelled.Reason);
+        Assert.Equal(JobState.Running, (await host.Job("next").GetAsync())!.State);
+        await host.AssertAccountingAsync("big", "next");
+        Assert.Equal(6, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_queued_job_removes_it_from_the_queue_and_a_finished_job_is_returned_unchanged()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("big", 8, 5, allowed: ["gwangju"]));
+        await host.SubmitAsync(Job("waiting", 4, 1, allowed: ["gwangju"]));
+
+        var cancelled = await host.Job("waiting").CancelAsync("");
+
+        Assert.Equal(JobState.Cancelled, cancelled!.State);
+        var gwangju = await host.Region("gwangju").GetAsync();
+        Assert.Equal(0, gwangju.QueuedJobs);
+        Assert.Equal(0, gwangju.QueuedDemand);
+        await host.AssertAccountingAsync("big", "waiting");
+        var again = await host.Job("waiting").CancelAsync("twice");
+        Assert.Equal("cancelled", again!.Reason);
+        Assert.Null(await host.Job("nobody").CancelAsync("x"));
+        Assert.Null(await host.Job("nobody").GetAsync());
+    }
+
+    [Fact]
+    public async Task A_job_no_region_can_run_fails_with_every_region_excluded_in_words()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+
+        var job = await host.SubmitAsync(Job("huge", 16, 1));
+
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Null(job.Region);
+        Assert.Equal(
+            "no region can run the job: no feasible region; gwangju: excluded (gang larger than any matching pool); suncheon: excluded (gang larger than any matching pool); gwangyang: excluded (no accelerator of an acceptable type); daegu: excluded (gang larger than any matching pool)",
+            job.Reason);
+    }
+}
