@@ -32,6 +32,7 @@ internal sealed class CopierPlanner
     private readonly Dictionary<ITypeSymbol, bool> _immutable = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<ITypeSymbol, string> _copiers = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<ITypeSymbol, string> _failures = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<ITypeSymbol> _inProgress = new(SymbolEqualityComparer.Default);
     private readonly StringBuilder _methods = new();
     private int _next;
 
@@ -72,6 +73,13 @@ internal sealed class CopierPlanner
             return null;
         }
 
+        if (_inProgress.Contains(type))
+        {
+            // Copies are tree copies: a mutable type that can reach itself could form a cycle.
+            reason = "it is a recursive mutable type (it could form a cycle, and copies do not preserve object identity)";
+            return null;
+        }
+
         if (_copiers.TryGetValue(type, out var existing))
         {
             return existing;
@@ -83,14 +91,16 @@ internal sealed class CopierPlanner
         }
 
         var name = "Copy_" + (_next++).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _copiers[type] = "GeneratedCopiers." + name;
+        _inProgress.Add(type);
         var body = BuildCopier(type, out reason);
+        _inProgress.Remove(type);
         if (body is null)
         {
-            _copiers.Remove(type);
             _failures[type] = reason ?? "unsupported type";
             return null;
         }
+
+        _copiers[type] = "GeneratedCopiers." + name;
 
         var typeName = Name(type);
         _methods.Append("        internal static ").Append(typeName).Append(' ').Append(name).Append('(').Append(typeName).AppendLine(" source)");

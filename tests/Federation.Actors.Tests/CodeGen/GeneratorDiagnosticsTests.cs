@@ -21,6 +21,17 @@ public sealed class GeneratorDiagnosticsTests
     }
 
     [Fact]
+    public void Checklist_08_RecursiveMutableTypesAreRejectedBecauseCopiesDoNotPreserveIdentity()
+    {
+        var diagnostics = Run(Usings + """
+            public sealed class Node { public int Value { get; set; } public Node? Next { get; set; } }
+            public interface IBad : IGrainWithStringKey { Task Take(Node head); }
+            """);
+
+        Assert.Equal(new[] { "FAG004" }, Ids(diagnostics));
+    }
+
+    [Fact]
     public void CodeGen_ValidInterfaceAndClassGenerateWithoutDiagnostics()
     {
         var diagnostics = Run(Usings + """
