@@ -119,12 +119,13 @@ public sealed class JobGrain : Grain, IJobGrain
             }
         }
 
-        ChargeUsage(now);
+        var usage = UsageUntil(now);
         Record.State = JobState.Cancelled;
         Record.EndedAt = now;
         Record.Reason = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
         Record.AddEvent(now, JobEventKinds.Cancelled, Record.Region, Record.Reason);
         await _state.WriteStateAsync();
+        ReportUsage(usage);
         _instruments.JobsFinished.Add(1);
         return Record.ToView(Id);
     }
@@ -158,12 +159,13 @@ public sealed class JobGrain : Grain, IJobGrain
 
         // The start notice and the end notice travel separately; an end implies the start.
         Record.StartedAt ??= at - TimeSpan.FromHours(Record.Request!.DurationHours);
-        ChargeUsage(at);
+        var usage = UsageUntil(at);
         Record.State = outcome;
         Record.EndedAt = at;
         Record.Reason = $"{outcome.ToString().ToLowerInvariant()} in {regionId}: {message}";
         Record.AddEvent(at, outcome == JobState.Completed ? JobEventKinds.Completed : JobEventKinds.Failed, regionId, message);
         await _state.WriteStateAsync();
+        ReportUsage(usage);
         _instruments.JobsFinished.Add(1);
     }
 
@@ -345,15 +347,19 @@ public sealed class JobGrain : Grain, IJobGrain
         }
     }
 
-    private void ChargeUsage(DateTimeOffset end)
-    {
-        if (Record is not { State: JobState.Running or JobState.Queued, StartedAt: { } started, Request: { } job })
-        {
-            return;
-        }
+    /// <summary>Accelerator-hours used up to <paramref name="end"/> (0 when the job never started).</summary>
+    private double UsageUntil(DateTimeOffset end) =>
+        Record is { State: JobState.Running or JobState.Queued, StartedAt: { } started, Request: { } job }
+            ? Math.Max(0, (end - started).TotalHours) * job.Accelerators.Count
+            : 0;
 
-        var hours = Math.Max(0, (end - started).TotalHours) * job.Accelerators.Count;
-        _ = GrainFactory.GetGrain<IProjectGrain>(job.Project).RecordUsageAsync(Id, hours);
+    /// <summary>Sent once, after the final state is committed, so a failed write never charges.</summary>
+    private void ReportUsage(double hours)
+    {
+        if (hours > 0)
+        {
+            _ = GrainFactory.GetGrain<IProjectGrain>(Record.Request!.Project).RecordUsageAsync(Id, hours);
+        }
     }
 
     private void ReportFlowIfAway(string from, PlacementOutcome outcome)

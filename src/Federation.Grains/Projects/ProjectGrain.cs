@@ -8,14 +8,31 @@ namespace Federation.Grains.Projects;
 
 /// <summary>
 /// A project's allocations by term and its usage. Usage is charged to the shortest term with hours
-/// left (short, then mid, then long), the rest is recorded as unallocated. Each notice is idempotent per job.
+/// left (short, then mid, then long), the rest is recorded as unallocated. Operator changes
+/// (allocations, returns) are written before answering; usage and submission counters, which arrive
+/// one-way once per job after the job committed its own row, are written at most once per
+/// <see cref="CounterWriteInterval"/> and on deactivation: one write per job would make a busy project
+/// the bottleneck of placement, and the counters can be recomputed from the job rows.
 /// </summary>
 public sealed class ProjectGrain([PersistentState(ProjectState.StateName, FederationGrainsOptions.DefaultStorageName)] IPersistentState<ProjectState> state) : Grain, IProjectGrain
 {
+    /// <summary>How often changed counters are written.</summary>
+    public static readonly TimeSpan CounterWriteInterval = TimeSpan.FromSeconds(1);
+
+    private bool _dirty;
+
     /// <summary>The terms, in the order usage is charged to them.</summary>
     public static readonly ImmutableArray<string> Terms = ["short", "mid", "long"];
 
     private const double Tolerance = 1e-9;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _ = RegisterGrainTimer(static (g, _) => g.WriteIfDirtyAsync(), this, CounterWriteInterval, CounterWriteInterval);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => WriteIfDirtyAsync();
 
     public Task<ProjectView> GetAsync() => Task.FromResult(View());
 
@@ -28,6 +45,7 @@ public sealed class ProjectGrain([PersistentState(ProjectState.StateName, Federa
         }
 
         Term(term).AcceleratorHours = acceleratorHours;
+        _dirty = false;
         await state.WriteStateAsync();
         return View();
     }
@@ -50,15 +68,16 @@ public sealed class ProjectGrain([PersistentState(ProjectState.StateName, Federa
         }
 
         t.ReturnedAcceleratorHours += acceleratorHours;
+        _dirty = false;
         await state.WriteStateAsync();
         return View();
     }
 
-    public async Task RecordUsageAsync(string jobId, double acceleratorHours)
+    public Task RecordUsageAsync(string jobId, double acceleratorHours)
     {
-        if (!(acceleratorHours >= 0) || !state.State.ChargedJobs.Add(jobId))
+        if (!(acceleratorHours >= 0) || double.IsInfinity(acceleratorHours))
         {
-            return;
+            return Task.CompletedTask;
         }
 
         state.State.UsedAcceleratorHours += acceleratorHours;
@@ -79,17 +98,25 @@ public sealed class ProjectGrain([PersistentState(ProjectState.StateName, Federa
         }
 
         state.State.UnallocatedAcceleratorHours += left;
-        await state.WriteStateAsync();
+        _dirty = true;
+        return Task.CompletedTask;
     }
 
-    public async Task RecordSubmissionAsync(string jobId)
+    public Task RecordSubmissionAsync(string jobId)
     {
-        if (!state.State.SubmittedJobs.Add(jobId))
+        state.State.JobsSubmitted++;
+        _dirty = true;
+        return Task.CompletedTask;
+    }
+
+    private async Task WriteIfDirtyAsync()
+    {
+        if (!_dirty)
         {
             return;
         }
 
-        state.State.JobsSubmitted++;
+        _dirty = false;
         await state.WriteStateAsync();
     }
 

@@ -14,11 +14,6 @@ public sealed class ProjectState
     public double UnallocatedAcceleratorHours { get; set; }
 
     public long JobsSubmitted { get; set; }
-
-    /// <summary>Jobs already counted, so a repeated notice (a retry after a restart) is counted once.</summary>
-    public HashSet<string> SubmittedJobs { get; set; } = new(StringComparer.Ordinal);
-
-    public HashSet<string> ChargedJobs { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>One term's allocation, usage and returned hours.</summary>

@@ -28,6 +28,7 @@ public sealed partial class RegionGrain
 
         _scheduler = new RegionScheduler(CurrentModel());
         _byTicket.Clear();
+        _queuedWork = 0;
         foreach (var entry in _entries.Values)
         {
             if (entry.Running)
@@ -96,15 +97,18 @@ public sealed partial class RegionGrain
         if (n - tail > head)
         {
             // The middle of the queue only adds its work to the estimate: one summed slot carries it.
-            var work = 0.0;
-            var priority = _scheduler.QueuedAt(head).Job.Priority;
-            for (var i = head; i < n - tail; i++)
+            var work = _queuedWork;
+            for (var i = 0; i < head; i++)
             {
-                var q = _scheduler.QueuedAt(i);
-                work += q.Job.AcceleratorCount * q.Job.EstimatedDurationS;
+                work -= QueuedWorkAt(i);
             }
 
-            queued.Add(new QueuedSlot { Count = 1, DurationSeconds = work, Priority = priority, PoolMask = FirstPoolMask() });
+            for (var i = n - tail; i < n; i++)
+            {
+                work -= QueuedWorkAt(i);
+            }
+
+            queued.Add(new QueuedSlot { Count = 1, DurationSeconds = Math.Max(0, work), Priority = _scheduler.QueuedAt(head).Job.Priority, PoolMask = FirstPoolMask() });
         }
 
         for (var i = n - tail; i < n; i++)
@@ -112,7 +116,7 @@ public sealed partial class RegionGrain
             queued.Add(Slot(i, withJob: true));
         }
 
-        if (tailJobs == 0)
+        if (tailJobs == 0 && _staging > 0)
         {
             // Jobs whose data is in transit will join the queue soon: a router counts them as queued.
             foreach (var entry in _entries.Values)
@@ -162,7 +166,13 @@ public sealed partial class RegionGrain
         };
     }
 
-    private int FirstPoolMask() => 1;
+    private static int FirstPoolMask() => 1;
+
+    private double QueuedWorkAt(int index)
+    {
+        var job = _scheduler.QueuedAt(index).Job;
+        return job.AcceleratorCount * job.EstimatedDurationS;
+    }
 
     private void ValidateOffer(OfferView offer)
     {
@@ -358,22 +368,7 @@ public sealed partial class RegionGrain
         };
     }
 
-    private long QueuedDemand()
-    {
-        var demand = _scheduler.QueuedDemand;
-        if (_staging > 0)
-        {
-            foreach (var entry in _entries.Values)
-            {
-                if (entry.Staging)
-                {
-                    demand += entry.Count;
-                }
-            }
-        }
-
-        return demand;
-    }
+    private long QueuedDemand() => _scheduler.QueuedDemand + _stagingDemand;
 
     private RegionLoad BuildLoad()
     {

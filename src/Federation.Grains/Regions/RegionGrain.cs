@@ -34,6 +34,10 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private RegionScheduler _scheduler = null!;
     private long _nextTicket;
     private int _staging;
+    private long _stagingDemand;
+
+    // Sum of accelerators x seconds over the queued jobs, so an estimate sums the middle of the queue in O(1).
+    private double _queuedWork;
     private RegionLoad? _published;
     private long _lastPublishTimestamp;
     private bool _loadDirty;
@@ -164,6 +168,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             entry.Staging = false;
             entry.Alarm = null;
             _staging--;
+            _stagingDemand -= entry.Count;
             var nowS = _clock.NowSeconds;
             var failure = _scheduler.Check(entry.Spec, nowS, out var mask);
             if (failure != ConstraintFailure.None)
@@ -183,6 +188,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         return Task.CompletedTask;
     }
 
+    private static double Work(JobSpec spec) => spec.AcceleratorCount * spec.EstimatedDurationS;
+
     private static AdmitResult Refused(string because) => new() { Admitted = false, RefusedBecause = because };
 
     private Scheduling.Region CurrentModel() =>
@@ -192,6 +199,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     {
         entry.Staging = true;
         _staging++;
+        _stagingDemand += entry.Count;
         entry.Alarm = _clock.At(entry.DataReadyAt, static s => s.Grain.OnDataReadyAsync(s.JobId), (Grain: GrainFactory.GetGrain<IRegionGrain>(Id), entry.JobId));
     }
 
@@ -200,6 +208,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         entry.Ticket = ++_nextTicket;
         _byTicket.Add(entry.Ticket, entry);
         _scheduler.EnqueueChecked(entry.Ticket, entry.Spec, nowS, entry.External, mask);
+        _queuedWork += Work(entry.Spec);
     }
 
     private void Remove(Entry entry)
@@ -209,6 +218,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         {
             entry.Alarm?.Dispose();
             _staging--;
+            _stagingDemand -= entry.Count;
         }
         else if (entry.Running)
         {
@@ -219,6 +229,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         {
             _scheduler.TryRemoveQueued(entry.Ticket);
             _byTicket.Remove(entry.Ticket);
+            _queuedWork -= Work(entry.Spec);
         }
 
         MarkLoadChanged();
@@ -252,6 +263,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         foreach (var s in _started)
         {
             var entry = _byTicket[s.Ticket];
+            _queuedWork -= Work(entry.Spec);
             entry.Running = true;
             entry.Pool = s.PoolIndex;
             entry.StartedAt = now;
