@@ -43,6 +43,44 @@ public abstract partial class AdoNetDialect
     /// <summary>A clear with ETag v when DeleteStateOnClear is set: deletes the row, guarded by v.</summary>
     public virtual string DeleteState => "DELETE FROM orleansstorage WHERE " + StorageKey + " AND version = @version";
 
+    /// <summary>Removes every index entry of one state row (before re-inserting them, or on clear).</summary>
+    public virtual string DeleteStateIndex => "DELETE FROM orleansstorageindex WHERE " + StorageKey;
+
+    /// <summary>Adds one index entry of a state row.</summary>
+    public virtual string InsertStateIndex =>
+        "INSERT INTO orleansstorageindex (serviceid, graintypestring, statename, grainidstring, name, value) " +
+        "VALUES (@serviceid, @graintype, @statename, @grainid, @name, @value) ON CONFLICT DO NOTHING";
+
+    /// <summary>
+    /// A page of stored (not cleared) rows of one grain type and state name whose index has every
+    /// <c>@n{i}</c>/<c>@v{i}</c> pair, ordered by key, after <c>@afterkey</c> when asked, at most
+    /// <c>@limit</c> rows; each row also carries the count over all pages, computed in the same
+    /// statement so page and total come from one snapshot.
+    /// </summary>
+    public virtual string QueryStates(int filterCount, bool afterKey) =>
+        "SELECT s.grainidstring, s.payloadbinary, s.version, (SELECT count(*) FROM orleansstorage c WHERE " + QueryPredicate("c", filterCount) + ") " +
+        "FROM orleansstorage s WHERE " + QueryPredicate("s", filterCount) +
+        (afterKey ? " AND s.grainidstring > @afterkey" : string.Empty) +
+        " ORDER BY s.grainidstring LIMIT @limit";
+
+    /// <summary>How many rows <see cref="QueryStates"/> matches over all pages (for a page past the end).</summary>
+    public virtual string CountStates(int filterCount) => "SELECT count(*) FROM orleansstorage c WHERE " + QueryPredicate("c", filterCount);
+
+    /// <summary>The row filter of a query over the storage table aliased <paramref name="alias"/>.</summary>
+    protected static string QueryPredicate(string alias, int filterCount)
+    {
+        var a = alias;
+        var sql = new System.Text.StringBuilder(
+            $"{a}.serviceid = @serviceid AND {a}.graintypestring = @graintype AND {a}.statename = @statename AND {a}.payloadbinary IS NOT NULL");
+        for (var i = 0; i < filterCount; i++)
+        {
+            sql.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $" AND EXISTS (SELECT 1 FROM orleansstorageindex x WHERE x.serviceid = {a}.serviceid AND x.graintypestring = {a}.graintypestring AND x.statename = {a}.statename AND x.grainidstring = {a}.grainidstring AND x.name = @n{i} AND x.value = @v{i})");
+        }
+
+        return sql.ToString();
+    }
+
     public virtual string ReadReminderRows =>
         "SELECT " + ReminderColumns + " FROM orleansreminderstable WHERE serviceid = @serviceid AND grainid = @grainid";
 

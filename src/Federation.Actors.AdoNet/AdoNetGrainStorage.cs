@@ -15,7 +15,7 @@ namespace Federation.Actors.AdoNet;
 /// The row key is service id + grain type + state name + grain key (see docs/storage.md for why this
 /// deliberately differs from Orleans).
 /// </summary>
-public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDisposable
+public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IAsyncDisposable, IDisposable
 {
     private readonly AdoNetDatabase _database;
     private readonly AdoNetDialect _dialect;
@@ -92,9 +92,14 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
         }
 
         var payload = _serializer.Serialize(grainState.State);
+        var index = GrainStateIndex.EntriesOf(grainState.State);
         var affected = await _database.WriteAsync(
             ExecuteAsync,
-            new KeyedWrite(this, sent is null ? _dialect.InsertState : _dialect.UpdateState, stateName, grainId, payload, HasPayload: true, sent is null ? null : expected),
+            new KeyedWrite(this, sent is null ? _dialect.InsertState : _dialect.UpdateState, stateName, grainId, payload, HasPayload: true, sent is null ? null : expected)
+            {
+                Reindex = index is not null || IsIndexed<T>(),
+                Index = index,
+            },
             cancellationToken).ConfigureAwait(false);
 
         if (affected != 1)
@@ -128,7 +133,10 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
 
             var affected = await _database.WriteAsync(
                 ExecuteAsync,
-                new KeyedWrite(this, _deleteStateOnClear ? _dialect.DeleteState : _dialect.ClearState, stateName, grainId, null, HasPayload: false, expected, Stamp: !_deleteStateOnClear),
+                new KeyedWrite(this, _deleteStateOnClear ? _dialect.DeleteState : _dialect.ClearState, stateName, grainId, null, HasPayload: false, expected, Stamp: !_deleteStateOnClear)
+                {
+                    Reindex = grainState.State is IIndexedGrainState || IsIndexed<T>(),
+                },
                 cancellationToken).ConfigureAwait(false);
 
             if (affected != 1)
@@ -163,8 +171,54 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
         }
     }
 
-    /// <summary>One keyed row write, run inside the database's group commit.</summary>
-    private static Task<int> ExecuteAsync(AdoNetConnection connection, KeyedWrite write)
+    public async Task<GrainStateQueryResult<T>> QueryAsync<T>(GrainStateQuery query, CancellationToken cancellationToken = default)
+    {
+        GrainStateIndex.Check(query);
+        var filters = query.Filters;
+        var rows = new List<(string Key, byte[] Payload, long Version)>();
+        long total = 0;
+        using (var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false))
+        {
+            var command = QueryCommand(lease.Connection, _dialect.QueryStates(filters.Count, query.AfterKey is not null), query);
+            if (query.AfterKey is not null)
+            {
+                AdoNetConnection.Bind(command, "@afterkey", query.AfterKey);
+            }
+
+            // One row more than the page tells whether another page follows.
+            AdoNetConnection.Bind(command, "@limit", (long)query.Limit + 1);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add((reader.GetString(0), reader.GetFieldValue<byte[]>(1), reader.GetInt64(2)));
+                    total = reader.GetInt64(3);
+                }
+            }
+
+            if (rows.Count == 0)
+            {
+                var count = await QueryCommand(lease.Connection, _dialect.CountStates(filters.Count), query).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                total = Convert.ToInt64(count, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        var pageSize = Math.Min(rows.Count, query.Limit);
+        var items = new List<StoredGrainState<T>>(pageSize);
+        for (var i = 0; i < pageSize; i++)
+        {
+            var (key, payload, version) = rows[i];
+            items.Add(new StoredGrainState<T>(new GrainId(query.GrainType, key), _serializer.Deserialize<T>(payload), StorageETag.Format(version)));
+        }
+
+        var next = rows.Count > query.Limit ? rows[query.Limit - 1].Key : null;
+        return new GrainStateQueryResult<T>(items, checked((int)total), next);
+    }
+
+    private static bool IsIndexed<T>() => typeof(IIndexedGrainState).IsAssignableFrom(typeof(T));
+
+    /// <summary>One keyed row write, run inside the database's group commit (one transaction), so the row and its index entries change together.</summary>
+    private static async Task<int> ExecuteAsync(AdoNetConnection connection, KeyedWrite write)
     {
         var storage = write.Storage;
         var command = storage.KeyedCommand(connection, write.Sql, write.StateName, write.GrainId);
@@ -183,7 +237,37 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
             AdoNetConnection.Bind(command, "@version", version);
         }
 
-        return command.ExecuteNonQueryAsync(CancellationToken.None);
+        var affected = await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        if (affected == 1 && write.Reindex)
+        {
+            var dialect = storage._dialect;
+            await storage.KeyedCommand(connection, dialect.DeleteStateIndex, write.StateName, write.GrainId).ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            foreach (var (name, value) in write.Index ?? [])
+            {
+                var insert = storage.KeyedCommand(connection, dialect.InsertStateIndex, write.StateName, write.GrainId);
+                AdoNetConnection.Bind(insert, "@name", name);
+                AdoNetConnection.Bind(insert, "@value", value);
+                await insert.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        return affected;
+    }
+
+    private DbCommand QueryCommand(AdoNetConnection connection, string sql, GrainStateQuery query)
+    {
+        var command = connection.Command(sql);
+        AdoNetConnection.Bind(command, "@serviceid", _serviceId);
+        AdoNetConnection.Bind(command, "@graintype", query.GrainType.Value);
+        AdoNetConnection.Bind(command, "@statename", query.StateName);
+        for (var i = 0; i < query.Filters.Count; i++)
+        {
+            var suffix = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            AdoNetConnection.Bind(command, "@n" + suffix, query.Filters[i].Name);
+            AdoNetConnection.Bind(command, "@v" + suffix, query.Filters[i].Value);
+        }
+
+        return command;
     }
 
     private DbCommand KeyedCommand(AdoNetLease lease, string sql, string stateName, GrainId grainId) =>
@@ -207,7 +291,13 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IAsyncDisposable, IDispo
     }
 
     /// <summary>The arguments of one keyed row write.</summary>
-    private readonly record struct KeyedWrite(AdoNetGrainStorage Storage, string Sql, string StateName, GrainId GrainId, byte[]? Payload, bool HasPayload, long? Version, bool Stamp = true);
+    private readonly record struct KeyedWrite(AdoNetGrainStorage Storage, string Sql, string StateName, GrainId GrainId, byte[]? Payload, bool HasPayload, long? Version, bool Stamp = true)
+    {
+        /// <summary>Replace the row's index entries with <see cref="Index"/> (none when null) if the row changed.</summary>
+        public bool Reindex { get; init; }
+
+        public KeyValuePair<string, string>[]? Index { get; init; }
+    }
 
     /// <summary>Builds the exception, reading the stored version so the message says what is there (off the hot path).</summary>
     private async Task<InconsistentStateException> MismatchAsync(string operation, string stateName, GrainId grainId, string? sent, CancellationToken cancellationToken)

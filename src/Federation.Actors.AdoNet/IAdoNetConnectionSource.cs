@@ -14,9 +14,11 @@ public interface IAdoNetConnectionSource : IAsyncDisposable
     void Release(AdoNetConnection connection, AdoNetAccess access);
 
     /// <summary>
-    /// Runs one row write and returns only once it is durably committed. A source may commit several
-    /// concurrent writes in one transaction (group commit); each write's statements still see the
-    /// effects of the writes before it. If the commit fails, every write in it fails and none is stored.
+    /// Runs one row write and returns only once it is durably committed. All statements of
+    /// <paramref name="work"/> commit atomically, in one transaction (a row and its index entries never
+    /// disagree). A source may commit several concurrent writes in one transaction (group commit); each
+    /// write's statements still see the effects of the writes before it. If the commit fails, every
+    /// write in it fails and none is stored.
     /// </summary>
     /// <param name="work">The statements; they must not start or end a transaction themselves.</param>
     /// <param name="state">Passed to <paramref name="work"/>, so the delegate can be static.</param>

@@ -23,6 +23,24 @@ public sealed class SqliteGrainStorageConformanceTests : GrainStorageConformance
     }
 }
 
+/// <summary>The shared index-query suite on SQLite; each test runs on its own temp database file.</summary>
+public sealed class SqliteGrainStateQueryConformanceTests : GrainStateQueryConformance
+{
+    private readonly TempDatabase _database = new();
+
+    protected override IGrainStorage CreateStorage(bool deleteStateOnClear) =>
+        SqliteStorage.CreateGrainStorage(
+            "query",
+            new SqliteStorageOptions { ConnectionString = _database.ConnectionString, DeleteStateOnClear = deleteStateOnClear },
+            new JsonGrainStorageSerializer());
+
+    protected override Task CleanupAsync()
+    {
+        _database.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>The shared reminder-table suite on SQLite; each test runs on its own temp database file.</summary>
 public sealed class SqliteReminderTableConformanceTests : ReminderTableConformance
 {

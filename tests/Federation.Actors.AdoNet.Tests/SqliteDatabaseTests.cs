@@ -40,9 +40,9 @@ public sealed class SqliteDatabaseTests : IDisposable
             }
         }
 
-        Assert.Equal([("federation.actors.adonet", 1L)], await QueryAsync("SELECT component, version FROM orleansschemaversion", r => (r.GetString(0), r.GetInt64(1))));
+        Assert.Equal([("federation.actors.adonet", 2L)], await QueryAsync("SELECT component, version FROM orleansschemaversion", r => (r.GetString(0), r.GetInt64(1))));
         Assert.Equal(
-            ["ix_orleansreminderstable_grainhash", "orleansreminderstable", "orleansschemaversion", "orleansstorage"],
+            ["ix_orleansreminderstable_grainhash", "ix_orleansstorageindex_lookup", "orleansreminderstable", "orleansschemaversion", "orleansstorage", "orleansstorageindex"],
             await QueryAsync("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name", r => r.GetString(0)));
     }
 
@@ -238,7 +238,49 @@ public sealed class SqliteDatabaseTests : IDisposable
 
         var error = await Assert.ThrowsAsync<AdoNetStorageException>(() => newer.InitializeAsync());
 
-        Assert.Contains("has schema version 99, newer than the 1 this build supports", error.Message, StringComparison.Ordinal);
+        Assert.Contains("has schema version 99, newer than the 2 this build supports", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AVersion1DatabaseIsMigratedInPlaceKeepingItsRows()
+    {
+        var dialect = new SqliteDialect(SqliteStorageOptions.DefaultBusyTimeout, SqliteStorageOptions.DefaultSynchronous);
+        await ExecuteAsync(dialect.CreateSchemaVersionTable);
+        foreach (var statement in dialect.Migrations[0])
+        {
+            await ExecuteAsync(statement);
+        }
+
+        await ExecuteAsync("INSERT INTO orleansschemaversion VALUES ('federation.actors.adonet', 1, 0)");
+        await ExecuteAsync("INSERT INTO orleansstorage VALUES ('default', 'counter', 'state', 'old', CAST('7' AS BLOB), 0, 4)");
+
+        await using var storage = CreateStorage();
+        var read = new GrainState<int>(0);
+        await storage.ReadStateAsync("state", GrainId.Create(CounterType, "old"), read);
+
+        Assert.Equal(7, read.State);
+        Assert.Equal("4", read.ETag);
+        Assert.Equal([2L], await QueryAsync("SELECT version FROM orleansschemaversion", r => r.GetInt64(0)));
+        Assert.Equal([0L], await QueryAsync("SELECT count(*) FROM orleansstorageindex", r => r.GetInt64(0)));
+    }
+
+    [Fact]
+    public async Task IndexEntriesAreRowsOfTheirOwnKeyedLikeTheState()
+    {
+        await using var storage = CreateStorage();
+        await storage.WriteStateAsync("job", GrainId.Create(new GrainType("job"), "j1"), new GrainState<IndexedTestState>(new IndexedTestState { Region = "daegu", Tags = ["npu"] }));
+
+        var rows = await QueryAsync(
+            "SELECT serviceid, graintypestring, statename, grainidstring, name, value FROM orleansstorageindex ORDER BY name, value",
+            r => (r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5)));
+
+        Assert.Equal(
+            [
+                ("default", "job", "job", "j1", "phase", "Submitted"),
+                ("default", "job", "job", "j1", "region", "daegu"),
+                ("default", "job", "job", "j1", "tag", "npu"),
+            ],
+            rows);
     }
 
     [Theory]

@@ -67,6 +67,20 @@ public sealed class SqliteDialect : AdoNetDialect
             """,
             "CREATE INDEX IF NOT EXISTS ix_orleansreminderstable_grainhash ON orleansreminderstable (serviceid, grainhash)",
         ],
+        [
+            // Version 2: index entries of IIndexedGrainState rows, written in the row's transaction.
+            """
+            CREATE TABLE IF NOT EXISTS orleansstorageindex (
+                serviceid TEXT NOT NULL,
+                graintypestring TEXT NOT NULL,
+                statename TEXT NOT NULL,
+                grainidstring TEXT NOT NULL,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (serviceid, graintypestring, statename, grainidstring, name, value))
+            """,
+            "CREATE INDEX IF NOT EXISTS ix_orleansstorageindex_lookup ON orleansstorageindex (serviceid, graintypestring, statename, name, value, grainidstring)",
+        ],
     ];
 
     public override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);

@@ -6,9 +6,11 @@ namespace Federation.Actors.Storage;
 /// An in-process <see cref="IGrainStorage"/> with the same ETag protocol as the SQL providers. It
 /// stores serialized bytes, never the caller's objects, so a stored state can't be mutated through a
 /// live activation. Every change is a compare-and-swap on one dictionary slot, which makes it
-/// thread-safe without a lock and makes exactly one of several racing writers win.
+/// thread-safe without a lock and makes exactly one of several racing writers win. The index entries
+/// of an <see cref="IIndexedGrainState"/> live in the same slot as the payload, so a query never sees
+/// one without the other.
 /// </summary>
-public sealed class MemoryGrainStorage : IGrainStorage
+public sealed class MemoryGrainStorage : IGrainStorage, IGrainStateQueryable
 {
     private readonly ConcurrentDictionary<RowKey, Row> _rows = new();
     private readonly IGrainStorageSerializer _serializer;
@@ -49,12 +51,13 @@ public sealed class MemoryGrainStorage : IGrainStorage
         var key = KeyOf(stateName, grainId, grainState);
         cancellationToken.ThrowIfCancellationRequested();
         var payload = _serializer.Serialize(grainState.State);
+        var index = GrainStateIndex.EntriesOf(grainState.State);
         var sent = grainState.ETag;
         long newVersion;
         if (sent is null)
         {
             newVersion = 1;
-            if (!_rows.TryAdd(key, new Row(payload, newVersion)))
+            if (!_rows.TryAdd(key, new Row(payload, newVersion, index)))
             {
                 throw Mismatch("Write", stateName, grainId, key, sent);
             }
@@ -69,7 +72,7 @@ public sealed class MemoryGrainStorage : IGrainStorage
             }
 
             newVersion = expected + 1;
-            if (!_rows.TryUpdate(key, new Row(payload, newVersion), current))
+            if (!_rows.TryUpdate(key, new Row(payload, newVersion, index), current))
             {
                 throw Mismatch("Write", stateName, grainId, key, sent);
             }
@@ -113,7 +116,7 @@ public sealed class MemoryGrainStorage : IGrainStorage
             }
             else
             {
-                if (!_rows.TryUpdate(key, new Row(null, expected + 1), current))
+                if (!_rows.TryUpdate(key, new Row(null, expected + 1, null), current))
                 {
                     throw Mismatch("Clear", stateName, grainId, key, sent);
                 }
@@ -126,6 +129,45 @@ public sealed class MemoryGrainStorage : IGrainStorage
         grainState.ETag = sent;
         grainState.RecordExists = false;
         return Task.CompletedTask;
+    }
+
+    public Task<GrainStateQueryResult<T>> QueryAsync<T>(GrainStateQuery query, CancellationToken cancellationToken = default)
+    {
+        GrainStateIndex.Check(query);
+        cancellationToken.ThrowIfCancellationRequested();
+        var type = query.GrainType.Value;
+        var matches = new List<(string Key, Row Row)>();
+        foreach (var (key, row) in _rows)
+        {
+            if (row.Payload is not null
+                && string.Equals(key.GrainType, type, StringComparison.Ordinal)
+                && string.Equals(key.StateName, query.StateName, StringComparison.Ordinal)
+                && GrainStateIndex.Matches(row.Index, query.Filters))
+            {
+                matches.Add((key.Key, row));
+            }
+        }
+
+        matches.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var items = new List<StoredGrainState<T>>();
+        string? next = null;
+        foreach (var (key, row) in matches)
+        {
+            if (query.AfterKey is not null && string.CompareOrdinal(key, query.AfterKey) <= 0)
+            {
+                continue;
+            }
+
+            if (items.Count == query.Limit)
+            {
+                next = items[^1].GrainId.Key;
+                break;
+            }
+
+            items.Add(new StoredGrainState<T>(new GrainId(query.GrainType, key), _serializer.Deserialize<T>(row.Payload!), StorageETag.Format(row.Version)));
+        }
+
+        return Task.FromResult(new GrainStateQueryResult<T>(items, matches.Count, next));
     }
 
     private static RowKey KeyOf<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -150,10 +192,12 @@ public sealed class MemoryGrainStorage : IGrainStorage
     private readonly record struct RowKey(string GrainType, string StateName, string Key);
 
     /// <summary>A class, not a record: TryUpdate/TryRemove must compare by reference, not by value.</summary>
-    private sealed class Row(byte[]? payload, long version)
+    private sealed class Row(byte[]? payload, long version, KeyValuePair<string, string>[]? index)
     {
         public byte[]? Payload { get; } = payload;
 
         public long Version { get; } = version;
+
+        public KeyValuePair<string, string>[]? Index { get; } = index;
     }
 }

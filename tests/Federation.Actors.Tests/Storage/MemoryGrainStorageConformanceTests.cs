@@ -13,3 +13,9 @@ public sealed class MemoryReminderTableConformanceTests : ReminderTableConforman
 {
     protected override Federation.Actors.Reminders.IReminderTable CreateTable() => new MemoryReminderTable();
 }
+
+public sealed class MemoryGrainStateQueryConformanceTests : GrainStateQueryConformance
+{
+    protected override IGrainStorage CreateStorage(bool deleteStateOnClear) =>
+        new MemoryGrainStorage(new JsonGrainStorageSerializer(), new MemoryGrainStorageOptions { DeleteStateOnClear = deleteStateOnClear });
+}

@@ -1,0 +1,80 @@
+namespace Federation.Actors.Storage;
+
+/// <summary>
+/// The rules of <see cref="IGrainStateQueryable"/> every provider shares: which entries a state
+/// carries, what a valid query is, and when a row's entries match its filters.
+/// </summary>
+public static class GrainStateIndex
+{
+    /// <summary>The state's index entries, de-duplicated; null when the state is not indexed.</summary>
+    public static KeyValuePair<string, string>[]? EntriesOf<T>(T state)
+    {
+        if (state is not IIndexedGrainState indexed)
+        {
+            return null;
+        }
+
+        var entries = new List<KeyValuePair<string, string>>();
+        indexed.GetIndexEntries(entries);
+        var unique = new HashSet<KeyValuePair<string, string>>(entries.Count);
+        foreach (var entry in entries)
+        {
+            if (entry.Key is null || entry.Value is null)
+            {
+                throw new ArgumentException($"{state.GetType().Name}.GetIndexEntries returned an entry with a null name or value.", nameof(state));
+            }
+
+            unique.Add(entry);
+        }
+
+        return [.. unique];
+    }
+
+    /// <summary>True when every filter names an entry the row has (AND); an empty filter list matches every row.</summary>
+    public static bool Matches(KeyValuePair<string, string>[]? entries, IReadOnlyList<IndexFilter> filters)
+    {
+        foreach (var filter in filters)
+        {
+            var found = false;
+            if (entries is not null)
+            {
+                foreach (var entry in entries)
+                {
+                    if (string.Equals(entry.Key, filter.Name, StringComparison.Ordinal) && string.Equals(entry.Value, filter.Value, StringComparison.Ordinal))
+                    {
+                        found = true;
+                        break;
+                    }
+                }
+            }
+
+            if (!found)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Rejects a query no provider can answer.</summary>
+    public static void Check(GrainStateQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.GrainType.IsDefault)
+        {
+            throw new ArgumentException("The query's grain type must be set.", nameof(query));
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(query.StateName);
+        ArgumentNullException.ThrowIfNull(query.Filters);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        foreach (var filter in query.Filters)
+        {
+            if (filter.Name is null || filter.Value is null)
+            {
+                throw new ArgumentException("An index filter's name and value must not be null.", nameof(query));
+            }
+        }
+    }
+}
