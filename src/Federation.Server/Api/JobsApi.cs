@@ -1,0 +1,159 @@
+using Federation.Actors;
+using Federation.Contracts;
+using Federation.Grains.Jobs;
+using Federation.Server.Hosting;
+using Federation.Server.Metrics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Federation.Server.Api;
+
+/// <summary><c>/api/jobs</c>: submit (idempotent with a client id), look up, list and cancel jobs.</summary>
+public static class JobsApi
+{
+    /// <summary>Default and largest page size of <c>GET /api/jobs</c>.</summary>
+    public const int DefaultLimit = 100;
+
+    /// <summary>Largest page size of <c>GET /api/jobs</c>.</summary>
+    public const int MaxLimit = 1000;
+
+    public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup("/api/jobs").WithTags("Jobs");
+        group.MapPost("/", SubmitAsync)
+            .WithName("SubmitJob")
+            .WithSummary("Submit a job; it is placed and stored before the answer. A client-supplied id makes the call idempotent.")
+            .Accepts<JobRequest>("application/json")
+            .Produces<JobView>(StatusCodes.Status201Created)
+            .Produces<JobView>(StatusCodes.Status200OK)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/{id}", GetAsync)
+            .WithName("GetJob")
+            .WithSummary("A job: state, region, the reason for its placement and its history.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/", ListAsync)
+            .WithName("ListJobs")
+            .WithSummary("Jobs filtered by state, region and project, ordered by id, one page at a time.")
+            .ProducesProblem(StatusCodes.Status501NotImplemented);
+        group.MapDelete("/{id}", CancelAsync)
+            .WithName("CancelJob")
+            .WithSummary("Cancel a queued or running job; a finished job is returned unchanged.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return endpoints;
+    }
+
+    private static async Task<Results<Created<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
+        HttpContext context, IGrainFactory grains, RequestValidation validation, ServerInstruments instruments, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var (body, bodyErrors) = await JsonBody.ReadAsync<JobRequest>(context, optional: false, cancellationToken);
+        if (bodyErrors is not null)
+        {
+            instruments.Rejected();
+            return Problems.Invalid(bodyErrors);
+        }
+
+        var request = RequestValidation.Normalize(body!);
+        var errors = validation.Validate(request);
+        if (errors.Count > 0)
+        {
+            instruments.Rejected();
+            return Problems.Invalid(errors);
+        }
+
+        var id = request.Id ?? NewJobId(time);
+        var result = await grains.GetGrain<IJobGrain>(id).SubmitAsync(request with { Id = id });
+        if (result.Conflict is { } conflict)
+        {
+            instruments.Rejected();
+            return Problems.Conflict("id", conflict);
+        }
+
+        var job = result.Job!;
+        instruments.Submitted(result.Created, time.GetElapsedTime(started));
+        return result.Created ? TypedResults.Created($"/api/jobs/{Uri.EscapeDataString(job.Id)}", job) : TypedResults.Ok(job);
+    }
+
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(string id, IGrainFactory grains)
+    {
+        if (RequestValidation.CheckId(id) is not null)
+        {
+            return Problems.NotFound("id", $"no job has id '{id}'");
+        }
+
+        var job = await grains.GetGrain<IJobGrain>(id).GetAsync();
+        return job is null ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job);
+    }
+
+    private static async Task<Results<Ok<JobList>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        IJobQuery query,
+        RequestValidation validation,
+        [FromQuery] string? state,
+        [FromQuery] string? region,
+        [FromQuery] string? project,
+        [FromQuery] string? limit,
+        [FromQuery] string? after,
+        CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        JobState? parsedState = null;
+        if (state is not null)
+        {
+            if (Enum.TryParse<JobState>(state, ignoreCase: true, out var s) && Enum.IsDefined(s) && !int.TryParse(state, out _))
+            {
+                parsedState = s;
+            }
+            else
+            {
+                errors["state"] = [$"must be one of {string.Join(", ", Enum.GetNames<JobState>())}"];
+            }
+        }
+
+        if (region is not null && !validation.IsRegion(region))
+        {
+            errors["region"] = [validation.UnknownRegion(region)];
+        }
+
+        if (project is not null && string.IsNullOrWhiteSpace(project))
+        {
+            errors["project"] = ["must not be empty"];
+        }
+
+        var pageSize = DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize < 1 || pageSize > MaxLimit))
+        {
+            errors["limit"] = [$"must be an integer from 1 to {MaxLimit}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        if (!query.IsSupported)
+        {
+            return TypedResults.Problem(
+                detail: "the configured store cannot list jobs by state, region and project",
+                statusCode: StatusCodes.Status501NotImplemented,
+                title: "Job listing is not available with this store.");
+        }
+
+        return TypedResults.Ok(await query.ListAsync(parsedState, region, project, pageSize, after, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(string id, IGrainFactory grains, [FromQuery] string? reason)
+    {
+        if (RequestValidation.CheckId(id) is not null)
+        {
+            return Problems.NotFound("id", $"no job has id '{id}'");
+        }
+
+        var job = await grains.GetGrain<IJobGrain>(id).CancelAsync(string.IsNullOrWhiteSpace(reason) ? "cancelled through the API" : reason);
+        return job is null ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job);
+    }
+
+    /// <summary>A new job id: time-ordered (UUIDv7), so ids sort by submission in listings.</summary>
+    private static string NewJobId(TimeProvider time) => "job-" + Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
+}

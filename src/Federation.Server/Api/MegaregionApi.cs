@@ -1,0 +1,22 @@
+using Federation.Actors;
+using Federation.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Federation.Server.Api;
+
+/// <summary><c>/api/megaregion</c>: the coordinator's view of supply, demand and overflow flows.</summary>
+public static class MegaregionApi
+{
+    public static IEndpointRouteBuilder MapMegaregionApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/api/megaregion", GetAsync)
+            .WithTags("Megaregion")
+            .WithName("GetMegaregion")
+            .WithSummary("Per region: capacity, busy, queued demand, offer and utilization; totals; overflow flows between regions.");
+        return endpoints;
+    }
+
+    private static async Task<Ok<MegaregionView>> GetAsync(IGrainFactory grains) =>
+        TypedResults.Ok(await grains.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync());
+}

@@ -1,0 +1,70 @@
+using Federation.Actors;
+using Federation.Contracts;
+using Federation.Server.Hosting;
+using Federation.Server.Metrics;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Federation.Server.Api;
+
+/// <summary>What the server reports about itself on <c>/health</c>.</summary>
+public sealed record HealthReport
+{
+    /// <summary>Healthy or Unhealthy.</summary>
+    public string Status { get; init; } = "";
+
+    /// <summary>sqlite or memory.</summary>
+    public string Storage { get; init; } = "";
+
+    public int Regions { get; init; }
+
+    public double TimeScale { get; init; }
+
+    /// <summary>Why the server is unhealthy; null when healthy.</summary>
+    public string? Error { get; init; }
+}
+
+/// <summary><c>/health</c> and <c>/metrics</c>: for load balancers, operators and Prometheus.</summary>
+public static class OperationsApi
+{
+    /// <summary>How long the health check waits for the grains and the store before answering unhealthy.</summary>
+    public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(5);
+
+    public static IEndpointRouteBuilder MapOperationsApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/health", HealthAsync)
+            .WithTags("Operations")
+            .WithName("GetHealth")
+            .WithSummary("200 when the silo answers and the store is reachable; 503 with the reason otherwise.")
+            .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
+        endpoints.MapGet("/metrics", Metrics)
+            .WithTags("Operations")
+            .WithName("GetMetrics")
+            .WithSummary("Runtime, grain and server metrics in the Prometheus text exposition format.")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+        return endpoints;
+    }
+
+    private static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> HealthAsync(
+        IGrainFactory grains, StorageProbe storage, ServerSettings settings, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var report = new HealthReport
+        {
+            Storage = settings.Storage.ToString().ToLowerInvariant(),
+            Regions = settings.Megaregion.Regions.Length,
+            TimeScale = settings.TimeScale,
+        };
+        try
+        {
+            await storage.CheckAsync(cancellationToken).WaitAsync(HealthTimeout, time, cancellationToken);
+            await grains.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync().WaitAsync(HealthTimeout, time, cancellationToken);
+            return TypedResults.Ok(report with { Status = "Healthy" });
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return TypedResults.Json(report with { Status = "Unhealthy", Error = e is TimeoutException ? "no answer within " + HealthTimeout.TotalSeconds + " s" : e.Message }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    private static IResult Metrics(PrometheusExporter exporter) => TypedResults.Text(exporter.Render(), PrometheusExporter.ContentType);
+}

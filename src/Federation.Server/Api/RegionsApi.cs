@@ -1,0 +1,99 @@
+using System.Collections.Immutable;
+using Federation.Actors;
+using Federation.Contracts;
+using Federation.Scheduling;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Federation.Server.Api;
+
+/// <summary><c>/api/regions</c>: each regional datacenter's pools, load, offer and drain state; operators set offers and drain.</summary>
+public static class RegionsApi
+{
+    public static IEndpointRouteBuilder MapRegionsApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup("/api/regions").WithTags("Regions");
+        group.MapGet("/", ListAsync)
+            .WithName("ListRegions")
+            .WithSummary("Every region: pools with busy accelerators, queued jobs, the spare-capacity offer and utilization.");
+        group.MapGet("/{id}", GetAsync)
+            .WithName("GetRegion")
+            .WithSummary("One region.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPut("/{id}/offer", SetOfferAsync)
+            .WithName("SetRegionOffer")
+            .WithSummary("Replace the region's spare-capacity offer: accelerators by type lent to jobs from other regions, a time window, preemptible or not.")
+            .Accepts<OfferView>("application/json")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id}/drain", DrainAsync)
+            .WithName("DrainRegion")
+            .WithSummary("Drain the region (no new job starts or is admitted; queued jobs are placed elsewhere by default) or, with drain=false, return it to service.")
+            .Accepts<DrainRequest>("application/json")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return endpoints;
+    }
+
+    private static async Task<Ok<ImmutableArray<RegionView>>> ListAsync(IGrainFactory grains, Megaregion megaregion)
+    {
+        var views = new Task<RegionView>[megaregion.Regions.Length];
+        for (var i = 0; i < views.Length; i++)
+        {
+            views[i] = grains.GetGrain<IRegionGrain>(megaregion.Regions[i].Id).GetAsync();
+        }
+
+        return TypedResults.Ok(ImmutableArray.Create(await Task.WhenAll(views)));
+    }
+
+    private static async Task<Results<Ok<RegionView>, ProblemHttpResult>> GetAsync(string id, IGrainFactory grains, RequestValidation validation)
+    {
+        if (!validation.IsRegion(id))
+        {
+            return Problems.NotFound("id", validation.UnknownRegion(id));
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IRegionGrain>(id).GetAsync());
+    }
+
+    private static async Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> SetOfferAsync(
+        string id, HttpContext context, IGrainFactory grains, RequestValidation validation, CancellationToken cancellationToken)
+    {
+        if (!validation.IsRegion(id))
+        {
+            return Problems.NotFound("id", validation.UnknownRegion(id));
+        }
+
+        var (offer, bodyErrors) = await JsonBody.ReadAsync<OfferView>(context, optional: false, cancellationToken);
+        if (bodyErrors is not null)
+        {
+            return Problems.Invalid(bodyErrors);
+        }
+
+        offer = offer! with { Accelerators = offer.Accelerators.IsDefault ? [] : offer.Accelerators };
+        var errors = validation.Validate(id, offer);
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IRegionGrain>(id).SetOfferAsync(offer));
+    }
+
+    private static async Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> DrainAsync(
+        string id, HttpContext context, IGrainFactory grains, RequestValidation validation, CancellationToken cancellationToken)
+    {
+        if (!validation.IsRegion(id))
+        {
+            return Problems.NotFound("id", validation.UnknownRegion(id));
+        }
+
+        var (request, bodyErrors) = await JsonBody.ReadAsync<DrainRequest>(context, optional: true, cancellationToken);
+        if (bodyErrors is not null)
+        {
+            return Problems.Invalid(bodyErrors);
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IRegionGrain>(id).SetDrainAsync(request ?? new DrainRequest()));
+    }
+}

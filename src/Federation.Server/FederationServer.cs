@@ -1,0 +1,186 @@
+using Federation.Actors.AdoNet.Sqlite;
+using Federation.Actors.Hosting;
+using Federation.Actors.Storage;
+using Federation.Grains.Hosting;
+using Federation.Server.Api;
+using Federation.Server.Demo;
+using Federation.Server.Hosting;
+using Federation.Server.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Server;
+
+/// <summary>
+/// The composition root: one silo with the domain grains, the store, the REST API, <c>/health</c>,
+/// <c>/metrics</c> and the OpenAPI document. <c>Program.cs</c> only calls <see cref="CreateBuilder"/> and
+/// <see cref="Build"/>; tests and benchmarks do the same to host the server in process.
+/// </summary>
+public static class FederationServer
+{
+    /// <summary>Where the server listens unless <c>--urls</c> (or ASPNETCORE_URLS) says otherwise.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>The command-line flags of the server, mapped to the <c>Federation</c> configuration section.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--storage"] = "Federation:Storage",
+        ["--connection"] = "Federation:Connection",
+        ["--megaregion"] = "Federation:Megaregion",
+        ["--time-scale"] = "Federation:TimeScale",
+        ["--demo-rate"] = "Federation:DemoJobsPerSecond",
+        ["--demo-seed"] = "Federation:DemoSeed",
+    };
+
+    public const string Usage =
+        "usage: Federation.Server [--urls http://127.0.0.1:5080] [--storage sqlite|memory] [--connection <file or connection string>]\n" +
+        "                         [--megaregion <file.json>] [--time-scale N] [--demo] [--demo-rate jobs/s] [--demo-seed n]\n" +
+        "Every option can also be set in appsettings.json or the environment, under Federation (e.g. Federation__Storage=memory).";
+
+    /// <summary>
+    /// A builder with every service registered. Throws <see cref="OptionsValidationException"/> naming a bad
+    /// option and <see cref="Scheduling.MegaregionFormatException"/> naming a bad field of the megaregion file.
+    /// </summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="configure">Applied after configuration is bound (tests, benchmarks).</param>
+    /// <param name="clock">The wall clock jobs execute on, scaled by the time scale; <see cref="TimeProvider.System"/> when null.</param>
+    public static WebApplicationBuilder CreateBuilder(string[] args, Action<FederationServerOptions>? configure = null, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = TranslateArgs(args) });
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        var options = new FederationServerOptions();
+        builder.Configuration.GetSection(FederationServerOptions.SectionName).Bind(options);
+        configure?.Invoke(options);
+        var validation = new FederationServerOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(FederationServerOptions.SectionName, typeof(FederationServerOptions), validation.Failures);
+        }
+
+        var settings = ServerSettings.Resolve(options);
+        AddServices(builder.Services, settings, configure, clock ?? TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>Builds the application and maps every endpoint.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapJobsApi();
+        app.MapRegionsApi();
+        app.MapMegaregionApi();
+        app.MapOperationsApi();
+        var settings = app.Services.GetRequiredService<ServerSettings>();
+        Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),
+            settings.StorageDescription, settings.MegaregionSource, settings.Megaregion.Regions.Length, settings.TimeScale, settings.Options.Demo);
+        return app;
+    }
+
+    /// <summary>Maps the server's flags onto configuration keys; <c>--demo</c> may stand alone.</summary>
+    public static string[] TranslateArgs(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var result = new List<string>(args.Length);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            var flag = eq > 0 ? arg[..eq] : arg;
+            if (flag == "--demo")
+            {
+                var value = eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Length && bool.TryParse(args[i + 1], out _) ? args[++i] : "true";
+                result.Add($"--Federation:Demo={value}");
+            }
+            else if (Flags.TryGetValue(flag, out var key))
+            {
+                if (eq > 0)
+                {
+                    result.Add($"--{key}={arg[(eq + 1)..]}");
+                }
+                else if (i + 1 < args.Length)
+                {
+                    result.Add($"--{key}={args[++i]}");
+                }
+                else
+                {
+                    throw new ArgumentException($"{flag} needs a value.\n{Usage}", nameof(args));
+                }
+            }
+            else
+            {
+                result.Add(arg);
+            }
+        }
+
+        return [.. result];
+    }
+
+    private static void AddServices(IServiceCollection services, ServerSettings settings, Action<FederationServerOptions>? configure, TimeProvider clock)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton(settings.Megaregion);
+        services.AddOptions<FederationServerOptions>().BindConfiguration(FederationServerOptions.SectionName).Configure(o => configure?.Invoke(o)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FederationServerOptions>, FederationServerOptionsValidator>();
+
+        var executionClock = settings.TimeScale == 1 ? clock : new ScaledTimeProvider(clock, settings.TimeScale);
+        services.AddActors();
+        if (settings.Storage == StorageKind.Sqlite)
+        {
+            services.AddSqliteGrainStorage(FederationServerOptions.StorageName, o => o.ConnectionString = settings.SqliteConnectionString);
+            services.AddSqliteReminderTable(o => o.ConnectionString = settings.SqliteConnectionString);
+        }
+        else
+        {
+            services.AddMemoryGrainStorage(FederationServerOptions.StorageName);
+            services.AddMemoryReminderTable();
+        }
+
+        services.AddFederationGrains(o =>
+        {
+            o.Megaregion = settings.Megaregion;
+            o.ExecutionClock = executionClock;
+            o.StorageName = FederationServerOptions.StorageName;
+        });
+
+        services.AddSingleton<RequestValidation>();
+        services.AddSingleton<StorageProbe>();
+        services.AddSingleton<ServerInstruments>();
+        services.AddSingleton<PrometheusExporter>();
+        services.AddHostedService<ExporterStarter>();
+        if (settings.Options.Demo)
+        {
+            services.AddHostedService<DemoWorkload>();
+        }
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            // The committed copy must not depend on the host and port the document was fetched from.
+            document.Servers?.Clear();
+            document.Info.Title = "Megaregion Federation API";
+            document.Info.Description = "Submit jobs once, anywhere in the megaregion; see where they run and why. Every error is RFC 7807 problem details naming the field.";
+            return Task.CompletedTask;
+        }));
+    }
+
+    /// <summary>Creates the exporter when the host starts, so instruments published from then on are listened to.</summary>
+    private sealed class ExporterStarter(PrometheusExporter exporter) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = exporter;
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,79 @@
+using Federation.Scheduling;
+using Microsoft.Data.Sqlite;
+
+namespace Federation.Server.Hosting;
+
+/// <summary>The options as resolved at startup: the loaded megaregion, the store and the time scale in effect.</summary>
+public sealed class ServerSettings
+{
+    private ServerSettings(FederationServerOptions options, Megaregion megaregion, string? sqliteConnectionString, string? sqlitePath)
+    {
+        Options = options;
+        Megaregion = megaregion;
+        SqliteConnectionString = sqliteConnectionString;
+        SqlitePath = sqlitePath;
+    }
+
+    public FederationServerOptions Options { get; }
+
+    public Megaregion Megaregion { get; }
+
+    public StorageKind Storage => Options.Storage;
+
+    public double TimeScale => Options.EffectiveTimeScale;
+
+    /// <summary>The SQLite connection string in use; null with memory storage. Not to be logged.</summary>
+    public string? SqliteConnectionString { get; }
+
+    /// <summary>The SQLite database file, safe to log.</summary>
+    public string? SqlitePath { get; }
+
+    /// <summary>Where state is kept, in words safe to log (no password or other connection-string secret).</summary>
+    public string StorageDescription => Storage == StorageKind.Sqlite ? $"sqlite ({SqlitePath})" : "memory (lost on exit)";
+
+    /// <summary>Where the megaregion came from, in words.</summary>
+    public string MegaregionSource => Options.Megaregion is { } path ? path : "embedded default";
+
+    /// <summary>
+    /// Loads the megaregion (a <see cref="MegaregionFormatException"/> names the bad field) and resolves the
+    /// store, creating the SQLite file's folder.
+    /// </summary>
+    public static ServerSettings Resolve(FederationServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Megaregion megaregion;
+        if (options.Megaregion is { } path)
+        {
+            try
+            {
+                megaregion = MegaregionLoader.Load(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new MegaregionFormatException($"cannot read megaregion file '{path}': {e.Message}", e);
+            }
+        }
+        else
+        {
+            megaregion = MegaregionLoader.LoadDefault();
+        }
+
+        if (options.Storage != StorageKind.Sqlite)
+        {
+            return new ServerSettings(options, megaregion, null, null);
+        }
+
+        var given = options.Connection ?? FederationServerOptions.DefaultSqlitePath;
+        var builder = given.Contains('=', StringComparison.Ordinal)
+            ? new SqliteConnectionStringBuilder(given)
+            : new SqliteConnectionStringBuilder { DataSource = given };
+        var file = Path.GetFullPath(builder.DataSource);
+        builder.DataSource = file;
+        if (Path.GetDirectoryName(file) is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        return new ServerSettings(options, megaregion, builder.ToString(), file);
+    }
+}

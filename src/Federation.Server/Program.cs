@@ -1,0 +1,21 @@
+using Federation.Scheduling;
+using Federation.Server;
+using Microsoft.Extensions.Options;
+
+try
+{
+    if (args.Contains("--help") || args.Contains("-h"))
+    {
+        Console.WriteLine(FederationServer.Usage);
+        return 0;
+    }
+
+    var app = FederationServer.Build(FederationServer.CreateBuilder(args));
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is OptionsValidationException or MegaregionFormatException or ArgumentException)
+{
+    Console.Error.WriteLine($"error: {(e is MegaregionFormatException ? "--megaregion: " : "")}{e.Message}");
+    return 2;
+}

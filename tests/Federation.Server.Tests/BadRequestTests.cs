@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Federation.Server.Tests;
+
+/// <summary>Every bad request gets a 4xx problem naming the field, and changes nothing (state before == state after).</summary>
+public sealed class BadRequestTests : IAsyncLifetime
+{
+    private ServerHost _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await ServerHost.StartAsync();
+        using var existing = await _server.PostJsonAsync("api/jobs", Jobs.Request("existing").ToJsonString());
+        Assert.Equal(HttpStatusCode.Created, existing.StatusCode);
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    public static TheoryData<string, string, string> MalformedBodies => new()
+    {
+        { "{\"project\": \"p\", \"accelerators\": {\"count\": \"eight\"}}", "accelerators.count", "must be an integer" },
+        { "{\"project\": \"p\", \"durationHours\": \"soon\"}", "durationHours", "must be a number" },
+        { "{\"project\": \"p\", \"allowedRegions\": \"gwangju\"}", "allowedRegions", "must be an array" },
+        { "{\"project\": \"p\", \"dataset\": 5}", "dataset", "must be an object" },
+        { "{\"project\": \"p\",", "body", "malformed JSON" },
+        { "[1, 2]", "body", "" },
+        { "", "body", "a JSON body is required" },
+        { "null", "body", "must be a JSON object" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedBodies))]
+    public async Task Malformed_JSON_is_400_naming_the_field_and_changes_nothing(string body, string field, string message)
+    {
+        var before = await _server.SnapshotAsync();
+
+        using var response = await _server.PostJsonAsync("api/jobs", body);
+
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, field, message);
+        Assert.Equal(before, await _server.SnapshotAsync());
+    }
+
+    public static TheoryData<string, string, string> InvalidRequests => new()
+    {
+        { """{"homeRegion": "busan"}""", "homeRegion", "unknown region 'busan'" },
+        { """{"homeRegion": ""}""", "homeRegion", "is required" },
+        { """{"accelerators": {"count": 0, "types": ["H100"]}}""", "accelerators.count", "must be > 0" },
+        { """{"accelerators": {"count": -4, "types": ["H100"]}}""", "accelerators.count", "must be > 0" },
+        { """{"accelerators": {"count": 8, "types": ["TPUv5"]}}""", "accelerators.types[0]", "no region has accelerator type 'TPUv5'" },
+        { """{"accelerators": {"count": 8, "types": ["H100"], "minMemoryGb": 1000}}""", "accelerators.minMemoryGb", "no acceptable pool has 1000 GB" },
+        { """{"accelerators": {"count": 5000, "types": ["H100"]}}""", "accelerators.count", "no acceptable pool has 5000 accelerators" },
+        { """{"durationHours": 0}""", "durationHours", "must be > 0" },
+        { """{"project": ""}""", "project", "is required" },
+        { """{"dataset": {"region": "seoul", "sizeGb": 10}}""", "dataset.region", "unknown region 'seoul'" },
+        { """{"dataset": {"region": "gwangju", "sizeGb": -1}}""", "dataset.sizeGb", "must be >= 0" },
+        { """{"allowedRegions": ["daegu", "jeju"]}""", "allowedRegions[1]", "unknown region 'jeju'" },
+        { """{"id": "has space"}""", "id", "may contain only" },
+        { """{"accelerators": {"count": 8, "types": ["A100"]}, "allowedRegions": ["daegu"]}""", "allowedRegions", "none of the allowed regions" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidRequests))]
+    public async Task Invalid_job_is_400_naming_the_field_and_changes_nothing(string patch, string field, string message)
+    {
+        var request = Jobs.Request("bad-job");
+        foreach (var (name, value) in (JsonObject)JsonNode.Parse(patch)!)
+        {
+            request[name] = value?.DeepClone();
+        }
+
+        var before = await _server.SnapshotAsync();
+
+        using var response = await _server.PostJsonAsync("api/jobs", request.ToJsonString());
+
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, field, message);
+        Assert.Equal(before, await _server.SnapshotAsync());
+        using var lookup = await _server.Client.GetAsync("api/jobs/bad-job");
+        Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
+    }
+
+    [Fact]
+    public async Task Several_bad_fields_are_all_named()
+    {
+        var request = Jobs.Request();
+        request["homeRegion"] = "busan";
+        request["durationHours"] = -1;
+        request["accelerators"] = new JsonObject { ["count"] = 0 };
+
+        using var response = await _server.PostJsonAsync("api/jobs", request.ToJsonString());
+
+        var problem = await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "homeRegion", "unknown region");
+        var errors = (JsonObject)problem["errors"]!;
+        Assert.Equal(["accelerators.count", "durationHours", "homeRegion"], errors.Select(e => e.Key).Order(StringComparer.Ordinal));
+    }
+}

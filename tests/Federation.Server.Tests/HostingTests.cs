@@ -1,0 +1,159 @@
+using System.Net;
+using Federation.Actors.TestKit;
+using Federation.Contracts;
+using Federation.Scheduling;
+using Federation.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Server.Tests;
+
+/// <summary>Command line, options, the scaled clock and the SQLite default.</summary>
+public sealed class HostingTests
+{
+    [Fact]
+    public void Flags_map_onto_the_Federation_section()
+    {
+        var args = FederationServer.TranslateArgs(["--storage", "memory", "--time-scale=60", "--demo", "--urls", "http://127.0.0.1:6000", "--megaregion", "m.json", "--connection", "x.db"]);
+
+        Assert.Equal(
+            ["--Federation:Storage=memory", "--Federation:TimeScale=60", "--Federation:Demo=true", "--urls", "http://127.0.0.1:6000", "--Federation:Megaregion=m.json", "--Federation:Connection=x.db"],
+            args);
+    }
+
+    [Fact]
+    public void A_flag_without_its_value_is_refused_with_usage()
+    {
+        var e = Assert.Throws<ArgumentException>(() => FederationServer.TranslateArgs(["--storage"]));
+
+        Assert.Contains("--storage needs a value", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--time-scale", "0", "Federation:TimeScale (--time-scale) must be > 0")]
+    [InlineData("--time-scale", "-5", "Federation:TimeScale (--time-scale) must be > 0")]
+    [InlineData("--demo-rate", "0", "Federation:DemoJobsPerSecond must be > 0")]
+    public void A_bad_option_fails_naming_it(string flag, string value, string message)
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(["--storage", "memory", flag, value]));
+
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_storage_kind_fails_naming_the_option()
+    {
+        var e = Assert.ThrowsAny<InvalidOperationException>(() => FederationServer.CreateBuilder(["--storage", "oracle"]));
+
+        Assert.Contains("Storage", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_megaregion_file_fails_naming_the_field()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"megaregion-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{"regions": [{"id": "x", "name": "X", "storagePb": 1, "pools": [{"type": "H100", "count": 0, "pfPerUnit": 0.1, "memoryGb": 80}]}], "links": []}""");
+        try
+        {
+            var e = Assert.Throws<MegaregionFormatException>(() => FederationServer.CreateBuilder(["--storage", "memory", "--megaregion", path]));
+
+            Assert.Contains("regions[0].pools[0].count", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_missing_megaregion_file_fails_naming_the_path()
+    {
+        var e = Assert.Throws<MegaregionFormatException>(() => FederationServer.CreateBuilder(["--storage", "memory", "--megaregion", "/nonexistent/m.json"]));
+
+        Assert.Contains("/nonexistent/m.json", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_storage_description_never_shows_the_connection_string()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"fed-{Guid.NewGuid():N}");
+        var settings = ServerSettings.Resolve(new FederationServerOptions { Connection = $"Data Source={folder}/s.db;Password=hunter2" });
+
+        Assert.Equal($"sqlite ({folder}/s.db)", settings.StorageDescription);
+        Assert.DoesNotContain("hunter2", settings.StorageDescription, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(folder));
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public void The_demo_defaults_to_600x_time_and_an_explicit_scale_wins()
+    {
+        Assert.Equal(1, new FederationServerOptions().EffectiveTimeScale);
+        Assert.Equal(600, new FederationServerOptions { Demo = true }.EffectiveTimeScale);
+        Assert.Equal(5, new FederationServerOptions { Demo = true, TimeScale = 5 }.EffectiveTimeScale);
+    }
+
+    [Fact]
+    public void Scaled_time_runs_N_times_faster_than_the_inner_clock()
+    {
+        var inner = new ManualTimeProvider();
+        var scaled = new ScaledTimeProvider(inner, 60);
+        var start = scaled.GetUtcNow();
+        var startTimestamp = scaled.GetTimestamp();
+
+        inner.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(inner.Start, start);
+        Assert.Equal(TimeSpan.FromMinutes(10), scaled.GetUtcNow() - start);
+        Assert.Equal(TimeSpan.FromMinutes(10), scaled.GetElapsedTime(startTimestamp));
+    }
+
+    [Fact]
+    public void A_scaled_timer_due_in_an_hour_fires_after_an_hour_divided_by_the_scale()
+    {
+        var inner = new ManualTimeProvider();
+        var scaled = new ScaledTimeProvider(inner, 600);
+        var fired = 0;
+        using var timer = scaled.CreateTimer(_ => fired++, null, TimeSpan.FromHours(1), Timeout.InfiniteTimeSpan);
+
+        inner.Advance(TimeSpan.FromSeconds(5.999));
+        var before = fired;
+        inner.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(0, before);
+        Assert.Equal(1, fired);
+        Assert.True(timer.Change(TimeSpan.FromMinutes(10), Timeout.InfiniteTimeSpan));
+        inner.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, fired);
+    }
+
+    [Fact]
+    public async Task With_SQLite_a_job_survives_a_restart_of_the_server()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"fed-{Guid.NewGuid():N}");
+        var file = Path.Combine(folder, "federation.db");
+        try
+        {
+            await using (var first = await ServerHost.StartAsync(null, "--storage", "sqlite", "--connection", file))
+            {
+                using var response = await first.PostJsonAsync("api/jobs", Jobs.Request("durable-1").ToJsonString());
+                Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                var health = await first.GetJsonAsync("health");
+                Assert.Equal("sqlite", health["storage"]!.GetValue<string>());
+            }
+
+            Assert.True(File.Exists(file));
+            await using var second = await ServerHost.StartAsync(null, "--storage", "sqlite", "--connection", file);
+            var job = await ServerHost.ReadAsync<JobView>(await second.Client.GetAsync("api/jobs/durable-1"));
+
+            Assert.Equal("durable-1", job.Id);
+            Assert.Equal("gwangju", job.Region);
+            using var repeat = await second.PostJsonAsync("api/jobs", Jobs.Request("durable-1").ToJsonString());
+            Assert.Equal(HttpStatusCode.OK, repeat.StatusCode);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

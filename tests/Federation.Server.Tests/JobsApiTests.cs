@@ -1,0 +1,174 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Federation.Contracts;
+
+namespace Federation.Server.Tests;
+
+/// <summary>POST/GET/DELETE /api/jobs through real HTTP on loopback.</summary>
+public sealed class JobsApiTests : IAsyncLifetime
+{
+    private ServerHost _server = null!;
+
+    public async Task InitializeAsync() => _server = await ServerHost.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Submit_answers_201_with_the_placed_job_its_region_and_reason()
+    {
+        using var response = await _server.PostJsonAsync("api/jobs", Jobs.Request("job-a").ToJsonString());
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("/api/jobs/job-a", response.Headers.Location?.OriginalString);
+        var job = await ServerHost.ReadAsync<JobView>(response);
+        Assert.Equal("job-a", job.Id);
+        Assert.Contains(job.State, new[] { JobState.Queued, JobState.Running });
+        Assert.Equal("gwangju", job.Region);
+        Assert.False(string.IsNullOrWhiteSpace(job.Reason));
+        Assert.Equal(8, job.Accelerators.Count);
+        Assert.Equal(["H100"], job.Accelerators.Types.ToArray());
+        Assert.Equal("p-llm", job.Project);
+    }
+
+    [Fact]
+    public async Task Submit_without_an_id_gets_a_server_id_and_the_wire_shape_is_camel_case()
+    {
+        var request = Jobs.Request();
+        using var response = await _server.PostJsonAsync("api/jobs", request.ToJsonString());
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var job = (JsonObject)JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var id = job["id"]!.GetValue<string>();
+        Assert.StartsWith("job-", id, StringComparison.Ordinal);
+        Assert.Equal($"/api/jobs/{id}", response.Headers.Location?.OriginalString);
+        foreach (var name in new[] { "project", "owner", "homeRegion", "accelerators", "durationHours", "dataset", "allowedRegions", "priority", "state", "region", "reason", "history" })
+        {
+            Assert.True(job.ContainsKey(name), $"the job should have '{name}': {job}");
+        }
+
+        Assert.Equal(8, job["accelerators"]!["count"]!.GetValue<int>());
+        Assert.Equal(40, job["accelerators"]!["minMemoryGb"]!.GetValue<int>());
+        Assert.Equal(100, job["dataset"]!["sizeGb"]!.GetValue<double>());
+        Assert.IsType<string>(job["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_same_id_and_body_again_answers_200_with_the_same_job_and_creates_nothing()
+    {
+        var body = Jobs.Request("job-idem").ToJsonString();
+        using var first = await _server.PostJsonAsync("api/jobs", body);
+        var created = await ServerHost.ReadAsync<JobView>(first);
+        var before = await _server.SnapshotAsync();
+
+        using var again = await _server.PostJsonAsync("api/jobs", body);
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var repeated = await ServerHost.ReadAsync<JobView>(again);
+        Assert.Equal(created.Id, repeated.Id);
+        Assert.Equal(created.Region, repeated.Region);
+        Assert.Equal(created.SubmittedAt, repeated.SubmittedAt);
+        Assert.Equal(before, await _server.SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task The_same_id_with_another_body_is_409_naming_id_and_changes_nothing()
+    {
+        using var first = await _server.PostJsonAsync("api/jobs", Jobs.Request("job-dup").ToJsonString());
+        var original = await _server.GetJsonAsync("api/jobs/job-dup");
+        var before = await _server.SnapshotAsync();
+
+        using var conflict = await _server.PostJsonAsync("api/jobs", Jobs.Request("job-dup", count: 16).ToJsonString());
+
+        await Problem.AssertAsync(conflict, HttpStatusCode.Conflict, "id", "");
+        Assert.Equal(before, await _server.SnapshotAsync());
+        Assert.Equal(original.ToJsonString(), (await _server.GetJsonAsync("api/jobs/job-dup")).ToJsonString());
+    }
+
+    [Fact]
+    public async Task Get_returns_the_job_with_history_and_placement_reason()
+    {
+        using var submitted = await _server.PostJsonAsync("api/jobs", Jobs.Request("job-get").ToJsonString());
+
+        using var response = await _server.Client.GetAsync("api/jobs/job-get");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var job = await ServerHost.ReadAsync<JobView>(response);
+        Assert.Equal("job-get", job.Id);
+        Assert.NotEmpty(job.History);
+        Assert.Equal("Submitted", job.History[0].Kind);
+        Assert.False(string.IsNullOrWhiteSpace(job.Reason));
+        Assert.NotNull(job.Placement);
+        Assert.Equal("gwangju", job.Placement!.ChosenRegion);
+        Assert.Equal(4, job.Placement.Candidates.Length);
+    }
+
+    [Fact]
+    public async Task Get_of_an_unknown_job_is_404_naming_id()
+    {
+        using var response = await _server.Client.GetAsync("api/jobs/no-such-job");
+
+        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "id", "no-such-job");
+    }
+
+    [Fact]
+    public async Task Delete_cancels_a_job_and_records_it_in_the_history()
+    {
+        using var submitted = await _server.PostJsonAsync("api/jobs", Jobs.Request("job-cancel").ToJsonString());
+
+        using var response = await _server.Client.DeleteAsync("api/jobs/job-cancel?reason=not%20needed");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var job = await ServerHost.ReadAsync<JobView>(response);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal("Cancelled", job.History[^1].Kind);
+        Assert.Equal(JobState.Cancelled, (await ServerHost.ReadAsync<JobView>(await _server.Client.GetAsync("api/jobs/job-cancel"))).State);
+    }
+
+    [Fact]
+    public async Task Delete_of_an_unknown_job_is_404_naming_id()
+    {
+        using var response = await _server.Client.DeleteAsync("api/jobs/nope");
+
+        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "id", "nope");
+    }
+
+    [Fact]
+    public async Task List_filters_by_state_region_and_project()
+    {
+        foreach (var (id, project, home) in new[] { ("l-1", "alpha", "gwangju"), ("l-2", "beta", "gwangju"), ("l-3", "alpha", "gwangyang") })
+        {
+            using var r = await _server.PostJsonAsync("api/jobs", Jobs.Request(id, project, home).ToJsonString());
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        }
+
+        using var cancelled = await _server.Client.DeleteAsync("api/jobs/l-2");
+
+        var all = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs"));
+        var alpha = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?project=alpha"));
+        var gwangyang = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?region=gwangyang"));
+        var cancelledOnly = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?state=Cancelled"));
+        var alphaInGwangju = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?project=alpha&region=gwangju"));
+
+        Assert.Equal(["l-1", "l-2", "l-3"], all.Jobs.Select(j => j.Id));
+        Assert.Equal(3, all.Total);
+        Assert.Equal(["l-1", "l-3"], alpha.Jobs.Select(j => j.Id));
+        Assert.Equal(["l-3"], gwangyang.Jobs.Select(j => j.Id));
+        Assert.Equal(["l-2"], cancelledOnly.Jobs.Select(j => j.Id));
+        Assert.Equal(["l-1"], alphaInGwangju.Jobs.Select(j => j.Id));
+    }
+
+    [Theory]
+    [InlineData("state=Sleeping", "state", "must be one of")]
+    [InlineData("state=7", "state", "must be one of")]
+    [InlineData("region=busan", "region", "unknown region 'busan'")]
+    [InlineData("limit=0", "limit", "must be an integer from 1 to 1000")]
+    [InlineData("limit=abc", "limit", "must be an integer from 1 to 1000")]
+    [InlineData("project=%20", "project", "must not be empty")]
+    public async Task List_with_a_bad_query_value_is_400_naming_it(string query, string field, string message)
+    {
+        using var response = await _server.Client.GetAsync("api/jobs?" + query);
+
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, field, message);
+    }
+}

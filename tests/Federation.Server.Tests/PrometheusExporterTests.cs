@@ -1,0 +1,81 @@
+using System.Diagnostics.Metrics;
+using Federation.Server.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Federation.Server.Tests;
+
+public sealed class PrometheusExporterTests
+{
+    [Fact]
+    public void Counters_gauges_and_histograms_are_written_in_the_text_format()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var exporter = new PrometheusExporter(factory);
+        var meter = factory.Create("Federation.Test");
+        var counter = meter.CreateCounter<long>("federation.test.jobs", "{job}", "Jobs");
+        var histogram = meter.CreateHistogram<double>("federation.test.latency", "ms", "Latency");
+        var level = 7;
+        meter.CreateObservableGauge("federation.test.level", () => level, "{unit}", "Level");
+        var ignored = factory.Create("Other.Meter").CreateCounter<long>("other.count");
+
+        counter.Add(2, new KeyValuePair<string, object?>("region", "gwangju"));
+        counter.Add(3, new KeyValuePair<string, object?>("region", "gwangju"));
+        counter.Add(1, new KeyValuePair<string, object?>("region", "da\"egu"));
+        histogram.Record(0.3);
+        histogram.Record(4);
+        histogram.Record(20000);
+        ignored.Add(1);
+
+        var text = exporter.Render();
+
+        Assert.Equal(
+            """
+            # HELP federation_test_jobs_total Jobs
+            # TYPE federation_test_jobs_total counter
+            federation_test_jobs_total{region="da\"egu"} 1
+            federation_test_jobs_total{region="gwangju"} 5
+            # HELP federation_test_latency_milliseconds Latency
+            # TYPE federation_test_latency_milliseconds histogram
+            federation_test_latency_milliseconds_bucket{le="0.05"} 0
+            federation_test_latency_milliseconds_bucket{le="0.1"} 0
+            federation_test_latency_milliseconds_bucket{le="0.25"} 0
+            federation_test_latency_milliseconds_bucket{le="0.5"} 1
+            federation_test_latency_milliseconds_bucket{le="1"} 1
+            federation_test_latency_milliseconds_bucket{le="2.5"} 1
+            federation_test_latency_milliseconds_bucket{le="5"} 2
+            federation_test_latency_milliseconds_bucket{le="10"} 2
+            federation_test_latency_milliseconds_bucket{le="25"} 2
+            federation_test_latency_milliseconds_bucket{le="50"} 2
+            federation_test_latency_milliseconds_bucket{le="100"} 2
+            federation_test_latency_milliseconds_bucket{le="250"} 2
+            federation_test_latency_milliseconds_bucket{le="500"} 2
+            federation_test_latency_milliseconds_bucket{le="1000"} 2
+            federation_test_latency_milliseconds_bucket{le="2500"} 2
+            federation_test_latency_milliseconds_bucket{le="5000"} 2
+            federation_test_latency_milliseconds_bucket{le="10000"} 2
+            federation_test_latency_milliseconds_bucket{le="+Inf"} 3
+            federation_test_latency_milliseconds_sum 20004.3
+            federation_test_latency_milliseconds_count 3
+            # HELP federation_test_level Level
+            # TYPE federation_test_level gauge
+            federation_test_level 7
+
+            """.ReplaceLineEndings("\n"),
+            text);
+        level = 9;
+        Assert.Contains("federation_test_level 9\n", exporter.Render(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Meters_of_another_host_are_not_exported()
+    {
+        using var mine = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var theirs = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var exporter = new PrometheusExporter(mine.GetRequiredService<IMeterFactory>());
+
+        theirs.GetRequiredService<IMeterFactory>().Create("Federation.Actors").CreateCounter<long>("x").Add(1);
+
+        Assert.Equal("", exporter.Render());
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Federation.Actors.TestKit;
+using Federation.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace Federation.Server.Tests;
+
+/// <summary>
+/// The real server, in process, with Kestrel on 127.0.0.1 and an ephemeral port, and an HttpClient that
+/// talks to it over loopback. Jobs execute on a manual clock, so nothing finishes unless a test advances it.
+/// </summary>
+public sealed class ServerHost : IAsyncDisposable
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly WebApplication _app;
+
+    private ServerHost(WebApplication app, ManualTimeProvider clock)
+    {
+        _app = app;
+        Clock = clock;
+        BaseAddress = new Uri(app.Urls.Single(u => u.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)) + "/");
+        Client = new HttpClient { BaseAddress = BaseAddress };
+    }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Client { get; }
+
+    public ManualTimeProvider Clock { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<ServerHost> StartAsync(Action<FederationServerOptions>? configure = null, params string[] args)
+    {
+        var clock = new ManualTimeProvider();
+        var builder = FederationServer.CreateBuilder(
+            ["--urls", "http://127.0.0.1:0", .. args],
+            o =>
+            {
+                if (!args.Contains("--storage"))
+                {
+                    o.Storage = StorageKind.Memory;
+                }
+
+                configure?.Invoke(o);
+            },
+            clock);
+        builder.Logging.ClearProviders();
+        var app = FederationServer.Build(builder);
+        await app.StartAsync();
+        return new ServerHost(app, clock);
+    }
+
+    public async Task<JsonNode> GetJsonAsync(string path)
+    {
+        using var response = await Client.GetAsync(path);
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    /// <summary>
+    /// What a bad request must not change: every region, the megaregion (without its clock reading) and the
+    /// job list. Regions report their load to the megaregion asynchronously (one-way, rate-limited), so this
+    /// first waits, bounded, until the megaregion's view agrees with every region.
+    /// </summary>
+    public async Task<string> SnapshotAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var regions = (await GetJsonAsync("api/regions")).AsArray();
+            var megaregion = (JsonObject)await GetJsonAsync("api/megaregion");
+            if (Agrees(regions, megaregion) || DateTime.UtcNow > deadline)
+            {
+                megaregion.Remove("at");
+                using var jobs = await Client.GetAsync("api/jobs?limit=1000");
+                return regions.ToJsonString() + megaregion.ToJsonString()
+                    + (jobs.IsSuccessStatusCode ? await jobs.Content.ReadAsStringAsync() : ((int)jobs.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private static bool Agrees(JsonArray regions, JsonObject megaregion)
+    {
+        var loads = megaregion["regions"]!.AsArray().ToDictionary(r => r!["id"]!.GetValue<string>());
+        foreach (var region in regions)
+        {
+            var id = region!["id"]!.GetValue<string>();
+            var busy = region["pools"]!.AsArray().Sum(p => p!["busy"]!.GetValue<int>());
+            if (!loads.TryGetValue(id, out var load)
+                || load!["busy"]!.GetValue<int>() != busy
+                || load["queuedJobs"]!.GetValue<int>() != region["queuedJobs"]!.GetValue<int>()
+                || load["queuedDemand"]!.GetValue<long>() != region["queuedDemand"]!.GetValue<long>())
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public Task<HttpResponseMessage> PostJsonAsync(string path, string json) =>
+        Client.PostAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+    public Task<HttpResponseMessage> PutJsonAsync(string path, string json) =>
+        Client.PutAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+    public static async Task<T> ReadAsync<T>(HttpResponseMessage response) => (await response.Content.ReadFromJsonAsync<T>(Json))!;
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
