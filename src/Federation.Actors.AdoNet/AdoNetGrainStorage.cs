@@ -215,7 +215,7 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IA
         return new GrainStateQueryResult<T>(items, checked((int)total), next);
     }
 
-    private static bool IsIndexed<T>() => typeof(IIndexedGrainState).IsAssignableFrom(typeof(T));
+    private static bool IsIndexed<T>() => IndexedType<T>.Value;
 
     /// <summary>One keyed row write, run inside the database's group commit (one transaction), so the row and its index entries change together.</summary>
     private static async Task<int> ExecuteAsync(AdoNetConnection connection, KeyedWrite write)
@@ -288,6 +288,12 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IA
         using var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false);
         var value = await KeyedCommand(lease, _dialect.ReadStateVersion, stateName, grainId).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Whether a declared state type can carry index entries, decided once per type.</summary>
+    private static class IndexedType<T>
+    {
+        public static readonly bool Value = typeof(IIndexedGrainState).IsAssignableFrom(typeof(T));
     }
 
     /// <summary>The arguments of one keyed row write.</summary>
