@@ -1,0 +1,247 @@
+using System.Text.Json.Nodes;
+using Federation.Simulator;
+
+namespace Federation.Cli.Tests;
+
+/// <summary>fedctl against a running server on loopback: tables, --json and exit codes.</summary>
+public sealed class FedctlTests : IClassFixture<ServerFixture>
+{
+    private readonly ServerFixture _server;
+
+    public FedctlTests(ServerFixture server)
+    {
+        _server = server;
+    }
+
+    private Task<FedctlRun> RunAsync(params string[] args) => FedctlRun.RunAsync([.. args, "--server", _server.Url]);
+
+    [Fact]
+    public async Task Regions_prints_a_table_of_the_four_regions()
+    {
+        var run = await RunAsync("regions");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("", run.Error);
+        var lines = run.OutLines;
+        Assert.Equal(5, lines.Length);
+        Assert.StartsWith("ID         NAME", lines[0], StringComparison.Ordinal);
+        Assert.Equal(["gwangju", "suncheon", "gwangyang", "daegu"], lines[1..].Select(l => l.Split(' ')[0]));
+        Assert.Contains("H100=628, A100=112", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Regions_json_prints_the_servers_json()
+    {
+        var run = await RunAsync("regions", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        var regions = JsonNode.Parse(run.Out)!.AsArray();
+        Assert.Equal(["gwangju", "suncheon", "gwangyang", "daegu"], regions.Select(r => r!["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Region_prints_its_pools()
+    {
+        var run = await RunAsync("region", "daegu");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith("Region:       daegu - Daegu", run.OutLines[0], StringComparison.Ordinal);
+        Assert.Contains(run.OutLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "^NPU-FuriosaAI-RNGD +128 ")));
+    }
+
+    [Fact]
+    public async Task Submit_with_flags_places_the_job_and_a_repeat_is_recognised()
+    {
+        string[] submit = ["submit", "--id", "cli-1", "--project", "p-cli", "--owner", "lee", "--home", "gwangju", "-n", "4", "--type", "H100", "--hours", "3", "--dataset-region", "gwangju", "--dataset-gb", "50"];
+
+        var first = await RunAsync(submit);
+        var again = await RunAsync(submit);
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Matches("^Submitted cli-1: (Queued|Running) in gwangju$", first.OutLines[0]);
+        Assert.StartsWith("Reason: ", first.OutLines[1], StringComparison.Ordinal);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Matches("^Already submitted \\(same id and body\\): cli-1: (Queued|Running) in gwangju$", again.OutLines[0]);
+    }
+
+    [Fact]
+    public async Task Submit_from_a_file_with_a_flag_overriding_the_id()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"job-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """{"id": "from-file", "project": "p-file", "homeRegion": "gwangyang", "accelerators": {"count": 2}, "durationHours": 1}""");
+        try
+        {
+            var run = await RunAsync("submit", "--file", file, "--id", "file-override", "--json");
+
+            Assert.Equal(0, run.ExitCode);
+            var job = JsonNode.Parse(run.Out)!;
+            Assert.Equal("file-override", job["id"]!.GetValue<string>());
+            Assert.Equal("p-file", job["project"]!.GetValue<string>());
+            Assert.Equal(2, job["accelerators"]!["count"]!.GetValue<int>());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_bad_submission_exits_1_and_prints_the_problems_fields()
+    {
+        var run = await RunAsync("submit", "--project", "p", "--home", "busan", "-n", "0", "--hours", "1");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("", run.Out);
+        var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("fedctl: the server answered 400 The request is invalid.", lines[0]);
+        Assert.Contains("  accelerators.count: must be > 0", lines);
+        Assert.Contains(lines, l => l.StartsWith("  homeRegion: unknown region 'busan'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_bad_submission_with_json_prints_the_problem_document_too()
+    {
+        var run = await RunAsync("submit", "--project", "p", "--home", "gwangju", "-n", "-1", "--hours", "1", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        var problem = JsonNode.Parse(run.Out)!;
+        Assert.Equal(400, problem["status"]!.GetValue<int>());
+        Assert.Equal("must be > 0", problem["errors"]!["accelerators.count"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Job_prints_state_reason_placement_and_history()
+    {
+        Assert.Equal(0, (await RunAsync("submit", "--id", "cli-show", "--project", "p", "--home", "suncheon", "-n", "2", "--hours", "1")).ExitCode);
+
+        var run = await RunAsync("job", "cli-show");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("Job:          cli-show", run.OutLines[0]);
+        Assert.Matches("^State:        (Queued|Running) in ", run.OutLines[1]);
+        Assert.Contains(run.OutLines, l => l.StartsWith("Reason:       ", StringComparison.Ordinal));
+        Assert.Contains("History:", run.OutLines);
+        Assert.Contains(run.OutLines, l => l.StartsWith("AT ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Job_of_an_unknown_id_exits_1_with_404()
+    {
+        var run = await RunAsync("job", "no-such-job");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("fedctl: the server answered 404 Not found.\n  id: no job has id 'no-such-job'", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cancel_cancels_and_jobs_lists_by_project()
+    {
+        Assert.Equal(0, (await RunAsync("submit", "--id", "cli-c1", "--project", "p-list", "--home", "daegu", "-n", "1", "--hours", "1")).ExitCode);
+        Assert.Equal(0, (await RunAsync("submit", "--id", "cli-c2", "--project", "p-list", "--home", "daegu", "-n", "1", "--hours", "1")).ExitCode);
+
+        var cancel = await RunAsync("cancel", "cli-c1", "--reason", "wrong data");
+        var list = await RunAsync("jobs", "--project", "p-list");
+        var cancelled = await RunAsync("jobs", "--project", "p-list", "--state", "Cancelled", "--json");
+
+        Assert.Equal(0, cancel.ExitCode);
+        Assert.Equal("State:        Cancelled in daegu", cancel.OutLines[1]);
+        Assert.Equal(0, list.ExitCode);
+        Assert.StartsWith("ID ", list.OutLines[0], StringComparison.Ordinal);
+        Assert.Equal(["cli-c1", "cli-c2"], list.OutLines[1..3].Select(l => l.Split(' ')[0]));
+        Assert.Equal("2 of 2 job(s)", list.OutLines[^1]);
+        Assert.Equal(["cli-c1"], JsonNode.Parse(cancelled.Out)!["jobs"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Jobs_with_a_bad_state_exits_1_naming_state()
+    {
+        var run = await RunAsync("jobs", "--state", "Sleeping");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("  state: must be one of", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Offer_set_replaces_the_offer()
+    {
+        var run = await RunAsync("offer", "set", "gwangyang", "--type", "H100=64", "--preemptible");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("Offer:        H100=64, preemptible", run.OutLines);
+    }
+
+    [Fact]
+    public async Task Offer_set_with_a_malformed_type_is_a_usage_error()
+    {
+        var run = await RunAsync("offer", "set", "gwangyang", "--type", "H100:64");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("fedctl: --type must be TYPE=COUNT (e.g. H100=64), not 'H100:64'\n", run.Error);
+    }
+
+    [Fact]
+    public async Task Offer_set_for_a_pool_the_region_lacks_exits_1_naming_the_field()
+    {
+        var run = await RunAsync("offer", "set", "gwangyang", "--type", "A100=8");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("  accelerators[0].type: region 'gwangyang' has no 'A100' pool", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Drain_and_undo()
+    {
+        var drain = await RunAsync("drain", "suncheon", "--keep-queued");
+        var undo = await RunAsync("drain", "suncheon", "--undo");
+
+        Assert.Equal(0, drain.ExitCode);
+        Assert.Contains("Draining:     yes", drain.OutLines);
+        Assert.Equal(0, undo.ExitCode);
+        Assert.Contains("Draining:     no", undo.OutLines);
+    }
+
+    [Fact]
+    public async Task Megaregion_prints_totals_regions_and_flows()
+    {
+        var run = await RunAsync("megaregion");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches("^Megaregion: \\d+/\\d+ accelerators busy", run.OutLines[0]);
+        Assert.StartsWith("REGION ", run.OutLines[1], StringComparison.Ordinal);
+        Assert.Equal(["daegu", "gwangju", "gwangyang", "suncheon"], run.OutLines[2..6].Select(l => l.Split(' ')[0]).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_exits_3_naming_the_url()
+    {
+        var run = await FedctlRun.RunAsync("regions", "--server", "http://127.0.0.1:1");
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.StartsWith("fedctl: cannot reach the server at http://127.0.0.1:1: ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("job")]
+    [InlineData("submit", "-n", "many")]
+    [InlineData("regions", "--server", "not a url")]
+    public async Task Usage_errors_exit_2(params string[] args)
+    {
+        var run = await FedctlRun.RunAsync(args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("fedctl: ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Simulate_forwards_to_the_simulator_and_prints_the_same()
+    {
+        var run = await FedctlRun.RunAsync("simulate", "--help");
+        using var expected = new StringWriter();
+        var code = await SimulatorApp.RunAsync(["--help"], expected, TextWriter.Null, CancellationToken.None);
+
+        Assert.Equal(code, run.ExitCode);
+        Assert.Equal(expected.ToString().ReplaceLineEndings("\n"), run.Out);
+        Assert.Equal(2, (await FedctlRun.RunAsync("simulate")).ExitCode);
+    }
+}
