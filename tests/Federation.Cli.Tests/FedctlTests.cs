@@ -46,7 +46,7 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
 
         Assert.Equal(0, run.ExitCode);
         Assert.StartsWith("Region:       daegu - Daegu", run.OutLines[0], StringComparison.Ordinal);
-        Assert.Contains(run.OutLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "^NPU-FuriosaAI-RNGD +128 ")));
+        Assert.Contains(run.OutLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "^NPU-FuriosaAI-RNGD +128 "));
     }
 
     [Fact]
