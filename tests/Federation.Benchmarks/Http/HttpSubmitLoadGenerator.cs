@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Threading.Channels;
+using Federation.Server;
+using Federation.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace Federation.Benchmarks.Http;
+
+/// <summary>
+/// <c>http-submit</c>: POST /api/jobs at a fixed rate (open loop: a request's send time is fixed in
+/// advance, whether or not earlier ones have been answered) from concurrent clients over loopback, for a
+/// bounded time, and prints p50/p90/p99/p99.9/max latency and the achieved rate. Two latencies are
+/// reported: from the actual send, and from the intended send time (which also counts any time a request
+/// waited for a free client or for the pacer, so a server that falls behind cannot hide it). Starts the
+/// server in process on 127.0.0.1 (memory or SQLite storage), or targets <c>--url</c>.
+/// </summary>
+public sealed class HttpSubmitLoadGenerator : ILoadGenerator
+{
+    private const string Usage =
+        "usage: http-submit [--rate 2000] [--duration 10] [--warmup 2] [--clients 64] [--storage memory|sqlite] [--connection <file>]\n" +
+        "                   [--time-scale 100] [--hours 0.01] [--url http://host:port]";
+
+    private static readonly string[] Regions = ["gwangju", "suncheon", "gwangyang", "daegu"];
+
+    public string Verb => "http-submit";
+
+    public string Description => "POST /api/jobs at a fixed rate over loopback; p50/p99/max and achieved rate (server in process, or --url)";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        Options o;
+        try
+        {
+            o = Options.Parse(args);
+        }
+        catch (FormatException e)
+        {
+            await Console.Error.WriteLineAsync($"http-submit: {e.Message}\n{Usage}");
+            return 2;
+        }
+
+        WebApplication? app = null;
+        string? tempFolder = null;
+        var url = o.Url;
+        if (url is null)
+        {
+            var serverArgs = new List<string> { "--urls", "http://127.0.0.1:0", "--storage", o.Storage, "--time-scale", o.TimeScale.ToString(CultureInfo.InvariantCulture) };
+            if (o.Storage == "sqlite")
+            {
+                var connection = o.Connection;
+                if (connection is null)
+                {
+                    tempFolder = Path.Combine(Path.GetTempPath(), $"http-submit-{Guid.NewGuid():N}");
+                    connection = Path.Combine(tempFolder, "federation.db");
+                }
+
+                serverArgs.AddRange(["--connection", connection]);
+            }
+
+            var builder = FederationServer.CreateBuilder([.. serverArgs]);
+            builder.Logging.ClearProviders();
+            app = FederationServer.Build(builder);
+            await app.StartAsync(cancellationToken);
+            url = app.Urls.Single();
+        }
+
+        try
+        {
+            return await DriveAsync(o, url, app is not null, cancellationToken);
+        }
+        finally
+        {
+            if (app is not null)
+            {
+                await app.StopAsync(CancellationToken.None);
+                await app.DisposeAsync();
+            }
+
+            if (tempFolder is not null)
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(tempFolder, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<int> DriveAsync(Options o, string url, bool inProcess, CancellationToken cancellationToken)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        var run = DateTime.UtcNow.ToString("HHmmssfff", CultureInfo.InvariantCulture);
+        var warmupCount = (int)(o.Rate * o.Warmup);
+        var total = warmupCount + (int)(o.Rate * o.Duration);
+        var bodies = new byte[total][];
+        for (var i = 0; i < total; i++)
+        {
+            bodies[i] = Encoding.UTF8.GetBytes(Body($"load-{run}-{i:D7}", Regions[i % Regions.Length], o.Hours));
+        }
+
+        var serviceTicks = new long[total];
+        var intendedTicks = new long[total];
+        var failures = 0;
+        string? firstFailure = null;
+        var queue = Channel.CreateBounded<int>(new BoundedChannelOptions(total) { SingleWriter = true });
+        var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 10;
+        long Intended(int i) => start + (long)(i * (double)Stopwatch.Frequency / o.Rate);
+
+        var workers = new Task[o.Clients];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            workers[w] = Task.Run(
+                async () =>
+                {
+                    await foreach (var i in queue.Reader.ReadAllAsync(cancellationToken))
+                    {
+                        using var content = new ByteArrayContent(bodies[i]);
+                        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                        var sent = Stopwatch.GetTimestamp();
+                        try
+                        {
+                            using var response = await http.PostAsync("api/jobs", content, cancellationToken);
+                            var done = Stopwatch.GetTimestamp();
+                            if (response.StatusCode != HttpStatusCode.Created)
+                            {
+                                Interlocked.Increment(ref failures);
+                                Interlocked.CompareExchange(ref firstFailure, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}", null);
+                                serviceTicks[i] = intendedTicks[i] = -1;
+                                continue;
+                            }
+
+                            serviceTicks[i] = done - sent;
+                            intendedTicks[i] = done - Intended(i);
+                        }
+                        catch (HttpRequestException e)
+                        {
+                            Interlocked.Increment(ref failures);
+                            Interlocked.CompareExchange(ref firstFailure, e.Message, null);
+                            serviceTicks[i] = intendedTicks[i] = -1;
+                        }
+                    }
+                },
+                cancellationToken);
+        }
+
+        // The pacer releases every request whose intended time has come; it sleeps in short steps rather
+        // than spinning so that on a 2-core machine it does not take a core from the server.
+        var next = 0;
+        while (next < total && !cancellationToken.IsCancellationRequested)
+        {
+            var now = Stopwatch.GetTimestamp();
+            while (next < total && Intended(next) <= now)
+            {
+                queue.Writer.TryWrite(next++);
+            }
+
+            if (next < total)
+            {
+                var wait = Stopwatch.GetElapsedTime(now, Intended(next));
+                await Task.Delay(wait > TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : TimeSpan.Zero, cancellationToken);
+            }
+        }
+
+        queue.Writer.Complete();
+        await Task.WhenAll(workers);
+        var end = Stopwatch.GetTimestamp();
+        var measuredStart = Intended(warmupCount);
+        var achieved = (total - warmupCount) / Stopwatch.GetElapsedTime(measuredStart, end).TotalSeconds;
+
+        Console.WriteLine($"http-submit: {o.Rate.ToString(CultureInfo.InvariantCulture)}/s for {o.Duration.ToString(CultureInfo.InvariantCulture)} s after {o.Warmup.ToString(CultureInfo.InvariantCulture)} s warm-up, " +
+            $"{o.Clients} clients, {(inProcess ? $"server in process (storage {o.Storage}, time scale {o.TimeScale.ToString(CultureInfo.InvariantCulture)}x)" : url)}");
+        Console.WriteLine($"requests measured: {total - warmupCount} ({failures} failed over the whole run); achieved rate {achieved:F0}/s");
+        if (firstFailure is not null)
+        {
+            Console.WriteLine($"first failure: {firstFailure}");
+        }
+
+        Console.WriteLine($"latency from send (ms):            {Percentiles(serviceTicks, warmupCount)}");
+        Console.WriteLine($"latency from intended send (ms):   {Percentiles(intendedTicks, warmupCount)}");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static string Percentiles(long[] ticks, int skip)
+    {
+        var measured = ticks.Skip(skip).Where(t => t >= 0).Select(t => t * 1000.0 / Stopwatch.Frequency).ToArray();
+        if (measured.Length == 0)
+        {
+            return "no successful requests";
+        }
+
+        Array.Sort(measured);
+        string At(double q) => measured[Math.Min(measured.Length - 1, (int)Math.Ceiling(q * measured.Length) - 1)].ToString("F2", CultureInfo.InvariantCulture);
+        return $"p50 {At(0.50)}  p90 {At(0.90)}  p99 {At(0.99)}  p99.9 {At(0.999)}  max {measured[^1].ToString("F2", CultureInfo.InvariantCulture)}";
+    }
+
+    private static string Body(string id, string home, double hours) =>
+        "{\"id\":\"" + id + "\",\"project\":\"load\",\"owner\":\"bench\",\"homeRegion\":\"" + home
+        + "\",\"accelerators\":{\"count\":1},\"durationHours\":" + hours.ToString(CultureInfo.InvariantCulture)
+        + ",\"dataset\":{\"region\":\"" + home + "\",\"sizeGb\":10}}";
+
+    private sealed record Options
+    {
+        public double Rate { get; init; } = 2000;
+
+        public double Duration { get; init; } = 10;
+
+        public double Warmup { get; init; } = 2;
+
+        public int Clients { get; init; } = 64;
+
+        public string Storage { get; init; } = "memory";
+
+        public string? Connection { get; init; }
+
+        public double TimeScale { get; init; } = 100;
+
+        public double Hours { get; init; } = 0.01;
+
+        public string? Url { get; init; }
+
+        public static Options Parse(string[] args)
+        {
+            var o = new Options();
+            for (var i = 0; i < args.Length; i++)
+            {
+                var value = i + 1 < args.Length ? args[i + 1] : throw new FormatException($"{args[i]} needs a value");
+                o = args[i] switch
+                {
+                    "--rate" => o with { Rate = Positive(args[i], value) },
+                    "--duration" => o with { Duration = Positive(args[i], value) },
+                    "--warmup" => o with { Warmup = double.Parse(value, CultureInfo.InvariantCulture) },
+                    "--clients" => o with { Clients = (int)Positive(args[i], value) },
+                    "--storage" => value is "memory" or "sqlite" ? o with { Storage = value } : throw new FormatException("--storage must be memory or sqlite"),
+                    "--connection" => o with { Connection = value },
+                    "--time-scale" => o with { TimeScale = Positive(args[i], value) },
+                    "--hours" => o with { Hours = Positive(args[i], value) },
+                    "--url" => o with { Url = value },
+                    _ => throw new FormatException($"unknown option {args[i]}"),
+                };
+                i++;
+            }
+
+            return o;
+        }
+
+        private static double Positive(string name, string value) =>
+            double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new FormatException($"{name} must be a number > 0");
+    }
+}
