@@ -9,6 +9,18 @@ config=${CONFIGURATION:-Release}
 results=$PWD/artifacts/test-results
 rm -rf "$results" && mkdir -p "$results"
 
+echo "== services"
+# PostgreSQL for the storage provider tests: installed and started only when missing or stopped.
+# FEDERATION_TEST_POSTGRES set by the caller is used as is (a developer's own server).
+if [ -z "${FEDERATION_TEST_POSTGRES:-}" ]; then
+  if ! FEDERATION_TEST_POSTGRES=$(./eng/ensure-postgres.sh | tail -1); then
+    echo "could not provision PostgreSQL (see above)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
+export FEDERATION_TEST_POSTGRES
+
 echo "== build ($config)"
 if ! dotnet build Federation.sln -c "$config" -nologo -v q; then
   echo "build failed"
