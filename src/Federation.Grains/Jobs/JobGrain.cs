@@ -292,14 +292,18 @@ public sealed class JobGrain : Grain, IJobGrain
         var readyAt = now + TimeSpan.FromSeconds(outcome.TransferSeconds);
         SetPlaced(outcome.Region, outcome.State, now, readyAt, outcome.Reason, outcome.Explanation);
         var home = record.Request!.HomeRegion;
+        // The full reason (every candidate) is the job's Reason; the event says what happened in a line.
+        var transfer = outcome.TransferSeconds > 0
+            ? string.Create(CultureInfo.InvariantCulture, $", {outcome.TransferSeconds:F1} s of data transfer")
+            : "";
         if (!string.Equals(outcome.Region, home, StringComparison.Ordinal))
         {
             _instruments.Overflows.Add(1);
-            record.AddEvent(now, JobEventKinds.Overflowed, outcome.Region, outcome.Reason);
+            record.AddEvent(now, JobEventKinds.Overflowed, outcome.Region, $"overflow from {home} to {outcome.Region}{transfer}");
         }
         else
         {
-            record.AddEvent(now, queuedKind, outcome.Region, outcome.Reason);
+            record.AddEvent(now, queuedKind, outcome.Region, $"queued in {outcome.Region}{transfer}");
         }
 
         if (outcome.State == JobState.Running)

@@ -88,7 +88,7 @@ public sealed partial class RegionGrain
         var n = _scheduler.QueuedCount;
         var head = Math.Min(n, _scheduler.Options.EstimateDepth);
         var tail = Math.Clamp(tailJobs, 0, n - head);
-        var queued = ImmutableArray.CreateBuilder<QueuedSlot>(head + 1 + tail + (tailJobs == 0 ? _staging : 0));
+        var queued = ImmutableArray.CreateBuilder<QueuedSlot>(head + 2 + tail);
         for (var i = 0; i < head; i++)
         {
             queued.Add(Slot(i, withJob: i >= n - tailJobs));
@@ -118,23 +118,9 @@ public sealed partial class RegionGrain
 
         if (tailJobs == 0 && _staging > 0)
         {
-            // Jobs whose data is in transit will join the queue soon: a router counts them as queued.
-            foreach (var entry in _entries.Values)
-            {
-                if (entry.Staging)
-                {
-                    _ = _scheduler.Check(entry.Spec, _clock.NowSeconds, out var mask);
-                    queued.Add(new QueuedSlot
-                    {
-                        Count = entry.Count,
-                        DurationSeconds = entry.Spec.EstimatedDurationS,
-                        Priority = entry.Spec.Priority,
-                        External = entry.External,
-                        PoolMask = mask == 0 ? FirstPoolMask() : mask,
-                        SubmittedAt = entry.SubmittedAt,
-                    });
-                }
-            }
+            // Jobs whose data is in transit will join the queue soon: a router counts their work, summed
+            // into one slot so that an estimate stays O(head of the queue) however many are in transit.
+            queued.Add(new QueuedSlot { Count = 1, DurationSeconds = _stagingWork, Priority = int.MinValue, PoolMask = FirstPoolMask() });
         }
 
         return Task.FromResult(new RegionEstimate

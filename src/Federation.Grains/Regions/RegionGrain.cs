@@ -35,6 +35,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private long _nextTicket;
     private int _staging;
     private long _stagingDemand;
+    private double _stagingWork;
 
     // Sum of accelerators x seconds over the queued jobs, so an estimate sums the middle of the queue in O(1).
     private double _queuedWork;
@@ -169,6 +170,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             entry.Alarm = null;
             _staging--;
             _stagingDemand -= entry.Count;
+            _stagingWork -= Work(entry.Spec);
             var nowS = _clock.NowSeconds;
             var failure = _scheduler.Check(entry.Spec, nowS, out var mask);
             if (failure != ConstraintFailure.None)
@@ -200,6 +202,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         entry.Staging = true;
         _staging++;
         _stagingDemand += entry.Count;
+        _stagingWork += Work(entry.Spec);
         entry.Alarm = _clock.At(entry.DataReadyAt, static s => s.Grain.OnDataReadyAsync(s.JobId), (Grain: GrainFactory.GetGrain<IRegionGrain>(Id), entry.JobId));
     }
 
@@ -219,6 +222,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             entry.Alarm?.Dispose();
             _staging--;
             _stagingDemand -= entry.Count;
+            _stagingWork -= Work(entry.Spec);
         }
         else if (entry.Running)
         {

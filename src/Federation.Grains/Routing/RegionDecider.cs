@@ -39,10 +39,14 @@ internal sealed class RegionDecider
 
     public IReadOnlyList<RegionScheduler> Copies => _copies;
 
-    public void Update(int region, RegionEstimate estimate, double nowS)
+    public void Update(int region, RegionEstimate estimate, double nowS) =>
+        SetCopy(region, EstimatorCopy.Build(_megaregion.Regions[region], estimate, nowS), estimate.Draining);
+
+    /// <summary>Replaces a region's copy (benchmarks build copies directly).</summary>
+    public void SetCopy(int region, RegionScheduler copy, bool draining)
     {
-        _copies[region] = EstimatorCopy.Build(_megaregion.Regions[region], estimate, nowS);
-        _draining[region] = estimate.Draining;
+        _copies[region] = copy;
+        _draining[region] = draining;
     }
 
     /// <summary>Scores every region and returns the best admissible one, or -1.</summary>

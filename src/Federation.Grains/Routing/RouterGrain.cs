@@ -19,9 +19,12 @@ namespace Federation.Grains.Routing;
 /// estimates every <see cref="FederationGrainsOptions.SnapshotRefresh"/> by a timer, and updated locally
 /// after each admission so that decisions between two refreshes see one another. The decision itself
 /// (<see cref="Placement.Decide"/>, earliest start) makes no remote call; then the chosen region is asked
-/// to admit, and on refusal the next best is.
+/// to admit, and on refusal the next best is. Reentrant: a decision and its mirroring into the copy run
+/// without an await between them, so decisions interleaving at the admission call each see a whole state,
+/// and an activation is not idle while a region answers.
 /// </summary>
 [StatelessWorker]
+[Reentrant]
 public sealed class RouterGrain : Grain, IRouterGrain
 {
     private readonly ExecutionClock _clock;

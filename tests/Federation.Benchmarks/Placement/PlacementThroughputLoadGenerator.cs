@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Globalization;
+using Federation.Contracts;
+
+namespace Federation.Benchmarks.GrainPlacement;
+
+/// <summary>
+/// Sustained placements in one silo: <c>--concurrency</c> clients each submit jobs back to back through
+/// <c>IJobGrain.SubmitAsync</c> (the whole path: job activation and state read, the router's decision,
+/// the region's admission, the job row written before the answer) until <c>--jobs</c> have been placed.
+/// Prints jobs/s and the submit latency percentiles. Jobs ask for 1-8 accelerators for 1-10 h with 50 GB
+/// of data in their home region, homes spread over the four regions, so regions fill, queue and overflow.
+/// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- placement-throughput --storage memory|sqlite [--jobs 200000] [--concurrency 256]</c>.
+/// </summary>
+public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
+{
+    public string Verb => "placement-throughput";
+
+    public string Description => "sustained job placements per second in one silo (memory or SQLite state) with latency percentiles";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var sqlite = Arg(args, "--storage", "memory") == "sqlite";
+        var jobs = int.Parse(Arg(args, "--jobs", sqlite ? "50000" : "200000"), CultureInfo.InvariantCulture);
+        var concurrency = int.Parse(Arg(args, "--concurrency", "256"), CultureInfo.InvariantCulture);
+        await using var silo = await PlacementSilo.StartAsync(sqlite);
+        Console.WriteLine($"placement-throughput: {jobs} jobs, {concurrency} concurrent clients, storage {silo.Storage}, {Environment.ProcessorCount} cores");
+
+        // Warm-up: activations of the regions, the router and the code paths.
+        await RunClientsAsync(silo, "warm", Math.Min(5_000, jobs / 10), concurrency, new Percentiles(8192), cancellationToken);
+
+        var samples = new Percentiles(jobs);
+        var gcBefore = GC.CollectionCount(0);
+        var start = Stopwatch.GetTimestamp();
+        await RunClientsAsync(silo, "job", jobs, concurrency, samples, cancellationToken);
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"placed {jobs} jobs in {elapsed:F2} s: {jobs / elapsed:F0} jobs/s (gen0 GCs {GC.CollectionCount(0) - gcBefore})"));
+        Console.WriteLine($"submit latency: {samples.Report()}");
+        var mega = await silo.GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync();
+        foreach (var r in mega.Regions)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {r.Id,-10} capacity {r.Capacity,5} busy {r.Busy,5} queued jobs {r.QueuedJobs,7}"));
+        }
+
+        foreach (var f in mega.Flows)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  flow {f.From} -> {f.To}: {f.Jobs} jobs, {f.DataMovedGb:F0} GB"));
+        }
+
+        return 0;
+    }
+
+    private static async Task RunClientsAsync(PlacementSilo silo, string prefix, int jobs, int concurrency, Percentiles samples, CancellationToken cancellationToken)
+    {
+        var next = -1;
+        string[] homes = ["gwangju", "suncheon", "gwangyang", "daegu"];
+        var clients = new Task[concurrency];
+        for (var c = 0; c < concurrency; c++)
+        {
+            clients[c] = Task.Run(
+                async () =>
+                {
+                    var local = new Percentiles(jobs / concurrency + 16);
+                    int i;
+                    while ((i = Interlocked.Increment(ref next)) < jobs && !cancellationToken.IsCancellationRequested)
+                    {
+                        var id = $"{prefix}-{i}";
+                        var job = RouterLatencyLoadGenerator.Job(id, homes[i & 3], 1 + (i % 8), 1 + (i % 10), []);
+                        var t0 = Stopwatch.GetTimestamp();
+                        var result = await silo.GrainFactory.GetGrain<IJobGrain>(id).SubmitAsync(job);
+                        local.Add(Stopwatch.GetTimestamp() - t0);
+                        if (!result.Created)
+                        {
+                            throw new InvalidOperationException($"job {id} was not created: {result.Conflict}");
+                        }
+                    }
+
+                    lock (samples)
+                    {
+                        samples.Merge(local);
+                    }
+                },
+                cancellationToken);
+        }
+
+        await Task.WhenAll(clients);
+    }
+
+    private static string Arg(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+}
