@@ -162,7 +162,7 @@ public static partial class Fedctl
         var pools = new Table("TYPE", "COUNT", "BUSY", "EXTERNAL", "MEMORY", "PF/UNIT");
         foreach (var p in r.Pools)
         {
-            pools.Add(p.Type, Int(p.Count), Int(p.Busy), Int(p.ExternalBusy), $"{p.MemoryGb} GB", Number(p.PetaflopsPerUnit));
+            pools.Add(p.Type, Int(p.Count), Int(p.Busy), Int(p.ExternalBusy), $"{p.MemoryGb} GB", p.PetaflopsPerUnit.ToString("0.####", CultureInfo.InvariantCulture));
         }
 
         pools.Write(o);

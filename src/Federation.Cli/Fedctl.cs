@@ -170,5 +170,5 @@ public static partial class Fedctl
         }
     }
 
-    private static readonly JsonSerializerOptions PrettyOptions = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions PrettyOptions = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

@@ -6,6 +6,7 @@ using Federation.Server.Api;
 using Federation.Server.Demo;
 using Federation.Server.Hosting;
 using Federation.Server.Metrics;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Server;
@@ -47,6 +48,17 @@ public static class FederationServer
     {
         ArgumentNullException.ThrowIfNull(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = TranslateArgs(args) });
+
+        // Defaults below every other source, so appsettings.json, the environment and the command line override them:
+        // one log line per request is noise next to the grains' own lines.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>(StringComparer.Ordinal)
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            },
+        });
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(DefaultUrl);
