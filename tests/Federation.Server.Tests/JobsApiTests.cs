@@ -158,6 +158,25 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal(["l-1"], alphaInGwangju.Jobs.Select(j => j.Id));
     }
 
+    [Fact]
+    public async Task List_pages_by_id_with_limit_and_after()
+    {
+        foreach (var id in new[] { "p-1", "p-2", "p-3" })
+        {
+            using var r = await _server.PostJsonAsync("api/jobs", Jobs.Request(id, "paged").ToJsonString());
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        }
+
+        var first = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?project=paged&limit=2"));
+        var second = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync($"api/jobs?project=paged&limit=2&after={first.NextAfter}"));
+
+        Assert.Equal(["p-1", "p-2"], first.Jobs.Select(j => j.Id));
+        Assert.Equal(3, first.Total);
+        Assert.Equal("p-2", first.NextAfter);
+        Assert.Equal(["p-3"], second.Jobs.Select(j => j.Id));
+        Assert.Null(second.NextAfter);
+    }
+
     [Theory]
     [InlineData("state=Sleeping", "state", "must be one of")]
     [InlineData("state=7", "state", "must be one of")]
