@@ -11,7 +11,7 @@ namespace Federation.Actors.AdoNet;
 /// lock) and is guarded by the schema-version row, so any number of providers and processes may
 /// start against one database at once.
 /// </summary>
-public sealed class AdoNetDatabase : IAsyncDisposable
+public sealed class AdoNetDatabase : IStorageHealthCheck, IAsyncDisposable
 {
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private readonly ILogger _logger;
@@ -87,17 +87,46 @@ public sealed class AdoNetDatabase : IAsyncDisposable
             await MigrateAsync(cancellationToken).ConfigureAwait(false);
             _initialized = true;
         }
+        catch (AdoNetStorageException exception)
+        {
+            Log.SchemaFailed(_logger, Dialect.Name, DisplayName, exception);
+            throw;
+        }
         catch (DbException exception)
         {
             Log.SchemaFailed(_logger, Dialect.Name, DisplayName, exception);
             throw new AdoNetStorageException(
                 $"The {Dialect.Name} database '{DisplayName}' could not be opened or prepared: {exception.Message} " +
                 "Check that the path (or server) in the connection string exists and is writable by this process.",
+                Dialect.IsUnreachable(exception) ? AdoNetStorageErrorKind.Unreachable : AdoNetStorageErrorKind.Failed,
                 exception);
         }
         finally
         {
             _initGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Prepares the schema if needed and runs <see cref="AdoNetDialect.HealthCheckStatement"/> on a read
+    /// connection. An outage is reported, not thrown; cancellation is thrown.
+    /// </summary>
+    public async Task<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+            using var lease = await Connections.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false);
+            await lease.Connection.Command(Dialect.HealthCheckStatement).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return new StorageHealth(true, $"{Dialect.Name} database '{DisplayName}' is reachable, schema version {SchemaVersion}.");
+        }
+        catch (AdoNetStorageException exception)
+        {
+            return new StorageHealth(false, exception.Message);
+        }
+        catch (DbException exception)
+        {
+            return new StorageHealth(false, $"{Dialect.Name} database '{DisplayName}' is unreachable: {exception.Message}");
         }
     }
 

@@ -40,6 +40,15 @@ public abstract partial class AdoNetDialect
     /// <summary>Converts an instant to the value stored in a timestamp column.</summary>
     public virtual object ToDbTimestamp(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
 
+    /// <summary>
+    /// True when <paramref name="exception"/> means the database could not be reached or the connection
+    /// broke (as opposed to a statement the database rejected). SQLite is a local file: never.
+    /// </summary>
+    public virtual bool IsUnreachable(Exception exception) => false;
+
+    /// <summary>The trivial statement a health check runs.</summary>
+    public virtual string HealthCheckStatement => "SELECT 1";
+
     /// <summary>Converts a stored timestamp column value back to an instant (UTC).</summary>
     public virtual DateTimeOffset FromDbTimestamp(object value) => DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -15,7 +15,7 @@ namespace Federation.Actors.AdoNet;
 /// The row key is service id + grain type + state name + grain key (see docs/storage.md for why this
 /// deliberately differs from Orleans).
 /// </summary>
-public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IAsyncDisposable, IDisposable
+public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IStorageHealthCheck, IAsyncDisposable, IDisposable
 {
     private readonly AdoNetDatabase _database;
     private readonly AdoNetDialect _dialect;
@@ -56,6 +56,9 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IA
     public string Name { get; }
 
     public AdoNetDatabase Database => _database;
+
+    /// <inheritdoc cref="AdoNetDatabase.CheckHealthAsync"/>
+    public Task<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => _database.CheckHealthAsync(cancellationToken);
 
     /// <summary>Creates the schema now rather than on the first operation.</summary>
     public Task InitializeAsync(CancellationToken cancellationToken = default) => _database.InitializeAsync(cancellationToken);

@@ -12,7 +12,7 @@ namespace Federation.Actors.AdoNet;
 /// 64-bit integer, so ring ranges compare as unsigned without Orleans' signed-int tricks.
 /// Start times are stored in milliseconds, as Orleans does.
 /// </summary>
-public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable, IDisposable
+public sealed class AdoNetReminderTable : IReminderTable, IStorageHealthCheck, IAsyncDisposable, IDisposable
 {
     private readonly AdoNetDatabase _database;
     private readonly AdoNetDialect _dialect;
@@ -31,6 +31,9 @@ public sealed class AdoNetReminderTable : IReminderTable, IAsyncDisposable, IDis
     }
 
     public AdoNetDatabase Database => _database;
+
+    /// <inheritdoc cref="AdoNetDatabase.CheckHealthAsync"/>
+    public Task<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => _database.CheckHealthAsync(cancellationToken);
 
     public Task InitAsync(CancellationToken cancellationToken = default) => _database.InitializeAsync(cancellationToken);
 

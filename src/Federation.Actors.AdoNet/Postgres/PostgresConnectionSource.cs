@@ -1,0 +1,99 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Federation.Actors.AdoNet.Postgres;
+
+/// <summary>
+/// Connections from an <see cref="NpgsqlDataSource"/> pool, one per lease; each write runs in a
+/// transaction of its own. No group commit: measured, a pooled PostgreSQL commit costs a round trip and
+/// one WAL flush that the server already shares between concurrent committers (its own group commit),
+/// so batching writes here would add latency and coupling for little gain (docs/storage.md).
+/// A failure to reach the server, or a connection that breaks, becomes an
+/// <see cref="AdoNetStorageException"/> of kind <see cref="AdoNetStorageErrorKind.Unreachable"/>, and the
+/// pool is cleared so no other dead idle connection is handed out afterwards: the next operation opens a
+/// fresh connection and succeeds as soon as the server is back.
+/// </summary>
+public sealed class PostgresConnectionSource : IAdoNetConnectionSource
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresDialect _dialect;
+    private readonly string _displayName;
+    private long _commits;
+
+    /// <param name="dataSource">The pool; owned (disposed) by this instance.</param>
+    /// <param name="dialect">Classifies failures.</param>
+    /// <param name="displayName">Names the server in errors: host, port and database, never credentials.</param>
+    public PostgresConnectionSource(NpgsqlDataSource dataSource, PostgresDialect dialect, string displayName)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(dialect);
+        ArgumentException.ThrowIfNullOrWhiteSpace(displayName);
+        _dataSource = dataSource;
+        _dialect = dialect;
+        _displayName = displayName;
+    }
+
+    /// <summary>Transactions committed through <see cref="WriteAsync"/> (diagnostics).</summary>
+    public long Commits => Interlocked.Read(ref _commits);
+
+    public async ValueTask<AdoNetLease> AcquireAsync(AdoNetAccess access, CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return new AdoNetLease(this, connection, access);
+    }
+
+    public void Release(AdoNetConnection connection, AdoNetAccess access)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+
+        // Returns the physical connection to the pool (a broken one is discarded by Npgsql).
+        connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    public async Task<TResult> WriteAsync<TState, TResult>(Func<AdoNetConnection, TState, Task<TResult>> work, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            try
+            {
+                // Not cancellable once started, as on SQLite: the caller learns the outcome of a write it began.
+                await using var transaction = await connection.Connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+                var result = await work(connection, state).ConfigureAwait(false);
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                Interlocked.Increment(ref _commits);
+                return result;
+            }
+            catch (Exception exception) when (exception is DbException or IOException or TimeoutException && _dialect.IsUnreachable(exception))
+            {
+                throw Unreachable("The connection broke during a write, which may or may not have been committed", exception);
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private async Task<AdoNetConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return new AdoNetConnection(connection);
+        }
+        catch (Exception exception) when (exception is DbException or IOException or TimeoutException && _dialect.IsUnreachable(exception))
+        {
+            throw Unreachable("Could not connect", exception);
+        }
+    }
+
+    private AdoNetStorageException Unreachable(string what, Exception exception)
+    {
+        // Idle connections opened before the outage are dead too; drop them rather than fail on each in turn.
+        _dataSource.Clear();
+        return new AdoNetStorageException(
+            $"The PostgreSQL server {_displayName} is unreachable. {what}: {exception.Message}",
+            AdoNetStorageErrorKind.Unreachable,
+            exception);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Data.Common;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Federation.Actors.AdoNet.Postgres;
+
+/// <summary>
+/// PostgreSQL through Npgsql. The row statements are the shared ones; this dialect adds the DDL (text
+/// keys with <c>COLLATE "C"</c>, so key order and range scans are byte order as on SQLite, timestamps as
+/// <c>timestamptz</c>), and the schema lock: a transaction-scoped advisory lock keyed by the search
+/// path, taken first in the schema transaction, so two servers starting at once on one schema take
+/// turns and the second finds the version row the first committed.
+/// </summary>
+public sealed class PostgresDialect : AdoNetDialect
+{
+    /// <summary>First key of the schema advisory lock: the ASCII of "FdAN", unlikely to clash with an application's locks.</summary>
+    public const int SchemaLockClass = 0x4664_414E;
+
+    private readonly string _createSchemaVersionTable;
+
+    /// <param name="schema">The schema to create before the tables (already validated as a plain identifier), or null to use the search path as it is.</param>
+    public PostgresDialect(string? schema)
+    {
+        const string VersionTable =
+            "CREATE TABLE IF NOT EXISTS orleansschemaversion (component text COLLATE \"C\" NOT NULL PRIMARY KEY, version bigint NOT NULL, appliedon timestamptz NOT NULL)";
+
+        // The schema name cannot be a parameter in DDL; the options validator admits only [a-z0-9_].
+        _createSchemaVersionTable = schema is null ? VersionTable : $"CREATE SCHEMA IF NOT EXISTS \"{schema}\"; {VersionTable}";
+        Schema = schema;
+    }
+
+    /// <summary>The schema the tables live in, or null for the connection's search path.</summary>
+    public string? Schema { get; }
+
+    public override string Name => "PostgreSQL";
+
+    /// <summary>
+    /// Keyed by the search path (not the schema, which may not exist yet), so initialisers of different
+    /// schemas on one database do not wait for each other. Released by the commit or rollback.
+    /// </summary>
+    public override string SchemaLockStatement =>
+        $"SELECT pg_advisory_xact_lock({SchemaLockClass}, hashtext(current_setting('search_path')))";
+
+    public override string CreateSchemaVersionTable => _createSchemaVersionTable;
+
+    public override IReadOnlyList<IReadOnlyList<string>> Migrations { get; } =
+    [
+        [
+            // Key = service + grain type + state name + grain key: a deliberate fix of Orleans #8746/#9706,
+            // as on SQLite. text rather than varchar(n): the same cost in PostgreSQL, and no silent limit.
+            """
+            CREATE TABLE IF NOT EXISTS orleansstorage (
+                serviceid text COLLATE "C" NOT NULL,
+                graintypestring text COLLATE "C" NOT NULL,
+                statename text COLLATE "C" NOT NULL,
+                grainidstring text COLLATE "C" NOT NULL,
+                payloadbinary bytea NULL,
+                modifiedon timestamptz NOT NULL,
+                version bigint NOT NULL,
+                PRIMARY KEY (serviceid, graintypestring, statename, grainidstring))
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS orleansreminderstable (
+                serviceid text COLLATE "C" NOT NULL,
+                grainid text COLLATE "C" NOT NULL,
+                remindername text COLLATE "C" NOT NULL,
+                starttime timestamptz(3) NOT NULL,
+                period bigint NOT NULL,
+                grainhash bigint NOT NULL,
+                version bigint NOT NULL,
+                PRIMARY KEY (serviceid, grainid, remindername))
+            """,
+            "CREATE INDEX IF NOT EXISTS ix_orleansreminderstable_grainhash ON orleansreminderstable (serviceid, grainhash)",
+        ],
+        [
+            // Version 2: index entries of IIndexedGrainState rows, written in the row's transaction.
+            """
+            CREATE TABLE IF NOT EXISTS orleansstorageindex (
+                serviceid text COLLATE "C" NOT NULL,
+                graintypestring text COLLATE "C" NOT NULL,
+                statename text COLLATE "C" NOT NULL,
+                grainidstring text COLLATE "C" NOT NULL,
+                name text COLLATE "C" NOT NULL,
+                value text COLLATE "C" NOT NULL,
+                PRIMARY KEY (serviceid, graintypestring, statename, grainidstring, name, value))
+            """,
+            "CREATE INDEX IF NOT EXISTS ix_orleansstorageindex_lookup ON orleansstorageindex (serviceid, graintypestring, statename, name, value, grainidstring)",
+        ],
+    ];
+
+    public override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);
+
+    /// <summary>
+    /// Stored as <c>timestamptz</c>, truncated to the millisecond so a value reads back exactly as it
+    /// does from SQLite (which stores Unix milliseconds).
+    /// </summary>
+    public override object ToDbTimestamp(DateTimeOffset value) => DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds()).UtcDateTime;
+
+    public override DateTimeOffset FromDbTimestamp(object value) => value switch
+    {
+        DateTime dateTime => new DateTimeOffset(DateTime.SpecifyKind(dateTime, DateTimeKind.Utc)),
+        DateTimeOffset offset => offset.ToUniversalTime(),
+        _ => base.FromDbTimestamp(value),
+    };
+
+    /// <summary>
+    /// Connection-level failures: Npgsql's transient errors (refused, reset, timed out opening), and the
+    /// server's connection-exception class 08 and shutdown/startup states 57P01–57P03.
+    /// </summary>
+    public override bool IsUnreachable(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow,
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException,
+        SocketException or TimeoutException => true,
+        _ => false,
+    };
+}
