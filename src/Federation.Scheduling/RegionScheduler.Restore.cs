@@ -64,6 +64,28 @@ public sealed partial class RegionScheduler
         }
     }
 
+    /// <summary>
+    /// Queues a job that lands behind the individually estimated head of the queue (the queue already
+    /// holds <see cref="SchedulerOptions.EstimateDepth"/> jobs and the new one goes last), keeping the
+    /// availability profile: only the spread-out work behind the head grows. Returns false, queuing
+    /// nothing, when the job would land elsewhere or the profile is not built; then use
+    /// <see cref="EnqueueChecked"/>. A router mirroring its admissions into a copy of a busy region uses
+    /// this so a decision does not rebuild the profile after every admission.
+    /// </summary>
+    public bool TryEnqueueBehindEstimate(long ticket, JobSpec job, double nowS, bool external, int poolMask)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (_dirty || _queueLen < Options.EstimateDepth || _queue[_queueLen - 1].Priority < job.Priority)
+        {
+            return false;
+        }
+
+        EnqueueChecked(ticket, job, nowS, external, poolMask);
+        _dirty = false;
+        _backlogS += job.AcceleratorCount * job.EstimatedDurationS / _capacity;
+        return true;
+    }
+
     /// <summary>The pool mask a queued job was admitted with (position <paramref name="index"/>, 0 = head).</summary>
     public int QueuedMaskAt(int index) => Q(index).Mask;
 }

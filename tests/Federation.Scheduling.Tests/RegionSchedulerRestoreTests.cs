@@ -73,3 +73,53 @@ public sealed class RegionSchedulerRestoreTests
         Assert.Throws<ArgumentException>(() => s.RestoreRunning(1, 0, 1, false, 10));
     }
 }
+
+public sealed class RegionSchedulerEnqueueBehindEstimateTests
+{
+    private static RegionScheduler Deep(out List<StartedJob> started)
+    {
+        var s = new RegionScheduler(Build.Region("a", Build.Pool("H100", 8)), new SchedulerOptions { EstimateDepth = 4 });
+        started = [];
+        s.Enqueue(1, Build.Job("run", 8, 100), 0);
+        s.Schedule(0, started);
+        for (var i = 0; i < 6; i++)
+        {
+            s.Enqueue(10 + i, Build.Job($"q{i}", 2 + (i % 3), 50 + i), 0);
+        }
+
+        return s;
+    }
+
+    [Fact]
+    public void A_job_behind_a_deep_queue_is_estimated_exactly_as_with_a_full_rebuild()
+    {
+        var fast = Deep(out _);
+        var slow = Deep(out _);
+        var probe = Build.Job("p", 4, 30);
+        _ = fast.EstimateStart(probe, 0, 0);
+        var job = Build.Job("new", 3, 40);
+        _ = fast.Check(job, 0, out var mask);
+
+        Assert.True(fast.TryEnqueueBehindEstimate(99, job, 0, false, mask));
+        slow.EnqueueChecked(99, job, 0, false, mask);
+
+        Assert.Equal(slow.QueuedCount, fast.QueuedCount);
+        Assert.Equal(slow.EstimateStart(probe, 0, 0), fast.EstimateStart(probe, 0, 0), 9);
+        Assert.Equal(slow.EstimateQueuedStart(6, 0), fast.EstimateQueuedStart(6, 0), 9);
+    }
+
+    [Fact]
+    public void It_refuses_when_the_profile_is_stale_the_queue_is_short_or_the_job_would_jump_ahead()
+    {
+        var s = Deep(out _);
+        var job = Build.Job("new", 3, 40);
+        _ = s.Check(job, 0, out var mask);
+        Assert.False(s.TryEnqueueBehindEstimate(99, job, 0, false, mask));
+        _ = s.EstimateStart(job, 0, 0);
+        Assert.False(s.TryEnqueueBehindEstimate(98, Build.Job("urgent", 1, 1, priority: 5), 0, false, mask));
+        var shallow = new RegionScheduler(Build.Region("a", Build.Pool("H100", 8)));
+        _ = shallow.EstimateStart(job, 0, 0);
+        Assert.False(shallow.TryEnqueueBehindEstimate(97, job, 0, false, mask));
+        Assert.Equal(6, s.QueuedCount);
+    }
+}

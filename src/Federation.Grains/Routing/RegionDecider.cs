@@ -120,6 +120,13 @@ internal sealed class RegionDecider
             return;
         }
 
+        // Behind a deep queue only the spread-out work grows: no profile rebuild on the next decision.
+        if (copy.TryEnqueueBehindEstimate(_localTicket, job, nowS, copy.IsExternal(job), mask))
+        {
+            _localTicket++;
+            return;
+        }
+
         copy.EnqueueChecked(_localTicket++, job, nowS, copy.IsExternal(job), mask);
         if (transferS <= 0)
         {

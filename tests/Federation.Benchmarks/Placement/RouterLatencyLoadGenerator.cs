@@ -168,28 +168,46 @@ public sealed class RouterLatencyLoadGenerator : ILoadGenerator
             requests[i] = Job($"r{i}", homes[i & 3], 1 + (i % 8), 1, []);
         }
 
+        // Sends are released by a 1 ms timer rather than a spin loop, which would take one of the two
+        // cores from the silo; each is timed from the moment it was due.
         var now = TimeProvider.System.GetUtcNow();
         var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < total && !cancellationToken.IsCancellationRequested; i++)
+        var sent = 0;
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
+        while (sent < total && !cancellationToken.IsCancellationRequested)
         {
-            var due = start + (long)(i * interval);
-            while (Stopwatch.GetTimestamp() < due)
+            var elapsedTicks = Stopwatch.GetTimestamp() - start;
+            var dueCount = Math.Min(total, (int)(elapsedTicks / interval) + 1);
+            for (; sent < dueCount; sent++)
             {
-                Thread.SpinWait(20);
+                var due = start + (long)(sent * interval);
+                tasks[sent] = TimeOneAsync(router, $"place-{sent}", requests[sent & 63], now, due, samples);
             }
 
-            tasks[i] = TimeOneAsync(router, $"place-{i}", requests[i & 63], now, due, samples);
+            await tick.WaitForNextTickAsync(cancellationToken);
         }
 
-        await Task.WhenAll(tasks);
+        await Task.WhenAll(tasks.AsSpan(0, sent).ToArray());
         var elapsed = (Stopwatch.GetTimestamp() - start) / (double)freq;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PlaceAsync: {total} placements in {elapsed:F2} s ({total / elapsed:F0}/s offered {rate}/s)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PlaceAsync: {total} placements in {elapsed:F2} s ({total / elapsed:F0}/s offered {rate}/s), {s_timedOut} timed out"));
         return samples;
     }
 
+    private static int s_timedOut;
+
     private static async Task TimeOneAsync(IRouterGrain router, string id, JobRequest job, DateTimeOffset submittedAt, long due, Percentiles samples)
     {
-        await router.PlaceAsync(id, job, submittedAt, null);
+        try
+        {
+            await router.PlaceAsync(id, job, submittedAt, null);
+        }
+        catch (TimeoutException)
+        {
+            // Offered more than the silo places: the backlog outgrows the 30 s call timeout. Counted, not timed.
+            Interlocked.Increment(ref s_timedOut);
+            return;
+        }
+
         var took = Stopwatch.GetTimestamp() - due;
         lock (samples)
         {
