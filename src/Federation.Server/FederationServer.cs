@@ -65,7 +65,15 @@ public static class FederationServer
         }
 
         var options = new FederationServerOptions();
-        builder.Configuration.GetSection(FederationServerOptions.SectionName).Bind(options);
+        try
+        {
+            builder.Configuration.GetSection(FederationServerOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder's message names the key and the value ("... 'oracle' at 'Federation:Storage' ..."): keep it, as a validation failure.
+            throw new OptionsValidationException(FederationServerOptions.SectionName, typeof(FederationServerOptions), [e.Message + (e.InnerException is { } inner ? " " + inner.Message : "")]);
+        }
         configure?.Invoke(options);
         var validation = new FederationServerOptionsValidator().Validate(null, options);
         if (validation.Failed)

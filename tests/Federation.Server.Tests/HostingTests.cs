@@ -42,9 +42,9 @@ public sealed class HostingTests
     [Fact]
     public void A_bad_storage_kind_fails_naming_the_option()
     {
-        var e = Assert.ThrowsAny<InvalidOperationException>(() => FederationServer.CreateBuilder(["--storage", "oracle"]));
+        var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(["--storage", "oracle"]));
 
-        Assert.Contains("Storage", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'oracle' at 'Federation:Storage'", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
