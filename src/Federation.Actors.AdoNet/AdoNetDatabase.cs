@@ -130,6 +130,30 @@ public sealed class AdoNetDatabase : IStorageHealthCheck, IAsyncDisposable
         }
     }
 
+    /// <summary>True when <paramref name="exception"/> from a statement means the database could not be reached.</summary>
+    public bool IsConnectionFailure(Exception exception) =>
+        exception is DbException or IOException or TimeoutException && Dialect.IsUnreachable(exception);
+
+    /// <summary>
+    /// The typed outage error for a statement that failed because the connection broke; tells the
+    /// connection source, so it does not hand out the other dead connections.
+    /// </summary>
+    public AdoNetStorageException Unreachable(string operation, Exception exception)
+    {
+        Connections.ConnectionFailed();
+        return UnreachableError(Dialect.Name, DisplayName, operation, exception);
+    }
+
+    /// <summary>The message every outage error of a provider carries: database, what failed, the driver's reason.</summary>
+    public static AdoNetStorageException UnreachableError(string dialect, string displayName, string operation, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new AdoNetStorageException(
+            $"The {dialect} database '{displayName}' is unreachable. {operation} failed: {exception.Message}",
+            AdoNetStorageErrorKind.Unreachable,
+            exception);
+    }
+
     /// <summary>True once the last owner has disposed it.</summary>
     public bool IsDisposed => Volatile.Read(ref _owners) <= 0;
 

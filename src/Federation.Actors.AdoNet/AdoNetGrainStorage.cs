@@ -68,8 +68,9 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
         Check(stateName, grainId, grainState);
         byte[]? payload = null;
         long? version = null;
-        using (var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false))
+        try
         {
+            using var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false);
             var command = KeyedCommand(lease, _dialect.ReadState, stateName, grainId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -77,6 +78,10 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
                 payload = await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false) ? null : reader.GetFieldValue<byte[]>(0);
                 version = reader.GetInt64(1);
             }
+        }
+        catch (Exception exception) when (_database.IsConnectionFailure(exception))
+        {
+            throw _database.Unreachable("Reading a grain state", exception);
         }
 
         grainState.State = payload is null ? GrainStateFactory<T>.Create() : _serializer.Deserialize<T>(payload);
@@ -180,8 +185,9 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
         var filters = query.Filters;
         var rows = new List<(string Key, byte[] Payload, long Version)>();
         long total = 0;
-        using (var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false))
+        try
         {
+            using var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false);
             var command = QueryCommand(lease.Connection, _dialect.QueryStates(filters.Count, query.AfterKey is not null), query);
             if (query.AfterKey is not null)
             {
@@ -204,6 +210,10 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
                 var count = await QueryCommand(lease.Connection, _dialect.CountStates(filters.Count), query).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
                 total = Convert.ToInt64(count, System.Globalization.CultureInfo.InvariantCulture);
             }
+        }
+        catch (Exception exception) when (_database.IsConnectionFailure(exception))
+        {
+            throw _database.Unreachable("Querying grain states", exception);
         }
 
         var pageSize = Math.Min(rows.Count, query.Limit);
@@ -288,9 +298,16 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
 
     private async Task<long?> ReadVersionAsync(string stateName, GrainId grainId, CancellationToken cancellationToken)
     {
-        using var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false);
-        var value = await KeyedCommand(lease, _dialect.ReadStateVersion, stateName, grainId).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            using var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false);
+            var value = await KeyedCommand(lease, _dialect.ReadStateVersion, stateName, grainId).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception exception) when (_database.IsConnectionFailure(exception))
+        {
+            throw _database.Unreachable("Reading a grain state's version", exception);
+        }
     }
 
     /// <summary>Whether a declared state type can carry index entries, decided once per type.</summary>

@@ -142,15 +142,22 @@ public sealed class AdoNetReminderTable : IReminderTable, IStorageHealthCheck, I
     private async Task<IReadOnlyList<ReminderEntry>> ReadEntriesAsync(DbCommand command, CancellationToken cancellationToken)
     {
         var result = new List<ReminderEntry>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        try
         {
-            result.Add(new ReminderEntry(
-                GrainId.Parse(reader.GetString(0)),
-                reader.GetString(1),
-                _dialect.FromDbTimestamp(reader.GetValue(2)),
-                TimeSpan.FromMilliseconds(reader.GetInt64(3)),
-                StorageETag.Format(reader.GetInt64(4))));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result.Add(new ReminderEntry(
+                    GrainId.Parse(reader.GetString(0)),
+                    reader.GetString(1),
+                    _dialect.FromDbTimestamp(reader.GetValue(2)),
+                    TimeSpan.FromMilliseconds(reader.GetInt64(3)),
+                    StorageETag.Format(reader.GetInt64(4))));
+            }
+        }
+        catch (Exception exception) when (_database.IsConnectionFailure(exception))
+        {
+            throw _database.Unreachable("Reading reminders", exception);
         }
 
         return result;

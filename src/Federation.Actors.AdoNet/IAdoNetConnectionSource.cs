@@ -24,6 +24,14 @@ public interface IAdoNetConnectionSource : IAsyncDisposable
     /// <param name="state">Passed to <paramref name="work"/>, so the delegate can be static.</param>
     /// <param name="cancellationToken">Honoured until the write starts; a started write runs to its commit.</param>
     Task<TResult> WriteAsync<TState, TResult>(Func<AdoNetConnection, TState, Task<TResult>> work, TState state, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A leased connection broke because the database became unreachable: a pooling source drops its
+    /// idle connections, which are dead too, so the next lease opens a fresh one.
+    /// </summary>
+    void ConnectionFailed()
+    {
+    }
 }
 
 /// <summary>A leased connection; dispose it to give it back.</summary>

@@ -67,7 +67,7 @@ public sealed class PostgresConnectionSource : IAdoNetConnectionSource
             }
             catch (Exception exception) when (exception is DbException or IOException or TimeoutException && _dialect.IsUnreachable(exception))
             {
-                throw Unreachable("The connection broke during a write, which may or may not have been committed", exception);
+                throw Unreachable("A write (which may or may not have committed)", exception);
             }
         }
     }
@@ -83,17 +83,16 @@ public sealed class PostgresConnectionSource : IAdoNetConnectionSource
         }
         catch (Exception exception) when (exception is DbException or IOException or TimeoutException && _dialect.IsUnreachable(exception))
         {
-            throw Unreachable("Could not connect", exception);
+            throw Unreachable("Connecting", exception);
         }
     }
 
-    private AdoNetStorageException Unreachable(string what, Exception exception)
+    /// <summary>Idle connections opened before an outage are dead too: drop them rather than fail on each in turn.</summary>
+    public void ConnectionFailed() => _dataSource.Clear();
+
+    private AdoNetStorageException Unreachable(string operation, Exception exception)
     {
-        // Idle connections opened before the outage are dead too; drop them rather than fail on each in turn.
-        _dataSource.Clear();
-        return new AdoNetStorageException(
-            $"The PostgreSQL server {_displayName} is unreachable. {what}: {exception.Message}",
-            AdoNetStorageErrorKind.Unreachable,
-            exception);
+        ConnectionFailed();
+        return AdoNetDatabase.UnreachableError(_dialect.Name, _displayName, operation, exception);
     }
 }
