@@ -1,5 +1,8 @@
+using Federation.Actors.AdoNet.Sqlite;
+using Federation.Actors.Storage;
 using Federation.Actors.TestKit;
 using Federation.Contracts;
+using Federation.Grains.Hosting;
 using Federation.Grains.Tests.Support;
 using static Federation.Grains.Tests.Support.TestMegaregion;
 
@@ -8,12 +11,50 @@ namespace Federation.Grains.Tests;
 public sealed class RestartTests
 {
     [Fact]
-    public async Task Job_rows_survive_a_restart_and_the_region_rebuilds_its_queue_and_running_allocations_from_them()
+    public async Task Job_rows_survive_a_restart_on_shared_memory_storage_and_the_region_rebuilds_from_them()
     {
-        var storage = new QueryableMemoryStorage();
+        var storage = new CountingStorage();
+        await RestartScenarioAsync(() => storage);
+    }
+
+    [Fact]
+    public async Task Job_rows_survive_a_restart_on_SQLite_and_the_region_rebuilds_from_them()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"federation-grains-{Guid.NewGuid():N}.db");
+        var opened = new List<IGrainStorage>();
+        try
+        {
+            // Each host opens the file anew: the second one sees only what reached the database.
+            await RestartScenarioAsync(() =>
+            {
+                var sqlite = SqliteStorage.CreateGrainStorage(
+                    FederationGrainsOptions.DefaultStorageName,
+                    new SqliteStorageOptions { ConnectionString = $"Data Source={file}" },
+                    new JsonGrainStorageSerializer());
+                opened.Add(sqlite);
+                return new CountingStorage(sqlite);
+            });
+        }
+        finally
+        {
+            foreach (var s in opened)
+            {
+                await ((IAsyncDisposable)s).DisposeAsync();
+            }
+
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var f in new[] { file, file + "-wal", file + "-shm" })
+            {
+                File.Delete(f);
+            }
+        }
+    }
+
+    private static async Task RestartScenarioAsync(Func<CountingStorage> storage)
+    {
         var execution = new ManualTimeProvider();
         string[] all = ["r1", "q1", "q2", "away"];
-        await using (var first = await FederationTestHost.StartAsync(storage, execution))
+        await using (var first = await FederationTestHost.StartAsync(storage(), execution))
         {
             await first.SubmitAsync(Job("r1", 6, 2, allowed: ["gwangju"]));
             await first.SubmitAsync(Job("q1", 8, 1, allowed: ["gwangju"]));
@@ -23,7 +64,7 @@ public sealed class RestartTests
             await first.AssertAccountingAsync(all);
         }
 
-        await using var second = await FederationTestHost.StartAsync(storage, execution);
+        await using var second = await FederationTestHost.StartAsync(storage(), execution);
 
         var gwangju = await second.Region("gwangju").GetAsync();
         Assert.Equal(6, gwangju.Pools[0].Busy);

@@ -16,7 +16,7 @@ namespace Federation.Grains.Tests.Support;
 /// </summary>
 internal sealed class FederationTestHost : IAsyncDisposable
 {
-    private FederationTestHost(TestSilo silo, ManualTimeProvider execution, QueryableMemoryStorage storage)
+    private FederationTestHost(TestSilo silo, ManualTimeProvider execution, CountingStorage storage)
     {
         Silo = silo;
         Execution = execution;
@@ -27,19 +27,19 @@ internal sealed class FederationTestHost : IAsyncDisposable
 
     public ManualTimeProvider Execution { get; }
 
-    public QueryableMemoryStorage Storage { get; }
+    public CountingStorage Storage { get; }
 
     public IGrainFactory Grains => Silo.GrainFactory;
 
     public ExecutionClock Clock => Silo.Services.GetRequiredService<ExecutionClock>();
 
     public static async Task<FederationTestHost> StartAsync(
-        QueryableMemoryStorage? storage = null,
+        CountingStorage? storage = null,
         ManualTimeProvider? execution = null,
         Action<FederationGrainsOptions>? configure = null,
         Megaregion? megaregion = null)
     {
-        storage ??= new QueryableMemoryStorage();
+        storage ??= new CountingStorage();
         execution ??= new ManualTimeProvider();
         var silo = await TestSilo.StartAsync(configureServices: services =>
         {
