@@ -56,7 +56,11 @@ public static class OperationsApi
         };
         try
         {
-            await storage.CheckAsync(cancellationToken).WaitAsync(HealthTimeout, time, cancellationToken);
+            if (await storage.CheckAsync(cancellationToken).WaitAsync(HealthTimeout, time, cancellationToken) is { IsHealthy: false } down)
+            {
+                return TypedResults.Json(report with { Status = "Unhealthy", Error = down.Description }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
             await grains.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync().WaitAsync(HealthTimeout, time, cancellationToken);
             return TypedResults.Ok(report with { Status = "Healthy" });
         }

@@ -1,28 +1,25 @@
-using Microsoft.Data.Sqlite;
+using Federation.Actors.AdoNet;
+using Federation.Actors.Storage;
 
 namespace Federation.Server.Hosting;
 
-/// <summary>Checks that the configured store answers, for <c>/health</c>.</summary>
+/// <summary>
+/// Asks the grain storage whether its database answers, for <c>/health</c>. ADO.NET providers (SQLite,
+/// PostgreSQL) implement <see cref="IStorageHealthCheck"/>, bounded by their own timeouts; in-memory
+/// storage has nothing that can be unreachable.
+/// </summary>
 public sealed class StorageProbe
 {
-    private readonly ServerSettings _settings;
+    private readonly IServiceProvider _services;
 
-    public StorageProbe(ServerSettings settings)
+    public StorageProbe(IServiceProvider services)
     {
-        _settings = settings;
+        _services = services;
     }
 
-    public async Task CheckAsync(CancellationToken cancellationToken)
-    {
-        if (_settings.Storage != StorageKind.Sqlite)
-        {
-            return;
-        }
-
-        await using var connection = new SqliteConnection(_settings.SqliteConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT 1";
-        await command.ExecuteScalarAsync(cancellationToken);
-    }
+    /// <summary>The provider's answer, or null when it has no database to check.</summary>
+    public async Task<StorageHealth?> CheckAsync(CancellationToken cancellationToken) =>
+        _services.GetKeyedService<IGrainStorage>(FederationServerOptions.StorageName) is IStorageHealthCheck check
+            ? await check.CheckHealthAsync(cancellationToken)
+            : null;
 }
