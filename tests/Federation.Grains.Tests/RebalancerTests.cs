@@ -10,9 +10,13 @@ public sealed class RebalancerTests
     /// y waits 10 h in gwangju because suncheon was draining when it was placed; once suncheon returns,
     /// y would start there after 1.1 s of data transfer.
     /// </summary>
-    private static async Task<FederationTestHost> QueuedBehindALongJobAsync(double thresholdSeconds)
+    private static async Task<FederationTestHost> QueuedBehindALongJobAsync(double thresholdSeconds, TimeSpan interval = default)
     {
-        var host = await FederationTestHost.StartAsync(configure: o => o.RebalanceThresholdSeconds = thresholdSeconds);
+        var host = await FederationTestHost.StartAsync(configure: o =>
+        {
+            o.RebalanceThresholdSeconds = thresholdSeconds;
+            o.RebalanceInterval = interval;
+        });
         await host.SubmitAsync(Job("fill", 8, 10, allowed: ["gwangju"]));
         await host.SubmitAsync(Job("dfill", 4, 10, home: "daegu", allowed: ["daegu"]));
         await host.Region("suncheon").SetDrainAsync(new DrainRequest { Drain = true });
@@ -48,6 +52,20 @@ public sealed class RebalancerTests
         await host.AssertAccountingAsync("fill", "dfill", "y");
         var flow = Assert.Single((await host.Megaregion.GetAsync()).Flows);
         Assert.Equal(("gwangju", "suncheon", 1L, 1.0), (flow.From, flow.To, flow.Jobs, flow.DataMovedGb));
+    }
+
+    [Fact]
+    public async Task The_rebalancer_runs_by_itself_every_interval_of_the_execution_clock()
+    {
+        await using var host = await QueuedBehindALongJobAsync(300, TimeSpan.FromSeconds(30));
+        Assert.Equal("gwangju", (await host.Job("y").GetAsync())!.Region);
+
+        await host.AdvanceAsync(TimeSpan.FromSeconds(30));
+
+        var y = (await host.Job("y").GetAsync())!;
+        Assert.Equal("suncheon", y.Region);
+        Assert.Equal("Overflowed", y.History[^1].Kind);
+        await host.AssertAccountingAsync("fill", "dfill", "y");
     }
 
     [Fact]

@@ -129,6 +129,19 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
 
     public async Task<int> RebalanceAsync()
     {
+        try
+        {
+            return await RebalanceRoundAsync();
+        }
+        finally
+        {
+            // The next round is armed whatever this one met (a region that did not answer must not stop the rebalancer).
+            ArmRebalancer();
+        }
+    }
+
+    private async Task<int> RebalanceRoundAsync()
+    {
         var nowS = _clock.NowSeconds;
         var options = new RebalancerOptions { ThresholdS = _options.RebalanceThresholdSeconds };
         var estimates = new RegionEstimate[_model.Regions.Length];
@@ -174,7 +187,6 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
             GrainsLog.Rebalanced(_logger, moved, _moves.Count);
         }
 
-        ArmRebalancer();
         return moved;
     }
 
