@@ -3,8 +3,10 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Federation.Actors;
 using Federation.Actors.AdoNet;
+using Federation.Actors.AdoNet.Postgres;
 using Federation.Actors.AdoNet.Sqlite;
 using Federation.Actors.Storage;
+using Npgsql;
 
 namespace Federation.Benchmarks.Storage;
 
@@ -13,6 +15,8 @@ namespace Federation.Benchmarks.Storage;
 /// default <c>synchronous=FULL</c> (a commit survives power loss) and with <c>NORMAL</c> (survives a
 /// process kill). "Write" is one activation writing its state; "Write64" is 64 activations writing
 /// at once, reported per write, which is what the single SQLite writer connection is for.
+/// PostgreSQL runs on the server named by <c>FEDERATION_TEST_POSTGRES</c> (set by ./eng/test.sh, or
+/// <c>export FEDERATION_TEST_POSTGRES="$(./eng/ensure-postgres.sh)"</c>), in a schema of its own dropped afterwards.
 /// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- --filter '*Storage*' --job short</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -31,12 +35,17 @@ public class GrainStorageBenchmarks
     private MemoryGrainStorage _memory = null!;
     private AdoNetGrainStorage _sqliteFull = null!;
     private AdoNetGrainStorage _sqliteNormal = null!;
+    private AdoNetGrainStorage _postgres = null!;
+    private string _postgresServer = string.Empty;
+    private string _postgresSchema = string.Empty;
     private GrainState<BenchmarkJobState> _memoryState = null!;
     private GrainState<BenchmarkJobState> _fullState = null!;
     private GrainState<BenchmarkJobState> _normalState = null!;
+    private GrainState<BenchmarkJobState> _postgresState = null!;
     private GrainState<BenchmarkJobState>[] _memoryStates = null!;
     private GrainState<BenchmarkJobState>[] _fullStates = null!;
     private GrainState<BenchmarkJobState>[] _normalStates = null!;
+    private GrainState<BenchmarkJobState>[] _postgresStates = null!;
     private GrainState<BenchmarkJobState> _readTarget = null!;
     private Task[] _pending = null!;
 
@@ -49,12 +58,23 @@ public class GrainStorageBenchmarks
         _memory = new MemoryGrainStorage(serializer);
         _sqliteFull = SqliteStorage.CreateGrainStorage("full", Options("full.db", SqliteSynchronousMode.Full), serializer);
         _sqliteNormal = SqliteStorage.CreateGrainStorage("normal", Options("normal.db", SqliteSynchronousMode.Normal), serializer);
+        _postgresServer = Environment.GetEnvironmentVariable("FEDERATION_TEST_POSTGRES") is { Length: > 0 } server
+            ? server
+            : throw new InvalidOperationException(
+                "FEDERATION_TEST_POSTGRES is not set: export FEDERATION_TEST_POSTGRES=\"$(./eng/ensure-postgres.sh)\" before running the storage benchmarks.");
+        _postgresSchema = "fedbench_" + Guid.NewGuid().ToString("N");
+        _postgres = PostgresStorage.CreateGrainStorage(
+            "postgres",
+            new PostgresStorageOptions { ConnectionString = _postgresServer, Schema = _postgresSchema },
+            serializer);
         _memoryState = Seed(_memory, _grain);
         _fullState = Seed(_sqliteFull, _grain);
         _normalState = Seed(_sqliteNormal, _grain);
+        _postgresState = Seed(_postgres, _grain);
         _memoryStates = _grains.Select(g => Seed(_memory, g)).ToArray();
         _fullStates = _grains.Select(g => Seed(_sqliteFull, g)).ToArray();
         _normalStates = _grains.Select(g => Seed(_sqliteNormal, g)).ToArray();
+        _postgresStates = _grains.Select(g => Seed(_postgres, g)).ToArray();
         _readTarget = new GrainState<BenchmarkJobState>(null!);
         _pending = new Task[ConcurrentGrains];
     }
@@ -64,7 +84,15 @@ public class GrainStorageBenchmarks
     {
         _sqliteFull.Dispose();
         _sqliteNormal.Dispose();
+        _postgres.Dispose();
         Directory.Delete(_directory, recursive: true);
+        using var connection = new NpgsqlConnection(_postgresServer);
+        connection.Open();
+        using var drop = connection.CreateCommand();
+
+        // Our own generated name of [a-z0-9_]; DDL takes no parameters.
+        drop.CommandText = $"DROP SCHEMA IF EXISTS \"{_postgresSchema}\" CASCADE";
+        drop.ExecuteNonQuery();
     }
 
     [Benchmark(Baseline = true), BenchmarkCategory("Write")]
@@ -76,11 +104,17 @@ public class GrainStorageBenchmarks
     [Benchmark, BenchmarkCategory("Write")]
     public Task SqliteNormalWrite() => _sqliteNormal.WriteStateAsync(StateName, _grain, _normalState);
 
+    [Benchmark, BenchmarkCategory("Write")]
+    public Task PostgresWrite() => _postgres.WriteStateAsync(StateName, _grain, _postgresState);
+
     [Benchmark(Baseline = true), BenchmarkCategory("Read")]
     public Task MemoryRead() => _memory.ReadStateAsync(StateName, _grain, _readTarget);
 
     [Benchmark, BenchmarkCategory("Read")]
     public Task SqliteRead() => _sqliteFull.ReadStateAsync(StateName, _grain, _readTarget);
+
+    [Benchmark, BenchmarkCategory("Read")]
+    public Task PostgresRead() => _postgres.ReadStateAsync(StateName, _grain, _readTarget);
 
     [Benchmark(Baseline = true, OperationsPerInvoke = ConcurrentGrains), BenchmarkCategory("Write64")]
     public Task MemoryConcurrentWrite() => WriteAllAsync(_memory, _memoryStates);
@@ -90,6 +124,9 @@ public class GrainStorageBenchmarks
 
     [Benchmark(OperationsPerInvoke = ConcurrentGrains), BenchmarkCategory("Write64")]
     public Task SqliteNormalConcurrentWrite() => WriteAllAsync(_sqliteNormal, _normalStates);
+
+    [Benchmark(OperationsPerInvoke = ConcurrentGrains), BenchmarkCategory("Write64")]
+    public Task PostgresConcurrentWrite() => WriteAllAsync(_postgres, _postgresStates);
 
     private Task WriteAllAsync(IGrainStorage storage, GrainState<BenchmarkJobState>[] states)
     {
