@@ -25,7 +25,11 @@ public sealed class PostgresDialect : AdoNetDialect
             "CREATE TABLE IF NOT EXISTS orleansschemaversion (component text COLLATE \"C\" NOT NULL PRIMARY KEY, version bigint NOT NULL, appliedon timestamptz NOT NULL)";
 
         // The schema name cannot be a parameter in DDL; the options validator admits only [a-z0-9_].
-        _createSchemaVersionTable = schema is null ? VersionTable : $"CREATE SCHEMA IF NOT EXISTS \"{schema}\"; {VersionTable}";
+        // CREATE SCHEMA IF NOT EXISTS checks CREATE on the database even when the schema exists, so it
+        // runs only when missing: a role without that privilege can use a schema a DBA created.
+        _createSchemaVersionTable = schema is null
+            ? VersionTable
+            : $"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '{schema}') THEN CREATE SCHEMA \"{schema}\"; END IF; END $$; {VersionTable}";
         Schema = schema;
     }
 
