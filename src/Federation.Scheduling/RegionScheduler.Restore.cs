@@ -66,7 +66,7 @@ public sealed partial class RegionScheduler
 
     /// <summary>
     /// Queues a job that lands behind the individually estimated head of the queue (the queue already
-    /// holds <see cref="SchedulerOptions.EstimateDepth"/> jobs and the new one goes last), keeping the
+    /// holds <see cref="SchedulerOptions.EstimateDepth"/> jobs and the new one goes behind them), keeping the
     /// availability profile: only the spread-out work behind the head grows. Returns false, queuing
     /// nothing, when the job would land elsewhere or the profile is not built; then use
     /// <see cref="EnqueueChecked"/>. A router mirroring its admissions into a copy of a busy region uses
@@ -75,7 +75,10 @@ public sealed partial class RegionScheduler
     public bool TryEnqueueBehindEstimate(long ticket, JobSpec job, double nowS, bool external, int poolMask)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (_dirty || _queueLen < Options.EstimateDepth || _queue[_queueLen - 1].Priority < job.Priority)
+        // The job lands at or after the head's end when the head's last job has at least its priority
+        // (a lower-priority tail, e.g. a router copy's summed slot for jobs whose data is in transit,
+        // lies behind the head and only carries spread-out work, which the job then joins).
+        if (_dirty || _queueLen < Options.EstimateDepth || Q(Options.EstimateDepth - 1).Priority < job.Priority)
         {
             return false;
         }

@@ -109,6 +109,27 @@ public sealed class RegionSchedulerEnqueueBehindEstimateTests
     }
 
     [Fact]
+    public void A_job_ahead_of_a_lower_priority_tail_but_behind_the_head_keeps_the_profile()
+    {
+        // A router's copy ends with a summed slot of lowest priority (jobs whose data is in transit).
+        var fast = Deep(out _);
+        var slow = Deep(out _);
+        fast.Enqueue(50, Build.Job("tail", 1, 500, priority: int.MinValue), 0);
+        slow.Enqueue(50, Build.Job("tail", 1, 500, priority: int.MinValue), 0);
+        var probe = Build.Job("p", 4, 30);
+        _ = fast.EstimateStart(probe, 0, 0);
+        var job = Build.Job("new", 3, 40);
+        _ = fast.Check(job, 0, out var mask);
+
+        Assert.True(fast.TryEnqueueBehindEstimate(99, job, 0, false, mask));
+        slow.EnqueueChecked(99, job, 0, false, mask);
+
+        Assert.Equal(slow.QueuedCount, fast.QueuedCount);
+        Assert.Equal(slow.EstimateStart(probe, 0, 0), fast.EstimateStart(probe, 0, 0), 9);
+        Assert.Equal(slow.EstimateQueuedStart(7, 0), fast.EstimateQueuedStart(7, 0), 9);
+    }
+
+    [Fact]
     public void It_refuses_when_the_profile_is_stale_the_queue_is_short_or_the_job_would_jump_ahead()
     {
         var s = Deep(out _);
