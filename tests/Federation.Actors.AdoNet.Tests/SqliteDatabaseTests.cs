@@ -226,6 +226,24 @@ public sealed class SqliteDatabaseTests : IDisposable
     }
 
     [Fact]
+    public async Task HealthIsReportedNotThrown()
+    {
+        var blocker = Path.Combine(_database.Directory, "not-a-directory");
+        await File.WriteAllTextAsync(blocker, "x");
+        var path = Path.Combine(blocker, "state.db");
+        await using var healthy = CreateStorage();
+        await using var broken = SqliteStorage.CreateGrainStorage(
+            "broken", new SqliteStorageOptions { ConnectionString = "Data Source=" + path }, new JsonGrainStorageSerializer());
+
+        var up = await healthy.CheckHealthAsync();
+        var down = await broken.CheckHealthAsync();
+
+        Assert.Equal(new StorageHealth(true, $"SQLite database '{_database.FilePath}' is reachable, schema version 2."), up);
+        Assert.False(down.IsHealthy);
+        Assert.StartsWith($"The SQLite database '{path}' could not be opened or prepared", down.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASchemaNewerThanThisBuildIsRefused()
     {
         await using (var storage = CreateStorage())
