@@ -50,6 +50,19 @@ internal sealed partial class ActivationData
         }
     }
 
+    /// <summary>
+    /// <see cref="IsInactive"/> read without the lock: a hint for choosing a stateless worker, which
+    /// <see cref="TryEnqueue"/> then decides for certain (a worker gone meanwhile refuses, and is dropped).
+    /// </summary>
+    public bool IsInactiveHint =>
+        _state is ActivationState.Valid && _running.Count == 0 && _waiting.Count == 0;
+
+    /// <summary>Requests waiting, read without the lock (a load hint for choosing a stateless worker).</summary>
+    public int WaitingCountHint => _waiting.Count;
+
+    /// <summary><see cref="IsRoutable"/> read without the lock (a hint, see <see cref="IsInactiveHint"/>).</summary>
+    public bool IsRoutableHint => _state != ActivationState.Invalid;
+
     public bool IsRoutable
     {
         get

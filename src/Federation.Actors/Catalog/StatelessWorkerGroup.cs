@@ -18,6 +18,7 @@ internal sealed class StatelessWorkerGroup
     private readonly StatelessWorkerPlacement _placement;
     private readonly List<ActivationData> _workers = new();
     private readonly Dictionary<ActivationData, int> _idleCycles = new();
+    private ActivationData[] _snapshot = [];
 
     public StatelessWorkerGroup(SiloRuntime runtime, GrainClassMetadata metadata, GrainId grainId)
     {
@@ -71,6 +72,7 @@ internal sealed class StatelessWorkerGroup
         {
             _workers.Remove(worker);
             _idleCycles.Remove(worker);
+            Volatile.Write(ref _snapshot, _workers.ToArray());
         }
     }
 
@@ -116,6 +118,39 @@ internal sealed class StatelessWorkerGroup
 
     private ActivationData Choose()
     {
+        // Lock-free first pass over a snapshot with unlocked hints: delivering to the pool must not queue
+        // every caller on the group's lock and each worker's turn lock. TryEnqueue decides for certain.
+        var workers = Volatile.Read(ref _snapshot);
+        if (workers.Length >= _placement.MaxLocal)
+        {
+            ActivationData? leastBusy = null;
+            var fewest = int.MaxValue;
+            foreach (var worker in workers)
+            {
+                if (worker.IsInactiveHint)
+                {
+                    return worker;
+                }
+
+                var waiting = worker.WaitingCountHint;
+                if (waiting < fewest && worker.IsRoutableHint)
+                {
+                    fewest = waiting;
+                    leastBusy = worker;
+                }
+            }
+
+            if (leastBusy is not null)
+            {
+                return leastBusy;
+            }
+        }
+
+        return ChooseLocked();
+    }
+
+    private ActivationData ChooseLocked()
+    {
         lock (_lock)
         {
             ActivationData? leastBusy = null;
@@ -139,6 +174,7 @@ internal sealed class StatelessWorkerGroup
             {
                 var created = new ActivationData(_runtime, _metadata, GrainId, this);
                 _workers.Add(created);
+                Volatile.Write(ref _snapshot, _workers.ToArray());
                 _runtime.Catalog.OnActivationCreated(created);
                 return created;
             }

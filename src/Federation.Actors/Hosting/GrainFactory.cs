@@ -112,7 +112,8 @@ internal sealed class GrainFactory : IGrainFactory
 
     private void EnsureModule(Type type)
     {
-        if (_initializedModules.TryAdd(type.Module, true))
+        // TryAdd takes a bucket lock even when the key exists: look first, as every GetGrain comes here.
+        if (!_initializedModules.ContainsKey(type.Module) && _initializedModules.TryAdd(type.Module, true))
         {
             RuntimeHelpers.RunModuleConstructor(type.Module.ModuleHandle);
         }
