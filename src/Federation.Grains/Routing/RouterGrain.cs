@@ -37,6 +37,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
     private readonly IRegionGrain[] _regionGrains;
     private long _refreshedAt;
     private bool _refreshed;
+    private Task? _refreshing;
 
     public RouterGrain(
         ExecutionClock clock,
@@ -64,7 +65,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         }
 
         await RefreshAsync();
-        _ = RegisterGrainTimer(static (g, _) => g.RefreshAsync(), this, _options.SnapshotRefresh, _options.SnapshotRefresh);
+        _ = RegisterGrainTimer(static (g, _) => g.RefreshOnceAsync(), this, _options.SnapshotRefresh, _options.SnapshotRefresh);
     }
 
     public async Task<PlacementOutcome> PlaceAsync(string jobId, JobRequest job, DateTimeOffset submittedAt, string? excludeRegion)
@@ -74,7 +75,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         // The timer keeps the copies fresh; this only catches an activation whose timer could not run.
         if (!_refreshed || _runtimeTime.GetElapsedTime(_refreshedAt) > _options.SnapshotRefresh)
         {
-            await RefreshAsync();
+            await RefreshOnceAsync();
         }
 
         var spec = DomainMapping.ToSpec(jobId, job);
@@ -201,6 +202,23 @@ public sealed class RouterGrain : Grain, IRouterGrain
             ChosenRegion = chosen >= 0 ? _megaregion.Regions[chosen].Id : null,
             Candidates = candidates.MoveToImmutable(),
         };
+    }
+
+    /// <summary>
+    /// One refresh shared by every decision that finds the copies stale: the router is reentrant, so
+    /// without this each placement arriving while a refresh awaits the regions would start its own
+    /// (hundreds of concurrent callers rebuilding the same copies).
+    /// </summary>
+    private Task RefreshOnceAsync()
+    {
+        if (_refreshing is { IsCompleted: false } inFlight)
+        {
+            return inFlight;
+        }
+
+        var refresh = RefreshAsync();
+        _refreshing = refresh.IsCompleted ? null : refresh;
+        return refresh;
     }
 
     private async Task RefreshAsync()

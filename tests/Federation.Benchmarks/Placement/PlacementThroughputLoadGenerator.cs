@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Federation.Contracts;
+using Federation.Grains.Diagnostics;
 
 namespace Federation.Benchmarks.GrainPlacement;
 
@@ -30,11 +32,22 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
         await RunClientsAsync(silo, "warm", Math.Min(5_000, jobs / 10), concurrency, new Percentiles(8192), cancellationToken);
 
         var samples = new Percentiles(jobs);
+        long refreshes = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == GrainsInstrumentNames.SnapshotRefreshes)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref refreshes, value));
+        listener.Start();
         var gcBefore = GC.CollectionCount(0);
         var start = Stopwatch.GetTimestamp();
         await RunClientsAsync(silo, "job", jobs, concurrency, samples, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"placed {jobs} jobs in {elapsed:F2} s: {jobs / elapsed:F0} jobs/s (gen0 GCs {GC.CollectionCount(0) - gcBefore})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"placed {jobs} jobs in {elapsed:F2} s: {jobs / elapsed:F0} jobs/s (gen0 GCs {GC.CollectionCount(0) - gcBefore}, router snapshot refreshes {Interlocked.Read(ref refreshes)})"));
         Console.WriteLine($"submit latency: {samples.Report()}");
         var mega = await silo.GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync();
         foreach (var r in mega.Regions)
