@@ -33,21 +33,32 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
 
         var samples = new Percentiles(jobs);
         long refreshes = 0;
+        long refusals = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name == GrainsInstrumentNames.SnapshotRefreshes)
+            if (instrument.Name is GrainsInstrumentNames.SnapshotRefreshes or GrainsInstrumentNames.PlacementRefusals)
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref refreshes, value));
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == GrainsInstrumentNames.SnapshotRefreshes)
+            {
+                Interlocked.Add(ref refreshes, value);
+            }
+            else
+            {
+                Interlocked.Add(ref refusals, value);
+            }
+        });
         listener.Start();
         var gcBefore = GC.CollectionCount(0);
         var start = Stopwatch.GetTimestamp();
         await RunClientsAsync(silo, "job", jobs, concurrency, samples, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"placed {jobs} jobs in {elapsed:F2} s: {jobs / elapsed:F0} jobs/s (gen0 GCs {GC.CollectionCount(0) - gcBefore}, router snapshot refreshes {Interlocked.Read(ref refreshes)})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"placed {jobs} jobs in {elapsed:F2} s: {jobs / elapsed:F0} jobs/s (gen0 GCs {GC.CollectionCount(0) - gcBefore}, router snapshot refreshes {Interlocked.Read(ref refreshes)}, admissions refused {Interlocked.Read(ref refusals)})"));
         Console.WriteLine($"submit latency: {samples.Report()}");
         var mega = await silo.GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync();
         foreach (var r in mega.Regions)
