@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace Federation.CrashTests;
+
+/// <summary>
+/// <c>Federation.Server</c> as a separate OS process on a loopback port, started on a given store and killed
+/// with SIGKILL (<see cref="Process.Kill(bool)"/> sends SIGKILL on Linux: no shutdown hook, no flush, no
+/// graceful deactivation runs). Its output goes to one log file per test, appended across restarts.
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly string[] _storageArgs;
+    private readonly double _timeScale;
+    private readonly StreamWriter _log;
+    private readonly object _logGate = new();
+    private Process? _process;
+    private bool _closed;
+
+    public ServerProcess(string[] storageArgs, double timeScale, string logPath)
+    {
+        _storageArgs = storageArgs;
+        _timeScale = timeScale;
+        LogPath = logPath;
+        _log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        Port = FreePort();
+        BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
+    }
+
+    public int Port { get; }
+
+    public Uri BaseAddress { get; }
+
+    public string LogPath { get; }
+
+    /// <summary>How many times the server was started.</summary>
+    public int Starts { get; private set; }
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>The server assembly, built next to this project in the same configuration.</summary>
+    public static string ServerDll
+    {
+        get
+        {
+            var configuration = typeof(ServerProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Federation.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            if (dir is null)
+            {
+                throw new InvalidOperationException($"Federation.sln not found above {AppContext.BaseDirectory}");
+            }
+
+            var dll = Path.Combine(dir.FullName, "src", "Federation.Server", "bin", configuration, "net10.0", "Federation.Server.dll");
+            return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing: build the solution ({configuration}) first");
+        }
+    }
+
+    /// <summary>Starts the server and waits until <c>/health</c> answers 200.</summary>
+    public async Task StartAsync(TimeSpan timeout)
+    {
+        if (IsRunning)
+        {
+            throw new InvalidOperationException("the server is already running");
+        }
+
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(ServerDll);
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add(BaseAddress.ToString().TrimEnd('/'));
+        foreach (var a in _storageArgs)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.ArgumentList.Add("--time-scale");
+        info.ArgumentList.Add(_timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        info.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        // A job logs at Debug the notices it ignores: the ghost-run check reads them.
+        info.Environment["Logging__LogLevel__Federation.Grains.Jobs.JobGrain"] = "Debug";
+        info.Environment["DOTNET_gcServer"] = "0";
+        info.Environment["DOTNET_TieredPGO"] = "0";
+
+        Starts++;
+        Write($"==== start #{Starts}: dotnet {string.Join(' ', info.ArgumentList.Select(a => a.Contains("Password", StringComparison.OrdinalIgnoreCase) ? "<connection>" : a))}");
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the server exited with {process.ExitCode} while starting; see {LogPath}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseAddress, "health"));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    Write($"==== healthy after {deadline.ElapsedMilliseconds} ms");
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"the server did not become healthy within {timeout}; see {LogPath}");
+    }
+
+    /// <summary>SIGKILL, then waits for the process to be gone.</summary>
+    public void Kill(string why)
+    {
+        if (_process is not { } process)
+        {
+            return;
+        }
+
+        Write($"==== kill -9 ({why})");
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        process.WaitForExit();
+        process.Dispose();
+        _process = null;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill("end of test");
+        lock (_logGate)
+        {
+            _closed = true;
+            _log.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A note in the server's log, to line the test's actions up with the server's lines.</summary>
+    public void Write(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_logGate)
+        {
+            if (!_closed)
+            {
+                _log.WriteLine(line);
+            }
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
