@@ -1,3 +1,4 @@
+using Federation.Actors.AdoNet.Postgres;
 using Federation.Actors.AdoNet.Sqlite;
 using Federation.Actors.Hosting;
 using Federation.Actors.Storage;
@@ -26,6 +27,7 @@ public static class FederationServer
     {
         ["--storage"] = "Federation:Storage",
         ["--connection"] = "Federation:Connection",
+        ["--schema"] = "Federation:Schema",
         ["--megaregion"] = "Federation:Megaregion",
         ["--time-scale"] = "Federation:TimeScale",
         ["--demo-rate"] = "Federation:DemoJobsPerSecond",
@@ -33,8 +35,11 @@ public static class FederationServer
     };
 
     public const string Usage =
-        "usage: Federation.Server [--urls http://127.0.0.1:5080] [--storage sqlite|memory] [--connection <file or connection string>]\n" +
-        "                         [--megaregion <file.json>] [--time-scale N] [--demo] [--demo-rate jobs/s] [--demo-seed n]\n" +
+        "usage: Federation.Server [--urls http://127.0.0.1:5080] [--storage sqlite|memory|postgres] [--connection <file or connection string>]\n" +
+        "                         [--schema <postgres schema>] [--megaregion <file.json>] [--time-scale N] [--demo] [--demo-rate jobs/s] [--demo-seed n]\n" +
+        "  sqlite (default): --connection is a file (default data/federation.db) or \"Data Source=...\".\n" +
+        "  postgres: --connection \"Host=db;Port=5432;Username=federation;Password=...;Database=federation\" is required;\n" +
+        "            keep the password off the command line: Federation__Connection in the environment or appsettings.json.\n" +
         "Every option can also be set in appsettings.json or the environment, under Federation (e.g. Federation__Storage=memory).";
 
     /// <summary>
@@ -50,18 +55,26 @@ public static class FederationServer
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = TranslateArgs(args) });
 
         // Defaults below every other source, so appsettings.json, the environment and the command line override them:
-        // one log line per request is noise next to the grains' own lines.
+        // one log line per request is noise next to the grains' own lines, and Npgsql logs every statement at Information.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
             InitialData = new Dictionary<string, string?>(StringComparer.Ordinal)
             {
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Npgsql"] = "Warning",
             },
         });
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        // The binder would refuse an unknown store with its own wording (and accept a number): say what is accepted.
+        if (builder.Configuration[$"{FederationServerOptions.SectionName}:{nameof(FederationServerOptions.Storage)}"] is { } storage
+            && !FederationServerOptionsValidator.IsStorageName(storage))
+        {
+            throw new OptionsValidationException(FederationServerOptions.SectionName, typeof(FederationServerOptions), [FederationServerOptionsValidator.UnknownStorage(storage)]);
         }
 
         var options = new FederationServerOptions();
@@ -156,6 +169,11 @@ public static class FederationServer
         {
             services.AddSqliteGrainStorage(FederationServerOptions.StorageName, o => o.ConnectionString = settings.SqliteConnectionString);
             services.AddSqliteReminderTable(o => o.ConnectionString = settings.SqliteConnectionString);
+        }
+        else if (settings.Storage == StorageKind.Postgres)
+        {
+            services.AddPostgresGrainStorage(FederationServerOptions.StorageName, settings.ConfigurePostgres);
+            services.AddPostgresReminderTable(settings.ConfigurePostgres);
         }
         else
         {

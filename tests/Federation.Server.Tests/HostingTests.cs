@@ -39,12 +39,27 @@ public sealed class HostingTests
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void A_bad_storage_kind_fails_naming_the_option()
+    [Theory]
+    [InlineData("oracle")]
+    [InlineData("2")]
+    public void A_bad_storage_kind_fails_naming_the_option_and_the_accepted_values(string value)
     {
-        var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(["--storage", "oracle"]));
+        var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(["--storage", value]));
 
-        Assert.Contains("'oracle' at 'Federation:Storage'", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"Federation:Storage (--storage) must be sqlite, memory or postgres, not '{value}'.", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("postgres", StorageKind.Postgres)]
+    [InlineData("PostgreS", StorageKind.Postgres)]
+    [InlineData("memory", StorageKind.Memory)]
+    public void The_storage_flag_binds_case_insensitively(string value, StorageKind expected)
+    {
+        FederationServerOptions? bound = null;
+        var builder = FederationServer.CreateBuilder(["--storage", value, "--connection", "Host=db;Database=d"], o => bound = o);
+
+        Assert.NotNull(builder);
+        Assert.Equal(expected, bound!.Storage);
     }
 
     [Fact]

@@ -34,7 +34,11 @@ public sealed class ServerHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServerHost> StartAsync(Action<FederationServerOptions>? configure = null, params string[] args)
+    public static Task<ServerHost> StartAsync(Action<FederationServerOptions>? configure = null, params string[] args) =>
+        StartAsync(configure, logs: null, args);
+
+    /// <summary>Starts the server; <paramref name="logs"/>, when given, receives every log entry (all levels).</summary>
+    public static async Task<ServerHost> StartAsync(Action<FederationServerOptions>? configure, ILoggerProvider? logs, params string[] args)
     {
         var clock = new ManualTimeProvider();
         var builder = FederationServer.CreateBuilder(
@@ -50,6 +54,11 @@ public sealed class ServerHost : IAsyncDisposable
             },
             clock);
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Trace).AddFilter(_ => true).AddProvider(logs);
+        }
+
         var app = FederationServer.Build(builder);
         await app.StartAsync();
         return new ServerHost(app, clock);

@@ -12,8 +12,14 @@ public sealed record HealthReport
     /// <summary>Healthy or Unhealthy.</summary>
     public string Status { get; init; } = "";
 
-    /// <summary>sqlite or memory.</summary>
+    /// <summary>sqlite, memory or postgres.</summary>
     public string Storage { get; init; } = "";
+
+    /// <summary>
+    /// The database: the SQLite file, or the PostgreSQL <c>host:port/database (schema …)</c>; never the
+    /// user or password. Null with memory storage.
+    /// </summary>
+    public string? Database { get; init; }
 
     public int Regions { get; init; }
 
@@ -51,6 +57,7 @@ public static class OperationsApi
         var report = new HealthReport
         {
             Storage = settings.Storage.ToString().ToLowerInvariant(),
+            Database = settings.Database,
             Regions = settings.Megaregion.Regions.Length,
             TimeScale = settings.TimeScale,
         };

@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Federation.Server.Hosting;
 
@@ -10,12 +12,15 @@ public enum StorageKind
 
     /// <summary>Process memory: fastest, lost on exit. For demos, tests and benchmarks.</summary>
     Memory,
+
+    /// <summary>A PostgreSQL database (<see cref="FederationServerOptions.Connection"/> is its Npgsql connection string).</summary>
+    Postgres,
 }
 
 /// <summary>
 /// The server's own options, bound from the <c>Federation</c> configuration section (appsettings.json,
 /// environment variables such as <c>Federation__Storage=memory</c>, or the command line: <c>--storage</c>,
-/// <c>--connection</c>, <c>--megaregion</c>, <c>--time-scale</c>, <c>--demo</c>).
+/// <c>--connection</c>, <c>--schema</c>, <c>--megaregion</c>, <c>--time-scale</c>, <c>--demo</c>).
 /// </summary>
 public sealed class FederationServerOptions
 {
@@ -43,17 +48,50 @@ public sealed class FederationServerOptions
     /// <summary>Largest accepted <see cref="DemoJobsPerSecond"/>.</summary>
     public const double MaxDemoJobsPerSecond = 1000;
 
+    /// <summary>
+    /// Default of <see cref="StoreConnectTimeout"/>: a request during a PostgreSQL outage fails within
+    /// seconds (503) rather than waiting for Npgsql's 15 s or the 30 s grain call timeout.
+    /// </summary>
+    public static readonly TimeSpan DefaultStoreConnectTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Default of <see cref="StoreCommandTimeout"/>: the store's statements are single-row reads and
+    /// writes taking milliseconds, so one that runs for seconds means a database that stopped answering;
+    /// shorter than the provider's 30 s so the request fails before the grain call times out.
+    /// </summary>
+    public static readonly TimeSpan DefaultStoreCommandTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest accepted <see cref="StoreConnectTimeout"/> (Npgsql's limit).</summary>
+    public static readonly TimeSpan MaxStoreConnectTimeout = TimeSpan.FromSeconds(1024);
+
+    /// <summary>Longest accepted <see cref="StoreCommandTimeout"/>.</summary>
+    public static readonly TimeSpan MaxStoreCommandTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>The storage provider name the grains' state uses (their <c>[PersistentState]</c> attributes bind to it).</summary>
     public const string StorageName = Federation.Grains.Hosting.FederationGrainsOptions.DefaultStorageName;
 
-    /// <summary><c>sqlite</c> (default) or <c>memory</c>.</summary>
+    /// <summary><c>sqlite</c> (default), <c>memory</c> or <c>postgres</c>.</summary>
     public StorageKind Storage { get; set; } = DefaultStorage;
 
     /// <summary>
     /// For SQLite: a file path or a Microsoft.Data.Sqlite connection string (<c>Data Source=...</c>);
-    /// null means <see cref="DefaultSqlitePath"/>. Never logged as given: it may carry a password.
+    /// null means <see cref="DefaultSqlitePath"/>. For PostgreSQL (required): an Npgsql connection string,
+    /// <c>Host=db;Port=5432;Username=federation;Password=...;Database=federation</c>. Never logged as
+    /// given: it may carry a password.
     /// </summary>
     public string? Connection { get; set; }
+
+    /// <summary>
+    /// PostgreSQL only: the schema the tables live in, created on start if missing; null uses the
+    /// connection's search path (normally <c>public</c>). A lower-case identifier.
+    /// </summary>
+    public string? Schema { get; set; }
+
+    /// <summary>PostgreSQL only: how long opening a connection may take before the request fails as unreachable (503).</summary>
+    public TimeSpan StoreConnectTimeout { get; set; } = DefaultStoreConnectTimeout;
+
+    /// <summary>PostgreSQL only: how long one statement may run before the request fails as unreachable (503).</summary>
+    public TimeSpan StoreCommandTimeout { get; set; } = DefaultStoreCommandTimeout;
 
     /// <summary>A megaregion JSON file; null means the embedded default.</summary>
     public string? Megaregion { get; set; }
@@ -74,16 +112,41 @@ public sealed class FederationServerOptions
     public double EffectiveTimeScale => TimeScale ?? (Demo ? DefaultDemoTimeScale : DefaultTimeScale);
 }
 
-/// <summary>Validates <see cref="FederationServerOptions"/>; each message names the option as configured.</summary>
-public sealed class FederationServerOptionsValidator : IValidateOptions<FederationServerOptions>
+/// <summary>
+/// Validates <see cref="FederationServerOptions"/>; each message names the option as configured, and
+/// none repeats the connection string (it may hold a password).
+/// </summary>
+public sealed partial class FederationServerOptionsValidator : IValidateOptions<FederationServerOptions>
 {
+    /// <summary>The accepted values of <c>Federation:Storage</c>, as a message lists them.</summary>
+    public const string StorageNames = "sqlite, memory or postgres";
+
+    /// <summary>The message for a <c>Federation:Storage</c> value that names no store.</summary>
+    public static string UnknownStorage(string value) => $"Federation:Storage (--storage) must be {StorageNames}, not '{value}'.";
+
+    /// <summary>Whether <paramref name="value"/> names a store (case-insensitive; numbers are not names).</summary>
+    public static bool IsStorageName(string value) =>
+        Enum.TryParse<StorageKind>(value, ignoreCase: true, out var kind) && Enum.IsDefined(kind) && !value.Trim().All(char.IsAsciiDigit);
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex SchemaName();
+
     public ValidateOptionsResult Validate(string? name, FederationServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         if (!Enum.IsDefined(options.Storage))
         {
-            failures.Add($"Federation:Storage (--storage) must be sqlite or memory, not '{options.Storage}'.");
+            failures.Add(UnknownStorage(options.Storage.ToString()));
+        }
+
+        if (options.Storage == StorageKind.Postgres)
+        {
+            CheckPostgres(options, failures);
+        }
+        else if (options.Schema is not null)
+        {
+            failures.Add("Federation:Schema (--schema) applies to postgres storage only; remove it or set Federation:Storage (--storage) to postgres.");
         }
 
         if (options.TimeScale is { } scale && (double.IsNaN(scale) || scale <= 0 || scale > FederationServerOptions.MaxTimeScale))
@@ -107,5 +170,46 @@ public sealed class FederationServerOptionsValidator : IValidateOptions<Federati
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckPostgres(FederationServerOptions options, List<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(options.Connection))
+        {
+            failures.Add("Federation:Connection (--connection) is required with postgres storage: an Npgsql connection string such as "
+                + "\"Host=db.example.org;Port=5432;Username=federation;Password=...;Database=federation\" (or set Federation__Connection in the environment).");
+        }
+        else
+        {
+            try
+            {
+                var builder = new NpgsqlConnectionStringBuilder(options.Connection);
+                if (string.IsNullOrWhiteSpace(builder.Host))
+                {
+                    failures.Add("Federation:Connection (--connection) must name the PostgreSQL server with Host=...");
+                }
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+            {
+                // The driver's message may quote the string, password included: it is not repeated.
+                failures.Add("Federation:Connection (--connection) is not a valid PostgreSQL connection string: expected Key=Value pairs separated by ';' "
+                    + "with Npgsql's keys (Host, Port, Username, Password, Database, ...). Its value is not shown, as it may hold a password.");
+            }
+        }
+
+        if (options.Schema is { } schema && !SchemaName().IsMatch(schema))
+        {
+            failures.Add($"Federation:Schema (--schema) must be a lower-case identifier (letters, digits, '_', not starting with a digit, at most 63 characters), not '{schema}'.");
+        }
+
+        if (options.StoreConnectTimeout < TimeSpan.FromSeconds(1) || options.StoreConnectTimeout > FederationServerOptions.MaxStoreConnectTimeout)
+        {
+            failures.Add($"Federation:StoreConnectTimeout must be between 1 s and {FederationServerOptions.MaxStoreConnectTimeout.TotalSeconds} s, not {options.StoreConnectTimeout}.");
+        }
+
+        if (options.StoreCommandTimeout < TimeSpan.FromSeconds(1) || options.StoreCommandTimeout > FederationServerOptions.MaxStoreCommandTimeout)
+        {
+            failures.Add($"Federation:StoreCommandTimeout must be between 1 s and {FederationServerOptions.MaxStoreCommandTimeout.TotalSeconds} s, not {options.StoreCommandTimeout}.");
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Federation.Actors.AdoNet.Postgres;
 using Federation.Scheduling;
 using Microsoft.Data.Sqlite;
 
@@ -12,6 +13,12 @@ public sealed class ServerSettings
         Megaregion = megaregion;
         SqliteConnectionString = sqliteConnectionString;
         SqlitePath = sqlitePath;
+        if (options.Storage == StorageKind.Postgres)
+        {
+            var postgres = new PostgresStorageOptions();
+            ConfigurePostgres(postgres);
+            PostgresDisplayName = PostgresStorage.DisplayNameOf(postgres);
+        }
     }
 
     public FederationServerOptions Options { get; }
@@ -28,15 +35,40 @@ public sealed class ServerSettings
     /// <summary>The SQLite database file, safe to log.</summary>
     public string? SqlitePath { get; }
 
+    /// <summary>The PostgreSQL server, port, database and schema, safe to log (<see cref="PostgresStorage.DisplayNameOf"/>); null unless postgres.</summary>
+    public string? PostgresDisplayName { get; }
+
+    /// <summary>The database state is kept in, in words safe to log and show on <c>/health</c>; null with memory storage.</summary>
+    public string? Database => Storage switch
+    {
+        StorageKind.Sqlite => SqlitePath,
+        StorageKind.Postgres => PostgresDisplayName,
+        _ => null,
+    };
+
     /// <summary>Where state is kept, in words safe to log (no password or other connection-string secret).</summary>
-    public string StorageDescription => Storage == StorageKind.Sqlite ? $"sqlite ({SqlitePath})" : "memory (lost on exit)";
+    public string StorageDescription => Storage == StorageKind.Memory ? "memory (lost on exit)" : $"{Storage.ToString().ToLowerInvariant()} ({Database})";
+
+    /// <summary>
+    /// Applies the server's PostgreSQL settings to a provider's options (grain storage and reminder
+    /// table alike): the connection string, the schema and the short timeouts that make a request fail
+    /// fast during an outage.
+    /// </summary>
+    public void ConfigurePostgres(PostgresStorageOptions postgres)
+    {
+        ArgumentNullException.ThrowIfNull(postgres);
+        postgres.ConnectionString = Options.Connection;
+        postgres.Schema = Options.Schema;
+        postgres.ConnectTimeout = Options.StoreConnectTimeout;
+        postgres.CommandTimeout = Options.StoreCommandTimeout;
+    }
 
     /// <summary>Where the megaregion came from, in words.</summary>
     public string MegaregionSource => Options.Megaregion is { } path ? path : "embedded default";
 
     /// <summary>
     /// Loads the megaregion (a <see cref="MegaregionFormatException"/> names the bad field) and resolves the
-    /// store, creating the SQLite file's folder.
+    /// store, creating the SQLite file's folder. The options must have been validated.
     /// </summary>
     public static ServerSettings Resolve(FederationServerOptions options)
     {

@@ -1,0 +1,83 @@
+using Npgsql;
+
+namespace Federation.Server.Tests;
+
+/// <summary>
+/// A PostgreSQL schema of its own on the test server named by <see cref="EnvironmentVariable"/> (the server's
+/// <c>--schema</c>), so tests running in parallel on one database never see each other's rows. Dropped with
+/// everything in it on dispose.
+/// </summary>
+public sealed class PostgresTestDatabase : IAsyncDisposable
+{
+    /// <summary>Set by ./eng/test.sh to the connection string of the server it provisions.</summary>
+    public const string EnvironmentVariable = "FEDERATION_TEST_POSTGRES";
+
+    public PostgresTestDatabase()
+    {
+        ConnectionString = ServerConnectionStringOrFail();
+        Schema = "fedsrv_" + Guid.NewGuid().ToString("N");
+    }
+
+    /// <summary>The test server's connection string, as the test script exported it.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>The schema the server under test keeps its tables in.</summary>
+    public string Schema { get; }
+
+    /// <summary>The server's command line for this schema, through <paramref name="connectionString"/> (default: the test server's).</summary>
+    public string[] Args(string? connectionString = null) =>
+        ["--storage", "postgres", "--connection", connectionString ?? ConnectionString, "--schema", Schema];
+
+    /// <summary>The test server's connection string with another host and port (a forwarder in front of it).</summary>
+    public string Through(int port) => new NpgsqlConnectionStringBuilder(ConnectionString) { Host = "127.0.0.1", Port = port }.ConnectionString;
+
+    /// <summary>
+    /// The variable's value, or a failure telling how to get a server: a PostgreSQL test never passes or
+    /// skips without one.
+    /// </summary>
+    public static string ServerConnectionStringOrFail()
+    {
+        var value = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new InvalidOperationException(
+                $"{EnvironmentVariable} is not set. Run the tests through ./eng/test.sh (it installs and starts PostgreSQL), " +
+                $"or set {EnvironmentVariable} yourself, e.g. {EnvironmentVariable}=\"$(./eng/ensure-postgres.sh)\".");
+        }
+
+        return value;
+    }
+
+    /// <summary>Counts the stored rows of job <paramref name="id"/> in this schema, read directly (not through the server).</summary>
+    public async Task<long> CountJobRowsAsync(string id)
+    {
+        await using var connection = await OpenAsync(Schema);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM orleansstorage WHERE graintypestring = 'job' AND grainidstring = $1 AND payloadbinary IS NOT NULL";
+        command.Parameters.AddWithValue(id);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await using var connection = await OpenAsync(searchPath: null);
+        await using var command = connection.CreateCommand();
+
+        // The name is ours and of [a-z0-9_] only; DDL takes no parameters.
+        command.CommandText = $"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE";
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(string? searchPath)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false };
+        if (searchPath is not null)
+        {
+            builder.SearchPath = searchPath;
+        }
+
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+}
