@@ -20,7 +20,7 @@ public static class JobsApi
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var group = endpoints.MapGroup("/api/jobs").WithTags("Jobs");
+        var group = endpoints.MapGroup("/api/jobs").WithTags("Jobs").ProducesStoreUnavailable();
         group.MapPost("/", SubmitAsync)
             .WithName("SubmitJob")
             .WithSummary("Submit a job; it is placed and stored before the answer. A client-supplied id makes the call idempotent.")

@@ -13,7 +13,8 @@ public static class MegaregionApi
         endpoints.MapGet("/api/megaregion", GetAsync)
             .WithTags("Megaregion")
             .WithName("GetMegaregion")
-            .WithSummary("Per region: capacity, busy, queued demand, offer and utilization; totals; overflow flows between regions.");
+            .WithSummary("Per region: capacity, busy, queued demand, offer and utilization; totals; overflow flows between regions.")
+            .ProducesStoreUnavailable();
         return endpoints;
     }
 

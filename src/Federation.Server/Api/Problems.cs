@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Federation.Server.Api;
 
@@ -15,6 +17,14 @@ internal static class Problems
 
     public static ProblemHttpResult Conflict(string field, string message) =>
         TypedResults.Problem(detail: message, statusCode: StatusCodes.Status409Conflict, title: "Conflict.", extensions: Fields(field, message));
+
+    /// <summary>
+    /// Documents the 503 every grain-backed endpoint may answer (with <c>Retry-After</c>) when the state
+    /// store is unreachable or a grain does not answer in time; written by <c>ApiExceptionHandler</c>.
+    /// </summary>
+    public static TBuilder ProducesStoreUnavailable<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(ProblemDetails), ["application/problem+json"]));
 
     private static Dictionary<string, object?> Fields(string field, string message) =>
         new(StringComparer.Ordinal) { ["errors"] = new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] } };

@@ -12,7 +12,7 @@ public static class RegionsApi
     public static IEndpointRouteBuilder MapRegionsApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var group = endpoints.MapGroup("/api/regions").WithTags("Regions");
+        var group = endpoints.MapGroup("/api/regions").WithTags("Regions").ProducesStoreUnavailable();
         group.MapGet("/", ListAsync)
             .WithName("ListRegions")
             .WithSummary("Every region: pools with busy accelerators, queued jobs, the spare-capacity offer and utilization.");

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Federation.Server.Hosting;
+using Npgsql;
+
+namespace Federation.Server.Tests;
+
+/// <summary>
+/// The server on PostgreSQL through a <see cref="TcpForwarder"/>, so the database can go away and come back
+/// while the server keeps running: requests answer 503 with Retry-After, nothing is created, /health says
+/// why, and everything works again once the database is back, without a restart.
+/// </summary>
+public sealed class PostgresOutageTests : IAsyncLifetime
+{
+    /// <summary>
+    /// Well under the 30 s grain call timeout: an answer within this shows the store's own short timeouts
+    /// ended the call. A bound on behaviour, not a performance figure.
+    /// </summary>
+    private static readonly TimeSpan FailsFast = TimeSpan.FromSeconds(20);
+
+    private PostgresTestDatabase _database = null!;
+    private TcpForwarder _forwarder = null!;
+
+    public Task InitializeAsync()
+    {
+        _database = new PostgresTestDatabase();
+        var target = new NpgsqlConnectionStringBuilder(_database.ConnectionString);
+        _forwarder = new TcpForwarder(target.Host!, target.Port);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _forwarder.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task When_the_database_goes_away_requests_answer_503_with_Retry_After_and_the_server_recovers_by_itself()
+    {
+        // A job stored before the outage, by a server talking to the database directly.
+        await using (var before = await ServerHost.StartAsync(null, _database.Args()))
+        {
+            using var stored = await before.PostJsonAsync("api/jobs", Jobs.Request("before-1").ToJsonString());
+            Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+        }
+
+        var logs = new CapturingLoggerProvider();
+        await using var server = await ServerHost.StartAsync(null, logs, _database.Args(_database.Through(_forwarder.Port)));
+
+        // Nothing has touched a grain yet: the regions will first activate, and rebuild from the job rows, during the outage.
+        _forwarder.Cut();
+        var (refused, refusedIn) = await TimedAsync(() => server.PostJsonAsync("api/jobs", Jobs.Request("during-1").ToJsonString()));
+        var (region, _) = await TimedAsync(() => server.Client.GetAsync("api/regions/gwangju"));
+        var (list, _) = await TimedAsync(() => server.Client.GetAsync("api/jobs"));
+        var (health, healthIn) = await TimedAsync(() => server.Client.GetAsync("health"));
+        var storedDuring = await _database.CountJobRowsAsync("during-1");
+
+        await AssertStoreUnreachableAsync(refused);
+        Assert.True(refusedIn < FailsFast, $"POST answered after {refusedIn}");
+        await AssertStoreUnreachableAsync(region);
+        await AssertStoreUnreachableAsync(list);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.True(healthIn < FailsFast, $"/health answered after {healthIn}");
+        var down = JsonNode.Parse(await health.Content.ReadAsStringAsync())!;
+        Assert.Equal("Unhealthy", down["status"]!.GetValue<string>());
+        Assert.Contains($"'127.0.0.1:{_forwarder.Port}/", down["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("is unreachable", down["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, storedDuring);
+
+        _forwarder.Restore();
+
+        // The region whose rebuild failed is activated anew and finds the job stored before the outage.
+        var gwangju = await server.GetJsonAsync("api/regions/gwangju");
+        using var retried = await server.PostJsonAsync("api/jobs", Jobs.Request("during-1").ToJsonString());
+        var healthy = await server.GetJsonAsync("health");
+        var listed = await server.GetJsonAsync("api/jobs");
+
+        Assert.Equal(8, gwangju["pools"]!.AsArray().Sum(p => p!["busy"]!.GetValue<int>()));
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal("Healthy", healthy["status"]!.GetValue<string>());
+        Assert.Equal(["before-1", "during-1"], listed["jobs"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()));
+        Assert.Equal(1, await _database.CountJobRowsAsync("during-1"));
+
+        // The outage was logged, naming the database; the connection string never was.
+        Assert.Contains(logs.Entries, l => l.Contains("answered 503", StringComparison.Ordinal) && l.Contains($"127.0.0.1:{_forwarder.Port}/", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, l => l.Contains("Password=", StringComparison.OrdinalIgnoreCase) || l.Contains(_database.ConnectionString, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task When_the_database_stops_answering_the_short_store_timeouts_end_the_request_with_503_before_the_grain_call_timeout()
+    {
+        await using var server = await ServerHost.StartAsync(null, _database.Args(_database.Through(_forwarder.Port)));
+
+        // Connections from the schema creation sit in the pools: the first read goes to one of them and hangs.
+        _forwarder.Stall();
+        var (refused, refusedIn) = await TimedAsync(() => server.PostJsonAsync("api/jobs", Jobs.Request("stalled-1").ToJsonString()));
+        var (health, healthIn) = await TimedAsync(() => server.Client.GetAsync("health"));
+        var storedDuring = await _database.CountJobRowsAsync("stalled-1");
+        _forwarder.Restore();
+        using var retried = await server.PostJsonAsync("api/jobs", Jobs.Request("stalled-1").ToJsonString());
+
+        await AssertStoreUnreachableAsync(refused);
+        Assert.True(refusedIn < FailsFast, $"POST answered after {refusedIn}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.True(healthIn < FailsFast, $"/health answered after {healthIn}");
+        Assert.Equal(0, storedDuring);
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal(1, await _database.CountJobRowsAsync("stalled-1"));
+    }
+
+    /// <summary>
+    /// The job's activation already exists when the outage starts (a GET found no job), so the submit gets as
+    /// far as the region's admission and fails at the write, whose compensation re-read fails too. Today
+    /// JobGrain keeps the uncommitted record in memory, and the retry answers 200 "Running in gwangju" for a
+    /// job that has no row and that no region holds (busy 0). The fix is JobGrain's (Federation.Grains,
+    /// not this project's to edit): deactivate, or restore the pre-call record, when the re-read fails.
+    /// </summary>
+    [Fact(Skip = "issue #4: JobGrain keeps an uncommitted record after a failed write and re-read (src/Federation.Grains/Jobs/JobGrain.cs WriteOrCompensateAsync)")]
+    public async Task A_submit_that_fails_at_the_write_leaves_nothing_behind_and_its_retry_stores_the_job()
+    {
+        await using var server = await ServerHost.StartAsync(null, _database.Args(_database.Through(_forwarder.Port)));
+        using var regions = await server.Client.GetAsync("api/regions");
+        using var absent = await server.Client.GetAsync("api/jobs/late-1");
+        Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+
+        _forwarder.Cut();
+        using var refused = await server.PostJsonAsync("api/jobs", Jobs.Request("late-1").ToJsonString());
+        _forwarder.Restore();
+        using var retried = await server.PostJsonAsync("api/jobs", Jobs.Request("late-1").ToJsonString());
+        var gwangju = await server.GetJsonAsync("api/regions/gwangju");
+
+        await AssertStoreUnreachableAsync(refused);
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal(1, await _database.CountJobRowsAsync("late-1"));
+        Assert.Equal(8, gwangju["pools"]!.AsArray().Sum(p => p!["busy"]!.GetValue<int>()));
+    }
+
+    private static async Task AssertStoreUnreachableAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"expected 503, got {(int)response.StatusCode}: {body}");
+        Assert.Equal(TimeSpan.FromSeconds(ApiExceptionHandler.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonNode.Parse(body)!;
+        Assert.Equal(503, problem["status"]!.GetValue<int>());
+        Assert.Equal(ApiExceptionHandler.StoreUnreachableTitle, problem["title"]!.GetValue<string>());
+        Assert.Contains("Submitting a job again with the same id is safe", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    private static async Task<(HttpResponseMessage Response, TimeSpan Elapsed)> TimedAsync(Func<Task<HttpResponseMessage>> call)
+    {
+        var watch = Stopwatch.StartNew();
+        var response = await call();
+        return (response, watch.Elapsed);
+    }
+}
