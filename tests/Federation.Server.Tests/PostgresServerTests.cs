@@ -119,6 +119,7 @@ public sealed class PostgresOptionsTests
     [InlineData("--schema", "Bad-Name", "Federation:Schema (--schema) must be a lower-case identifier")]
     [InlineData("--Federation:StoreConnectTimeout", "00:00:00", "Federation:StoreConnectTimeout must be between 1 s and 1024 s")]
     [InlineData("--Federation:StoreCommandTimeout", "00:00:00.5", "Federation:StoreCommandTimeout must be between 1 s and 600 s")]
+    [InlineData("--Federation:StoreMaxPoolSize", "0", "Federation:StoreMaxPoolSize must be between 1 and 1024")]
     public void A_bad_postgres_option_fails_naming_it(string flag, string value, string message)
     {
         var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(["--storage", "postgres", "--connection", "Host=db;Database=d", flag, value]));
@@ -153,6 +154,7 @@ public sealed class PostgresOptionsTests
         Assert.Equal("federation", provider.Schema);
         Assert.Equal(FederationServerOptions.DefaultStoreConnectTimeout, provider.ConnectTimeout);
         Assert.Equal(FederationServerOptions.DefaultStoreCommandTimeout, provider.CommandTimeout);
+        Assert.Equal(FederationServerOptions.DefaultStoreMaxPoolSize, provider.MaxPoolSize);
         Assert.True(provider.CommandTimeout < Federation.Actors.Configuration.MessagingOptions.DefaultResponseTimeout);
     }
 }

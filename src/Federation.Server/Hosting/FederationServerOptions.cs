@@ -67,6 +67,12 @@ public sealed class FederationServerOptions
     /// <summary>Longest accepted <see cref="StoreCommandTimeout"/>.</summary>
     public static readonly TimeSpan MaxStoreCommandTimeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>Default of <see cref="StoreMaxPoolSize"/>: Npgsql's own default.</summary>
+    public const int DefaultStoreMaxPoolSize = 100;
+
+    /// <summary>Largest accepted <see cref="StoreMaxPoolSize"/>.</summary>
+    public const int MaxStoreMaxPoolSize = 1024;
+
     /// <summary>The storage provider name the grains' state uses (their <c>[PersistentState]</c> attributes bind to it).</summary>
     public const string StorageName = Federation.Grains.Hosting.FederationGrainsOptions.DefaultStorageName;
 
@@ -92,6 +98,12 @@ public sealed class FederationServerOptions
 
     /// <summary>PostgreSQL only: how long one statement may run before the request fails as unreachable (503).</summary>
     public TimeSpan StoreCommandTimeout { get; set; } = DefaultStoreCommandTimeout;
+
+    /// <summary>
+    /// PostgreSQL only: most connections each of the two pools (grain state, reminders) opens. Keep twice
+    /// this, summed over the servers sharing a database, under its <c>max_connections</c>.
+    /// </summary>
+    public int StoreMaxPoolSize { get; set; } = DefaultStoreMaxPoolSize;
 
     /// <summary>A megaregion JSON file; null means the embedded default.</summary>
     public string? Megaregion { get; set; }
@@ -210,6 +222,11 @@ public sealed partial class FederationServerOptionsValidator : IValidateOptions<
         if (options.StoreCommandTimeout < TimeSpan.FromSeconds(1) || options.StoreCommandTimeout > FederationServerOptions.MaxStoreCommandTimeout)
         {
             failures.Add($"Federation:StoreCommandTimeout must be between 1 s and {FederationServerOptions.MaxStoreCommandTimeout.TotalSeconds} s, not {options.StoreCommandTimeout}.");
+        }
+
+        if (options.StoreMaxPoolSize is < 1 or > FederationServerOptions.MaxStoreMaxPoolSize)
+        {
+            failures.Add($"Federation:StoreMaxPoolSize must be between 1 and {FederationServerOptions.MaxStoreMaxPoolSize}, not {options.StoreMaxPoolSize}.");
         }
     }
 }

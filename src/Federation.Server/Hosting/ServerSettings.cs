@@ -51,8 +51,8 @@ public sealed class ServerSettings
 
     /// <summary>
     /// Applies the server's PostgreSQL settings to a provider's options (grain storage and reminder
-    /// table alike): the connection string, the schema and the short timeouts that make a request fail
-    /// fast during an outage.
+    /// table alike): the connection string, the schema, the pool size and the short timeouts that make a
+    /// request fail fast during an outage.
     /// </summary>
     public void ConfigurePostgres(PostgresStorageOptions postgres)
     {
@@ -61,6 +61,7 @@ public sealed class ServerSettings
         postgres.Schema = Options.Schema;
         postgres.ConnectTimeout = Options.StoreConnectTimeout;
         postgres.CommandTimeout = Options.StoreCommandTimeout;
+        postgres.MaxPoolSize = Options.StoreMaxPoolSize;
     }
 
     /// <summary>Where the megaregion came from, in words.</summary>
