@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Federation.Server;
 using Federation.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Federation.Benchmarks.Http;
@@ -16,12 +17,14 @@ namespace Federation.Benchmarks.Http;
 /// bounded time, and prints p50/p90/p99/p99.9/max latency and the achieved rate. Two latencies are
 /// reported: from the actual send, and from the intended send time (which also counts any time a request
 /// waited for a free client or for the pacer, so a server that falls behind cannot hide it). Starts the
-/// server in process on 127.0.0.1 (memory or SQLite storage), or targets <c>--url</c>.
+/// server in process on 127.0.0.1 (memory, SQLite or PostgreSQL storage), or targets <c>--url</c>. On
+/// PostgreSQL each run gets a schema of its own, dropped afterwards.
 /// </summary>
 public sealed class HttpSubmitLoadGenerator : ILoadGenerator
 {
     private const string Usage =
-        "usage: http-submit [--rate 2000] [--duration 10] [--warmup 2] [--clients 64] [--storage memory|sqlite] [--connection <file>]\n" +
+        "usage: http-submit [--rate 2000] [--duration 10] [--warmup 2] [--clients 64] [--storage memory|sqlite|postgres]\n" +
+        "                   [--connection <sqlite file | Npgsql connection string, default $FEDERATION_TEST_POSTGRES>]\n" +
         "                   [--time-scale 100] [--hours 0.01] [--url http://host:port]";
 
     private static readonly string[] Regions = ["gwangju", "suncheon", "gwangyang", "daegu"];
@@ -45,6 +48,7 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
 
         WebApplication? app = null;
         string? tempFolder = null;
+        string? postgres = null, schema = null;
         var url = o.Url;
         if (url is null)
         {
@@ -60,9 +64,26 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
 
                 serverArgs.AddRange(["--connection", connection]);
             }
+            else if (o.Storage == "postgres")
+            {
+                try
+                {
+                    postgres = BenchmarkPostgres.ConnectionOrDefault(o.Connection);
+                }
+                catch (FormatException e)
+                {
+                    await Console.Error.WriteLineAsync($"http-submit: {e.Message}");
+                    return 2;
+                }
+
+                schema = BenchmarkPostgres.NewSchema("bench_http");
+                serverArgs.AddRange(["--connection", postgres, "--schema", schema, "--Federation:StoreMaxPoolSize", BenchmarkPostgres.MaxPoolSize.ToString(CultureInfo.InvariantCulture)]);
+            }
 
             var builder = FederationServer.CreateBuilder([.. serverArgs]);
-            builder.Logging.ClearProviders();
+
+            // Errors only: a failed request says why (the server logs it), and nothing else competes for the cores.
+            builder.Logging.ClearProviders().AddConsole().AddFilter((_, level) => level >= LogLevel.Error);
             app = FederationServer.Build(builder);
             await app.StartAsync(cancellationToken);
             url = app.Urls.Single();
@@ -70,7 +91,8 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
 
         try
         {
-            return await DriveAsync(o, url, app is not null, cancellationToken);
+            var storage = app?.Services.GetRequiredService<ServerSettings>().StorageDescription;
+            return await DriveAsync(o, url, storage, cancellationToken);
         }
         finally
         {
@@ -85,10 +107,16 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
                 Directory.Delete(tempFolder, recursive: true);
             }
+
+            if (schema is not null)
+            {
+                await BenchmarkPostgres.DropSchemaAsync(postgres!, schema);
+            }
         }
     }
 
-    private static async Task<int> DriveAsync(Options o, string url, bool inProcess, CancellationToken cancellationToken)
+    /// <param name="storage">The in-process server's store, in words; null when driving <c>--url</c>.</param>
+    private static async Task<int> DriveAsync(Options o, string url, string? storage, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
         using var http = new HttpClient(handler) { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
@@ -171,7 +199,7 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
         var achieved = (total - warmupCount) / Stopwatch.GetElapsedTime(measuredStart, end).TotalSeconds;
 
         Console.WriteLine($"http-submit: {o.Rate.ToString(CultureInfo.InvariantCulture)}/s for {o.Duration.ToString(CultureInfo.InvariantCulture)} s after {o.Warmup.ToString(CultureInfo.InvariantCulture)} s warm-up, " +
-            $"{o.Clients} clients, {(inProcess ? $"server in process (storage {o.Storage}, time scale {o.TimeScale.ToString(CultureInfo.InvariantCulture)}x)" : url)}");
+            $"{o.Clients} clients, {(storage is not null ? $"server in process (storage {storage}, time scale {o.TimeScale.ToString(CultureInfo.InvariantCulture)}x)" : url)}");
         Console.WriteLine($"requests measured: {total - warmupCount} ({failures} failed over the whole run); achieved rate {achieved:F0}/s");
         if (firstFailure is not null)
         {
@@ -233,7 +261,7 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
                     "--duration" => o with { Duration = Positive(args[i], value) },
                     "--warmup" => o with { Warmup = double.Parse(value, CultureInfo.InvariantCulture) },
                     "--clients" => o with { Clients = (int)Positive(args[i], value) },
-                    "--storage" => value is "memory" or "sqlite" ? o with { Storage = value } : throw new FormatException("--storage must be memory or sqlite"),
+                    "--storage" => value is "memory" or "sqlite" or "postgres" ? o with { Storage = value } : throw new FormatException("--storage must be memory, sqlite or postgres"),
                     "--connection" => o with { Connection = value },
                     "--time-scale" => o with { TimeScale = Positive(args[i], value) },
                     "--hours" => o with { Hours = Positive(args[i], value) },

@@ -12,20 +12,39 @@ namespace Federation.Benchmarks.GrainPlacement;
 /// the region's admission, the job row written before the answer) until <c>--jobs</c> have been placed.
 /// Prints jobs/s and the submit latency percentiles. Jobs ask for 1-8 accelerators for 1-10 h with 50 GB
 /// of data in their home region, homes spread over the four regions, so regions fill, queue and overflow.
-/// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- placement-throughput --storage memory|sqlite [--jobs 200000] [--concurrency 256]</c>.
+/// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- placement-throughput --storage memory|sqlite|postgres [--connection "Host=..."] [--jobs 200000] [--concurrency 256]</c>
+/// (postgres: the server in <c>--connection</c>, by default <c>FEDERATION_TEST_POSTGRES</c>, in a schema of the run's own).
 /// </summary>
 public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
 {
     public string Verb => "placement-throughput";
 
-    public string Description => "sustained job placements per second in one silo (memory or SQLite state) with latency percentiles";
+    public string Description => "sustained job placements per second in one silo (memory, SQLite or PostgreSQL state) with latency percentiles";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var sqlite = Arg(args, "--storage", "memory") == "sqlite";
-        var jobs = int.Parse(Arg(args, "--jobs", sqlite ? "50000" : "200000"), CultureInfo.InvariantCulture);
+        var storage = Arg(args, "--storage", "memory");
+        if (storage is not ("memory" or "sqlite" or "postgres"))
+        {
+            await Console.Error.WriteLineAsync("placement-throughput: --storage must be memory, sqlite or postgres");
+            return 2;
+        }
+
+        var connection = Array.IndexOf(args, "--connection") >= 0 ? Arg(args, "--connection", "") : null;
+        var jobs = int.Parse(Arg(args, "--jobs", storage == "memory" ? "200000" : "50000"), CultureInfo.InvariantCulture);
         var concurrency = int.Parse(Arg(args, "--concurrency", "256"), CultureInfo.InvariantCulture);
-        await using var silo = await PlacementSilo.StartAsync(sqlite);
+        PlacementSilo silo;
+        try
+        {
+            silo = await PlacementSilo.StartAsync(storage, connection);
+        }
+        catch (FormatException e)
+        {
+            await Console.Error.WriteLineAsync($"placement-throughput: {e.Message}");
+            return 2;
+        }
+
+        await using var _ = silo;
         Console.WriteLine($"placement-throughput: {jobs} jobs, {concurrency} concurrent clients, storage {silo.Storage}, {Environment.ProcessorCount} cores");
 
         // Warm-up: activations of the regions, the router and the code paths.
