@@ -12,7 +12,7 @@ internal static partial class GrainsLog
     [LoggerMessage(2, LogLevel.Warning, "Region {Region} starts empty: storage '{Storage}' cannot query job rows (IGrainStateQueryable not implemented)")]
     public static partial void RegionRebuildUnsupported(ILogger logger, string region, string storage);
 
-    [LoggerMessage(3, LogLevel.Warning, "Region {Region} could not notify job {Job} ({What})")]
+    [LoggerMessage(3, LogLevel.Warning, "Region {Region} could not notify job {Job} ({What}); the notice is retried until the job has handled it")]
     public static partial void NotifyFailed(ILogger logger, Exception exception, string region, string job, string what);
 
     [LoggerMessage(4, LogLevel.Debug, "Job {Job} ignored {What} from {Region}: it is {State} in {CurrentRegion}")]
@@ -32,4 +32,19 @@ internal static partial class GrainsLog
 
     [LoggerMessage(9, LogLevel.Warning, "Region {Region}: job {Job} is recorded running but fits no pool; it is requeued")]
     public static partial void RunningDoesNotFit(ILogger logger, string region, string job);
+
+    [LoggerMessage(10, LogLevel.Information, "Region {Region} delivered the {What} notice to job {Job} after {Failures} failed attempts")]
+    public static partial void NoticeDelivered(ILogger logger, string region, string job, string what, int failures);
+
+    [LoggerMessage(11, LogLevel.Warning, "Job {Job}: a state write failed and the row could not be read back; it is read again before the next call")]
+    public static partial void ReloadFailed(ILogger logger, Exception exception, string job);
+
+    [LoggerMessage(12, LogLevel.Information, "Job {Job}: the state write reported a failure but had been committed")]
+    public static partial void WriteCommittedDespiteError(ILogger logger, string job);
+
+    [LoggerMessage(13, LogLevel.Warning, "Job {Job}: region {Region} holds it but the job is {State} in {CurrentRegion}; the region is told to drop it")]
+    public static partial void GhostDropped(ILogger logger, string job, string region, JobState state, string? currentRegion);
+
+    [LoggerMessage(14, LogLevel.Warning, "Job {Job}: a failed move could not put it back in {Region}: {Because}")]
+    public static partial void RestoreFailed(ILogger logger, string job, string region, string because);
 }

@@ -291,27 +291,6 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _ = ObserveAsync(_executor.StartAsync(request), entry.JobId, "execution start");
     }
 
-    private void NotifyStarted(string jobId, DateTimeOffset at) =>
-        _ = ObserveAsync(GrainFactory.GetGrain<IJobGrain>(jobId).OnStartedAsync(Id, at), jobId, "started");
-
-    private void NotifyFinished(string jobId, JobState outcome, DateTimeOffset at, string message) =>
-        _ = ObserveAsync(GrainFactory.GetGrain<IJobGrain>(jobId).OnFinishedAsync(Id, outcome, at, message), jobId, "finished");
-
-    private void NotifyReleased(string jobId, string reason) =>
-        _ = ObserveAsync(GrainFactory.GetGrain<IJobGrain>(jobId).OnReleasedAsync(Id, reason), jobId, "released");
-
-    private async Task ObserveAsync(Task call, string jobId, string what)
-    {
-        try
-        {
-            await call;
-        }
-        catch (Exception ex)
-        {
-            GrainsLog.NotifyFailed(_logger, ex, Id, jobId, what);
-        }
-    }
-
     private sealed class Entry(string jobId, JobRequest request, JobSpec spec, bool external, DateTimeOffset submittedAt, DateTimeOffset dataReadyAt)
     {
         public string JobId { get; } = jobId;

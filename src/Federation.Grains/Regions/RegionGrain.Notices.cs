@@ -1,0 +1,131 @@
+using Federation.Contracts;
+using Federation.Grains.Diagnostics;
+
+namespace Federation.Grains.Regions;
+
+/// <summary>
+/// The region's outbox of notices to jobs (started, finished, released). A notice is sent without the region
+/// waiting for it (the region never awaits a job inside one of its turns), but it is not forgotten when it
+/// fails: a job whose row could not be written (the store is down, the call timed out) would otherwise keep
+/// a row that says Running while the region has freed it, for ever. Notices to one job go one at a time, in
+/// the order the region sent them, and the head is retried with backoff until the job's handler returns:
+/// the job has then committed it, or ignored it as stale (its handlers are idempotent by state checks).
+/// Only the job ids with a notice in flight are held; a deactivation or crash loses the outbox, and the
+/// rebuild from job rows reconciles instead (a lagging Running row is re-attached and ends again).
+/// </summary>
+public sealed partial class RegionGrain
+{
+    /// <summary>Delay before the first retry of a failed notice; doubled per failure up to <see cref="MaxNoticeRetryDelay"/>.</summary>
+    internal static readonly TimeSpan FirstNoticeRetryDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest delay between two attempts of one notice.</summary>
+    internal static readonly TimeSpan MaxNoticeRetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<string, Queue<Notice>> _outbox = new(StringComparer.Ordinal);
+    private readonly Stack<Queue<Notice>> _spareQueues = new();
+
+    private enum NoticeKind
+    {
+        Started,
+        Finished,
+        Released,
+    }
+
+    /// <summary>Job ids with a notice not yet handled by the job (tests and diagnostics).</summary>
+    internal int UndeliveredJobs => _outbox.Count;
+
+    private void NotifyStarted(string jobId, DateTimeOffset at) =>
+        Send(jobId, new Notice(NoticeKind.Started, at, JobState.Running, ""));
+
+    private void NotifyFinished(string jobId, JobState outcome, DateTimeOffset at, string message) =>
+        Send(jobId, new Notice(NoticeKind.Finished, at, outcome, message));
+
+    private void NotifyReleased(string jobId, string reason) =>
+        Send(jobId, new Notice(NoticeKind.Released, default, JobState.Queued, reason));
+
+    private void Send(string jobId, Notice notice)
+    {
+        if (_outbox.TryGetValue(jobId, out var pending))
+        {
+            // Behind a notice to the same job that is in flight or waiting for a retry: order is kept.
+            pending.Enqueue(notice);
+            return;
+        }
+
+        var queue = _spareQueues.Count > 0 ? _spareQueues.Pop() : new Queue<Notice>(2);
+        queue.Enqueue(notice);
+        _outbox.Add(jobId, queue);
+        _ = DeliverAsync(jobId, queue);
+    }
+
+    /// <summary>Delivers the job's notices in order; runs on the activation between its turns, never as one of them.</summary>
+    private async Task DeliverAsync(string jobId, Queue<Notice> queue)
+    {
+        var failures = 0;
+        while (queue.Count > 0)
+        {
+            var notice = queue.Peek();
+            try
+            {
+                await CallAsync(jobId, notice);
+                queue.Dequeue();
+                if (failures > 0)
+                {
+                    GrainsLog.NoticeDelivered(_logger, Id, jobId, Describe(notice.Kind), failures);
+                    failures = 0;
+                }
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                if (failures == 1)
+                {
+                    GrainsLog.NotifyFailed(_logger, ex, Id, jobId, Describe(notice.Kind));
+                }
+
+                await Task.Delay(RetryDelay(failures), _runtimeTime);
+            }
+        }
+
+        _outbox.Remove(jobId);
+        _spareQueues.Push(queue);
+    }
+
+    private Task CallAsync(string jobId, Notice notice)
+    {
+        var job = GrainFactory.GetGrain<IJobGrain>(jobId);
+        return notice.Kind switch
+        {
+            NoticeKind.Started => job.OnStartedAsync(Id, notice.At),
+            NoticeKind.Finished => job.OnFinishedAsync(Id, notice.Outcome, notice.At, notice.Message),
+            _ => job.OnReleasedAsync(Id, notice.Message),
+        };
+    }
+
+    private static TimeSpan RetryDelay(int failures)
+    {
+        var ms = FirstNoticeRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16));
+        return TimeSpan.FromMilliseconds(Math.Min(ms, MaxNoticeRetryDelay.TotalMilliseconds));
+    }
+
+    private static string Describe(NoticeKind kind) => kind switch
+    {
+        NoticeKind.Started => "started",
+        NoticeKind.Finished => "finished",
+        _ => "released",
+    };
+
+    private async Task ObserveAsync(Task call, string jobId, string what)
+    {
+        try
+        {
+            await call;
+        }
+        catch (Exception ex)
+        {
+            GrainsLog.NotifyFailed(_logger, ex, Id, jobId, what);
+        }
+    }
+
+    private readonly record struct Notice(NoticeKind Kind, DateTimeOffset At, JobState Outcome, string Message);
+}
