@@ -24,6 +24,17 @@ public sealed class JobGrain : Grain, IJobGrain
     private readonly GrainsInstruments _instruments;
     private readonly ILogger<JobGrain> _logger;
 
+    // Set when a write failed and the row could not be read back: memory may then hold a transition the store
+    // never committed, so the next call reads the row before it answers anything (an acknowledgement must never
+    // come from uncommitted memory).
+    private bool _reloadNeeded;
+
+    // A region told to drop the job while the outcome of the write was unknown (it failed and the row could not
+    // be read back), and the region the job was put back in meanwhile: if the row read later shows the write had
+    // committed, the job is re-admitted where the row names it (see ReloadAsync).
+    private string? _droppedIn;
+    private string? _restoredIn;
+
     public JobGrain(
         [PersistentState(JobRecord.StateName, FederationGrainsOptions.DefaultStorageName)] IPersistentState<JobRecord> state,
         ExecutionClock clock,
@@ -46,6 +57,11 @@ public sealed class JobGrain : Grain, IJobGrain
     public async Task<SubmitResult> SubmitAsync(JobRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (_reloadNeeded)
+        {
+            await ReloadAsync();
+        }
+
         var created = true;
         if (Record.Request is { } existing)
         {
@@ -93,10 +109,15 @@ public sealed class JobGrain : Grain, IJobGrain
         return new SubmitResult { Created = created, Job = record.ToView(Id) };
     }
 
-    public Task<JobView?> GetAsync() => Task.FromResult(Record.Request is null ? null : Record.ToView(Id));
+    public Task<JobView?> GetAsync() => _reloadNeeded ? GetAfterReloadAsync() : Task.FromResult(View());
 
     public async Task<JobView?> CancelAsync(string reason)
     {
+        if (_reloadNeeded)
+        {
+            await ReloadAsync();
+        }
+
         if (Record.Request is null)
         {
             return null;
@@ -124,7 +145,7 @@ public sealed class JobGrain : Grain, IJobGrain
         Record.EndedAt = now;
         Record.Reason = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
         Record.AddEvent(now, JobEventKinds.Cancelled, Record.Region, Record.Reason);
-        await _state.WriteStateAsync();
+        await CommitAsync();
         ReportUsage(usage);
         _instruments.JobsFinished.Add(1);
         return Record.ToView(Id);
@@ -132,20 +153,40 @@ public sealed class JobGrain : Grain, IJobGrain
 
     public async Task OnStartedAsync(string regionId, DateTimeOffset at)
     {
+        if (_reloadNeeded)
+        {
+            await ReloadAsync();
+        }
+
         if (Record.State != JobState.Queued || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
         {
             GrainsLog.StaleNotification(_logger, Id, "started", regionId, Record.State, Record.Region);
+
+            // A ghost: the region runs a job whose committed row is elsewhere (an admission whose answer was lost,
+            // e.g. a timed-out call, after which the job was placed again or never committed). Stop it there. Most
+            // such notices are late: the region started the job and was then told to drop it (a write that
+            // failed after the admission), so it no longer runs it and the stop finds nothing.
+            if (!IsHeldBy(regionId) && await GrainFactory.GetGrain<IRegionGrain>(regionId).StopAsync(Id))
+            {
+                GrainsLog.GhostDropped(_logger, Id, regionId, Record.State, Record.Region);
+            }
+
             return;
         }
 
         Record.State = JobState.Running;
         Record.StartedAt = at;
         Record.AddEvent(at, JobEventKinds.Started, regionId, $"started in {regionId}");
-        await _state.WriteStateAsync();
+        await CommitAsync();
     }
 
     public async Task OnFinishedAsync(string regionId, JobState outcome, DateTimeOffset at, string message)
     {
+        if (_reloadNeeded)
+        {
+            await ReloadAsync();
+        }
+
         if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
         {
             GrainsLog.StaleNotification(_logger, Id, "finished", regionId, Record.State, Record.Region);
@@ -164,14 +205,21 @@ public sealed class JobGrain : Grain, IJobGrain
         Record.EndedAt = at;
         Record.Reason = $"{outcome.ToString().ToLowerInvariant()} in {regionId}: {message}";
         Record.AddEvent(at, outcome == JobState.Completed ? JobEventKinds.Completed : JobEventKinds.Failed, regionId, message);
-        await _state.WriteStateAsync();
+        await CommitAsync();
         ReportUsage(usage);
         _instruments.JobsFinished.Add(1);
     }
 
     public async Task OnReleasedAsync(string regionId, string reason)
     {
-        if (Record.State != JobState.Queued || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+        if (_reloadNeeded)
+        {
+            await ReloadAsync();
+        }
+
+        // A region releases queued jobs (drain, offer change, data arrived too late) and, after a restart, a job
+        // its rows say is running but that no longer fits: either way the region no longer holds it.
+        if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
         {
             GrainsLog.StaleNotification(_logger, Id, "released", regionId, Record.State, Record.Region);
             return;
@@ -180,7 +228,15 @@ public sealed class JobGrain : Grain, IJobGrain
         var now = _clock.Now;
         var job = Record.Request!;
         Record.AddEvent(now, JobEventKinds.Requeued, regionId, $"released by {regionId}: {reason}");
-        var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, Record.SubmittedAt, regionId);
+        var router = GrainFactory.GetGrain<IRouterGrain>(0);
+        var outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, regionId);
+        if (!outcome.Placed)
+        {
+            // Nowhere else (e.g. pinned to this region, released after a restart because it did not fit then):
+            // the releasing region itself is asked again; its own admission refuses what it should (drain, offer).
+            outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, null);
+        }
+
         ApplyPlacement(outcome, now, regionId, JobEventKinds.Requeued);
         await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
         ReportFlowIfAway(regionId, outcome);
@@ -188,6 +244,22 @@ public sealed class JobGrain : Grain, IJobGrain
 
     public async Task<bool> TryMoveAsync(string fromRegion, string targetRegion, string reason)
     {
+        if (_reloadNeeded)
+        {
+            await ReloadAsync();
+        }
+
+        if (!IsHeldBy(fromRegion) && _megaregion.IndexOf(fromRegion) >= 0)
+        {
+            // The rebalancer saw the job queued in a region its committed row does not name: a ghost admission. Drop it there.
+            if (await GrainFactory.GetGrain<IRegionGrain>(fromRegion).WithdrawAsync(Id))
+            {
+                GrainsLog.GhostDropped(_logger, Id, fromRegion, Record.State, Record.Region);
+            }
+
+            return false;
+        }
+
         if (Record.State != JobState.Queued || !string.Equals(Record.Region, fromRegion, StringComparison.Ordinal)
             || string.Equals(fromRegion, targetRegion, StringComparison.Ordinal) || _megaregion.IndexOf(targetRegion) < 0)
         {
@@ -205,13 +277,35 @@ public sealed class JobGrain : Grain, IJobGrain
         var now = _clock.Now;
         var spec = DomainMapping.ToSpec(Id, job);
         var transfer = _megaregion.TransferTime(spec.DatasetRegion, targetRegion, spec.DatasetSizeGb);
-        var admit = await GrainFactory.GetGrain<IRegionGrain>(targetRegion).TryAdmitAsync(new AdmitRequest
+
+        // What the committed row still says: if anything below fails, the job goes back where the row names it.
+        var restore = new AdmitRequest
         {
             JobId = Id,
             Job = job,
             SubmittedAt = Record.SubmittedAt,
-            DataReadyAt = now + TimeSpan.FromSeconds(transfer),
-        });
+            DataReadyAt = Record.DataReadyAt ?? now,
+        };
+        var target = GrainFactory.GetGrain<IRegionGrain>(targetRegion);
+        AdmitResult admit;
+        try
+        {
+            admit = await target.TryAdmitAsync(new AdmitRequest
+            {
+                JobId = Id,
+                Job = job,
+                SubmittedAt = Record.SubmittedAt,
+                DataReadyAt = now + TimeSpan.FromSeconds(transfer),
+            });
+        }
+        catch (Exception)
+        {
+            // No answer (e.g. a timeout): the target may hold it or not. Make sure it does not, then go back.
+            await CompensateAsync(targetRegion);
+            await RestoreAsync(fromRegion, restore);
+            throw;
+        }
+
         if (admit.Admitted)
         {
             var moved = string.Create(CultureInfo.InvariantCulture, $"moved from {fromRegion} to {targetRegion}: {reason}; dataset transfer {transfer:F1} s");
@@ -222,20 +316,14 @@ public sealed class JobGrain : Grain, IJobGrain
                 Record.AddEvent(now, JobEventKinds.Started, targetRegion, $"started in {targetRegion}");
             }
 
-            await WriteOrCompensateAsync(targetRegion);
+            await WriteOrCompensateAsync(targetRegion, fromRegion, restore);
             _instruments.Moves.Add(1);
             _ = GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).ReportFlowAsync(fromRegion, targetRegion, transfer > 0 ? spec.DatasetSizeGb : 0);
             return true;
         }
 
         // The target refused (its state changed since the plan): go back, or be placed anew.
-        var back = await from.TryAdmitAsync(new AdmitRequest
-        {
-            JobId = Id,
-            Job = job,
-            SubmittedAt = Record.SubmittedAt,
-            DataReadyAt = Record.DataReadyAt ?? now,
-        });
+        var back = await from.TryAdmitAsync(restore);
         if (back.Admitted)
         {
             if (back.State == JobState.Running)
@@ -246,13 +334,15 @@ public sealed class JobGrain : Grain, IJobGrain
             }
 
             Record.QueuedAt = now;
-            await WriteOrCompensateAsync(fromRegion);
+
+            // Back where the row names it: a failed write leaves the region and the row agreeing.
+            await WriteOrCompensateAsync(fromRegion, fromRegion, restore);
             return false;
         }
 
         var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, Record.SubmittedAt, null);
         ApplyPlacement(outcome, now, fromRegion, JobEventKinds.Requeued);
-        await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
+        await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null, fromRegion, restore);
         return outcome.Placed && !string.Equals(outcome.Region, fromRegion, StringComparison.Ordinal);
     }
 
@@ -325,31 +415,183 @@ public sealed class JobGrain : Grain, IJobGrain
     }
 
     /// <summary>
-    /// Commits the new state. When the write fails, the region that admitted the job is told to drop it
-    /// (nothing acknowledged, nothing left running), and the activation reloads the last committed row.
+    /// Commits the new state after an admission in <paramref name="admittedIn"/>. When the write fails, the row
+    /// is read back: if the write did commit (its answer was lost), that is success. Otherwise the region that
+    /// admitted the job is told to drop it (nothing acknowledged, nothing left running), and for a move the job
+    /// is put back in <paramref name="restoreIn"/>, where the committed row still names it.
     /// </summary>
-    private async Task WriteOrCompensateAsync(string? admittedIn)
+    private async Task WriteOrCompensateAsync(string? admittedIn, string? restoreIn = null, AdmitRequest? restore = null)
     {
+        var attempted = (Record.State, Record.Region, Record.History.Count, Record.History.Count > 0 ? Record.History[^1].At : default);
         try
         {
             await _state.WriteStateAsync();
         }
         catch (Exception ex)
         {
-            if (admittedIn is not null)
+            if (await TryReloadAsync() && attempted == (Record.State, Record.Region, Record.History.Count, Record.History.Count > 0 ? Record.History[^1].At : default))
+            {
+                GrainsLog.WriteCommittedDespiteError(_logger, Id);
+                return;
+            }
+
+            if (admittedIn is not null && !string.Equals(admittedIn, restoreIn, StringComparison.Ordinal))
             {
                 GrainsLog.WriteFailedCompensated(_logger, ex, Id, admittedIn);
-                var region = GrainFactory.GetGrain<IRegionGrain>(admittedIn);
-                if (!await region.WithdrawAsync(Id))
+                if (_reloadNeeded)
                 {
-                    await region.StopAsync(Id);
+                    _droppedIn = admittedIn;
+                    _restoredIn = restore is null ? null : restoreIn;
+                }
+
+                await CompensateAsync(admittedIn);
+                if (restoreIn is not null && restore is not null)
+                {
+                    await RestoreAsync(restoreIn, restore);
                 }
             }
 
-            await _state.ReadStateAsync();
             throw;
         }
     }
+
+    /// <summary>Makes sure <paramref name="regionId"/> neither queues nor runs this job.</summary>
+    private async Task CompensateAsync(string regionId)
+    {
+        var region = GrainFactory.GetGrain<IRegionGrain>(regionId);
+        if (!await region.WithdrawAsync(Id))
+        {
+            await region.StopAsync(Id);
+        }
+    }
+
+    /// <summary>
+    /// Puts the job back in the region its committed row names (queued), after a move that did not commit. If it
+    /// starts there at once, that start is committed like a start notice (best effort: the error being handled is
+    /// what the caller gets).
+    /// </summary>
+    private async Task RestoreAsync(string regionId, AdmitRequest restore)
+    {
+        var back = await GrainFactory.GetGrain<IRegionGrain>(regionId).TryAdmitAsync(restore);
+        if (!back.Admitted)
+        {
+            GrainsLog.RestoreFailed(_logger, Id, regionId, back.RefusedBecause ?? "refused");
+            return;
+        }
+
+        if (back.State == JobState.Running && !_reloadNeeded && Record.State == JobState.Queued && string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+        {
+            var now = _clock.Now;
+            Record.State = JobState.Running;
+            Record.StartedAt = now;
+            Record.AddEvent(now, JobEventKinds.Started, regionId, $"started in {regionId}");
+            try
+            {
+                await CommitAsync();
+            }
+            catch (Exception)
+            {
+                // CommitAsync read the row back (or marked it to be read): the original failure is reported.
+            }
+        }
+    }
+
+    /// <summary>Commits the state; when the write fails, memory is put back to the row (or marked to be) before the error goes on.</summary>
+    private async Task CommitAsync()
+    {
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch (Exception)
+        {
+            await TryReloadAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the row back after a failed write; false (and read again before the next call) when the store cannot answer.</summary>
+    private async Task<bool> TryReloadAsync()
+    {
+        try
+        {
+            await _state.ReadStateAsync();
+            _reloadNeeded = false;
+            return true;
+        }
+        catch (Exception ex)
+        {
+            _reloadNeeded = true;
+            GrainsLog.ReloadFailed(_logger, ex, Id);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Reads the row again (the store failed earlier). If a region was told to drop the job while the write's
+    /// outcome was unknown and the row shows that write committed after all, the job is re-admitted there (and
+    /// taken out of the region it was put back in), so that the row and the regions agree again.
+    /// </summary>
+    private async Task ReloadAsync()
+    {
+        await _state.ReadStateAsync();
+        _reloadNeeded = false;
+        if (_droppedIn is not { } dropped)
+        {
+            return;
+        }
+
+        var restored = _restoredIn;
+        _droppedIn = null;
+        _restoredIn = null;
+        if (!IsHeldBy(dropped))
+        {
+            return;
+        }
+
+        if (restored is not null && !string.Equals(restored, dropped, StringComparison.Ordinal))
+        {
+            await CompensateAsync(restored);
+        }
+
+        var now = _clock.Now;
+        var job = Record.Request!;
+        var region = GrainFactory.GetGrain<IRegionGrain>(dropped);
+        var admit = await region.TryAdmitAsync(new AdmitRequest
+        {
+            JobId = Id,
+            Job = job,
+            SubmittedAt = Record.SubmittedAt,
+            DataReadyAt = Record.DataReadyAt ?? now,
+        });
+        Record.AddEvent(now, JobEventKinds.Requeued, dropped, $"re-admitted in {dropped}: its last write had committed although it reported a failure");
+        if (!admit.Admitted)
+        {
+            var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, Record.SubmittedAt, dropped);
+            ApplyPlacement(outcome, now, dropped, JobEventKinds.Requeued);
+            await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
+            return;
+        }
+
+        SetPlaced(dropped, admit.State, now, Record.DataReadyAt ?? now, Record.Reason, Record.Placement);
+        if (admit.State == JobState.Running)
+        {
+            Record.AddEvent(now, JobEventKinds.Started, dropped, $"started in {dropped}");
+        }
+
+        await WriteOrCompensateAsync(dropped);
+    }
+
+    private async Task<JobView?> GetAfterReloadAsync()
+    {
+        await ReloadAsync();
+        return View();
+    }
+
+    private JobView? View() => Record.Request is null ? null : Record.ToView(Id);
+
+    /// <summary>Whether the committed state has the job queued or running in <paramref name="regionId"/>.</summary>
+    private bool IsHeldBy(string regionId) => Record.IsActive && string.Equals(Record.Region, regionId, StringComparison.Ordinal);
 
     /// <summary>Accelerator-hours used up to <paramref name="end"/> (0 when the job never started).</summary>
     private double UsageUntil(DateTimeOffset end) =>

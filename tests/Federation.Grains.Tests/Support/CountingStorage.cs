@@ -19,16 +19,37 @@ internal sealed class CountingStorage(IGrainStorage inner) : IGrainStorage, IGra
 
     public IGrainStorage Inner => inner;
 
+    /// <summary>While true, every write fails as an unreachable store would (nothing reaches the provider).</summary>
+    public bool FailWrites { get; set; }
+
+    /// <summary>While true, every read fails as well (a store that is down for reads too).</summary>
+    public bool FailReads { get; set; }
+
+    /// <summary>Writes of the grains it names fail (the others go through); null = none.</summary>
+    public Func<GrainId, bool>? FailWritesOf { get; set; }
+
+    /// <summary>While true, writes reach the provider and then fail (a commit whose answer was lost).</summary>
+    public bool FailAfterWrite { get; set; }
+
     /// <summary>Writes of state <paramref name="stateName"/> that reached the storage.</summary>
     public int WritesOf(string stateName) => _writes.GetValueOrDefault(stateName);
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default) =>
-        inner.ReadStateAsync(stateName, grainId, grainState, cancellationToken);
+        FailReads ? throw new IOException($"store down (read {stateName} of {grainId})") : inner.ReadStateAsync(stateName, grainId, grainState, cancellationToken);
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
     {
+        if (FailWrites || FailWritesOf?.Invoke(grainId) == true)
+        {
+            throw new IOException($"store down (write {stateName} of {grainId})");
+        }
+
         await inner.WriteStateAsync(stateName, grainId, grainState, cancellationToken);
         _writes.AddOrUpdate(stateName, 1, static (_, n) => n + 1);
+        if (FailAfterWrite)
+        {
+            throw new IOException($"connection lost after the commit (write {stateName} of {grainId})");
+        }
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default) =>

@@ -1,0 +1,207 @@
+using Federation.Actors.TestKit;
+using Federation.Contracts;
+using Federation.Grains.Regions;
+using Federation.Grains.Tests.Support;
+using static Federation.Grains.Tests.Support.TestMegaregion;
+
+namespace Federation.Grains.Tests;
+
+/// <summary>
+/// What the crash tests (tests/Federation.CrashTests) found, each pinned at grain level: a store that fails
+/// writes (and reads) for a while, a write whose commit answer is lost, a region holding a job its row does not
+/// name (a ghost), and a running row that no longer fits after a restart.
+/// </summary>
+public sealed class DurabilityTests
+{
+    [Fact]
+    public async Task A_submission_whose_write_fails_leaves_no_job_in_the_region_even_when_its_data_arrives_later()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("fill", 8, 10, allowed: ["gwangju"]));
+
+        Assert.Null(await host.Job("o1").GetAsync());
+        host.Storage.FailWrites = true;
+        host.Storage.FailReads = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => host.Job("o1").SubmitAsync(Job("o1", 4, 1, datasetRegion: "gwangju", datasetGb: 100)));
+
+        // The data would have arrived in suncheon after 114 s: nothing may start there.
+        await host.AdvanceAsync(TimeSpan.FromSeconds(200));
+        var suncheon = await host.Region("suncheon").GetAsync();
+        Assert.Equal((0, 0, 0), (suncheon.QueuedJobs, suncheon.RunningJobs, suncheon.Pools[0].Busy));
+
+        // While the store is down the job answers nothing it has not read back (never the uncommitted placement).
+        await Assert.ThrowsAnyAsync<Exception>(() => host.Job("o1").SubmitAsync(Job("o1", 4, 1, datasetRegion: "gwangju", datasetGb: 100)));
+        await Assert.ThrowsAnyAsync<Exception>(() => host.Job("o1").GetAsync());
+
+        host.Storage.FailWrites = false;
+        host.Storage.FailReads = false;
+        var again = await host.Job("o1").SubmitAsync(Job("o1", 4, 1, datasetRegion: "gwangju", datasetGb: 100));
+        Assert.True(again.Created);
+        Assert.Equal(("suncheon", JobState.Queued), (again.Job!.Region, again.Job.State));
+        await host.AssertAccountingAsync("fill", "o1");
+    }
+
+    [Fact]
+    public async Task A_submission_whose_commit_answer_was_lost_is_re_admitted_where_its_row_names_it()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("fill", 8, 10, allowed: ["gwangju"]));
+        Assert.Null(await host.Job("o1").GetAsync());
+
+        // The row is written, the answer is lost, and the row cannot be read back: the region is told to drop it.
+        host.Storage.FailAfterWrite = true;
+        host.Storage.FailReads = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => host.Job("o1").SubmitAsync(Job("o1", 4, 1, datasetRegion: "gwangju", datasetGb: 100)));
+        host.Storage.FailAfterWrite = false;
+        Assert.Equal(0, (await host.Region("suncheon").GetAsync()).QueuedJobs);
+
+        // Once the row can be read, the job is held again where the row says, and a retry answers the committed job.
+        host.Storage.FailReads = false;
+        var again = await host.Job("o1").SubmitAsync(Job("o1", 4, 1, datasetRegion: "gwangju", datasetGb: 100));
+        Assert.False(again.Created);
+        Assert.Equal(("suncheon", JobState.Queued), (again.Job!.Region, again.Job.State));
+        Assert.Equal(["Submitted", "Overflowed", "Requeued"], again.Job.History.Select(e => e.Kind));
+        await host.AssertAccountingAsync("fill", "o1");
+        await host.AdvanceAsync(TimeSpan.FromSeconds(115));
+        Assert.Equal(JobState.Running, (await host.Job("o1").GetAsync())!.State);
+        await host.AssertAccountingAsync("fill", "o1");
+    }
+
+    [Fact]
+    public async Task Start_and_finish_notices_that_fail_during_an_outage_are_retried_until_the_rows_commit_them()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("a", 8, 1, allowed: ["gwangju"]));
+        await host.SubmitAsync(Job("b", 8, 1, allowed: ["gwangju"]));
+
+        host.Storage.FailWrites = true;
+        host.Storage.FailReads = true;
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+
+        // a ended and b started in the region; neither row could say so.
+        var gwangju = await host.Region("gwangju").GetAsync();
+        Assert.Equal((1, 8, 0), (gwangju.RunningJobs, gwangju.Pools[0].Busy, gwangju.QueuedJobs));
+
+        host.Storage.FailWrites = false;
+        host.Storage.FailReads = false;
+        await RetryUntilAsync(host, async () => (await host.Job("a").GetAsync())!.State == JobState.Completed && (await host.Job("b").GetAsync())!.State == JobState.Running);
+        Assert.Equal(["Submitted", "Queued", "Started", "Completed"], (await host.Job("a").GetAsync())!.History.Select(e => e.Kind));
+        Assert.Equal(["Submitted", "Queued", "Started"], (await host.Job("b").GetAsync())!.History.Select(e => e.Kind));
+        await host.AssertAccountingAsync("a", "b");
+
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(JobState.Completed, (await host.Job("b").GetAsync())!.State);
+        await host.AssertAccountingAsync("a", "b");
+    }
+
+    [Fact]
+    public async Task A_ghost_admission_is_stopped_when_the_region_starts_it()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("fill", 8, 1, allowed: ["gwangju"]));
+
+        // An admission whose answer never reached a job (e.g. a timed-out call): no row names it.
+        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "ghost", Job = Job("ghost", 8, 5, allowed: ["gwangju"]), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        Assert.Equal(JobState.Queued, admitted.State);
+
+        // It starts when fill ends; its start notice reaches a job with no row, which stops it.
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        await RetryUntilAsync(host, async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0);
+        var gwangju = await host.Region("gwangju").GetAsync();
+        Assert.Equal((0, 0, 0), (gwangju.RunningJobs, gwangju.Pools[0].Busy, gwangju.QueuedJobs));
+        Assert.Null(await host.Job("ghost").GetAsync());
+    }
+
+    [Fact]
+    public async Task A_ghost_in_a_queue_is_withdrawn_when_the_rebalancer_tries_to_move_it()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("fill", 8, 10, allowed: ["gwangju"]));
+        await host.SubmitAsync(Job("real", 4, 1, home: "suncheon"));
+        await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "real", Job = Job("real", 4, 1, home: "suncheon"), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        Assert.Equal(1, (await host.Region("gwangju").GetAsync()).QueuedJobs);
+
+        // The rebalancer saw "real" queued in gwangju; its row says suncheon. The move is refused and the ghost goes.
+        Assert.False(await host.Job("real").TryMoveAsync("gwangju", "daegu", "test"));
+        Assert.Equal(0, (await host.Region("gwangju").GetAsync()).QueuedJobs);
+        Assert.Equal(("suncheon", JobState.Running), ((await host.Job("real").GetAsync())!.Region, (await host.Job("real").GetAsync())!.State));
+        await host.AssertAccountingAsync("fill", "real");
+    }
+
+    [Fact]
+    public async Task A_move_whose_write_fails_puts_the_job_back_where_its_row_names_it()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("fill", 8, 10, allowed: ["gwangju"]));
+        await host.SubmitAsync(Job("fill2", 8, 10, allowed: ["suncheon"], home: "suncheon"));
+        await host.SubmitAsync(Job("fill3", 4, 10, allowed: ["daegu"], home: "daegu"));
+        var m = await host.SubmitAsync(Job("m", 4, 1));
+        Assert.Equal(("gwangju", JobState.Queued), (m.Region, m.State));
+
+        host.Storage.FailWrites = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => host.Job("m").TryMoveAsync("gwangju", "daegu", "test"));
+        host.Storage.FailWrites = false;
+
+        var back = (await host.Job("m").GetAsync())!;
+        Assert.Equal(("gwangju", JobState.Queued), (back.Region, back.State));
+        Assert.Equal(0, (await host.Region("daegu").GetAsync()).QueuedJobs);
+        await host.AssertAccountingAsync("fill", "fill2", "fill3", "m");
+
+        // The row and the region agree: the move works once the store does.
+        Assert.True(await host.Job("m").TryMoveAsync("gwangju", "daegu", "test"));
+        await host.AssertAccountingAsync("fill", "fill2", "fill3", "m");
+    }
+
+    [Fact]
+    public async Task A_running_row_that_no_longer_fits_after_a_restart_is_requeued_and_runs_again()
+    {
+        var storage = new CountingStorage();
+        var execution = new ManualTimeProvider();
+        await using (var first = await FederationTestHost.StartAsync(storage, execution))
+        {
+            await first.SubmitAsync(Job("a", 8, 1, allowed: ["gwangju"]));
+            await first.SubmitAsync(Job("b", 8, 1, allowed: ["gwangju"]));
+
+            // a's end is never committed (its row stays Running) while b's start is: two running rows, 16 on 8 H100.
+            storage.FailWritesOf = id => id.Key == "a";
+            await first.AdvanceAsync(TimeSpan.FromMinutes(30));
+            await first.AdvanceAsync(TimeSpan.FromMinutes(30));
+            await RetryUntilAsync(first, async () => (await first.Job("b").GetAsync())!.State == JobState.Running);
+        }
+
+        storage.FailWritesOf = null;
+        await using var second = await FederationTestHost.StartAsync(storage, execution);
+        await second.Region("gwangju").GetAsync();
+
+        // a is re-attached and ends at once (its end has passed); b, released by the rebuild, is placed again behind it.
+        await second.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await RetryUntilAsync(second, async () => (await second.Job("a").GetAsync())!.State == JobState.Completed);
+        await RetryUntilAsync(second, async () => (await second.Job("b").GetAsync())!.History.Count(e => e.Kind == "Started") == 2);
+        await second.AssertAccountingAsync("a", "b");
+        await second.AdvanceAsync(TimeSpan.FromHours(1));
+        var b = (await second.Job("b").GetAsync())!;
+        Assert.Equal(JobState.Completed, b.State);
+        Assert.Equal(["Submitted", "Queued", "Started", "Requeued", "Requeued", "Started", "Completed"], b.History.Select(e => e.Kind));
+        await second.AssertAccountingAsync("a", "b");
+    }
+
+    /// <summary>
+    /// Lets the regions' notice retries run: they wait on the runtime clock (backoff), then call the job, so each
+    /// step advances that clock and yields for the calls to complete. Bounded: fails after 200 steps.
+    /// </summary>
+    private static async Task RetryUntilAsync(FederationTestHost host, Func<Task<bool>> done)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await done())
+            {
+                return;
+            }
+
+            host.Silo.Time.Advance(RegionGrain.MaxNoticeRetryDelay);
+            await Task.Delay(10);
+        }
+
+        Assert.Fail("the condition did not hold after 200 retry periods: " + string.Join("; ", await Task.WhenAll(new[] { "a", "b" }.Select(async id => (await host.Job(id).GetAsync()) is { } j ? $"{id} {j.State} in {j.Region}: {string.Join(",", j.History.Select(e => e.Kind + "@" + e.Region))}" : id + " none"))));
+    }
+}
