@@ -1,3 +1,4 @@
+using Federation.Actors.AdoNet;
 using Federation.Scheduling;
 using Federation.Server;
 using Microsoft.Extensions.Options;
@@ -18,4 +19,11 @@ catch (Exception e) when (e is OptionsValidationException or MegaregionFormatExc
 {
     Console.Error.WriteLine($"error: {(e is MegaregionFormatException ? "--megaregion: " : "")}{e.Message}");
     return 2;
+}
+catch (AdoNetStorageException e)
+{
+    // The store could not be opened or prepared at start (the host has logged the details): one line, no stack.
+    // The message names the database, never credentials.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 3;
 }
