@@ -203,19 +203,31 @@ internal static partial class Invariants
     }
 
     /// <summary>
-    /// Evidence in the server log of a job running where its row does not say: a region reported a start or
-    /// an end of a job whose committed region is another one (a ghost admission, or a second run).
-    /// Duplicate notices from the job's own region (a retried notice) are not evidence.
+    /// Evidence in the server log of a job that ran twice at the same time: a region reported the end of a run of
+    /// a job whose committed run is in another region and had started before that end (the two overlapped), or a
+    /// job found a region still running or queueing it where its row does not name that region (a ghost, stopped
+    /// or withdrawn then). Not evidence: a run that ended before the committed one started (an admission whose
+    /// write failed, finished before the region was told to drop it; the client got an error and resubmitted),
+    /// and a late start notice from a region that was told to drop the job (the job's stop finds nothing there).
     /// </summary>
     public static List<string> GhostRuns(string logPath)
     {
         var violations = new List<string>();
         foreach (var line in File.ReadLines(logPath))
         {
-            var m = StaleNotice().Match(line);
-            if (m.Success && m.Groups["what"].Value is "started" or "finished" && m.Groups["from"].Value != m.Groups["current"].Value)
+            var m = StaleEnd().Match(line);
+            if (m.Success && m.Groups["state"].Value is "Running" or "Completed" or "Failed"
+                && DateTimeOffset.TryParse(m.Groups["started"].Value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var started)
+                && DateTimeOffset.TryParse(m.Groups["at"].Value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var ended)
+                && started < ended)
             {
-                violations.Add($"ghost run: {m.Value}");
+                violations.Add($"overlapping runs: {m.Value}");
+            }
+
+            var g = GhostDropped().Match(line);
+            if (g.Success)
+            {
+                violations.Add($"ghost found: {g.Value}");
             }
         }
 
@@ -225,6 +237,9 @@ internal static partial class Invariants
     public static string Render(JobView job) =>
         $"[{job.State} in {job.Region ?? "-"}] " + string.Join(" → ", job.History.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Kind}@{e.Region ?? "-"}")));
 
-    [GeneratedRegex(@"Job (?<job>\S+) ignored (?<what>\w+) from (?<from>\S+): it is (?<state>\w+) in (?<current>\S*)")]
-    private static partial Regex StaleNotice();
+    [GeneratedRegex(@"Job (?<job>\S+) ignored an end in (?<region>\S+) at (?<at>\S+): it is (?<state>\w+) in (?<current>\S+), started (?<started>\S+)")]
+    private static partial Regex StaleEnd();
+
+    [GeneratedRegex(@"Job (?<job>\S+): region (?<region>\S+) holds it but the job is .*")]
+    private static partial Regex GhostDropped();
 }

@@ -47,4 +47,7 @@ internal static partial class GrainsLog
 
     [LoggerMessage(14, LogLevel.Warning, "Job {Job}: a failed move could not put it back in {Region}: {Because}")]
     public static partial void RestoreFailed(ILogger logger, string job, string region, string because);
+
+    [LoggerMessage(15, LogLevel.Debug, "Job {Job} ignored an end in {Region} at {At:o}: it is {State} in {CurrentRegion}, started {StartedAt:o}")]
+    public static partial void StaleEnd(ILogger logger, string job, string region, DateTimeOffset at, JobState state, string? currentRegion, DateTimeOffset? startedAt);
 }

@@ -189,7 +189,17 @@ public sealed class JobGrain : Grain, IJobGrain
 
         if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
         {
-            GrainsLog.StaleNotification(_logger, Id, "finished", regionId, Record.State, Record.Region);
+            if (string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+            {
+                GrainsLog.StaleNotification(_logger, Id, "finished", regionId, Record.State, Record.Region);
+            }
+            else
+            {
+                // An end from a region the row does not name: with times, so a check can tell a run that overlapped
+                // the job's committed one from one that ended before it (e.g. an admission whose write failed).
+                GrainsLog.StaleEnd(_logger, Id, regionId, at, Record.State, Record.Region, Record.StartedAt);
+            }
+
             return;
         }
 
