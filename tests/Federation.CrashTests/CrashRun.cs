@@ -59,6 +59,7 @@ internal sealed class CrashRun : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _statuses = new(StringComparer.Ordinal);
     private readonly HashSet<string> _runningAtKill = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _slowestRefusalTicks;
 
     public CrashRun(CrashScenario scenario, ITestOutputHelper output)
     {
@@ -141,7 +142,7 @@ internal sealed class CrashRun : IAsyncDisposable
                 await (s.Disrupt ?? ((r, n) => r.KillAndRestartAsync(n)))(this, round);
             }
         });
-        Log($"all {jobs.Count} jobs acknowledged ({_attempts.Values.Sum()} attempts); statuses {Statuses()}");
+        Log($"all {jobs.Count} jobs acknowledged ({_attempts.Values.Sum()} attempts); statuses {Statuses()}; slowest non-acknowledgement {TimeSpan.FromTicks(Interlocked.Read(ref _slowestRefusalTicks)).TotalMilliseconds:F0} ms");
 
         await SettleAsync(TimeSpan.FromSeconds(60));
         var all = await Api.ListAllAsync();
@@ -320,6 +321,7 @@ internal sealed class CrashRun : IAsyncDisposable
     private async Task<bool> SubmitOnceAsync(CrashJob job)
     {
         var attempt = _attempts.AddOrUpdate(job.Id, 1, static (_, n) => n + 1);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             using var content = new StringContent(job.Body, Encoding.UTF8, "application/json");
@@ -354,11 +356,13 @@ internal sealed class CrashRun : IAsyncDisposable
                 return true;
             }
 
+            NoteRefusal(started);
             return false;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
             _statuses.AddOrUpdate(e.GetType().Name, 1, static (_, n) => n + 1);
+            NoteRefusal(started);
             return false;
         }
     }
@@ -397,6 +401,16 @@ internal sealed class CrashRun : IAsyncDisposable
         }
 
         Log($"not settled after {limit.TotalSeconds} s");
+    }
+
+    /// <summary>The slowest answer that was not an acknowledgement (503s during a store outage should be fast); reported, not asserted.</summary>
+    private void NoteRefusal(long started)
+    {
+        var ticks = Stopwatch.GetElapsedTime(started).Ticks;
+        long seen;
+        while (ticks > (seen = Interlocked.Read(ref _slowestRefusalTicks)) && Interlocked.CompareExchange(ref _slowestRefusalTicks, ticks, seen) != seen)
+        {
+        }
     }
 
     private string Statuses() => string.Join(", ", _statuses.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}×{p.Value}"));

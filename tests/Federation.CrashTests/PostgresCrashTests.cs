@@ -50,7 +50,7 @@ public sealed class PostgresCrashTests(ITestOutputHelper output)
                     StorageArgs = ["--storage", "postgres", "--connection", database.ConnectionString],
                     Seed = Seeds.Next(),
                     Rounds = Rounds,
-                    Jobs = 900,
+                    Jobs = 800,
                     SubmitRate = 45,
                     Disrupt = async (r, round) =>
                     {
