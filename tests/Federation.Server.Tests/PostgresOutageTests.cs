@@ -110,6 +110,39 @@ public sealed class PostgresOutageTests : IAsyncLifetime
         Assert.Equal(1, await _database.CountJobRowsAsync("stalled-1"));
     }
 
+    [Fact]
+    public async Task When_the_database_has_no_connection_slot_left_requests_answer_503_and_succeed_once_it_has_one()
+    {
+        // A database of the test's own: limiting its connections touches no other test.
+        var connection = await _database.CreateDatabaseAsync();
+        try
+        {
+            var logs = new CapturingLoggerProvider();
+            var target = new NpgsqlConnectionStringBuilder(connection) { Host = "127.0.0.1", Port = _forwarder.Port }.ConnectionString;
+            await using var server = await ServerHost.StartAsync(null, logs, ["--storage", "postgres", "--connection", target]);
+            using var first = await server.PostJsonAsync("api/jobs", Jobs.Request("slots-1").ToJsonString());
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+            // No new connection is admitted; a cut drops the pooled ones, so the next request must open one.
+            await _database.SetConnectionLimitAsync(0);
+            _forwarder.Cut();
+            using var cut = await server.PostJsonAsync("api/jobs", Jobs.Request("slots-2").ToJsonString());
+            _forwarder.Restore();
+            using var full = await server.PostJsonAsync("api/jobs", Jobs.Request("slots-2").ToJsonString());
+            await _database.SetConnectionLimitAsync(-1);
+            using var admitted = await server.PostJsonAsync("api/jobs", Jobs.Request("slots-2").ToJsonString());
+
+            await AssertStoreUnreachableAsync(cut);
+            await AssertStoreUnreachableAsync(full);
+            Assert.Contains(logs.Entries, l => l.Contains("answered 503", StringComparison.Ordinal) && l.Contains("53300", StringComparison.Ordinal));
+            Assert.Equal(HttpStatusCode.Created, admitted.StatusCode);
+        }
+        finally
+        {
+            await _database.DropDatabaseAsync();
+        }
+    }
+
     /// <summary>
     /// The job's activation already exists when the outage starts (a GET found no job), so the submit gets as
     /// far as the region's admission and fails at the write, whose compensation re-read fails too. Today

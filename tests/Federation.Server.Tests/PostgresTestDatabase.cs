@@ -58,6 +58,23 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>
+    /// Creates a database of its own on the test server (the test role may create databases), for a test
+    /// that changes database-wide settings; returns its connection string. Drop it with <see cref="DropDatabaseAsync"/>.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        await ExecuteAsync($"CREATE DATABASE \"{Schema}\"");
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = Schema }.ConnectionString;
+    }
+
+    /// <summary>How many connections the database of <see cref="CreateDatabaseAsync"/> admits (-1: no limit).</summary>
+    public Task SetConnectionLimitAsync(int limit) =>
+        ExecuteAsync($"ALTER DATABASE \"{Schema}\" CONNECTION LIMIT {limit}");
+
+    /// <summary>Drops the database of <see cref="CreateDatabaseAsync"/>, closing what is still connected to it.</summary>
+    public Task DropDatabaseAsync() => ExecuteAsync($"DROP DATABASE IF EXISTS \"{Schema}\" WITH (FORCE)");
+
     public async ValueTask DisposeAsync()
     {
         await using var connection = await OpenAsync(searchPath: null);
@@ -65,6 +82,15 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
 
         // The name is ours and of [a-z0-9_] only; DDL takes no parameters.
         command.CommandText = $"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE";
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        // The names are ours and of [a-z0-9_] only; DDL takes no parameters.
+        await using var connection = await OpenAsync(searchPath: null);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
         await command.ExecuteNonQueryAsync();
     }
 

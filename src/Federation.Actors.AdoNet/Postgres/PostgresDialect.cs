@@ -108,13 +108,16 @@ public sealed class PostgresDialect : AdoNetDialect
     };
 
     /// <summary>
-    /// Connection-level failures: Npgsql's transient errors (refused, reset, timed out opening), and the
-    /// server's connection-exception class 08 and shutdown/startup states 57P01–57P03.
+    /// Connection-level failures: Npgsql's transient errors (refused, reset, timed out opening), the
+    /// server's connection-exception class 08, its shutdown/startup states 57P01–57P03, and 53300 (no
+    /// connection slot left, for the server or the database): each passes once the server is back or
+    /// has a slot again, so the caller should retry later rather than treat it as a fault.
     /// </summary>
     public override bool IsUnreachable(Exception exception) => exception switch
     {
         PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
-            || postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow,
+            || postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+                or PostgresErrorCodes.TooManyConnections,
         NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException,
         SocketException or TimeoutException => true,
         _ => false,
