@@ -113,6 +113,27 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task A_ghost_admission_that_started_at_once_is_stopped_by_the_echo_of_its_start()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+
+        // The admission started the job at once; its answer was lost, so no job row says so.
+        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "lost", Job = Job("lost", 8, 5, allowed: ["gwangju"]), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        Assert.Equal(JobState.Running, admitted.State);
+
+        await RetryUntilAsync(host, async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0);
+        Assert.Equal(0, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
+
+        // A job that did get its answer is not disturbed by the echo.
+        var kept = await host.SubmitAsync(Job("kept", 8, 5, allowed: ["gwangju"]));
+        Assert.Equal(JobState.Running, kept.State);
+        host.Silo.Time.Advance(RegionGrain.MaxNoticeRetryDelay);
+        await Task.Delay(50);
+        Assert.Equal(8, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
+        Assert.Equal(["Submitted", "Queued", "Started"], (await host.Job("kept").GetAsync())!.History.Select(e => e.Kind));
+    }
+
+    [Fact]
     public async Task A_ghost_in_a_queue_is_withdrawn_when_the_rebalancer_tries_to_move_it()
     {
         await using var host = await FederationTestHost.StartAsync();
@@ -178,7 +199,8 @@ public sealed class DurabilityTests
         await RetryUntilAsync(second, async () => (await second.Job("a").GetAsync())!.State == JobState.Completed);
         await RetryUntilAsync(second, async () => (await second.Job("b").GetAsync())!.History.Count(e => e.Kind == "Started") == 2);
         await second.AssertAccountingAsync("a", "b");
-        await second.AdvanceAsync(TimeSpan.FromHours(1));
+        var rerun = (await second.Job("b").GetAsync())!.StartedAt!.Value;
+        await second.AdvanceAsync(rerun + TimeSpan.FromHours(1) - second.Clock.Now);
         var b = (await second.Job("b").GetAsync())!;
         Assert.Equal(JobState.Completed, b.State);
         Assert.Equal(["Submitted", "Queued", "Started", "Requeued", "Requeued", "Started", "Completed"], b.History.Select(e => e.Kind));
@@ -187,11 +209,11 @@ public sealed class DurabilityTests
 
     /// <summary>
     /// Lets the regions' notice retries run: they wait on the runtime clock (backoff), then call the job, so each
-    /// step advances that clock and yields for the calls to complete. Bounded: fails after 200 steps.
+    /// step advances that clock and yields for the calls to complete. Bounded: fails after 500 steps (about 10 s).
     /// </summary>
     private static async Task RetryUntilAsync(FederationTestHost host, Func<Task<bool>> done)
     {
-        for (var i = 0; i < 200; i++)
+        for (var i = 0; i < 500; i++)
         {
             if (await done())
             {
@@ -199,9 +221,9 @@ public sealed class DurabilityTests
             }
 
             host.Silo.Time.Advance(RegionGrain.MaxNoticeRetryDelay);
-            await Task.Delay(10);
+            await Task.Delay(20);
         }
 
-        Assert.Fail("the condition did not hold after 200 retry periods: " + string.Join("; ", await Task.WhenAll(new[] { "a", "b" }.Select(async id => (await host.Job(id).GetAsync()) is { } j ? $"{id} {j.State} in {j.Region}: {string.Join(",", j.History.Select(e => e.Kind + "@" + e.Region))}" : id + " none"))));
+        Assert.Fail("the condition did not hold after 500 retry periods: " + string.Join("; ", await Task.WhenAll(new[] { "a", "b" }.Select(async id => (await host.Job(id).GetAsync()) is { } j ? $"{id} {j.State} in {j.Region}: {string.Join(",", j.History.Select(e => e.Kind + "@" + e.Region))}" : id + " none"))));
     }
 }

@@ -160,6 +160,12 @@ public sealed class JobGrain : Grain, IJobGrain
 
         if (Record.State != JobState.Queued || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
         {
+            if (Record.State == JobState.Running && string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+            {
+                // The echo of an admission that started the job at once (the answer said so already).
+                return;
+            }
+
             GrainsLog.StaleNotification(_logger, Id, "started", regionId, Record.State, Record.Region);
 
             // A ghost: the region runs a job whose committed row is elsewhere (an admission whose answer was lost,

@@ -51,7 +51,7 @@ public sealed partial class RegionGrain
             Enqueue(entry, mask, nowS);
         }
 
-        RunSchedule(null);
+        RunSchedule();
         return BuildView();
     }
 
@@ -66,7 +66,7 @@ public sealed partial class RegionGrain
             ReleaseQueued($"{Id} is draining");
         }
 
-        RunSchedule(null);
+        RunSchedule();
         PublishLoad(force: true);
         return BuildView();
     }
@@ -291,7 +291,7 @@ public sealed partial class RegionGrain
             ReleaseQueued($"{Id} is draining");
         }
 
-        RunSchedule(null);
+        RunSchedule();
     }
 
     private void RestoreRunning(Entry entry)

@@ -15,7 +15,9 @@ namespace Federation.Grains.Regions;
 /// One regional datacenter around a <see cref="RegionScheduler"/>. It never awaits a call into a job:
 /// notices to jobs (started, finished, released) are sent without waiting, so a job that is calling the
 /// region (submit, cancel, move) can never be waiting on the region while the region waits on it. The
-/// job that asked to be admitted learns that it started from the answer itself.
+/// job that asked to be admitted learns that it started from the answer itself, and gets the notice as well
+/// (so a job whose answer was lost finds the ghost). Notices are retried until the job has handled them
+/// (<c>RegionGrain.Notices.cs</c>).
 /// </summary>
 [KeepAlive]
 public sealed partial class RegionGrain : Grain, IRegionGrain
@@ -115,7 +117,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         }
 
         Enqueue(entry, mask, nowS);
-        RunSchedule(request.JobId);
+        RunSchedule();
         return Task.FromResult(entry.Running
             ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = _clock.Now }
             : new AdmitResult { Admitted = true, State = JobState.Queued });
@@ -129,7 +131,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         }
 
         Remove(entry);
-        RunSchedule(jobId);
+        RunSchedule();
         return Task.FromResult(true);
     }
 
@@ -142,7 +144,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         Remove(entry);
         await _executor.StopAsync(Id, jobId);
-        RunSchedule(jobId);
+        RunSchedule();
         return true;
     }
 
@@ -156,7 +158,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         {
             Remove(entry);
             NotifyFinished(jobId, outcome, at, message);
-            RunSchedule(null);
+            RunSchedule();
         }
 
         return Task.CompletedTask;
@@ -184,7 +186,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
                 Enqueue(entry, mask, nowS);
             }
 
-            RunSchedule(null);
+            RunSchedule();
         }
 
         return Task.CompletedTask;
@@ -240,17 +242,18 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     }
 
     /// <summary>
-    /// Starts what EASY backfill allows now and hands each started job to the executor. The job
-    /// <paramref name="caller"/> (the one whose call this is) learns from the answer; every other is told
-    /// without waiting.
+    /// Starts what EASY backfill allows now and hands each started job to the executor. Every started job is
+    /// told without waiting, the one whose admission this is too: it also learns from the answer, but if that
+    /// answer never reached it (a timed-out call) and it was placed elsewhere, or never stored, this notice is
+    /// how it finds the ghost and stops it; otherwise the notice finds it running here and changes nothing.
     /// </summary>
-    private void RunSchedule(string? caller)
+    private void RunSchedule()
     {
-        StartWhatFits(caller);
+        StartWhatFits();
         MarkLoadChanged();
     }
 
-    private void StartWhatFits(string? caller)
+    private void StartWhatFits()
     {
         if (_config.State.Draining || _scheduler.QueuedCount == 0)
         {
@@ -272,10 +275,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             entry.Pool = s.PoolIndex;
             entry.StartedAt = now;
             StartExecution(entry);
-            if (!string.Equals(entry.JobId, caller, StringComparison.Ordinal))
-            {
-                NotifyStarted(entry.JobId, now);
-            }
+            NotifyStarted(entry.JobId, now);
         }
     }
 
