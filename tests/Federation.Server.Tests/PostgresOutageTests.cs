@@ -145,12 +145,11 @@ public sealed class PostgresOutageTests : IAsyncLifetime
 
     /// <summary>
     /// The job's activation already exists when the outage starts (a GET found no job), so the submit gets as
-    /// far as the region's admission and fails at the write, whose compensation re-read fails too. Today
-    /// JobGrain keeps the uncommitted record in memory, and the retry answers 200 "Running in gwangju" for a
-    /// job that has no row and that no region holds (busy 0). The fix is JobGrain's (Federation.Grains,
-    /// not this project's to edit): deactivate, or restore the pre-call record, when the re-read fails.
+    /// far as the region's admission and fails at the row write, whose compensation re-read fails too. The
+    /// job grain must not answer the retry from the uncommitted record in memory (it once answered 200
+    /// "Running in gwangju" for a job with no row that no region held).
     /// </summary>
-    [Fact(Skip = "issue #4: JobGrain keeps an uncommitted record after a failed write and re-read (src/Federation.Grains/Jobs/JobGrain.cs WriteOrCompensateAsync)")]
+    [Fact]
     public async Task A_submit_that_fails_at_the_write_leaves_nothing_behind_and_its_retry_stores_the_job()
     {
         await using var server = await ServerHost.StartAsync(null, _database.Args(_database.Through(_forwarder.Port)));
