@@ -134,6 +134,41 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task The_end_of_a_dropped_admission_does_not_complete_the_job_placed_again_in_the_same_region()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.Region("gwangju").GetAsync();
+
+        // An admission the job never committed runs and ends while the store is down (the job cannot even be
+        // activated): its notices wait in the region's outbox.
+        host.Storage.FailWrites = true;
+        host.Storage.FailReads = true;
+        await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "s", Job = Job("s", 8, 1, allowed: ["gwangju"]), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+
+        // The job has the region drop that admission (as a failed write's compensation does), then is placed there again.
+        Assert.False(await host.Region("gwangju").StopAsync("s"));
+        host.Storage.FailWrites = false;
+        host.Storage.FailReads = false;
+        var placed = await host.SubmitAsync(Job("s", 8, 1, allowed: ["gwangju"]));
+        Assert.Equal(("gwangju", JobState.Running), (placed.Region, placed.State));
+
+        // The old run's notices are forgotten: the new run is not completed by the old end.
+        for (var i = 0; i < 20; i++)
+        {
+            host.Silo.Time.Advance(RegionGrain.MaxNoticeRetryDelay);
+            await Task.Delay(20);
+        }
+
+        var job = (await host.Job("s").GetAsync())!;
+        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal(["Submitted", "Queued", "Started"], job.History.Select(e => e.Kind));
+        await host.AssertAccountingAsync("s");
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(JobState.Completed, (await host.Job("s").GetAsync())!.State);
+    }
+
+    [Fact]
     public async Task A_ghost_in_a_queue_is_withdrawn_when_the_rebalancer_tries_to_move_it()
     {
         await using var host = await FederationTestHost.StartAsync();

@@ -58,6 +58,22 @@ public sealed partial class RegionGrain
         _ = DeliverAsync(jobId, queue);
     }
 
+    /// <summary>
+    /// Forgets the notices not yet delivered to a job that asked this region to drop it (withdraw, stop): they
+    /// describe an admission the job gave up (e.g. its write failed), and one arriving after the job was placed
+    /// here again (the client's retry) would be taken for news of the new admission — an end of the old run
+    /// completing the new one. A notice already sent is ahead of any later call of that job, so it reaches the
+    /// job before the job can be placed again; it is not retried.
+    /// </summary>
+    private void ForgetNotices(string jobId)
+    {
+        if (_outbox.Remove(jobId, out var queue))
+        {
+            // The loop delivering it sees the queue emptied and stops after its call in flight, if any.
+            queue.Clear();
+        }
+    }
+
     /// <summary>Delivers the job's notices in order; runs on the activation between its turns, never as one of them.</summary>
     private async Task DeliverAsync(string jobId, Queue<Notice> queue)
     {
@@ -68,6 +84,11 @@ public sealed partial class RegionGrain
             try
             {
                 await CallAsync(jobId, notice);
+                if (queue.Count == 0)
+                {
+                    break;
+                }
+
                 queue.Dequeue();
                 if (failures > 0)
                 {
@@ -87,7 +108,12 @@ public sealed partial class RegionGrain
             }
         }
 
-        _outbox.Remove(jobId);
+        // Forgotten meanwhile (the id may map to a newer queue by now): leave that one alone.
+        if (_outbox.TryGetValue(jobId, out var current) && ReferenceEquals(current, queue))
+        {
+            _outbox.Remove(jobId);
+        }
+
         _spareQueues.Push(queue);
     }
 

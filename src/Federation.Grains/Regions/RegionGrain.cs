@@ -127,9 +127,15 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     {
         if (!_entries.TryGetValue(jobId, out var entry) || entry.Running)
         {
+            if (entry is null)
+            {
+                ForgetNotices(jobId);
+            }
+
             return Task.FromResult(false);
         }
 
+        ForgetNotices(jobId);
         Remove(entry);
         RunSchedule();
         return Task.FromResult(true);
@@ -139,9 +145,15 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     {
         if (!_entries.TryGetValue(jobId, out var entry) || !entry.Running)
         {
+            if (entry is null)
+            {
+                ForgetNotices(jobId);
+            }
+
             return false;
         }
 
+        ForgetNotices(jobId);
         Remove(entry);
         await _executor.StopAsync(Id, jobId);
         RunSchedule();
