@@ -225,10 +225,10 @@ internal sealed class CrashRun : IAsyncDisposable
 
         foreach (var job in hold)
         {
-            using var response = await Http.DeleteAsync($"api/jobs/{job.Id}?reason=end%20of%20crash%20test");
-            if (response.StatusCode != HttpStatusCode.OK)
+            var status = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, $"api/jobs/{job.Id}?reason=end%20of%20crash%20test"));
+            if (status != HttpStatusCode.OK)
             {
-                _violations.Add($"cancel {job.Id}: {(int)response.StatusCode}");
+                _violations.Add($"cancel {job.Id}: {(int)status}");
             }
         }
 
@@ -373,15 +373,30 @@ internal sealed class CrashRun : IAsyncDisposable
         var failures = new List<string>();
         foreach (var job in all.Where((_, i) => i % 20 == 0))
         {
-            using var content = new StringContent(_submitted[job.Id].Body, Encoding.UTF8, "application/json");
-            using var response = await Http.PostAsync("api/jobs", content);
-            if (response.StatusCode != HttpStatusCode.OK)
+            var status = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "api/jobs") { Content = new StringContent(_submitted[job.Id].Body, Encoding.UTF8, "application/json") });
+            if (status != HttpStatusCode.OK)
             {
-                failures.Add($"{job.Id}: a resubmission of an acknowledged job answered {(int)response.StatusCode}");
+                failures.Add($"{job.Id}: a resubmission of an acknowledged job answered {(int)status}");
             }
         }
 
         return failures;
+    }
+
+    /// <summary>A request of the checks, repeated while it meets a momentary 503 (about 10 s at most); the final status.</summary>
+    private async Task<HttpStatusCode> SendAsync(Func<HttpRequestMessage> request)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var message = request();
+            using var response = await Http.SendAsync(message);
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable || attempt >= 40)
+            {
+                return response.StatusCode;
+            }
+
+            await Task.Delay(250);
+        }
     }
 
     /// <summary>Waits until no job is submitted, queued or running, or <paramref name="limit"/> passed.</summary>

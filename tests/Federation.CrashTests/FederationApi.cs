@@ -3,10 +3,37 @@ using Federation.Contracts;
 
 namespace Federation.CrashTests;
 
-/// <summary>The few reads the checks make, through the public REST API only.</summary>
+/// <summary>
+/// The few reads the checks make, through the public REST API only. A read that meets a momentary 503 (the
+/// store busy or just back) or a refused connection is repeated, up to about 10 s: the checks judge what the
+/// server stores, not whether one read landed in a hiccup.
+/// </summary>
 internal sealed class FederationApi(HttpClient http)
 {
     public HttpClient Http { get; } = http;
+
+    private async Task<T> GetAsync<T>(string url, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var response = await Http.GetAsync(url, cancellationToken);
+                if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || attempt >= 40)
+                {
+                    response.EnsureSuccessStatusCode();
+                    return await response.Content.ReadFromJsonAsync<T>(Workload.Json, cancellationToken)
+                        ?? throw new InvalidOperationException($"GET {url} answered null");
+                }
+            }
+            catch (HttpRequestException) when (attempt < 40 && !cancellationToken.IsCancellationRequested)
+            {
+                // Refused or reset: the server is starting.
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+    }
 
     /// <summary>Every job, page by page (<c>GET /api/jobs?limit=1000&amp;after=</c>), optionally of one state.</summary>
     public async Task<List<JobView>> ListAllAsync(JobState? state = null, CancellationToken cancellationToken = default)
@@ -16,8 +43,7 @@ internal sealed class FederationApi(HttpClient http)
         while (true)
         {
             var url = "api/jobs?limit=1000" + (state is { } s ? "&state=" + s : "") + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
-            var page = await Http.GetFromJsonAsync<JobList>(url, Workload.Json, cancellationToken)
-                ?? throw new InvalidOperationException("GET /api/jobs answered null");
+            var page = await GetAsync<JobList>(url, cancellationToken);
             all.AddRange(page.Jobs);
             if (page.NextAfter is null)
             {
@@ -30,12 +56,10 @@ internal sealed class FederationApi(HttpClient http)
 
     public async Task<int> CountAsync(JobState state, CancellationToken cancellationToken = default)
     {
-        var page = await Http.GetFromJsonAsync<JobList>($"api/jobs?limit=1&state={state}", Workload.Json, cancellationToken)
-            ?? throw new InvalidOperationException("GET /api/jobs answered null");
+        var page = await GetAsync<JobList>($"api/jobs?limit=1&state={state}", cancellationToken);
         return page.Total;
     }
 
-    public async Task<List<RegionView>> RegionsAsync(CancellationToken cancellationToken = default) =>
-        await Http.GetFromJsonAsync<List<RegionView>>("api/regions", Workload.Json, cancellationToken)
-            ?? throw new InvalidOperationException("GET /api/regions answered null");
+    public Task<List<RegionView>> RegionsAsync(CancellationToken cancellationToken = default) =>
+        GetAsync<List<RegionView>>("api/regions", cancellationToken);
 }
