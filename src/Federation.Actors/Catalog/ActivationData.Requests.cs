@@ -57,6 +57,13 @@ internal sealed partial class ActivationData
     public bool IsInactiveHint =>
         _state is ActivationState.Valid && _running.Count == 0 && _waiting.Count == 0;
 
+    /// <summary>
+    /// Whether anything runs or waits here, read without the lock: the timeout scan skips activations
+    /// for which it is false. A request enqueued just after a stale read has a deadline in the future,
+    /// so the next scan sees it.
+    /// </summary>
+    public bool HasRequestsHint => _running.Count != 0 || _waiting.Count != 0;
+
     /// <summary>Requests waiting, read without the lock (a load hint for choosing a stateless worker).</summary>
     public int WaitingCountHint => _waiting.Count;
 

@@ -18,7 +18,6 @@ internal sealed partial class ActivationData : IGrainContext
     private readonly SiloRuntime _runtime;
     private readonly StatelessWorkerGroup? _workerGroup;
     private readonly TaskCompletionSource _deactivated = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _lifetime = new();
     private object? _instance;
     private IServiceScope? _scope;
     private List<GrainTimer>? _timers;
@@ -35,7 +34,7 @@ internal sealed partial class ActivationData : IGrainContext
         Metadata = metadata;
         GrainId = grainId;
         _workerGroup = workerGroup;
-        ActivationId = Guid.NewGuid();
+        ActivationId = runtime.NewActivationId();
         _lastActivity = runtime.Now;
         _turnCallback = RunQueuedTurn;
     }

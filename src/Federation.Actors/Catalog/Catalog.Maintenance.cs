@@ -54,7 +54,12 @@ internal sealed partial class Catalog : IDisposable
             : _runtime.Collection.CollectionAge;
     }
 
-    /// <summary>One timeout scan: callers past their deadline get TimeoutException; nothing is resubmitted.</summary>
+    /// <summary>
+    /// One timeout scan: callers past their deadline get TimeoutException (nothing is resubmitted), and
+    /// activations still activating past <see cref="Configuration.GrainCollectionOptions.ActivationTimeout"/>
+    /// have their activation token cancelled. Idle activations are skipped without taking their lock,
+    /// so the scan costs a few reads per activation, not a lock each.
+    /// </summary>
     public void ExpireRequests()
     {
         var now = _runtime.Now;
@@ -62,6 +67,12 @@ internal sealed partial class Catalog : IDisposable
         List<Message>? waiting = null;
         foreach (var activation in AllActivations())
         {
+            activation.CancelActivationIfOverdue(now);
+            if (!activation.HasRequestsHint)
+            {
+                continue;
+            }
+
             running ??= new List<Message>();
             waiting ??= new List<Message>();
             activation.ExpireRequests(now, running, waiting);

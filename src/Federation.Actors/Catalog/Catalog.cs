@@ -11,11 +11,24 @@ namespace Federation.Actors.Catalog;
 /// </summary>
 internal sealed partial class Catalog
 {
+    /// <summary>
+    /// Lock stripes of the activation map. A job-heavy silo adds activations from every thread; the
+    /// default (one stripe per core) made <c>TryAdd</c> a lock convoy in the placement profile.
+    /// </summary>
+    internal const int ConcurrencyLevel = 64;
+
+    /// <summary>
+    /// Initial buckets of the activation map: growing it takes every stripe and rehashes all entries,
+    /// a stall that a silo with tens of thousands of activations paid at every doubling.
+    /// </summary>
+    internal const int InitialCapacity = 16_384;
+
     private readonly SiloRuntime _runtime;
-    private readonly ConcurrentDictionary<GrainId, ActivationData> _activations = new();
+    private readonly ConcurrentDictionary<GrainId, ActivationData> _activations = new(ConcurrencyLevel, InitialCapacity);
     private readonly ConcurrentDictionary<GrainId, StatelessWorkerGroup> _workerGroups = new();
     private readonly ConcurrentDictionary<GrainType, GrainClassMetadata> _classes = new();
     private int _count;
+    private volatile bool _stopping;
 
     public Catalog(SiloRuntime runtime)
     {
@@ -30,16 +43,24 @@ internal sealed partial class Catalog
 
     public bool TryGetWorkerGroup(GrainId grainId, out StatelessWorkerGroup group) => _workerGroups.TryGetValue(grainId, out group!);
 
+    /// <summary>True once the silo has begun stopping: no new activation is created after that.</summary>
+    public bool IsStopping => _stopping;
+
+    /// <summary>
+    /// Every activation, enumerated without locking the maps (<c>ConcurrentDictionary.Values</c> takes
+    /// every stripe and copies all entries: a periodic stall and a large-object allocation per scan).
+    /// Activations added or removed during the enumeration may or may not be seen.
+    /// </summary>
     public IEnumerable<ActivationData> AllActivations()
     {
-        foreach (var activation in _activations.Values)
+        foreach (var pair in _activations)
         {
-            yield return activation;
+            yield return pair.Value;
         }
 
-        foreach (var group in _workerGroups.Values)
+        foreach (var pair in _workerGroups)
         {
-            foreach (var worker in group.Workers)
+            foreach (var worker in pair.Value.Workers)
             {
                 yield return worker;
             }
@@ -58,6 +79,12 @@ internal sealed partial class Catalog
 
         if (metadata.IsStatelessWorker)
         {
+            if (_stopping && !_workerGroups.ContainsKey(grainId))
+            {
+                RejectStopping(message);
+                return null;
+            }
+
             var group = _workerGroups.GetOrAdd(grainId, static (id, state) => new StatelessWorkerGroup(state.Runtime, state.Metadata, id), (Runtime: _runtime, Metadata: metadata));
             group.Deliver(message);
             return group;
@@ -74,6 +101,12 @@ internal sealed partial class Catalog
 
                 _activations.TryRemove(new KeyValuePair<GrainId, ActivationData>(grainId, existing));
                 continue;
+            }
+
+            if (_stopping)
+            {
+                RejectStopping(message);
+                return null;
             }
 
             var silo = _runtime.Placement.Place(metadata.Placement, grainId);
@@ -129,6 +162,16 @@ internal sealed partial class Catalog
         _runtime.Instruments.ActivationRemoved(activation.GrainId.Type, reason.ReasonCode);
     }
 
+    private void RejectStopping(Message message)
+    {
+        if (message.IsLocalOnly)
+        {
+            return;
+        }
+
+        message.Body.TryFail(new SiloUnavailableException($"The silo {_runtime.LocalSilo.Address} is stopping; {message.TargetGrain} is not active here and is not activated again."));
+    }
+
     public bool TryGetClass(GrainType grainType, out GrainClassMetadata metadata)
     {
         if (_classes.TryGetValue(grainType, out metadata!))
@@ -145,9 +188,15 @@ internal sealed partial class Catalog
         return true;
     }
 
-    /// <summary>Deactivates every activation (graceful shutdown) and waits for them.</summary>
+    /// <summary>
+    /// Deactivates every activation (graceful shutdown) and waits for them. From here on no activation
+    /// is created: a call to a grain not active here fails with <see cref="SiloUnavailableException"/>
+    /// (as in Orleans), instead of activating it again in a stopping silo (a region reactivated by a
+    /// late notice rebuilt itself from every job row while the host was shutting down).
+    /// </summary>
     public async Task DeactivateAllAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _stopping = true;
         var all = AllActivations().ToList();
         foreach (var activation in all)
         {

@@ -10,6 +10,9 @@ namespace Federation.Actors.Catalog;
 /// <summary>The services every activation of this silo shares.</summary>
 internal sealed class SiloRuntime
 {
+    private readonly long _activationIdPrefix = BitConverter.ToInt64(Guid.NewGuid().ToByteArray(), 0);
+    private long _activationIdCounter;
+
     public SiloRuntime(
         IServiceProvider services,
         TimeProvider timeProvider,
@@ -61,6 +64,19 @@ internal sealed class SiloRuntime
     public IGrainFactory GrainFactory { get; set; } = null!;
 
     public Reminders.ReminderService? Reminders { get; set; }
+
+    /// <summary>
+    /// A new activation id: this silo's random 64-bit prefix and a counter. Unique like
+    /// <see cref="Guid.NewGuid"/> (the prefix tells silos and incarnations apart) without a call into
+    /// the OS random source per activation, which showed at ~2 % of a job-heavy silo's CPU.
+    /// </summary>
+    public Guid NewActivationId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BitConverter.TryWriteBytes(bytes, _activationIdPrefix);
+        BitConverter.TryWriteBytes(bytes[8..], Interlocked.Increment(ref _activationIdCounter));
+        return new Guid(bytes);
+    }
 
     public long Now => TimeProvider.GetTimestamp();
 

@@ -5,7 +5,13 @@ namespace Federation.Actors.Directory;
 /// <summary>The single-silo directory: a concurrent map with compare-and-set registration.</summary>
 public sealed class InMemoryGrainDirectory : IGrainDirectory
 {
-    private readonly ConcurrentDictionary<GrainId, GrainAddress> _entries = new();
+    /// <summary>Lock stripes: activations register from every thread (one stripe per core was a convoy).</summary>
+    private const int ConcurrencyLevel = 64;
+
+    /// <summary>Initial buckets, so a silo's first tens of thousands of activations do not pay repeated all-stripe rehashes.</summary>
+    private const int InitialCapacity = 16_384;
+
+    private readonly ConcurrentDictionary<GrainId, GrainAddress> _entries = new(ConcurrencyLevel, InitialCapacity);
 
     public int Count => _entries.Count;
 

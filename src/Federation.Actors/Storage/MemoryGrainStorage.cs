@@ -12,7 +12,13 @@ namespace Federation.Actors.Storage;
 /// </summary>
 public sealed class MemoryGrainStorage : IGrainStorage, IGrainStateQueryable
 {
-    private readonly ConcurrentDictionary<RowKey, Row> _rows = new();
+    /// <summary>Lock stripes: every job writes its row from its own activation, on any thread.</summary>
+    private const int ConcurrencyLevel = 64;
+
+    /// <summary>Initial buckets, so the first tens of thousands of rows do not pay repeated all-stripe rehashes.</summary>
+    private const int InitialCapacity = 16_384;
+
+    private readonly ConcurrentDictionary<RowKey, Row> _rows = new(ConcurrencyLevel, InitialCapacity);
     private readonly IGrainStorageSerializer _serializer;
     private readonly bool _deleteStateOnClear;
 
