@@ -74,10 +74,21 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
         });
         listener.Start();
         var gcBefore = GC.CollectionCount(0);
+        var gen1Before = GC.CollectionCount(1);
+        var gen2Before = GC.CollectionCount(2);
+        var pauseBefore = GC.GetTotalPauseDuration();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
         await RunClientsAsync(silo, "job", jobs, concurrency, samples, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / jobs;
+        var allocated = (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / (double)jobs;
+        var pause = (GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"placed {jobs} jobs in {elapsed:F2} s: {jobs / elapsed:F0} jobs/s (gen0 GCs {GC.CollectionCount(0) - gcBefore}, router snapshot refreshes {Interlocked.Read(ref refreshes)}, admissions refused {Interlocked.Read(ref refusals)})"));
+
+        // Load-insensitive figures: CPU and allocation per job do not depend on what else the machine runs.
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per job: {cpu:F1} us CPU (process, all threads), {allocated:F0} B allocated; GC: gen1 {GC.CollectionCount(1) - gen1Before}, gen2 {GC.CollectionCount(2) - gen2Before}, paused {pause:F0} ms ({100 * pause / (elapsed * 1000):F1} % of the run), heap {GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024)} MB"));
         Console.WriteLine($"submit latency: {samples.Report()}");
         var mega = await silo.GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync();
         foreach (var r in mega.Regions)
