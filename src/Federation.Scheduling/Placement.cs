@@ -159,11 +159,26 @@ public static class Placement
     }
 
     /// <summary>The reason for a placement in words: per region its expected start, transfer time, penalty, or the excluding constraint.</summary>
-    public static string Explain(Megaregion megaregion, ReadOnlySpan<CandidateScore> scores, int chosen, double nowS)
+    public static string Explain(Megaregion megaregion, ReadOnlySpan<CandidateScore> scores, int chosen, double nowS) =>
+        AppendExplanation(new StringBuilder(256), megaregion, scores, chosen, nowS).ToString();
+
+    /// <summary>
+    /// <see cref="Explain"/> appended to a caller's builder, so a caller that explains every decision
+    /// (the router) reuses one buffer instead of growing a new builder per job.
+    /// </summary>
+    public static StringBuilder AppendExplanation(StringBuilder sb, Megaregion megaregion, ReadOnlySpan<CandidateScore> scores, int chosen, double nowS)
     {
+        ArgumentNullException.ThrowIfNull(sb);
         ArgumentNullException.ThrowIfNull(megaregion);
-        var sb = new StringBuilder();
-        sb.Append(chosen >= 0 ? $"placed in {megaregion.Regions[chosen].Id}" : "no feasible region");
+        if (chosen >= 0)
+        {
+            sb.Append("placed in ").Append(megaregion.Regions[chosen].Id);
+        }
+        else
+        {
+            sb.Append("no feasible region");
+        }
+
         foreach (var c in scores)
         {
             sb.Append("; ").Append(megaregion.Regions[c.RegionIndex].Id).Append(": ");
@@ -185,6 +200,6 @@ public static class Placement
             sb.Append(CultureInfo.InvariantCulture, $", transfer {c.TransferS:F1} s, penalty {c.PenaltyS:F0} s");
         }
 
-        return sb.ToString();
+        return sb;
     }
 }
