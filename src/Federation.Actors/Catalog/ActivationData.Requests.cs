@@ -24,7 +24,7 @@ internal sealed partial class ActivationData
             if (!_activationStarted)
             {
                 _activationStarted = true;
-                QueueTurnLocked(ActivateAsync);
+                QueueActivationLocked();
             }
 
             schedule = ScheduleLocked();

@@ -13,11 +13,12 @@ internal sealed partial class ActivationData : SynchronizationContext, IThreadPo
     /// <summary>Turns one drain runs before yielding the thread to other work.</summary>
     private const int TurnsPerSlice = 64;
 
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _turns = new();
     private readonly List<Message> _waiting = new();
     private readonly List<Message> _running = new();
-    private readonly SendOrPostCallback _turnCallback;
+    /// <summary>The activation turn, queued with the activation as its state: no delegate per activation.</summary>
+    private static readonly SendOrPostCallback ActivateTurn = static state => _ = ((ActivationData)state!).ActivateAsync();
     private Message? _blocking;
     private ActivationState _state;
     private bool _scheduled;
@@ -141,16 +142,8 @@ internal sealed partial class ActivationData : SynchronizationContext, IThreadPo
         }
     }
 
-    private void RunQueuedTurn(object? state)
-    {
-        if (state is Func<Task> start)
-        {
-            _ = start();
-        }
-    }
-
-    /// <summary>Queues an internal turn (activation, deactivation) to run on this activation.</summary>
-    private void QueueTurnLocked(Func<Task> turn) => _turns.Enqueue((_turnCallback, turn));
+    /// <summary>Queues the activation turn (build, register, read state, OnActivateAsync) to run on this activation.</summary>
+    private void QueueActivationLocked() => _turns.Enqueue((ActivateTurn, this));
 
     /// <summary>
     /// The admission rule, tested in Orleans' order: nothing running; the request is AlwaysInterleave;

@@ -36,7 +36,6 @@ internal sealed partial class ActivationData : IGrainContext
         _workerGroup = workerGroup;
         ActivationId = runtime.NewActivationId();
         _lastActivity = runtime.Now;
-        _turnCallback = RunQueuedTurn;
     }
 
     public GrainId GrainId { get; }

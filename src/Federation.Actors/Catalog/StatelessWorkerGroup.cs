@@ -12,7 +12,7 @@ namespace Federation.Actors.Catalog;
 /// </summary>
 internal sealed class StatelessWorkerGroup
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly SiloRuntime _runtime;
     private readonly GrainClassMetadata _metadata;
     private readonly StatelessWorkerPlacement _placement;
