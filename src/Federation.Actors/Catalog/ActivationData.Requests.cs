@@ -21,6 +21,11 @@ internal sealed partial class ActivationData
             }
 
             _waiting.Add(message);
+            if (!_trackedForTimeouts)
+            {
+                _trackedForTimeouts = true;
+                _runtime.Catalog.TrackRequests(this);
+            }
             if (!_activationStarted)
             {
                 _activationStarted = true;
@@ -56,13 +61,6 @@ internal sealed partial class ActivationData
     /// </summary>
     public bool IsInactiveHint =>
         _state is ActivationState.Valid && _running.Count == 0 && _waiting.Count == 0;
-
-    /// <summary>
-    /// Whether anything runs or waits here, read without the lock: the timeout scan skips activations
-    /// for which it is false. A request enqueued just after a stale read has a deadline in the future,
-    /// so the next scan sees it.
-    /// </summary>
-    public bool HasRequestsHint => _running.Count != 0 || _waiting.Count != 0;
 
     /// <summary>Requests waiting, read without the lock (a load hint for choosing a stateless worker).</summary>
     public int WaitingCountHint => _waiting.Count;
@@ -213,6 +211,13 @@ internal sealed partial class ActivationData
                     _waiting.RemoveAt(i);
                     expiredWaiting.Add(message);
                 }
+            }
+
+            // Idle and not activating: the scan stops visiting it until its next request.
+            if (_running.Count == 0 && _waiting.Count == 0 && Volatile.Read(ref _activationTimeout) is null)
+            {
+                _trackedForTimeouts = false;
+                _runtime.Catalog.UntrackRequests(this);
             }
         }
     }

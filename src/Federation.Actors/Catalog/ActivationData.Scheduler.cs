@@ -25,6 +25,7 @@ internal sealed partial class ActivationData : SynchronizationContext, IThreadPo
     private bool _activationStarted;
     private bool _finishing;
     private bool _admitFirst;
+    private bool _trackedForTimeouts;
 
     public override void Post(SendOrPostCallback d, object? state)
     {

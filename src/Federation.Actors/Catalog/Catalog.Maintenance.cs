@@ -57,22 +57,20 @@ internal sealed partial class Catalog : IDisposable
     /// <summary>
     /// One timeout scan: callers past their deadline get TimeoutException (nothing is resubmitted), and
     /// activations still activating past <see cref="Configuration.GrainCollectionOptions.ActivationTimeout"/>
-    /// have their activation token cancelled. Idle activations are skipped without taking their lock,
-    /// so the scan costs a few reads per activation, not a lock each.
+    /// have their activation token cancelled. It visits only the activations that received a request
+    /// since they were last seen idle (<see cref="TrackRequests"/>), not every activation: a silo keeps
+    /// each job's activation for the collection age, and visiting 100k idle activations each second cost
+    /// ~5 % of a placement run in cache misses, growing with the silo's age.
     /// </summary>
     public void ExpireRequests()
     {
         var now = _runtime.Now;
         List<Message>? running = null;
         List<Message>? waiting = null;
-        foreach (var activation in AllActivations())
+        foreach (var pair in _withRequests)
         {
+            var activation = pair.Key;
             activation.CancelActivationIfOverdue(now);
-            if (!activation.HasRequestsHint)
-            {
-                continue;
-            }
-
             running ??= new List<Message>();
             waiting ??= new List<Message>();
             activation.ExpireRequests(now, running, waiting);
@@ -96,6 +94,12 @@ internal sealed partial class Catalog : IDisposable
             }
         }
     }
+
+    /// <summary>An activation that was idle received a request: the timeout scan visits it until it is idle again.</summary>
+    public void TrackRequests(ActivationData activation) => _withRequests.TryAdd(activation, 0);
+
+    /// <summary>The timeout scan found the activation idle (called under its lock, as <see cref="TrackRequests"/> is).</summary>
+    public void UntrackRequests(ActivationData activation) => _withRequests.TryRemove(activation, out _);
 
     public void InspectWorkers()
     {

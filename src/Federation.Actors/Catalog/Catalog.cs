@@ -27,6 +27,7 @@ internal sealed partial class Catalog
     private readonly ConcurrentDictionary<GrainId, ActivationData> _activations = new(ConcurrencyLevel, InitialCapacity);
     private readonly ConcurrentDictionary<GrainId, StatelessWorkerGroup> _workerGroups = new();
     private readonly ConcurrentDictionary<GrainType, GrainClassMetadata> _classes = new();
+    private readonly ConcurrentDictionary<ActivationData, byte> _withRequests = new(ConcurrencyLevel, 1024);
     private int _count;
     private volatile bool _stopping;
 

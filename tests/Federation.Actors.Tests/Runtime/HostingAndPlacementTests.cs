@@ -26,6 +26,23 @@ public sealed class HostingAndPlacementTests
     }
 
     [Fact]
+    public async Task StoppingSiloCreatesNoActivationAndRejectsCallsToGrainsNotActiveHere()
+    {
+        var probe = new Probe();
+        var silo = await Silos.StartAsync(probe);
+        await silo.GrainFactory.GetGrain<IStatefulGrain>("before-stop").GetName();
+
+        await silo.StopAsync();
+
+        var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => silo.GrainFactory.GetGrain<IStatefulGrain>("after-stop").GetName());
+        Assert.Contains("after-stop", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => silo.GrainFactory.GetGrain<IStatefulGrain>("before-stop").GetName());
+        Assert.Equal(0, silo.Silo.ActivationCount);
+        Assert.Null(probe.Get<string>("on-activate-name-after-stop"));
+        await silo.DisposeAsync();
+    }
+
+    [Fact]
     public async Task InvalidOptionsNameTheOption()
     {
         var probe = new Probe();
