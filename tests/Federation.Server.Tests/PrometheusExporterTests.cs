@@ -68,6 +68,41 @@ public sealed class PrometheusExporterTests
     }
 
     [Fact]
+    public async Task Tags_in_any_order_share_one_series_and_concurrent_measurements_all_count()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var exporter = new PrometheusExporter(factory);
+        var meter = factory.Create("Federation.Test");
+        var histogram = meter.CreateHistogram<double>("federation.test.latency", "ms", "Latency");
+        var grain = new KeyValuePair<string, object?>("grain", "job");
+        var method = new KeyValuePair<string, object?>("method", "submit");
+        using var start = new Barrier(4);
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            for (var i = 0; i < 10_000; i++)
+            {
+                if (t % 2 == 0)
+                {
+                    histogram.Record(1, grain, method);
+                }
+                else
+                {
+                    histogram.Record(1, method, grain);
+                }
+            }
+        })));
+
+        var text = exporter.Render();
+        Assert.Contains("federation_test_latency_milliseconds_count{grain=\"job\",method=\"submit\"} 40000\n", text, StringComparison.Ordinal);
+        Assert.Contains("federation_test_latency_milliseconds_sum{grain=\"job\",method=\"submit\"} 40000\n", text, StringComparison.Ordinal);
+        Assert.Contains("federation_test_latency_milliseconds_bucket{grain=\"job\",method=\"submit\",le=\"1\"} 40000\n", text, StringComparison.Ordinal);
+        Assert.Single(text.Split('\n'), l => l.StartsWith("federation_test_latency_milliseconds_count", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Meters_of_another_host_are_not_exported()
     {
         using var mine = new ServiceCollection().AddMetrics().BuildServiceProvider();

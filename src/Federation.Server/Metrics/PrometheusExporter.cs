@@ -128,6 +128,7 @@ public sealed class PrometheusExporter : IDisposable
         private readonly bool _observable;
         private readonly double[] _buckets;
         private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<TagKey, Series> _byTags = new();
 
         public Family(string name, Kind kind, Instrument instrument)
         {
@@ -149,28 +150,49 @@ public sealed class PrometheusExporter : IDisposable
             {
                 // An observable reports its current value per scrape; series that were not reported again are gone.
                 _series.Clear();
+                _byTags.Clear();
             }
         }
 
+        /// <summary>
+        /// One measurement. This runs on every grain call of the server (the runtime's request latency is
+        /// recorded whenever someone listens), so it allocates nothing once a tag combination has been seen
+        /// and takes no lock: the series is found by the tags themselves, and updated with interlocked
+        /// operations. Building the label text and locking the series per measurement was a lock convoy
+        /// in the http-submit profile.
+        /// </summary>
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var series = _series.GetOrAdd(Labels(tags), static (_, buckets) => new Series(buckets), _kind == Kind.Histogram ? _buckets : null);
-            lock (series)
+            Series series;
+            if (TagKey.TryCreate(tags, out var key))
             {
-                switch (_kind)
+                if (!_byTags.TryGetValue(key, out series!))
                 {
-                    case Kind.Histogram:
-                        series.Observe(value);
-                        break;
-                    case Kind.Counter or Kind.Gauge when _observable:
-                        series.Value = value;
-                        break;
-                    default:
-                        series.Value += value;
-                        break;
+                    series = _byTags.GetOrAdd(key, SeriesFor(tags));
                 }
             }
+            else
+            {
+                series = SeriesFor(tags);
+            }
+
+            switch (_kind)
+            {
+                case Kind.Histogram:
+                    series.Observe(value);
+                    break;
+                case Kind.Counter or Kind.Gauge when _observable:
+                    series.Set(value);
+                    break;
+                default:
+                    series.Add(value);
+                    break;
+            }
         }
+
+        /// <summary>The series of a label set, whatever order its tags came in.</summary>
+        private Series SeriesFor(ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+            _series.GetOrAdd(Labels(tags), static (_, buckets) => new Series(buckets), _kind == Kind.Histogram ? _buckets : null);
 
         public void Write(StringBuilder text)
         {
@@ -186,25 +208,25 @@ public sealed class PrometheusExporter : IDisposable
             foreach (var label in labels)
             {
                 var series = _series[label];
-                lock (series)
+                if (_kind != Kind.Histogram)
                 {
-                    if (_kind != Kind.Histogram)
-                    {
-                        Sample(text, _name, label, null, series.Value);
-                        continue;
-                    }
-
-                    long cumulative = 0;
-                    for (var i = 0; i < _buckets.Length; i++)
-                    {
-                        cumulative += series.Counts![i];
-                        Sample(text, _name + "_bucket", label, Format(_buckets[i]), cumulative);
-                    }
-
-                    Sample(text, _name + "_bucket", label, "+Inf", series.Count);
-                    Sample(text, _name + "_sum", label, null, series.Value);
-                    Sample(text, _name + "_count", label, null, series.Count);
+                    Sample(text, _name, label, null, series.Value);
+                    continue;
                 }
+
+                // Counts are read once each; the count is their sum, so the buckets are cumulative and the
+                // +Inf bucket equals the count even while measurements arrive during the scrape.
+                long cumulative = 0;
+                for (var i = 0; i < _buckets.Length; i++)
+                {
+                    cumulative += series.CountAt(i);
+                    Sample(text, _name + "_bucket", label, Format(_buckets[i]), cumulative);
+                }
+
+                cumulative += series.CountAt(_buckets.Length);
+                Sample(text, _name + "_bucket", label, "+Inf", cumulative);
+                Sample(text, _name + "_sum", label, null, series.Value);
+                Sample(text, _name + "_count", label, null, cumulative);
             }
         }
 
@@ -273,34 +295,98 @@ public sealed class PrometheusExporter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Up to three tags as a dictionary key, compared by name and value without building the label text.
+    /// Tags given in another order make another key that maps to the same <see cref="Series"/>.
+    /// </summary>
+    private readonly struct TagKey : IEquatable<TagKey>
+    {
+        private readonly int _count;
+        private readonly string? _k0;
+        private readonly object? _v0;
+        private readonly string? _k1;
+        private readonly object? _v1;
+        private readonly string? _k2;
+        private readonly object? _v2;
+
+        private TagKey(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            _count = tags.Length;
+            if (tags.Length > 0)
+            {
+                (_k0, _v0) = (tags[0].Key, tags[0].Value);
+            }
+
+            if (tags.Length > 1)
+            {
+                (_k1, _v1) = (tags[1].Key, tags[1].Value);
+            }
+
+            if (tags.Length > 2)
+            {
+                (_k2, _v2) = (tags[2].Key, tags[2].Value);
+            }
+        }
+
+        public static bool TryCreate(ReadOnlySpan<KeyValuePair<string, object?>> tags, out TagKey key)
+        {
+            key = tags.Length <= 3 ? new TagKey(tags) : default;
+            return tags.Length <= 3;
+        }
+
+        public bool Equals(TagKey other) =>
+            _count == other._count
+            && string.Equals(_k0, other._k0, StringComparison.Ordinal) && Equals(_v0, other._v0)
+            && string.Equals(_k1, other._k1, StringComparison.Ordinal) && Equals(_v1, other._v1)
+            && string.Equals(_k2, other._k2, StringComparison.Ordinal) && Equals(_v2, other._v2);
+
+        public override bool Equals(object? obj) => obj is TagKey other && Equals(other);
+
+        public override int GetHashCode() => HashCode.Combine(_count, _k0, _v0, _k1, _v1, _k2, _v2);
+    }
+
+    /// <summary>One labelled series, updated without a lock (interlocked adds; the sum by compare-and-swap).</summary>
     private sealed class Series
     {
         private readonly double[]? _buckets;
 
+        // Per-bucket (not cumulative) counts of a histogram; the last slot counts values above every bound.
+        private readonly long[]? _counts;
+        private double _value;
+
         public Series(double[]? buckets)
         {
             _buckets = buckets;
-            Counts = buckets is null ? null : new long[buckets.Length];
+            _counts = buckets is null ? null : new long[buckets.Length + 1];
         }
 
         /// <summary>The counter or gauge value, or the histogram's sum.</summary>
-        public double Value { get; set; }
+        public double Value => Volatile.Read(ref _value);
 
-        public long Count { get; private set; }
+        public long CountAt(int bucket) => Volatile.Read(ref _counts![bucket]);
 
-        /// <summary>Per-bucket (not cumulative) counts of a histogram.</summary>
-        public long[]? Counts { get; }
+        public void Set(double value) => Volatile.Write(ref _value, value);
+
+        public void Add(double value)
+        {
+            var current = Volatile.Read(ref _value);
+            while (true)
+            {
+                var seen = Interlocked.CompareExchange(ref _value, current + value, current);
+                if (BitConverter.DoubleToInt64Bits(seen) == BitConverter.DoubleToInt64Bits(current))
+                {
+                    return;
+                }
+
+                current = seen;
+            }
+        }
 
         public void Observe(double value)
         {
-            Value += value;
-            Count++;
+            Add(value);
             var i = Array.BinarySearch(_buckets!, value);
-            i = i >= 0 ? i : ~i;
-            if (i < Counts!.Length)
-            {
-                Counts[i]++;
-            }
+            Interlocked.Increment(ref _counts![i >= 0 ? i : ~i]);
         }
     }
 }
