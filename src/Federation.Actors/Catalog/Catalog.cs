@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Federation.Actors.Collections;
 using Federation.Actors.Diagnostics;
 using Federation.Actors.Invocation;
 using Federation.Actors.Messaging;
@@ -12,19 +13,16 @@ namespace Federation.Actors.Catalog;
 internal sealed partial class Catalog
 {
     /// <summary>
-    /// Lock stripes of the activation map. A job-heavy silo adds activations from every thread; the
-    /// default (one stripe per core) made <c>TryAdd</c> a lock convoy in the placement profile.
-    /// </summary>
-    internal const int ConcurrencyLevel = 64;
-
-    /// <summary>
-    /// Initial buckets of the activation map: growing it takes every stripe and rehashes all entries,
-    /// a stall that a silo with tens of thousands of activations paid at every doubling.
+    /// Initial capacity of the activation map. A job-heavy silo adds an activation per job from every
+    /// thread; the map is sharded so that growing it never stops every caller at once.
     /// </summary>
     internal const int InitialCapacity = 16_384;
 
+    /// <summary>Lock stripes of the (small) set of activations the timeout scan visits.</summary>
+    private const int ConcurrencyLevel = 64;
+
     private readonly SiloRuntime _runtime;
-    private readonly ConcurrentDictionary<GrainId, ActivationData> _activations = new(ConcurrencyLevel, InitialCapacity);
+    private readonly ShardedConcurrentDictionary<GrainId, ActivationData> _activations = new(InitialCapacity);
     private readonly ConcurrentDictionary<GrainId, StatelessWorkerGroup> _workerGroups = new();
     private readonly ConcurrentDictionary<GrainType, GrainClassMetadata> _classes = new();
     private readonly ConcurrentDictionary<ActivationData, byte> _withRequests = new(ConcurrencyLevel, 1024);

@@ -1,17 +1,14 @@
-using System.Collections.Concurrent;
+using Federation.Actors.Collections;
 
 namespace Federation.Actors.Directory;
 
 /// <summary>The single-silo directory: a concurrent map with compare-and-set registration.</summary>
 public sealed class InMemoryGrainDirectory : IGrainDirectory
 {
-    /// <summary>Lock stripes: activations register from every thread (one stripe per core was a convoy).</summary>
-    private const int ConcurrencyLevel = 64;
-
-    /// <summary>Initial buckets, so a silo's first tens of thousands of activations do not pay repeated all-stripe rehashes.</summary>
+    /// <summary>Initial capacity; the map is sharded so that growing it never stops every registration at once.</summary>
     private const int InitialCapacity = 16_384;
 
-    private readonly ConcurrentDictionary<GrainId, GrainAddress> _entries = new(ConcurrencyLevel, InitialCapacity);
+    private readonly ShardedConcurrentDictionary<GrainId, GrainAddress> _entries = new(InitialCapacity);
 
     public int Count => _entries.Count;
 

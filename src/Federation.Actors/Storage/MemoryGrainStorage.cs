@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Federation.Actors.Collections;
 
 namespace Federation.Actors.Storage;
 
@@ -12,13 +12,13 @@ namespace Federation.Actors.Storage;
 /// </summary>
 public sealed class MemoryGrainStorage : IGrainStorage, IGrainStateQueryable
 {
-    /// <summary>Lock stripes: every job writes its row from its own activation, on any thread.</summary>
-    private const int ConcurrencyLevel = 64;
-
-    /// <summary>Initial buckets, so the first tens of thousands of rows do not pay repeated all-stripe rehashes.</summary>
+    /// <summary>
+    /// Initial capacity. Every job writes its row from its own activation, on any thread; the map is
+    /// sharded so that growing it (one row per job) never stops every writer at once.
+    /// </summary>
     private const int InitialCapacity = 16_384;
 
-    private readonly ConcurrentDictionary<RowKey, Row> _rows = new(ConcurrencyLevel, InitialCapacity);
+    private readonly ShardedConcurrentDictionary<RowKey, Row> _rows = new(InitialCapacity);
     private readonly IGrainStorageSerializer _serializer;
     private readonly bool _deleteStateOnClear;
 
