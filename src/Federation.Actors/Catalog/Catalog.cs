@@ -161,7 +161,8 @@ internal sealed partial class Catalog
         _runtime.Instruments.ActivationRemoved(activation.GrainId.Type, reason.ReasonCode);
     }
 
-    private void RejectStopping(Message message)
+    /// <summary>Fails a call that would need a new activation in a stopping silo.</summary>
+    internal void RejectStopping(Message message)
     {
         if (message.IsLocalOnly)
         {

@@ -57,6 +57,12 @@ internal sealed class StatelessWorkerGroup
         while (true)
         {
             var worker = Choose();
+            if (worker is null)
+            {
+                _runtime.Catalog.RejectStopping(message);
+                return;
+            }
+
             if (worker.TryEnqueue(message))
             {
                 return;
@@ -116,7 +122,7 @@ internal sealed class StatelessWorkerGroup
         }
     }
 
-    private ActivationData Choose()
+    private ActivationData? Choose()
     {
         // Lock-free first pass over a snapshot with unlocked hints: delivering to the pool must not queue
         // every caller on the group's lock and each worker's turn lock. TryEnqueue decides for certain.
@@ -149,7 +155,8 @@ internal sealed class StatelessWorkerGroup
         return ChooseLocked();
     }
 
-    private ActivationData ChooseLocked()
+    /// <summary>The worker to use; null only when the silo is stopping and no worker is left to take it.</summary>
+    private ActivationData? ChooseLocked()
     {
         lock (_lock)
         {
@@ -168,6 +175,12 @@ internal sealed class StatelessWorkerGroup
                     fewest = waiting;
                     leastBusy = worker;
                 }
+            }
+
+            if (_runtime.Catalog.IsStopping)
+            {
+                // No new worker in a stopping silo (as for any other activation).
+                return leastBusy;
             }
 
             if (_workers.Count < _placement.MaxLocal || leastBusy is null)

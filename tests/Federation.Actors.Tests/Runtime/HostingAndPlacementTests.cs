@@ -31,13 +31,16 @@ public sealed class HostingAndPlacementTests
         var probe = new Probe();
         var silo = await Silos.StartAsync(probe);
         await silo.GrainFactory.GetGrain<IStatefulGrain>("before-stop").GetName();
+        await silo.GrainFactory.GetGrain<IWorkerGrain>(0).Hold("");
 
         await silo.StopAsync();
 
         var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => silo.GrainFactory.GetGrain<IStatefulGrain>("after-stop").GetName());
         Assert.Contains("after-stop", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<SiloUnavailableException>(() => silo.GrainFactory.GetGrain<IStatefulGrain>("before-stop").GetName());
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => silo.GrainFactory.GetGrain<IWorkerGrain>(0).Hold(""));
         Assert.Equal(0, silo.Silo.ActivationCount);
+        Assert.Equal(1, probe.Count("worker-ctor"));
         Assert.Null(probe.Get<string>("on-activate-name-after-stop"));
         await silo.DisposeAsync();
     }
