@@ -65,6 +65,17 @@ public sealed class AdoNetDatabase : IStorageHealthCheck, IAsyncDisposable
         return await Connections.WriteAsync(work, state, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Ensures the schema, then runs a one-statement row write to its commit (see <see cref="IAdoNetConnectionSource.WriteStatementAsync"/>).</summary>
+    public async Task<TResult> WriteStatementAsync<TState, TResult>(Func<AdoNetConnection, TState, Task<TResult>> work, TState state, CancellationToken cancellationToken)
+    {
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await Connections.WriteStatementAsync(work, state, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Creates or migrates the schema unless this instance already did. A failure is not cached: the
     /// next call tries again, so a database that comes back is picked up.

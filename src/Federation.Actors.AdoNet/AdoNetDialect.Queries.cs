@@ -52,6 +52,24 @@ public abstract partial class AdoNetDialect
         "VALUES (@serviceid, @graintype, @statename, @grainid, @name, @value) ON CONFLICT DO NOTHING";
 
     /// <summary>
+    /// <see cref="InsertState"/> and the replacement of the row's index entries by the pairs of the
+    /// <c>@names</c> and <c>@values</c> arrays, as one statement that returns the new version when the
+    /// row write took effect and no row (and no index change) otherwise. Null when the dialect has no
+    /// such statement: then <see cref="DeleteStateIndex"/> and one <see cref="InsertStateIndex"/> per
+    /// entry follow the row statement in its transaction. The same holds for the three below.
+    /// </summary>
+    public virtual string? InsertStateWithIndex => null;
+
+    /// <summary><see cref="UpdateState"/> with the index replacement (see <see cref="InsertStateWithIndex"/>).</summary>
+    public virtual string? UpdateStateWithIndex => null;
+
+    /// <summary><see cref="ClearState"/> with the index replacement, given no entries: all of them go.</summary>
+    public virtual string? ClearStateWithIndex => null;
+
+    /// <summary><see cref="DeleteState"/> with the index replacement, given no entries: all of them go.</summary>
+    public virtual string? DeleteStateWithIndex => null;
+
+    /// <summary>
     /// A page of stored (not cleared) rows of one grain type and state name whose index has every
     /// <c>@n{i}</c>/<c>@v{i}</c> pair, ordered by key, after <c>@afterkey</c> when asked, at most
     /// <c>@limit</c> rows; each row also carries the count over all pages, computed in the same

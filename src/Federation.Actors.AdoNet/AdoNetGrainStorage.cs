@@ -101,12 +101,13 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
 
         var payload = _serializer.Serialize(grainState.State);
         var index = GrainStateIndex.EntriesOf(grainState.State);
-        var affected = await _database.WriteAsync(
-            ExecuteAsync,
+        var reindex = index is not null || IsIndexed<T>();
+        var affected = await WriteAsync(
             new KeyedWrite(this, sent is null ? _dialect.InsertState : _dialect.UpdateState, stateName, grainId, payload, HasPayload: true, sent is null ? null : expected)
             {
-                Reindex = index is not null || IsIndexed<T>(),
+                Reindex = reindex,
                 Index = index,
+                WithIndex = reindex ? (sent is null ? _dialect.InsertStateWithIndex : _dialect.UpdateStateWithIndex) : null,
             },
             cancellationToken).ConfigureAwait(false);
 
@@ -139,11 +140,12 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
                 throw await MismatchAsync("Clear", stateName, grainId, sent, cancellationToken).ConfigureAwait(false);
             }
 
-            var affected = await _database.WriteAsync(
-                ExecuteAsync,
+            var reindex = grainState.State is IIndexedGrainState || IsIndexed<T>();
+            var affected = await WriteAsync(
                 new KeyedWrite(this, _deleteStateOnClear ? _dialect.DeleteState : _dialect.ClearState, stateName, grainId, null, HasPayload: false, expected, Stamp: !_deleteStateOnClear)
                 {
-                    Reindex = grainState.State is IIndexedGrainState || IsIndexed<T>(),
+                    Reindex = reindex,
+                    WithIndex = reindex ? (_deleteStateOnClear ? _dialect.DeleteStateWithIndex : _dialect.ClearStateWithIndex) : null,
                 },
                 cancellationToken).ConfigureAwait(false);
 
@@ -230,11 +232,21 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
 
     private static bool IsIndexed<T>() => IndexedType<T>.Value;
 
-    /// <summary>One keyed row write, run inside the database's group commit (one transaction), so the row and its index entries change together.</summary>
+    /// <summary>
+    /// Runs one keyed write to its commit. A write that is one statement (no index to replace, or the
+    /// dialect's statement that replaces it too) may run in autocommit, one round trip on a server
+    /// database; otherwise the row and index statements share one transaction (the group commit's on SQLite).
+    /// </summary>
+    private Task<int> WriteAsync(KeyedWrite write, CancellationToken cancellationToken) =>
+        write.Reindex && write.WithIndex is null
+            ? _database.WriteAsync(ExecuteAsync, write, cancellationToken)
+            : _database.WriteStatementAsync(ExecuteAsync, write, cancellationToken);
+
+    /// <summary>One keyed row write: the row and its index entries change together, or neither does. Returns the rows the row write changed (0 or 1).</summary>
     private static async Task<int> ExecuteAsync(AdoNetConnection connection, KeyedWrite write)
     {
         var storage = write.Storage;
-        var command = storage.KeyedCommand(connection, write.Sql, write.StateName, write.GrainId);
+        var command = storage.KeyedCommand(connection, write.WithIndex ?? write.Sql, write.StateName, write.GrainId);
         if (write.HasPayload)
         {
             AdoNetConnection.Bind(command, "@payload", write.Payload);
@@ -248,6 +260,15 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
         if (write.Version is { } version)
         {
             AdoNetConnection.Bind(command, "@version", version);
+        }
+
+        if (write.WithIndex is not null)
+        {
+            var (names, values) = Columns(write.Index);
+            AdoNetConnection.Bind(command, "@names", names);
+            AdoNetConnection.Bind(command, "@values", values);
+            var written = await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
+            return written is null or DBNull ? 0 : 1;
         }
 
         var affected = await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
@@ -265,6 +286,25 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
         }
 
         return affected;
+    }
+
+    /// <summary>The entries as the two parallel arrays the one-statement write unnests.</summary>
+    private static (string[] Names, string[] Values) Columns(KeyValuePair<string, string>[]? index)
+    {
+        if (index is null || index.Length == 0)
+        {
+            return ([], []);
+        }
+
+        var names = new string[index.Length];
+        var values = new string[index.Length];
+        for (var i = 0; i < index.Length; i++)
+        {
+            names[i] = index[i].Key;
+            values[i] = index[i].Value;
+        }
+
+        return (names, values);
     }
 
     private DbCommand QueryCommand(AdoNetConnection connection, string sql, GrainStateQuery query)
@@ -323,6 +363,9 @@ public sealed class AdoNetGrainStorage : IGrainStorage, IGrainStateQueryable, IS
         public bool Reindex { get; init; }
 
         public KeyValuePair<string, string>[]? Index { get; init; }
+
+        /// <summary>The dialect's one statement that writes the row and replaces its entries (<see cref="AdoNetDialect.InsertStateWithIndex"/>), if it has one and <see cref="Reindex"/> is set.</summary>
+        public string? WithIndex { get; init; }
     }
 
     /// <summary>Builds the exception, reading the stored version so the message says what is there (off the hot path).</summary>

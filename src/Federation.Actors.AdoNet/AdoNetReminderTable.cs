@@ -72,7 +72,7 @@ public sealed class AdoNetReminderTable : IReminderTable, IStorageHealthCheck, I
         ArgumentNullException.ThrowIfNull(entry);
         CheckGrain(entry.GrainId);
         ArgumentException.ThrowIfNullOrEmpty(entry.ReminderName);
-        var version = await _database.WriteAsync(
+        var version = await _database.WriteStatementAsync(
             static async (connection, args) =>
             {
                 var (table, entry) = args;
@@ -98,7 +98,7 @@ public sealed class AdoNetReminderTable : IReminderTable, IStorageHealthCheck, I
             return false;
         }
 
-        var removed = await _database.WriteAsync(
+        var removed = await _database.WriteStatementAsync(
             static (connection, args) =>
             {
                 var (table, grainId, reminderName, version) = args;

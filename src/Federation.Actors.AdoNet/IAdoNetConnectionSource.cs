@@ -3,7 +3,8 @@ namespace Federation.Actors.AdoNet;
 /// <summary>
 /// Hands out open, initialised connections. SQLite keeps its own small pool (one writer with group
 /// commit, a few readers); a server database such as PostgreSQL can simply open a connection from its
-/// driver's pool per lease and run each write in autocommit.
+/// driver's pool per lease, run a write of several statements in a transaction of its own, and a
+/// one-statement write in autocommit.
 /// </summary>
 public interface IAdoNetConnectionSource : IAsyncDisposable
 {
@@ -24,6 +25,19 @@ public interface IAdoNetConnectionSource : IAsyncDisposable
     /// <param name="state">Passed to <paramref name="work"/>, so the delegate can be static.</param>
     /// <param name="cancellationToken">Honoured until the write starts; a started write runs to its commit.</param>
     Task<TResult> WriteAsync<TState, TResult>(Func<AdoNetConnection, TState, Task<TResult>> work, TState state, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs a row write that is exactly <b>one statement</b> and returns only once it is durably
+    /// committed, with the guarantees of <see cref="WriteAsync"/>. A server database may run it in
+    /// autocommit (the statement is its own transaction), which saves the <c>BEGIN</c> and <c>COMMIT</c>
+    /// round trips; a source that shares commits between writes (SQLite's group commit) runs it as any
+    /// other write, which is what this default does.
+    /// </summary>
+    /// <param name="work">Exactly one statement: a second one would commit on its own.</param>
+    /// <param name="state">Passed to <paramref name="work"/>, so the delegate can be static.</param>
+    /// <param name="cancellationToken">Honoured until the write starts; a started write runs to its commit.</param>
+    Task<TResult> WriteStatementAsync<TState, TResult>(Func<AdoNetConnection, TState, Task<TResult>> work, TState state, CancellationToken cancellationToken) =>
+        WriteAsync(work, state, cancellationToken);
 
     /// <summary>
     /// A leased connection broke because the database became unreachable: a pooling source drops its

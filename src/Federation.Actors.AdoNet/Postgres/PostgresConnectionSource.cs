@@ -5,7 +5,8 @@ namespace Federation.Actors.AdoNet.Postgres;
 
 /// <summary>
 /// Connections from an <see cref="NpgsqlDataSource"/> pool, one per lease; each write runs in a
-/// transaction of its own. No group commit: measured, a pooled PostgreSQL commit costs a round trip and
+/// transaction of its own, a one-statement write (every row write of the PostgreSQL dialect) in
+/// autocommit, so it costs one round trip. No group commit: measured, a pooled PostgreSQL commit costs a round trip and
 /// one WAL flush that the server already shares between concurrent committers (its own group commit),
 /// so batching writes here would add latency and coupling for little gain (docs/storage.md).
 /// A failure to reach the server, or a connection that breaks, becomes an
@@ -33,7 +34,7 @@ public sealed class PostgresConnectionSource : IAdoNetConnectionSource
         _displayName = displayName;
     }
 
-    /// <summary>Transactions committed through <see cref="WriteAsync"/> (diagnostics).</summary>
+    /// <summary>Transactions committed through <see cref="WriteAsync"/> and <see cref="WriteStatementAsync"/> (diagnostics).</summary>
     public long Commits => Interlocked.Read(ref _commits);
 
     public async ValueTask<AdoNetLease> AcquireAsync(AdoNetAccess access, CancellationToken cancellationToken)
@@ -62,6 +63,32 @@ public sealed class PostgresConnectionSource : IAdoNetConnectionSource
                 await using var transaction = await connection.Connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
                 var result = await work(connection, state).ConfigureAwait(false);
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                Interlocked.Increment(ref _commits);
+                return result;
+            }
+            catch (Exception exception) when (exception is DbException or IOException or TimeoutException && _dialect.IsUnreachable(exception))
+            {
+                throw Unreachable("A write (which may or may not have committed)", exception);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the one statement in autocommit: Npgsql sends it with its <c>Sync</c>, the server commits it
+    /// as a transaction of its own (flushing the WAL with <c>synchronous_commit=on</c>) before it answers
+    /// <c>ReadyForQuery</c>, and the command completes only after that answer. So the caller is
+    /// acknowledged after the commit, as with <see cref="WriteAsync"/>, in one round trip instead of two
+    /// (<c>BEGIN</c> + statement, then <c>COMMIT</c>).
+    /// </summary>
+    public async Task<TResult> WriteStatementAsync<TState, TResult>(Func<AdoNetConnection, TState, Task<TResult>> work, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            try
+            {
+                var result = await work(connection, state).ConfigureAwait(false);
                 Interlocked.Increment(ref _commits);
                 return result;
             }

@@ -65,10 +65,10 @@ public sealed class PostgresTestSchema : IAsyncDisposable
     }
 
     /// <summary>Reads every row of one query in this schema.</summary>
-    public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map)
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map, params (string Name, object Value)[] parameters)
     {
         await using var connection = await OpenAsync();
-        await using var command = Command(connection, sql, []);
+        await using var command = Command(connection, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<T>();
         while (await reader.ReadAsync())

@@ -26,6 +26,7 @@ public class GrainStorageBenchmarks
 {
     private const int ConcurrentGrains = 64;
     private const string StateName = "job";
+    private const string IndexedStateName = "indexed";
 
     private static readonly GrainType JobType = new("job");
 
@@ -46,6 +47,8 @@ public class GrainStorageBenchmarks
     private GrainState<BenchmarkJobState>[] _fullStates = null!;
     private GrainState<BenchmarkJobState>[] _normalStates = null!;
     private GrainState<BenchmarkJobState>[] _postgresStates = null!;
+    private GrainState<IndexedBenchmarkJobState> _postgresIndexedState = null!;
+    private GrainState<IndexedBenchmarkJobState>[] _postgresIndexedStates = null!;
     private GrainState<BenchmarkJobState> _readTarget = null!;
     private Task[] _pending = null!;
 
@@ -75,6 +78,8 @@ public class GrainStorageBenchmarks
         _fullStates = _grains.Select(g => Seed(_sqliteFull, g)).ToArray();
         _normalStates = _grains.Select(g => Seed(_sqliteNormal, g)).ToArray();
         _postgresStates = _grains.Select(g => Seed(_postgres, g)).ToArray();
+        _postgresIndexedState = SeedIndexed(_postgres, _grain);
+        _postgresIndexedStates = _grains.Select(g => SeedIndexed(_postgres, g)).ToArray();
         _readTarget = new GrainState<BenchmarkJobState>(null!);
         _pending = new Task[ConcurrentGrains];
     }
@@ -107,6 +112,10 @@ public class GrainStorageBenchmarks
     [Benchmark, BenchmarkCategory("Write")]
     public Task PostgresWrite() => _postgres.WriteStateAsync(StateName, _grain, _postgresState);
 
+    /// <summary>A job row with its four index entries (state, region, project, active), as the job grain writes it.</summary>
+    [Benchmark, BenchmarkCategory("Write")]
+    public Task PostgresIndexedWrite() => _postgres.WriteStateAsync(IndexedStateName, _grain, _postgresIndexedState);
+
     [Benchmark(Baseline = true), BenchmarkCategory("Read")]
     public Task MemoryRead() => _memory.ReadStateAsync(StateName, _grain, _readTarget);
 
@@ -127,6 +136,19 @@ public class GrainStorageBenchmarks
 
     [Benchmark(OperationsPerInvoke = ConcurrentGrains), BenchmarkCategory("Write64")]
     public Task PostgresConcurrentWrite() => WriteAllAsync(_postgres, _postgresStates);
+
+    [Benchmark(OperationsPerInvoke = ConcurrentGrains), BenchmarkCategory("Write64")]
+    public Task PostgresIndexedConcurrentWrite()
+    {
+        for (var i = 0; i < ConcurrentGrains; i++)
+        {
+            var grain = _grains[i];
+            var state = _postgresIndexedStates[i];
+            _pending[i] = Task.Run(() => _postgres.WriteStateAsync(IndexedStateName, grain, state));
+        }
+
+        return Task.WhenAll(_pending);
+    }
 
     private Task WriteAllAsync(IGrainStorage storage, GrainState<BenchmarkJobState>[] states)
     {
@@ -151,6 +173,44 @@ public class GrainStorageBenchmarks
         var state = new GrainState<BenchmarkJobState>(BenchmarkJobState.Sample);
         storage.WriteStateAsync(StateName, grain, state).GetAwaiter().GetResult();
         return state;
+    }
+
+    private static GrainState<IndexedBenchmarkJobState> SeedIndexed(IGrainStorage storage, GrainId grain)
+    {
+        var state = new GrainState<IndexedBenchmarkJobState>(IndexedBenchmarkJobState.Sample);
+        storage.WriteStateAsync(IndexedStateName, grain, state).GetAwaiter().GetResult();
+        return state;
+    }
+}
+
+/// <summary>The same job-sized state with the job record's four index entries, so a write also replaces them.</summary>
+public sealed record IndexedBenchmarkJobState(string JobId, string Project, string Phase, string? Region) : IIndexedGrainState
+{
+    public static readonly IndexedBenchmarkJobState Sample = new("job-0001", "kisti-llm", "Running", "gwangju")
+    {
+        Accelerators = 64,
+        AcceleratorType = "H100",
+        SubmittedAt = new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero),
+        History = ["Submitted", "Queued@gwangju", "Running@gwangju"],
+    };
+
+    public int Accelerators { get; init; }
+
+    public string AcceleratorType { get; init; } = string.Empty;
+
+    public DateTimeOffset SubmittedAt { get; init; }
+
+    public ImmutableArray<string> History { get; init; } = [];
+
+    public void GetIndexEntries(ICollection<KeyValuePair<string, string>> entries)
+    {
+        entries.Add(new("state", Phase));
+        entries.Add(new("project", Project));
+        entries.Add(new("active", "true"));
+        if (Region is not null)
+        {
+            entries.Add(new("region", Region));
+        }
     }
 }
 
