@@ -163,7 +163,27 @@ public static class FederationServer
         services.AddOptions<FederationServerOptions>().BindConfiguration(FederationServerOptions.SectionName).Configure(o => configure?.Invoke(o)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FederationServerOptions>, FederationServerOptionsValidator>();
 
-        var executionClock = settings.TimeScale == 1 ? clock : new ScaledTimeProvider(clock, settings.TimeScale);
+        // A store that outlives the process gets a clock that resumes where the last run left it, even at scale 1
+        // (the last run may have been scaled); memory storage starts empty, so the wall clock is the right origin.
+        TimeProvider executionClock;
+        if (settings.Storage == StorageKind.Memory)
+        {
+            executionClock = settings.TimeScale == 1 ? clock : new ScaledTimeProvider(clock, settings.TimeScale);
+        }
+        else
+        {
+            var scaled = new ScaledTimeProvider(clock, settings.TimeScale);
+            executionClock = scaled;
+
+            // Registered before the silo so it starts (and resumes the clock) before any grain reads it.
+            services.AddSingleton(sp => new ExecutionClockKeeper(
+                sp.GetRequiredKeyedService<IGrainStorage>(FederationServerOptions.StorageName),
+                scaled,
+                clock,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<ExecutionClockKeeper>()));
+            services.AddHostedService(static sp => sp.GetRequiredService<ExecutionClockKeeper>());
+        }
+
         services.AddActors();
         if (settings.Storage == StorageKind.Sqlite)
         {

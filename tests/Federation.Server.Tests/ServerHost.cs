@@ -38,9 +38,12 @@ public sealed class ServerHost : IAsyncDisposable
         StartAsync(configure, logs: null, args);
 
     /// <summary>Starts the server; <paramref name="logs"/>, when given, receives every log entry (all levels).</summary>
-    public static async Task<ServerHost> StartAsync(Action<FederationServerOptions>? configure, ILoggerProvider? logs, params string[] args)
+    public static Task<ServerHost> StartAsync(Action<FederationServerOptions>? configure, ILoggerProvider? logs, params string[] args) =>
+        StartAsync(new ManualTimeProvider(), configure, logs, args);
+
+    /// <summary>Starts the server on <paramref name="clock"/> as its wall clock (a restart later in wall time).</summary>
+    public static async Task<ServerHost> StartAsync(ManualTimeProvider clock, Action<FederationServerOptions>? configure, ILoggerProvider? logs, params string[] args)
     {
-        var clock = new ManualTimeProvider();
         var builder = FederationServer.CreateBuilder(
             ["--urls", "http://127.0.0.1:0", .. args],
             o =>

@@ -11,6 +11,18 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Warning, "Request {Method} {Path} answered 503: {Reason}")]
     public static partial void StoreUnreachable(ILogger logger, string method, string path, string reason);
 
+    [LoggerMessage(20, LogLevel.Information, "Execution clock resumes at {Origin:O}, {AheadHours:F1} h ahead of wall time (time scale {TimeScale}): the previous run on this store reached that far")]
+    public static partial void ClockResumed(ILogger logger, DateTimeOffset origin, double aheadHours, double timeScale);
+
+    [LoggerMessage(21, LogLevel.Information, "Execution clock starts at wall time {Origin:O} (time scale {TimeScale}): {Reason}")]
+    public static partial void ClockStarted(ILogger logger, DateTimeOffset origin, double timeScale, string reason);
+
+    [LoggerMessage(22, LogLevel.Warning, "Execution clock: writing its mark to the store failed; retrying every {IntervalSeconds} s, logged once until it succeeds")]
+    public static partial void ClockWriteFailed(ILogger logger, Exception exception, double intervalSeconds);
+
+    [LoggerMessage(23, LogLevel.Information, "Execution clock: its mark is written again ({Mark:O})")]
+    public static partial void ClockWriteRecovered(ILogger logger, DateTimeOffset mark);
+
     [LoggerMessage(10, LogLevel.Information, "demo: {JobId} from {Home} ({Count} x {Types}, {Hours:F1} h): {State} in {Region}")]
     public static partial void DemoSubmitted(ILogger logger, string jobId, string home, int count, string types, double hours, string state, string? region);
 

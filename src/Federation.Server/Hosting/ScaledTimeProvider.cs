@@ -4,13 +4,16 @@ namespace Federation.Server.Hosting;
 /// Simulated time that runs <see cref="Scale"/> times faster than an inner clock: from the moment it is
 /// created, one wall second is <see cref="Scale"/> simulated seconds, and a timer due in a simulated hour
 /// fires after an hour / <see cref="Scale"/> of inner time. Used for <c>--time-scale</c> so jobs that take
-/// hours finish in seconds.
+/// hours finish in seconds. <see cref="ResumeAt"/> moves the simulated origin forward at start, so simulated
+/// time continues from where a previous process on the same store left it (<see cref="ExecutionClockKeeper"/>).
 /// </summary>
 public sealed class ScaledTimeProvider : TimeProvider
 {
     private readonly TimeProvider _inner;
-    private readonly DateTimeOffset _origin;
     private readonly long _originTimestamp;
+
+    // Swapped whole, so a reader never pairs one origin's inner time with another's simulated time.
+    private Anchor _anchor;
 
     public ScaledTimeProvider(TimeProvider inner, double scale)
     {
@@ -22,7 +25,8 @@ public sealed class ScaledTimeProvider : TimeProvider
 
         _inner = inner;
         Scale = scale;
-        _origin = inner.GetUtcNow();
+        var now = inner.GetUtcNow();
+        _anchor = new Anchor(now, now);
         _originTimestamp = inner.GetTimestamp();
     }
 
@@ -33,11 +37,21 @@ public sealed class ScaledTimeProvider : TimeProvider
 
     public override long TimestampFrequency => _inner.TimestampFrequency;
 
+    /// <summary>How far simulated time is ahead of the inner clock now.</summary>
+    public TimeSpan AheadOfInner => GetUtcNow() - _inner.GetUtcNow();
+
     public override DateTimeOffset GetUtcNow()
     {
-        var elapsed = _inner.GetUtcNow() - _origin;
-        return _origin + TimeSpan.FromTicks(checked((long)(elapsed.Ticks * Scale)));
+        var anchor = Volatile.Read(ref _anchor);
+        var elapsed = _inner.GetUtcNow() - anchor.Inner;
+        return anchor.Simulated + TimeSpan.FromTicks(checked((long)(elapsed.Ticks * Scale)));
     }
+
+    /// <summary>
+    /// Makes simulated time <paramref name="simulatedNow"/> at the inner clock's current instant, running at
+    /// <see cref="Scale"/> from there. Timestamps and timers already armed are unaffected: both measure spans.
+    /// </summary>
+    public void ResumeAt(DateTimeOffset simulatedNow) => Volatile.Write(ref _anchor, new Anchor(_inner.GetUtcNow(), simulatedNow));
 
     public override long GetTimestamp() => _originTimestamp + (long)((_inner.GetTimestamp() - _originTimestamp) * Scale);
 
@@ -55,6 +69,8 @@ public sealed class ScaledTimeProvider : TimeProvider
         // Never round a positive period down to zero: a zero period would mean "fire once" to a timer.
         return TimeSpan.FromTicks(Math.Max(1, (long)(simulated.Ticks / Scale)));
     }
+
+    private sealed record Anchor(DateTimeOffset Inner, DateTimeOffset Simulated);
 
     private sealed class ScaledTimer : ITimer
     {
