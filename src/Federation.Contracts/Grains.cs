@@ -78,6 +78,14 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>Admits the job into the queue (or starts it at once) if the hard constraints and the offer allow.</summary>
     Task<AdmitResult> TryAdmitAsync(AdmitRequest request);
 
+    /// <summary>
+    /// From the job: its row naming this region (Queued or Running) has committed. An admission only reserves;
+    /// the executor is called for a job only once a committed row names the region, so a job whose write failed
+    /// or whose answer was lost never runs here. A reservation not confirmed within
+    /// a deadline is checked against the job's row instead. Unknown jobs are ignored.
+    /// </summary>
+    Task ConfirmAsync(string jobId);
+
     /// <summary>Removes a queued job (cancel or move); false when the job is not queued here.</summary>
     Task<bool> WithdrawAsync(string jobId);
 

@@ -1,5 +1,8 @@
+using Federation.Actors;
+using Federation.Actors.Storage;
 using Federation.Actors.TestKit;
 using Federation.Contracts;
+using Federation.Grains.Jobs;
 using Federation.Grains.Regions;
 using Federation.Grains.Tests.Support;
 using static Federation.Grains.Tests.Support.TestMegaregion;
@@ -9,7 +12,9 @@ namespace Federation.Grains.Tests;
 /// <summary>
 /// What the crash tests (tests/Federation.CrashTests) found, each pinned at grain level: a store that fails
 /// writes (and reads) for a while, a write whose commit answer is lost, a region holding a job its row does not
-/// name (a ghost), and a running row that no longer fits after a restart.
+/// name (a ghost), a running row that no longer fits after a restart, and the executor called for a job before
+/// a committed row named the region (a ghost run). The host's executor records every start with what the row
+/// said then; <see cref="FederationTestHost.AssertAccountingAsync"/> fails on a start no row named.
 /// </summary>
 public sealed class DurabilityTests
 {
@@ -95,7 +100,7 @@ public sealed class DurabilityTests
     }
 
     [Fact]
-    public async Task A_ghost_admission_is_stopped_when_the_region_starts_it()
+    public async Task A_ghost_admission_never_runs_and_is_dropped_at_the_confirmation_deadline()
     {
         await using var host = await FederationTestHost.StartAsync();
         await host.SubmitAsync(Job("fill", 8, 1, allowed: ["gwangju"]));
@@ -104,16 +109,20 @@ public sealed class DurabilityTests
         var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "ghost", Job = Job("ghost", 8, 5, allowed: ["gwangju"]), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
         Assert.Equal(JobState.Queued, admitted.State);
 
-        // It starts when fill ends; its start notice reaches a job with no row, which stops it.
+        // Its turn comes when fill ends: it holds the accelerators, unexecuted, until the deadline check reads
+        // that no row names it and drops it.
         await host.AdvanceAsync(TimeSpan.FromHours(1));
         await RetryUntilAsync(host, async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0);
         var gwangju = await host.Region("gwangju").GetAsync();
         Assert.Equal((0, 0, 0), (gwangju.RunningJobs, gwangju.Pools[0].Busy, gwangju.QueuedJobs));
         Assert.Null(await host.Job("ghost").GetAsync());
+        Assert.Equal(0, host.Executor.StartsOf("gwangju", "ghost"));
+        Assert.Equal(1, host.Executor.StartsOf("gwangju", "fill"));
+        Assert.Empty(host.Executor.WithoutRow);
     }
 
     [Fact]
-    public async Task A_ghost_admission_that_started_at_once_is_stopped_by_the_echo_of_its_start()
+    public async Task A_ghost_admission_that_would_start_at_once_never_runs_and_a_committed_job_is_not_disturbed()
     {
         await using var host = await FederationTestHost.StartAsync();
 
@@ -123,31 +132,35 @@ public sealed class DurabilityTests
 
         await RetryUntilAsync(host, async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0);
         Assert.Equal(0, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
+        Assert.Equal(0, host.Executor.StartsOf("gwangju", "lost"));
 
-        // A job that did get its answer is not disturbed by the echo.
+        // A job that did get its answer is not disturbed by the echo of its start, nor by the deadline check.
         var kept = await host.SubmitAsync(Job("kept", 8, 5, allowed: ["gwangju"]));
         Assert.Equal(JobState.Running, kept.State);
         host.Silo.Time.Advance(RegionGrain.MaxNoticeRetryDelay);
         await Task.Delay(50);
         Assert.Equal(8, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
         Assert.Equal(["Submitted", "Queued", "Started"], (await host.Job("kept").GetAsync())!.History.Select(e => e.Kind));
+        Assert.Equal(1, host.Executor.StartsOf("gwangju", "kept"));
+        await host.AssertAccountingAsync("kept");
     }
 
     [Fact]
-    public async Task The_end_of_a_dropped_admission_does_not_complete_the_job_placed_again_in_the_same_region()
+    public async Task An_admission_never_committed_does_not_run_and_the_job_placed_again_in_the_same_region_runs_once()
     {
         await using var host = await FederationTestHost.StartAsync();
         await host.Region("gwangju").GetAsync();
 
-        // An admission the job never committed runs and ends while the store is down (the job cannot even be
-        // activated): its notices wait in the region's outbox.
+        // An admission the job never committed (the store is down, the job cannot even be activated) only
+        // reserves: it neither runs nor ends, however long it waits for its confirmation.
         host.Storage.FailWrites = true;
         host.Storage.FailReads = true;
         await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "s", Job = Job("s", 8, 1, allowed: ["gwangju"]), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
         await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Empty(host.Executor.Starts);
 
         // The job has the region drop that admission (as a failed write's compensation does), then is placed there again.
-        Assert.False(await host.Region("gwangju").StopAsync("s"));
+        Assert.True(await host.Region("gwangju").StopAsync("s"));
         host.Storage.FailWrites = false;
         host.Storage.FailReads = false;
         var placed = await host.SubmitAsync(Job("s", 8, 1, allowed: ["gwangju"]));
@@ -166,6 +179,94 @@ public sealed class DurabilityTests
         await host.AssertAccountingAsync("s");
         await host.AdvanceAsync(TimeSpan.FromHours(1));
         Assert.Equal(JobState.Completed, (await host.Job("s").GetAsync())!.State);
+        Assert.Equal(1, host.Executor.StartsOf("gwangju", "s"));
+    }
+
+    [Fact]
+    public async Task A_submission_whose_row_write_fails_never_reaches_the_executor()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.Region("gwangju").GetAsync();
+
+        // The region admits it to run at once; the row naming the region is never written.
+        host.Storage.FailWrites = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => host.Job("w").SubmitAsync(Job("w", 8, 1, allowed: ["gwangju"])));
+        host.Storage.FailWrites = false;
+        Assert.Empty(host.Executor.Starts);
+        var gwangju = await host.Region("gwangju").GetAsync();
+        Assert.Equal((0, 0), (gwangju.RunningJobs, gwangju.Pools[0].Busy));
+
+        // The client's retry with the same id runs it, once.
+        var placed = await host.SubmitAsync(Job("w", 8, 1, allowed: ["gwangju"]));
+        Assert.Equal(("gwangju", JobState.Running), (placed.Region, placed.State));
+        Assert.Equal(1, host.Executor.StartsOf("gwangju", "w"));
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(JobState.Completed, (await host.Job("w").GetAsync())!.State);
+        Assert.Single(host.Executor.Starts);
+        await host.AssertAccountingAsync("w");
+    }
+
+    [Fact]
+    public async Task A_normal_submission_runs_once_whether_it_starts_at_once_or_from_the_queue()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.SubmitAsync(Job("a", 8, 1, allowed: ["gwangju"]));
+        var b = await host.SubmitAsync(Job("b", 8, 1, allowed: ["gwangju"]));
+        Assert.Equal(JobState.Queued, b.State);
+        Assert.Equal((1, 0), (host.Executor.StartsOf("gwangju", "a"), host.Executor.StartsOf("gwangju", "b")));
+
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        await RetryUntilAsync(host, async () => (await host.Job("b").GetAsync())!.State == JobState.Running);
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal((JobState.Completed, JobState.Completed), ((await host.Job("a").GetAsync())!.State, (await host.Job("b").GetAsync())!.State));
+        Assert.Equal((1, 1, 2), (host.Executor.StartsOf("gwangju", "a"), host.Executor.StartsOf("gwangju", "b"), host.Executor.Starts.Count));
+        await host.AssertAccountingAsync("a", "b");
+    }
+
+    [Fact]
+    public async Task A_lost_confirmation_is_resolved_at_the_deadline_by_a_row_that_names_the_region_and_the_job_runs_once()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        await host.Region("gwangju").GetAsync();
+        var request = Job("lost", 8, 1, allowed: ["gwangju"]);
+        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "lost", Job = request, SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        Assert.Equal(JobState.Running, admitted.State);
+
+        // The job's row committed (Running in gwangju), but its confirmation never reached the region.
+        await WriteRowAsync(host, request, JobState.Running, "gwangju");
+
+        // Before the deadline the region waits; after it, it reads the row and runs the job.
+        await AdvanceRuntimeAsync(host, RegionGrain.ConfirmationDeadline - (2 * RegionGrain.ReservationCheckPeriod));
+        Assert.Empty(host.Executor.Starts);
+        await RetryUntilAsync(host, () => Task.FromResult(host.Executor.StartsOf("gwangju", "lost") == 1));
+
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        await RetryUntilAsync(host, async () => (await host.Job("lost").GetAsync())!.State == JobState.Completed);
+        Assert.Single(host.Executor.Starts);
+        await host.AssertAccountingAsync("lost");
+    }
+
+    [Fact]
+    public async Task A_lost_confirmation_whose_row_names_another_region_is_dropped_at_the_deadline_without_running()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var elsewhere = await host.SubmitAsync(Job("x", 4, 1, home: "suncheon"));
+        Assert.Equal(("suncheon", JobState.Running), (elsewhere.Region, elsewhere.State));
+
+        // An earlier attempt's admission in gwangju whose answer was lost (the job was then placed in suncheon).
+        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "x", Job = Job("x", 4, 1, home: "suncheon"), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        Assert.Equal(JobState.Running, admitted.State);
+        Assert.Equal(4, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
+
+        await RetryUntilAsync(host, async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0);
+        Assert.Equal(0, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
+        Assert.Equal((0, 1), (host.Executor.StartsOf("gwangju", "x"), host.Executor.StartsOf("suncheon", "x")));
+
+        // The region's release notice finds the job elsewhere and changes nothing.
+        var x = (await host.Job("x").GetAsync())!;
+        Assert.Equal(("suncheon", JobState.Running), (x.Region, x.State));
+        Assert.Equal(["Submitted", "Queued", "Started"], x.History.Select(e => e.Kind));
+        await host.AssertAccountingAsync("x");
     }
 
     [Fact]
@@ -240,6 +341,31 @@ public sealed class DurabilityTests
         Assert.Equal(JobState.Completed, b.State);
         Assert.Equal(["Submitted", "Queued", "Started", "Requeued", "Requeued", "Started", "Completed"], b.History.Select(e => e.Kind));
         await second.AssertAccountingAsync("a", "b");
+    }
+
+    /// <summary>Writes a job row as the job would have committed it (placed and, when Running, started in <paramref name="region"/>).</summary>
+    private static async Task WriteRowAsync(FederationTestHost host, JobRequest request, JobState state, string region)
+    {
+        var now = host.Clock.Now;
+        var record = new JobRecord { Request = request, State = state, Region = region, SubmittedAt = now, QueuedAt = now, DataReadyAt = now, StartedAt = state == JobState.Running ? now : null };
+        record.AddEvent(now, JobEventKinds.Submitted, null, "submitted");
+        record.AddEvent(now, JobEventKinds.Queued, region, $"queued in {region}");
+        if (state == JobState.Running)
+        {
+            record.AddEvent(now, JobEventKinds.Started, region, $"started in {region}");
+        }
+
+        await host.Storage.WriteStateAsync(JobRecord.StateName, new GrainId(new GrainType(JobRecord.GrainTypeName), request.Id!), new GrainState<JobRecord>(record));
+    }
+
+    /// <summary>Advances the runtime clock in steps of the reservation check period, letting each check run.</summary>
+    private static async Task AdvanceRuntimeAsync(FederationTestHost host, TimeSpan by)
+    {
+        for (var t = TimeSpan.Zero; t < by; t += RegionGrain.ReservationCheckPeriod)
+        {
+            host.Silo.Time.Advance(RegionGrain.ReservationCheckPeriod);
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>

@@ -50,4 +50,16 @@ internal static partial class GrainsLog
 
     [LoggerMessage(15, LogLevel.Debug, "Job {Job} ignored an end in {Region} at {At:o}: it is {State} in {CurrentRegion}, started {StartedAt:o}")]
     public static partial void StaleEnd(ILogger logger, string job, string region, DateTimeOffset at, JobState state, string? currentRegion, DateTimeOffset? startedAt);
+
+    [LoggerMessage(16, LogLevel.Warning, "Region {Region} could not read the row of job {Job} to check its unconfirmed admission; it stays reserved, unexecuted")]
+    public static partial void ReservationCheckFailed(ILogger logger, Exception exception, string region, string job);
+
+    [LoggerMessage(17, LogLevel.Information, "Region {Region}: job {Job} never confirmed its admission, but its row says {State} here; confirmed")]
+    public static partial void ReservationConfirmedByRow(ILogger logger, string region, string job, JobState state);
+
+    [LoggerMessage(18, LogLevel.Warning, "Region {Region} dropped the unconfirmed admission of job {Job}, never executed: its row is {State} in {CurrentRegion}")]
+    public static partial void ReservationDropped(ILogger logger, string region, string job, JobState? state, string? currentRegion);
+
+    [LoggerMessage(19, LogLevel.Warning, "Job {Job} could not confirm its committed row to region {Region}; the region checks the row after its deadline")]
+    public static partial void ConfirmFailed(ILogger logger, Exception exception, string job, string region);
 }

@@ -431,10 +431,11 @@ public sealed class JobGrain : Grain, IJobGrain
     }
 
     /// <summary>
-    /// Commits the new state after an admission in <paramref name="admittedIn"/>. When the write fails, the row
-    /// is read back: if the write did commit (its answer was lost), that is success. Otherwise the region that
-    /// admitted the job is told to drop it (nothing acknowledged, nothing left running), and for a move the job
-    /// is put back in <paramref name="restoreIn"/>, where the committed row still names it.
+    /// Commits the new state after an admission in <paramref name="admittedIn"/>, then confirms it to that region,
+    /// which only then runs the job. When the write fails, the row is read back: if the write did commit (its
+    /// answer was lost), that is success. Otherwise the region that admitted the job is told to drop it (nothing
+    /// acknowledged, nothing run), and for a move the job is put back in <paramref name="restoreIn"/>, where the
+    /// committed row still names it.
     /// </summary>
     private async Task WriteOrCompensateAsync(string? admittedIn, string? restoreIn = null, AdmitRequest? restore = null)
     {
@@ -448,6 +449,7 @@ public sealed class JobGrain : Grain, IJobGrain
             if (await TryReloadAsync() && attempted == (Record.State, Record.Region, Record.History.Count, Record.History.Count > 0 ? Record.History[^1].At : default))
             {
                 GrainsLog.WriteCommittedDespiteError(_logger, Id);
+                await ConfirmAsync(admittedIn);
                 return;
             }
 
@@ -469,6 +471,30 @@ public sealed class JobGrain : Grain, IJobGrain
 
             throw;
         }
+
+        await ConfirmAsync(admittedIn);
+    }
+
+    /// <summary>
+    /// Tells <paramref name="regionId"/> that the committed row names it, so it may run the job. Only ever after a
+    /// commit (or a read of the row) that says so. A failure is not the caller's: the row is committed, and the
+    /// region checks unconfirmed admissions against the rows after a deadline.
+    /// </summary>
+    private async Task ConfirmAsync(string? regionId)
+    {
+        if (regionId is null || !IsHeldBy(regionId))
+        {
+            return;
+        }
+
+        try
+        {
+            await GrainFactory.GetGrain<IRegionGrain>(regionId).ConfirmAsync(Id);
+        }
+        catch (Exception ex)
+        {
+            GrainsLog.ConfirmFailed(_logger, ex, Id, regionId);
+        }
     }
 
     /// <summary>Makes sure <paramref name="regionId"/> neither queues nor runs this job.</summary>
@@ -482,9 +508,10 @@ public sealed class JobGrain : Grain, IJobGrain
     }
 
     /// <summary>
-    /// Puts the job back in the region its committed row names (queued), after a move that did not commit. If it
-    /// starts there at once, that start is committed like a start notice (best effort: the error being handled is
-    /// what the caller gets).
+    /// Puts the job back in the region its committed row names (queued), after a move that did not commit, and
+    /// confirms it there when the row is known (read back) to name it; when it is not, the region's deadline check
+    /// reads the row. If it starts there at once, that start is committed like a start notice (best effort: the
+    /// error being handled is what the caller gets).
     /// </summary>
     private async Task RestoreAsync(string regionId, AdmitRequest restore)
     {
@@ -493,6 +520,11 @@ public sealed class JobGrain : Grain, IJobGrain
         {
             GrainsLog.RestoreFailed(_logger, Id, regionId, back.RefusedBecause ?? "refused");
             return;
+        }
+
+        if (!_reloadNeeded)
+        {
+            await ConfirmAsync(regionId);
         }
 
         if (back.State == JobState.Running && !_reloadNeeded && Record.State == JobState.Queued && string.Equals(Record.Region, regionId, StringComparison.Ordinal))

@@ -22,13 +22,15 @@ internal sealed class JobQuery : IJobQuery
 {
     private static readonly GrainType JobGrainType = new(JobRecord.GrainTypeName);
     private readonly IGrainStateQueryable? _queryable;
+    private readonly IGrainStorage? _storage;
 
     public JobQuery(IServiceProvider services, IOptions<FederationGrainsOptions> options)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
         StorageName = options.Value.StorageName;
-        _queryable = services.GetKeyedService<IGrainStorage>(StorageName) as IGrainStateQueryable;
+        _storage = services.GetKeyedService<IGrainStorage>(StorageName);
+        _queryable = _storage as IGrainStateQueryable;
     }
 
     public string StorageName { get; }
@@ -65,6 +67,18 @@ internal sealed class JobQuery : IJobQuery
         }
 
         return new JobList { Jobs = [.. jobs], Total = page.TotalCount, NextAfter = page.NextAfterKey };
+    }
+
+    /// <summary>
+    /// The committed row of one job (what a region checks an unconfirmed reservation against), or null when the
+    /// job has no row. Throws when no storage is configured or the store cannot be read.
+    /// </summary>
+    public async Task<JobRecord?> ReadAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        var storage = _storage ?? throw new NotSupportedException($"grain storage '{StorageName}' is not configured");
+        var state = new GrainState<JobRecord>(new JobRecord());
+        await storage.ReadStateAsync(JobRecord.StateName, new GrainId(JobGrainType, jobId), state, cancellationToken).ConfigureAwait(false);
+        return state.RecordExists ? state.State : null;
     }
 
     /// <summary>Every queued or running job of a region, all pages (what the region rebuilds from).</summary>

@@ -44,6 +44,7 @@ public sealed partial class RegionGrain
             if (failure != ConstraintFailure.None)
             {
                 _entries.Remove(entry.JobId);
+                _unconfirmed.Remove(entry);
                 NotifyReleased(entry.JobId, $"the new offer of {Id}: {HardConstraints.Describe(failure)}");
                 continue;
             }
@@ -214,7 +215,7 @@ public sealed partial class RegionGrain
 
     /// <summary>
     /// Rebuilds the queue and running allocations from the job rows that name this region (the rows are
-    /// the source of truth), re-attaches running jobs to the executor, and lets draining hand back what
+    /// the source of truth, so every entry is confirmed), re-attaches running jobs to the executor, and lets draining hand back what
     /// it should have handed back before a restart.
     /// </summary>
     private async Task RebuildAsync(CancellationToken cancellationToken)
@@ -241,7 +242,8 @@ public sealed partial class RegionGrain
         {
             var request = record.Request!;
             var spec = DomainMapping.ToSpec(jobId, request);
-            var entry = new Entry(jobId, request, spec, _scheduler.IsExternal(spec), record.SubmittedAt, record.DataReadyAt ?? now);
+            // Every entry comes from a committed row naming this region: confirmed by construction.
+            var entry = new Entry(jobId, request, spec, _scheduler.IsExternal(spec), record.SubmittedAt, record.DataReadyAt ?? now) { Confirmed = true };
             if (record.State == JobState.Running)
             {
                 entry.StartedAt = record.StartedAt ?? now;

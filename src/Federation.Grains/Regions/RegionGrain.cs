@@ -14,10 +14,9 @@ namespace Federation.Grains.Regions;
 /// <summary>
 /// One regional datacenter around a <see cref="RegionScheduler"/>. It never awaits a call into a job:
 /// notices to jobs (started, finished, released) are sent without waiting, so a job that is calling the
-/// region (submit, cancel, move) can never be waiting on the region while the region waits on it. The
-/// job that asked to be admitted learns that it started from the answer itself, and gets the notice as well
-/// (so a job whose answer was lost finds the ghost). Notices are retried until the job has handled them
-/// (<c>RegionGrain.Notices.cs</c>).
+/// region (submit, cancel, move) can never be waiting on the region while the region waits on it. Notices
+/// are retried until the job has handled them (<c>RegionGrain.Notices.cs</c>). An admission only reserves:
+/// the executor is called for a job once a committed row names this region (<c>RegionGrain.Reservations.cs</c>).
 /// </summary>
 [KeepAlive]
 public sealed partial class RegionGrain : Grain, IRegionGrain
@@ -77,6 +76,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _baseModel = _options.Megaregion.Regions[index];
         _scheduler = new RegionScheduler(CurrentModel());
         await RebuildAsync(cancellationToken);
+        _ = RegisterGrainTimer(static (g, _) => g.CheckReservationsAsync(), this, ReservationCheckPeriod, ReservationCheckPeriod);
         if (_options.LoadPublishInterval > TimeSpan.Zero)
         {
             _ = RegisterGrainTimer(static (g, _) => g.PublishIfDirty(), this, _options.LoadPublishInterval, _options.LoadPublishInterval);
@@ -107,6 +107,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         var entry = new Entry(request.JobId, request.Job, spec, _scheduler.IsExternal(spec), request.SubmittedAt, request.DataReadyAt);
         _entries.Add(entry.JobId, entry);
+        Reserve(entry);
 
         // A job without data to move is ready at once (a link's latency alone is no reason to wait).
         if (spec.DatasetSizeGb > 0 && request.DataReadyAt > _clock.Now)
@@ -155,7 +156,11 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         ForgetNotices(jobId);
         Remove(entry);
-        await _executor.StopAsync(Id, jobId);
+        if (entry.Executing)
+        {
+            await _executor.StopAsync(Id, jobId);
+        }
+
         RunSchedule();
         return true;
     }
@@ -191,6 +196,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             {
                 // The offer changed or its window closed while the data was in transit.
                 _entries.Remove(jobId);
+                _unconfirmed.Remove(entry);
                 NotifyReleased(jobId, $"{HardConstraints.Describe(failure)} when its data arrived");
             }
             else
@@ -231,6 +237,11 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private void Remove(Entry entry)
     {
         _entries.Remove(entry.JobId);
+        if (!entry.Confirmed)
+        {
+            _unconfirmed.Remove(entry);
+        }
+
         if (entry.Staging)
         {
             entry.Alarm?.Dispose();
@@ -254,10 +265,10 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     }
 
     /// <summary>
-    /// Starts what EASY backfill allows now and hands each started job to the executor. Every started job is
-    /// told without waiting, the one whose admission this is too: it also learns from the answer, but if that
-    /// answer never reached it (a timed-out call) and it was placed elsewhere, or never stored, this notice is
-    /// how it finds the ghost and stops it; otherwise the notice finds it running here and changes nothing.
+    /// Starts what EASY backfill allows now. A started job whose row is confirmed to name this region is handed
+    /// to the executor and told without waiting (the one whose admission this is too: the notice is then an echo
+    /// of the answer and changes nothing). A started job not yet confirmed only holds its accelerators: it is
+    /// handed to the executor, and told, when the confirmation comes (or the deadline check finds its row).
     /// </summary>
     private void RunSchedule()
     {
@@ -286,13 +297,17 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             entry.Running = true;
             entry.Pool = s.PoolIndex;
             entry.StartedAt = now;
-            StartExecution(entry);
-            NotifyStarted(entry.JobId, now);
+            if (entry.Confirmed)
+            {
+                StartExecution(entry);
+                NotifyStarted(entry.JobId, now);
+            }
         }
     }
 
     private void StartExecution(Entry entry)
     {
+        entry.Executing = true;
         var request = new ExecutionRequest(
             Id,
             entry.JobId,
@@ -324,6 +339,15 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         public bool Running { get; set; }
 
         public bool Staging { get; set; }
+
+        /// <summary>A committed row names this region (the job confirmed it, the deadline check read it, or the region was rebuilt from it).</summary>
+        public bool Confirmed { get; set; }
+
+        /// <summary>Handed to the executor (only ever after <see cref="Confirmed"/>).</summary>
+        public bool Executing { get; set; }
+
+        /// <summary>Runtime timestamp of the admission, for the confirmation deadline.</summary>
+        public long ReservedAt { get; set; }
 
         public int Pool { get; set; } = -1;
 

@@ -33,6 +33,9 @@ internal sealed class FederationTestHost : IAsyncDisposable
 
     public ExecutionClock Clock => Silo.Services.GetRequiredService<ExecutionClock>();
 
+    /// <summary>Every call of the executor, with what the committed row said then.</summary>
+    public RecordingJobExecutor Executor => Silo.Services.GetRequiredService<RecordingJobExecutor>();
+
     public static async Task<FederationTestHost> StartAsync(
         CountingStorage? storage = null,
         ManualTimeProvider? execution = null,
@@ -44,6 +47,8 @@ internal sealed class FederationTestHost : IAsyncDisposable
         var silo = await TestSilo.StartAsync(configureServices: services =>
         {
             services.AddKeyedSingleton<IGrainStorage>(FederationGrainsOptions.DefaultStorageName, storage);
+            services.AddSingleton(sp => new RecordingJobExecutor(new SimulatedJobExecutor(sp.GetRequiredService<ExecutionClock>(), sp.GetRequiredService<IGrainFactory>()), storage));
+            services.AddSingleton<IJobExecutor>(sp => sp.GetRequiredService<RecordingJobExecutor>());
             services.AddFederationGrains(o =>
             {
                 o.Megaregion = megaregion ?? TestMegaregion.Create();
@@ -81,10 +86,12 @@ internal sealed class FederationTestHost : IAsyncDisposable
 
     /// <summary>
     /// Checks the accounting of every region against the jobs: busy accelerators equal the sum over the
-    /// jobs running there, queued counts equal the jobs queued there, and no job is in two regions.
+    /// jobs running there, queued counts equal the jobs queued there, and no job is in two regions; and the
+    /// executor never ran a job in a region its committed row did not name at that moment.
     /// </summary>
     public async Task AssertAccountingAsync(params string[] jobIds)
     {
+        Assert.Empty(Executor.WithoutRow);
         var busy = new Dictionary<string, int>();
         var queued = new Dictionary<string, int>();
         foreach (var id in jobIds)
