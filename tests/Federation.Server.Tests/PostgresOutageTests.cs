@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Federation.Actors.TestKit.Net;
 using Federation.Server.Hosting;
 using Npgsql;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Federation.Actors.AdoNet.Postgres;
 using Federation.Actors.Reminders;
 using Federation.Actors.Storage;
+using Federation.Actors.TestKit.Net;
 using Federation.Actors.TestKit.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;

@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Federation.Server.Tests;
+namespace Federation.Actors.TestKit.Net;
 
 /// <summary>
-/// A loopback TCP forwarder between the server and PostgreSQL, to stage an outage without stopping the shared
-/// test database. <see cref="Cut"/>: the database went away (every forwarded connection is reset, new ones
+/// A loopback TCP forwarder between a client and a database server (PostgreSQL in the provider and server
+/// tests), to stage an outage without stopping the shared test database. <see cref="Cut"/>: the database went away (every forwarded connection is reset, new ones
 /// are closed on accept). <see cref="Stall"/>: the database stopped answering (bytes stop flowing both ways,
 /// new connections are accepted but never forwarded), so only the client's own timeouts end a call.
 /// <see cref="Restore"/> forwards again.
