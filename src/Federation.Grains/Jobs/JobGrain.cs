@@ -106,7 +106,9 @@ public sealed class JobGrain : Grain, IJobGrain
         }
 
         ReportFlowIfAway(job.HomeRegion, outcome);
-        return new SubmitResult { Created = created, Job = record.ToView(Id) };
+        var view = record.ToView(Id);
+        ReleaseIfFinal();
+        return new SubmitResult { Created = created, Job = view };
     }
 
     public Task<JobView?> GetAsync() => _reloadNeeded ? GetAfterReloadAsync() : Task.FromResult(View());
@@ -148,6 +150,7 @@ public sealed class JobGrain : Grain, IJobGrain
         await CommitAsync();
         ReportUsage(usage);
         _instruments.JobsFinished.Add(1);
+        ReleaseIfFinal();
         return Record.ToView(Id);
     }
 
@@ -224,6 +227,7 @@ public sealed class JobGrain : Grain, IJobGrain
         await CommitAsync();
         ReportUsage(usage);
         _instruments.JobsFinished.Add(1);
+        ReleaseIfFinal();
     }
 
     public async Task OnReleasedAsync(string regionId, string reason)
@@ -256,6 +260,7 @@ public sealed class JobGrain : Grain, IJobGrain
         ApplyPlacement(outcome, now, regionId, JobEventKinds.Requeued);
         await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
         ReportFlowIfAway(regionId, outcome);
+        ReleaseIfFinal();
     }
 
     public async Task<bool> TryMoveAsync(string fromRegion, string targetRegion, string reason)
@@ -637,6 +642,21 @@ public sealed class JobGrain : Grain, IJobGrain
     }
 
     private JobView? View() => Record.Request is null ? null : Record.ToView(Id);
+
+    /// <summary>
+    /// A job whose final state is committed needs no activation: nothing it holds lives only in memory, and a
+    /// later call (a read, a late notice) activates it again from its row. Without this every job would stay in
+    /// memory for the collection age (15 min) after it ended: at 2,000 submits/s that is ~20 MB/s of activations
+    /// kept alive, which the GC copies at every collection (~60 ms pauses every 2 s in the HTTP benchmark) and
+    /// which grows the heap without bound at a sustained rate. Called only after the commit.
+    /// </summary>
+    private void ReleaseIfFinal()
+    {
+        if (Record.IsFinal && !_reloadNeeded)
+        {
+            DeactivateOnIdle();
+        }
+    }
 
     /// <summary>Whether the committed state has the job queued or running in <paramref name="regionId"/>.</summary>
     private bool IsHeldBy(string regionId) => Record.IsActive && string.Equals(Record.Region, regionId, StringComparison.Ordinal);

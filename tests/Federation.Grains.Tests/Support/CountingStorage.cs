@@ -11,6 +11,7 @@ namespace Federation.Grains.Tests.Support;
 internal sealed class CountingStorage(IGrainStorage inner) : IGrainStorage, IGrainStateQueryable
 {
     private readonly ConcurrentDictionary<string, int> _writes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _reads = new(StringComparer.Ordinal);
 
     public CountingStorage()
         : this(new MemoryGrainStorage(new JsonGrainStorageSerializer()))
@@ -34,8 +35,19 @@ internal sealed class CountingStorage(IGrainStorage inner) : IGrainStorage, IGra
     /// <summary>Writes of state <paramref name="stateName"/> that reached the storage.</summary>
     public int WritesOf(string stateName) => _writes.GetValueOrDefault(stateName);
 
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default) =>
-        FailReads ? throw new IOException($"store down (read {stateName} of {grainId})") : inner.ReadStateAsync(stateName, grainId, grainState, cancellationToken);
+    /// <summary>Reads of state <paramref name="stateName"/> that reached the storage (an activation reads its row).</summary>
+    public int ReadsOf(string stateName) => _reads.GetValueOrDefault(stateName);
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
+    {
+        if (FailReads)
+        {
+            throw new IOException($"store down (read {stateName} of {grainId})");
+        }
+
+        _reads.AddOrUpdate(stateName, 1, static (_, n) => n + 1);
+        return inner.ReadStateAsync(stateName, grainId, grainState, cancellationToken);
+    }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
     {
