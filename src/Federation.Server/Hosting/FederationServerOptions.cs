@@ -67,8 +67,15 @@ public sealed class FederationServerOptions
     /// <summary>Longest accepted <see cref="StoreCommandTimeout"/>.</summary>
     public static readonly TimeSpan MaxStoreCommandTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>Default of <see cref="StoreMaxPoolSize"/>: Npgsql's own default.</summary>
-    public const int DefaultStoreMaxPoolSize = 100;
+    /// <summary>
+    /// Default of <see cref="StoreMaxPoolSize"/>: two pools of 20 stay under PostgreSQL's default
+    /// <c>max_connections</c> of 100 with room for a second server, or for the connections of a killed one that
+    /// the database has not closed yet. Npgsql's own default (100 per pool) let one server ask for twice the
+    /// database's slots: under a burst (a restart with a thousand notices to deliver) it got "53300: remaining
+    /// connection slots are reserved", pool-exhausted waits and connect timeouts for minutes, where a smaller
+    /// pool queues the same work in the server and the database runs it faster with fewer backends.
+    /// </summary>
+    public const int DefaultStoreMaxPoolSize = 20;
 
     /// <summary>Largest accepted <see cref="StoreMaxPoolSize"/>.</summary>
     public const int MaxStoreMaxPoolSize = 1024;
