@@ -237,25 +237,28 @@ internal sealed partial class ActivationData
             }
         }
 
-        _runtime.Catalog.OnActivationRemoved(this, reason);
-        List<Message> forward;
+        List<Message>? forward = null;
         lock (_lock)
         {
             _state = ActivationState.Invalid;
-            forward = new List<Message>(_waiting);
+            foreach (var message in _waiting)
+            {
+                if (!message.IsLocalOnly)
+                {
+                    (forward ??= new List<Message>()).Add(message);
+                }
+            }
+
             _waiting.Clear();
+
+            // Still under the lock, so a sender that finds this activation waits here and then finds the successor:
+            // the messages that waited here go first, in their order, before any that arrive from now on.
+            _runtime.Catalog.OnActivationRemoved(this, reason, forward);
         }
 
         RuntimeLog.Deactivated(_runtime.Logger, GrainId, ActivationId, reason);
         await DisposeScopeAsync();
         _deactivated.TrySetResult();
-        foreach (var message in forward)
-        {
-            if (!message.IsLocalOnly)
-            {
-                _runtime.Catalog.Forward(message);
-            }
-        }
     }
 
     private void DisposeTimers()

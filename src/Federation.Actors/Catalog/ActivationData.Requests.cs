@@ -43,6 +43,51 @@ internal sealed partial class ActivationData
         return true;
     }
 
+    /// <summary>
+    /// Queues messages handed over from a deactivated predecessor, before this activation is visible to anyone (see
+    /// <see cref="Catalog.HandOff"/>); <see cref="StartPreloaded"/> starts it once it is.
+    /// </summary>
+    public void Preload(List<Message> messages)
+    {
+        lock (_lock)
+        {
+            _waiting.AddRange(messages);
+        }
+    }
+
+    /// <summary>Starts an activation whose messages were preloaded (a sender may have started it already).</summary>
+    public void StartPreloaded()
+    {
+        bool schedule;
+        lock (_lock)
+        {
+            if (_state == ActivationState.Invalid || _waiting.Count == 0)
+            {
+                return;
+            }
+
+            if (!_trackedForTimeouts)
+            {
+                _trackedForTimeouts = true;
+                _runtime.Catalog.TrackRequests(this);
+            }
+
+            if (_activationStarted)
+            {
+                return;
+            }
+
+            _activationStarted = true;
+            QueueActivationLocked();
+            schedule = ScheduleLocked();
+        }
+
+        if (schedule)
+        {
+            QueueDrain();
+        }
+    }
+
     /// <summary>True when nothing runs or waits here: a stateless worker pool reuses such a worker first.</summary>
     public bool IsInactive
     {

@@ -126,15 +126,24 @@ internal sealed partial class Catalog
     /// <summary>Re-routes a message whose activation went away, at most MaxForwardCount times.</summary>
     public void Forward(Message message)
     {
-        message.ForwardCount++;
-        if (message.ForwardCount > _runtime.Messaging.MaxForwardCount)
+        if (!FailIfForwardedTooOften(message))
         {
-            RuntimeLog.ForwardLimit(_runtime.Logger, message.Body.ToString(), message.TargetGrain, message.ForwardCount);
-            message.Body.TryFail(new InvalidOperationException($"{message} was forwarded more than {_runtime.Messaging.MaxForwardCount} times."));
-            return;
+            Deliver(message);
+        }
+    }
+
+    /// <summary>Counts one more forward of <paramref name="message"/>; past the limit it fails the call and returns true.</summary>
+    private bool FailIfForwardedTooOften(Message message)
+    {
+        message.ForwardCount++;
+        if (message.ForwardCount <= _runtime.Messaging.MaxForwardCount)
+        {
+            return false;
         }
 
-        Deliver(message);
+        RuntimeLog.ForwardLimit(_runtime.Logger, message.Body.ToString(), message.TargetGrain, message.ForwardCount);
+        message.Body.TryFail(new InvalidOperationException($"{message} was forwarded more than {_runtime.Messaging.MaxForwardCount} times."));
+        return true;
     }
 
     public void OnActivationCreated(ActivationData activation)
@@ -143,14 +152,30 @@ internal sealed partial class Catalog
         _runtime.Instruments.ActivationAdded(activation.GrainId.Type);
     }
 
-    public void OnActivationRemoved(ActivationData activation, DeactivationReason reason)
+    /// <summary>
+    /// Takes a deactivated activation out of the catalog. Messages that waited for it (<paramref name="forward"/>) are
+    /// handed to a successor activation that replaces it in one step, already holding them in their order: a message
+    /// sent later, to the grain or through a reference that cached the old activation, queues behind them. Re-routing
+    /// them one by one after the removal let a later message create the successor first and overtake them (a job's
+    /// read ran before the notice that had reached the job earlier).
+    /// </summary>
+    public void OnActivationRemoved(ActivationData activation, DeactivationReason reason, List<Message>? forward = null)
     {
+        if (forward is not null)
+        {
+            forward.RemoveAll(FailIfForwardedTooOften);
+        }
+
         if (activation.Metadata.IsStatelessWorker)
         {
             if (_workerGroups.TryGetValue(activation.GrainId, out var group))
             {
                 group.Remove(activation);
             }
+        }
+        else if (forward is { Count: > 0 } && !_stopping && HandOff(activation, forward))
+        {
+            forward = null;
         }
         else
         {
@@ -159,6 +184,28 @@ internal sealed partial class Catalog
 
         Interlocked.Decrement(ref _count);
         _runtime.Instruments.ActivationRemoved(activation.GrainId.Type, reason.ReasonCode);
+        if (forward is not null)
+        {
+            foreach (var message in forward)
+            {
+                Deliver(message);
+            }
+        }
+    }
+
+    /// <summary>Replaces <paramref name="old"/> by a new activation that already holds <paramref name="messages"/>; false when the map no longer names it.</summary>
+    private bool HandOff(ActivationData old, List<Message> messages)
+    {
+        var successor = new ActivationData(_runtime, old.Metadata, old.GrainId);
+        successor.Preload(messages);
+        if (!_activations.TryUpdate(old.GrainId, successor, old))
+        {
+            return false;
+        }
+
+        OnActivationCreated(successor);
+        successor.StartPreloaded();
+        return true;
     }
 
     /// <summary>Fails a call that would need a new activation in a stopping silo.</summary>
