@@ -16,6 +16,9 @@ public sealed class ExecutionClock
     /// </summary>
     public static readonly DateTimeOffset Epoch = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>A clock move while arming beyond which the timer is armed again (well above the time arming takes).</summary>
+    private static readonly long ArmingJumpTicks = TimeSpan.FromMilliseconds(50).Ticks;
+
     private readonly Lock _gate = new();
     private readonly Lock _queueGate = new();
     private readonly PriorityQueue<Shot, (long DueTicks, long Sequence)> _queue = new();
@@ -119,14 +122,27 @@ public sealed class ExecutionClock
     private void ArmLocked(long dueTicks)
     {
         _armedForTicks = dueTicks;
-        var due = TimeSpan.FromTicks(Math.Max(0, dueTicks - Time.GetUtcNow().UtcTicks));
-        if (_timer is null)
+
+        // A timer takes a due time relative to the clock's now when it is armed. If the clock jumped between reading now
+        // and arming (a manual clock advanced by another thread, a VM resumed), the callback would fire late by the
+        // jump, or never within a test's advance: arm again from the new now until the clock held still meanwhile.
+        while (true)
         {
-            _timer = Time.CreateTimer(static s => ((ExecutionClock)s!).FireDue(), this, due, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            _timer.Change(due, Timeout.InfiniteTimeSpan);
+            var before = Time.GetUtcNow().UtcTicks;
+            var due = TimeSpan.FromTicks(Math.Max(0, dueTicks - before));
+            if (_timer is null)
+            {
+                _timer = Time.CreateTimer(static s => ((ExecutionClock)s!).FireDue(), this, due, Timeout.InfiniteTimeSpan);
+            }
+            else
+            {
+                _timer.Change(due, Timeout.InfiniteTimeSpan);
+            }
+
+            if (Time.GetUtcNow().UtcTicks - before < ArmingJumpTicks)
+            {
+                return;
+            }
         }
     }
 
