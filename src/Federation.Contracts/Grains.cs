@@ -65,6 +65,7 @@ public sealed record AdmitResult
     /// <summary>Why the region refused (a hard constraint, draining, the offer), in words.</summary>
     public string? RefusedBecause { get; init; }
 
+    /// <summary>When Running: when the region started it (the job records this time, so both agree on the run).</summary>
     public DateTimeOffset? ExpectedStart { get; init; }
 }
 
@@ -118,7 +119,11 @@ public interface IRegionGrain : IGrainWithStringKey
     Task OnDataReadyAsync(string jobId);
 }
 
-/// <summary>Where the router placed a job, and why.</summary>
+/// <summary>
+/// Where the router placed a job, and why: the scores of every region in numbers, not words. A placement builds no
+/// text; the job keeps the <see cref="Decision"/> in its row and renders it (the reason in words, every candidate)
+/// only when it is read.
+/// </summary>
 public sealed record PlacementOutcome
 {
     public bool Placed { get; init; }
@@ -127,11 +132,9 @@ public sealed record PlacementOutcome
 
     public JobState State { get; init; }
 
-    /// <summary>The reason in words.</summary>
-    public string Reason { get; init; } = "";
+    public PlacementDecision Decision { get; init; } = new();
 
-    public PlacementExplanation Explanation { get; init; } = new();
-
+    /// <summary>When Running: when the region started it; else the router's estimate.</summary>
     public DateTimeOffset? ExpectedStart { get; init; }
 
     /// <summary>Time to move the dataset to the chosen region, seconds.</summary>

@@ -105,6 +105,49 @@ public sealed record CandidateRegion
     public double? Score { get; init; }
 }
 
+/// <summary>
+/// How the router scored one region for a job, in numbers (what a job's row keeps of a placement; the API shows it as a
+/// <see cref="CandidateRegion"/> and in the job's reason). The property names are those of <see cref="CandidateRegion"/>,
+/// so rows written before this type existed still read.
+/// </summary>
+public readonly record struct RegionScore
+{
+    public string Region { get; init; }
+
+    /// <summary>The hard constraint that excluded the region, in words; null when none did.</summary>
+    public string? ExcludedBecause { get; init; }
+
+    /// <summary>Why the router did not use a region that met every hard constraint (draining, it refused, the job is leaving it); null when none.</summary>
+    public string? NotUsedBecause { get; init; }
+
+    /// <summary>Expected wait before the job could start there, data transfer included, in seconds; null when not estimated (excluded) or never.</summary>
+    public double? ExpectedStartDelaySeconds { get; init; }
+
+    /// <summary>Time to move the dataset there, in seconds; infinite without a network path.</summary>
+    public double TransferSeconds { get; init; }
+
+    /// <summary>Policy penalty added to the score, in seconds.</summary>
+    public double PenaltySeconds { get; init; }
+
+    /// <summary>Met every hard constraint, could start, and was not set aside by the router.</summary>
+    [JsonIgnore]
+    public bool Eligible => ExcludedBecause is null && NotUsedBecause is null && ExpectedStartDelaySeconds is not null;
+
+    /// <summary>The earliest-start score (lower is better); null when not eligible.</summary>
+    [JsonIgnore]
+    public double? Score => Eligible ? ExpectedStartDelaySeconds + PenaltySeconds : null;
+}
+
+/// <summary>A placement decision in numbers: the chosen region (null when none could run the job) and every region's score, in megaregion order.</summary>
+public sealed record PlacementDecision
+{
+    public string Policy { get; init; } = "";
+
+    public string? ChosenRegion { get; init; }
+
+    public ImmutableArray<RegionScore> Candidates { get; init; } = [];
+}
+
 /// <summary>Why a job was placed where it was: the policy, the chosen region and every candidate's score.</summary>
 public sealed record PlacementExplanation
 {
@@ -155,6 +198,58 @@ public sealed record JobView
     public DateTimeOffset? EndedAt { get; init; }
 }
 
+/// <summary>
+/// One event of a job's history as the job keeps it. The words of the common events (submitted, queued, overflowed,
+/// started) are not kept: they follow from the kind, the region and the request, and are rendered when the job is shown.
+/// </summary>
+public sealed record JobHistoryEntry
+{
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>Submitted, Queued, Started, Overflowed, Requeued, Completed, Failed, Cancelled.</summary>
+    public string Kind { get; init; } = "";
+
+    public string? Region { get; init; }
+
+    /// <summary>The words, when they are not the kind's own (released, moved, ended); null when they are rendered from the kind.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Message { get; init; }
+
+    /// <summary>Data transfer counted at a placement (queued, overflowed), seconds.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double TransferSeconds { get; init; }
+}
+
+/// <summary>
+/// A job as its grain answers a submission: the facts in numbers (the placement decision, the history entries) and no
+/// words. A submission's answer is mostly not read in full (a client checks the state), and rendering the reason and the
+/// event messages cost more than the placement; whoever shows the job renders them (<c>JobViews.ToView</c> in
+/// Federation.Grains, as the REST API does).
+/// </summary>
+public sealed record JobSnapshot
+{
+    public string Id { get; init; } = "";
+
+    public JobRequest Request { get; init; } = new();
+
+    public JobState State { get; init; }
+
+    public string? Region { get; init; }
+
+    /// <summary>The reason in words when it is not the placement's (cancelled, ended, moved); null when it is rendered from <see cref="Placement"/>.</summary>
+    public string? Reason { get; init; }
+
+    public PlacementDecision? Placement { get; init; }
+
+    public ImmutableArray<JobHistoryEntry> History { get; init; } = [];
+
+    public DateTimeOffset SubmittedAt { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+}
+
 /// <summary>The outcome of a submission.</summary>
 public sealed record SubmitResult
 {
@@ -164,7 +259,7 @@ public sealed record SubmitResult
     /// <summary>Set when the id is taken by a job with a different body: nothing was changed.</summary>
     public string? Conflict { get; init; }
 
-    public JobView? Job { get; init; }
+    public JobSnapshot? Job { get; init; }
 }
 
 /// <summary>A page of jobs.</summary>

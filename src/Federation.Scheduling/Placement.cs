@@ -181,25 +181,42 @@ public static class Placement
 
         foreach (var c in scores)
         {
-            sb.Append("; ").Append(megaregion.Regions[c.RegionIndex].Id).Append(": ");
-            if (c.Failure != ConstraintFailure.None)
-            {
-                sb.Append("excluded (").Append(HardConstraints.Describe(c.Failure)).Append(')');
-                continue;
-            }
-
-            if (!double.IsNaN(c.ExpectedStartS))
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"expected start in {c.ExpectedStartS - nowS:F0} s");
-            }
-            else
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"score {c.Score:G4}");
-            }
-
-            sb.Append(CultureInfo.InvariantCulture, $", transfer {c.TransferS:F1} s, penalty {c.PenaltyS:F0} s");
+            AppendCandidate(
+                sb,
+                megaregion.Regions[c.RegionIndex].Id,
+                c.Failure == ConstraintFailure.None ? null : HardConstraints.Describe(c.Failure),
+                c.ExpectedStartS - nowS,
+                c.Score,
+                c.TransferS,
+                c.PenaltyS);
         }
 
         return sb;
+    }
+
+    /// <summary>
+    /// One candidate of an explanation: <c>; region: excluded (why)</c> or <c>; region: expected start in N s, transfer
+    /// T s, penalty P s</c> (the score instead of the start when the policy estimates none). Callers that keep scores in
+    /// another form (a job's stored decision) render them with the same words.
+    /// </summary>
+    public static StringBuilder AppendCandidate(StringBuilder sb, string region, string? excludedBecause, double startDelayS, double score, double transferS, double penaltyS)
+    {
+        ArgumentNullException.ThrowIfNull(sb);
+        sb.Append("; ").Append(region).Append(": ");
+        if (excludedBecause is not null)
+        {
+            return sb.Append("excluded (").Append(excludedBecause).Append(')');
+        }
+
+        if (!double.IsNaN(startDelayS))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"expected start in {startDelayS:F0} s");
+        }
+        else
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"score {score:G4}");
+        }
+
+        return sb.Append(CultureInfo.InvariantCulture, $", transfer {transferS:F1} s, penalty {penaltyS:F0} s");
     }
 }

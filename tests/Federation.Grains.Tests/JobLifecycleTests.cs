@@ -15,7 +15,7 @@ public sealed class JobLifecycleTests
         var result = await host.Job("j1").SubmitAsync(Job("j1", 4, 2));
 
         Assert.True(result.Created);
-        var job = result.Job!;
+        var job = result.Job!.ToView();
         Assert.Equal(JobState.Running, job.State);
         Assert.Equal("gwangju", job.Region);
         Assert.StartsWith("placed in gwangju: expected start in 0 s. Candidates: placed in gwangju; gwangju: expected start in 0 s, transfer 0.0 s, penalty 0 s", job.Reason, StringComparison.Ordinal);

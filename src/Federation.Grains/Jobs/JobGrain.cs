@@ -71,13 +71,13 @@ public sealed class JobGrain : Grain, IJobGrain
                 {
                     Created = false,
                     Conflict = $"job '{Id}' already exists with a different body; nothing was changed",
-                    Job = Record.ToView(Id),
+                    Job = Record.ToSnapshot(Id),
                 };
             }
 
             if (Record.State != JobState.Submitted)
             {
-                return new SubmitResult { Created = false, Job = Record.ToView(Id) };
+                return new SubmitResult { Created = false, Job = Record.ToSnapshot(Id) };
             }
 
             // Accepted earlier but never placed (the process stopped in between): place it now.
@@ -93,7 +93,7 @@ public sealed class JobGrain : Grain, IJobGrain
         if (record.History.Count == 0)
         {
             record.SubmittedAt = now;
-            record.AddEvent(now, JobEventKinds.Submitted, null, $"submitted by {job.Owner} for project {job.Project}");
+            record.AddEvent(now, JobEventKinds.Submitted, null);
         }
 
         var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, record.SubmittedAt, null);
@@ -106,9 +106,9 @@ public sealed class JobGrain : Grain, IJobGrain
         }
 
         ReportFlowIfAway(job.HomeRegion, outcome);
-        var view = record.ToView(Id);
+        var snapshot = record.ToSnapshot(Id);
         ReleaseIfFinal();
-        return new SubmitResult { Created = created, Job = view };
+        return new SubmitResult { Created = created, Job = snapshot };
     }
 
     public Task<JobView?> GetAsync() => _reloadNeeded ? GetAfterReloadAsync() : Task.FromResult(View());
@@ -185,7 +185,7 @@ public sealed class JobGrain : Grain, IJobGrain
 
         Record.State = JobState.Running;
         Record.StartedAt = at;
-        Record.AddEvent(at, JobEventKinds.Started, regionId, $"started in {regionId}");
+        Record.AddEvent(at, JobEventKinds.Started, regionId);
         await CommitAsync();
     }
 
@@ -330,11 +330,11 @@ public sealed class JobGrain : Grain, IJobGrain
         if (admit.Admitted)
         {
             var moved = string.Create(CultureInfo.InvariantCulture, $"moved from {fromRegion} to {targetRegion}: {reason}; dataset transfer {transfer:F1} s");
-            SetPlaced(targetRegion, admit.State, now, now + TimeSpan.FromSeconds(transfer), moved, Record.Placement);
+            SetPlaced(targetRegion, admit.State, now, now + TimeSpan.FromSeconds(transfer), moved, Record.Placement, admit.ExpectedStart);
             Record.AddEvent(now, JobEventKinds.Overflowed, targetRegion, moved);
             if (admit.State == JobState.Running)
             {
-                Record.AddEvent(now, JobEventKinds.Started, targetRegion, $"started in {targetRegion}");
+                Record.AddEvent(Record.StartedAt!.Value, JobEventKinds.Started, targetRegion);
             }
 
             await WriteOrCompensateAsync(targetRegion, fromRegion, restore);
@@ -349,9 +349,10 @@ public sealed class JobGrain : Grain, IJobGrain
         {
             if (back.State == JobState.Running)
             {
+                var started = back.ExpectedStart ?? now;
                 Record.State = JobState.Running;
-                Record.StartedAt = now;
-                Record.AddEvent(now, JobEventKinds.Started, fromRegion, $"started in {fromRegion}");
+                Record.StartedAt = started;
+                Record.AddEvent(started, JobEventKinds.Started, fromRegion);
             }
 
             Record.QueuedAt = now;
@@ -392,47 +393,47 @@ public sealed class JobGrain : Grain, IJobGrain
         {
             record.State = JobState.Failed;
             record.Region = previousRegion;
-            record.Reason = outcome.Reason;
-            record.Placement = outcome.Explanation;
+            record.Reason = null;
+            record.Placement = outcome.Decision;
             record.EndedAt = now;
-            record.AddEvent(now, JobEventKinds.Failed, null, outcome.Reason);
+            record.AddEvent(now, JobEventKinds.Failed, null);
             _instruments.JobsFinished.Add(1);
             return;
         }
 
         var readyAt = now + TimeSpan.FromSeconds(outcome.TransferSeconds);
-        SetPlaced(outcome.Region, outcome.State, now, readyAt, outcome.Reason, outcome.Explanation);
-        var home = record.Request!.HomeRegion;
-        // The full reason (every candidate) is the job's Reason; the event says what happened in a line.
-        var transfer = outcome.TransferSeconds > 0
-            ? string.Create(CultureInfo.InvariantCulture, $", {outcome.TransferSeconds:F1} s of data transfer")
-            : "";
-        if (!string.Equals(outcome.Region, home, StringComparison.Ordinal))
+        SetPlaced(outcome.Region, outcome.State, now, readyAt, null, outcome.Decision, outcome.ExpectedStart);
+
+        // The reason (every candidate) and the events' words are rendered from the decision when the job is read.
+        var transfer = outcome.TransferSeconds > 0 ? outcome.TransferSeconds : 0;
+        if (!string.Equals(outcome.Region, record.Request!.HomeRegion, StringComparison.Ordinal))
         {
             _instruments.Overflows.Add(1);
-            record.AddEvent(now, JobEventKinds.Overflowed, outcome.Region, $"overflow from {home} to {outcome.Region}{transfer}");
+            record.AddEvent(now, JobEventKinds.Overflowed, outcome.Region, null, transfer);
         }
         else
         {
-            record.AddEvent(now, queuedKind, outcome.Region, $"queued in {outcome.Region}{transfer}");
+            record.AddEvent(now, queuedKind, outcome.Region, null, transfer);
         }
 
         if (outcome.State == JobState.Running)
         {
-            record.AddEvent(now, JobEventKinds.Started, outcome.Region, $"started in {outcome.Region}");
+            record.AddEvent(record.StartedAt!.Value, JobEventKinds.Started, outcome.Region);
         }
     }
 
-    private void SetPlaced(string region, JobState state, DateTimeOffset now, DateTimeOffset readyAt, string reason, PlacementExplanation? explanation)
+    /// <param name="startedAt">For a job the region started at once, when it did (its answer says); the job records
+    /// that time, not its own now, so that the row and the region's run (and the usage charged) agree.</param>
+    private void SetPlaced(string region, JobState state, DateTimeOffset now, DateTimeOffset readyAt, string? reason, PlacementDecision? decision, DateTimeOffset? startedAt)
     {
         var record = Record;
         record.State = state;
         record.Region = region;
         record.Reason = reason;
-        record.Placement = explanation;
+        record.Placement = decision;
         record.QueuedAt = now;
         record.DataReadyAt = readyAt;
-        record.StartedAt = state == JobState.Running ? now : null;
+        record.StartedAt = state == JobState.Running ? startedAt ?? now : null;
     }
 
     /// <summary>
@@ -534,10 +535,10 @@ public sealed class JobGrain : Grain, IJobGrain
 
         if (back.State == JobState.Running && !_reloadNeeded && Record.State == JobState.Queued && string.Equals(Record.Region, regionId, StringComparison.Ordinal))
         {
-            var now = _clock.Now;
+            var started = back.ExpectedStart ?? _clock.Now;
             Record.State = JobState.Running;
-            Record.StartedAt = now;
-            Record.AddEvent(now, JobEventKinds.Started, regionId, $"started in {regionId}");
+            Record.StartedAt = started;
+            Record.AddEvent(started, JobEventKinds.Started, regionId);
             try
             {
                 await CommitAsync();
@@ -626,10 +627,10 @@ public sealed class JobGrain : Grain, IJobGrain
             return;
         }
 
-        SetPlaced(dropped, admit.State, now, Record.DataReadyAt ?? now, Record.Reason, Record.Placement);
+        SetPlaced(dropped, admit.State, now, Record.DataReadyAt ?? now, Record.Reason, Record.Placement, admit.ExpectedStart);
         if (admit.State == JobState.Running)
         {
-            Record.AddEvent(now, JobEventKinds.Started, dropped, $"started in {dropped}");
+            Record.AddEvent(Record.StartedAt!.Value, JobEventKinds.Started, dropped);
         }
 
         await WriteOrCompensateAsync(dropped);
@@ -652,7 +653,7 @@ public sealed class JobGrain : Grain, IJobGrain
     /// </summary>
     private void ReleaseIfFinal()
     {
-        if (Record.IsFinal && !_reloadNeeded)
+        if ((Record.IsFinal || Record.State == JobState.Queued) && !_reloadNeeded)
         {
             DeactivateOnIdle();
         }

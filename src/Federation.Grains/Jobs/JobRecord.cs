@@ -1,4 +1,4 @@
-using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using Federation.Actors.Storage;
 using Federation.Contracts;
 
@@ -34,11 +34,17 @@ public sealed class JobRecord : IIndexedGrainState
 
     public string? Region { get; set; }
 
-    public string Reason { get; set; } = "";
+    /// <summary>
+    /// The reason in words when it is not a placement's (cancelled, ended, moved by the rebalancer); null when it is
+    /// rendered from <see cref="Placement"/> on read, so that placing a job builds no text.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reason { get; set; }
 
-    public PlacementExplanation? Placement { get; set; }
+    /// <summary>The last placement decision, in numbers.</summary>
+    public PlacementDecision? Placement { get; set; }
 
-    public List<JobEvent> History { get; set; } = [];
+    public List<JobHistoryEntry> History { get; set; } = [];
 
     public DateTimeOffset SubmittedAt { get; set; }
 
@@ -76,7 +82,8 @@ public sealed class JobRecord : IIndexedGrainState
         }
     }
 
-    public void AddEvent(DateTimeOffset at, string kind, string? region, string message)
+    /// <summary>Adds an event; a null <paramref name="message"/> is rendered from the kind when the job is shown (<see cref="JobViews"/>).</summary>
+    public void AddEvent(DateTimeOffset at, string kind, string? region, string? message = null, double transferSeconds = 0)
     {
         if (History.Count >= MaxHistory)
         {
@@ -84,33 +91,26 @@ public sealed class JobRecord : IIndexedGrainState
             History.RemoveAt(1);
         }
 
-        History.Add(new JobEvent { At = at, Kind = kind, Region = region, Message = message });
+        History.Add(new JobHistoryEntry { At = at, Kind = kind, Region = region, Message = message, TransferSeconds = transferSeconds });
     }
 
-    public JobView ToView(string id)
+    /// <summary>The job's facts as a submission answers them (no words: see <see cref="JobSnapshot"/>).</summary>
+    public JobSnapshot ToSnapshot(string id) => new()
     {
-        var r = Request ?? new JobRequest();
-        return new JobView
-        {
-            Id = id,
-            Project = r.Project,
-            Owner = r.Owner,
-            HomeRegion = r.HomeRegion,
-            Accelerators = r.Accelerators,
-            DurationHours = r.DurationHours,
-            Dataset = r.Dataset,
-            AllowedRegions = r.AllowedRegions.IsDefault ? [] : r.AllowedRegions,
-            Priority = r.Priority,
-            State = State,
-            Region = Region,
-            Reason = Reason,
-            Placement = Placement,
-            History = [.. History],
-            SubmittedAt = SubmittedAt,
-            StartedAt = StartedAt,
-            EndedAt = EndedAt,
-        };
-    }
+        Id = id,
+        Request = Request ?? new JobRequest(),
+        State = State,
+        Region = Region,
+        Reason = Reason,
+        Placement = Placement,
+        History = [.. History],
+        SubmittedAt = SubmittedAt,
+        StartedAt = StartedAt,
+        EndedAt = EndedAt,
+    };
+
+    /// <summary>The job as the API shows it, words rendered.</summary>
+    public JobView ToView(string id) => ToSnapshot(id).ToView();
 }
 
 /// <summary>Kinds of <see cref="JobEvent"/>.</summary>

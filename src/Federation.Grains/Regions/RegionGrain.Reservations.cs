@@ -54,7 +54,10 @@ public sealed partial class RegionGrain
         if (entry.Running && !entry.Executing)
         {
             StartExecution(entry);
-            NotifyStarted(entry.JobId, entry.StartedAt);
+            if (!entry.StartAnswered)
+            {
+                NotifyStarted(entry.JobId, entry.StartedAt);
+            }
         }
     }
 

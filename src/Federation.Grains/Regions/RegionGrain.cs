@@ -89,7 +89,10 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         if (_entries.TryGetValue(request.JobId, out var known))
         {
             // A retried admission (e.g. a move that came back): answer what already holds.
-            return Task.FromResult(new AdmitResult { Admitted = true, State = known.Running ? JobState.Running : JobState.Queued });
+            known.StartAnswered |= known.Running;
+            return Task.FromResult(known.Running
+                ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = known.StartedAt }
+                : new AdmitResult { Admitted = true, State = JobState.Queued });
         }
 
         if (_config.State.Draining)
@@ -119,8 +122,9 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         Enqueue(entry, mask, nowS);
         RunSchedule();
+        entry.StartAnswered = entry.Running;
         return Task.FromResult(entry.Running
-            ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = _clock.Now }
+            ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = entry.StartedAt }
             : new AdmitResult { Admitted = true, State = JobState.Queued });
     }
 
@@ -266,9 +270,9 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
     /// <summary>
     /// Starts what EASY backfill allows now. A started job whose row is confirmed to name this region is handed
-    /// to the executor and told without waiting (the one whose admission this is too: the notice is then an echo
-    /// of the answer and changes nothing). A started job not yet confirmed only holds its accelerators: it is
-    /// handed to the executor, and told, when the confirmation comes (or the deadline check finds its row).
+    /// to the executor and told without waiting. A started job not yet confirmed only holds its accelerators: it is
+    /// handed to the executor, and told, when the confirmation comes (or the deadline check finds its row); the one
+    /// whose admission this is is not told, its answer says Running.
     /// </summary>
     private void RunSchedule()
     {
@@ -342,6 +346,12 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         /// <summary>A committed row names this region (the job confirmed it, the deadline check read it, or the region was rebuilt from it).</summary>
         public bool Confirmed { get; set; }
+
+        /// <summary>
+        /// The admission's answer said Running: the job records the start from that answer, so the region sends it no
+        /// start notice (an echo that cost the job a turn, and that a later end notice could queue behind).
+        /// </summary>
+        public bool StartAnswered { get; set; }
 
         /// <summary>Handed to the executor (only ever after <see cref="Confirmed"/>).</summary>
         public bool Executing { get; set; }

@@ -107,9 +107,8 @@ internal sealed class RegionDecider
 
     public void Refused(int region, string because) => Exclude(region, because);
 
-    /// <summary>Why a region was excluded, in words.</summary>
-    public string Excluded(int region) =>
-        _excluded[region] ?? (_scores[region].Failure != ConstraintFailure.None ? HardConstraints.Describe(_scores[region].Failure) : "not feasible");
+    /// <summary>Why the router set aside a region that met the hard constraints (draining, refused, left), or null.</summary>
+    public string? NotUsedBecause(int region) => _excluded[region];
 
     /// <summary>Mirrors an admission in the region's copy, so the next decisions see the job until the next refresh.</summary>
     public void Admitted(int region, JobSpec job, double nowS, double transferS)
@@ -132,18 +131,6 @@ internal sealed class RegionDecider
         {
             _started.Clear();
             copy.Schedule(nowS, _started);
-        }
-    }
-
-    /// <summary>Adds the regions excluded beyond the hard constraints (draining, refused, left), which <see cref="Placement.Explain"/> cannot know.</summary>
-    public void AppendExclusions(System.Text.StringBuilder sb)
-    {
-        for (var r = 0; r < _scores.Length; r++)
-        {
-            if (_excluded[r] is { } why && _scores[r].Failure == ConstraintFailure.None)
-            {
-                sb.Append("; ").Append(_megaregion.Regions[r].Id).Append(" not used (").Append(why).Append(')');
-            }
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
-using System.Globalization;
-using System.Text;
+using System.Runtime.InteropServices;
 using Federation.Actors;
 using Federation.Actors.Concurrency;
 using Federation.Contracts;
@@ -27,6 +26,8 @@ namespace Federation.Grains.Routing;
 [Reentrant]
 public sealed class RouterGrain : Grain, IRouterGrain
 {
+    private static readonly string PolicyName = nameof(PlacementPolicy.EarliestStart);
+
     private readonly ExecutionClock _clock;
     private readonly TimeProvider _runtimeTime;
     private readonly FederationGrainsOptions _options;
@@ -36,10 +37,6 @@ public sealed class RouterGrain : Grain, IRouterGrain
     private readonly RegionDecider _decider;
     private readonly IRegionGrain[] _regionGrains;
 
-    // One buffer for every reason this activation writes: a reason is built within one turn, with no
-    // await, so two decisions never share it at once (growing a new builder per job was ~20 % of the
-    // bytes a placement allocated).
-    private readonly StringBuilder _reason = new(1024);
     private long _refreshedAt;
     private bool _refreshed;
     private Task? _refreshing;
@@ -88,7 +85,6 @@ public sealed class RouterGrain : Grain, IRouterGrain
         var nowS = ExecutionClock.ToSeconds(now);
         var exclude = excludeRegion is null ? -1 : _megaregion.IndexOf(excludeRegion);
         var chosen = _decider.Decide(spec, nowS, exclude);
-        var home = _megaregion.IndexOf(job.HomeRegion);
         while (chosen >= 0)
         {
             var score = _decider.Scores[chosen];
@@ -104,14 +100,12 @@ public sealed class RouterGrain : Grain, IRouterGrain
             {
                 _decider.Admitted(chosen, spec, nowS, score.TransferS);
                 _instruments.Placements.Add(1);
-                var reason = Reason(spec, chosen, home, nowS);
                 return new PlacementOutcome
                 {
                     Placed = true,
                     Region = regionId,
                     State = admit.State,
-                    Reason = reason,
-                    Explanation = Explanation(chosen, exclude, nowS),
+                    Decision = Decision(chosen, nowS),
                     ExpectedStart = admit.ExpectedStart ?? ExecutionClock.FromSeconds(score.ExpectedStartS),
                     TransferSeconds = score.TransferS,
                 };
@@ -124,88 +118,42 @@ public sealed class RouterGrain : Grain, IRouterGrain
             chosen = _decider.NextBest();
         }
 
-        var failed = _reason.Clear().Append("no region can run the job: ");
-        Placement.AppendExplanation(failed, _megaregion, _decider.Scores, -1, nowS);
-        _decider.AppendExclusions(failed);
         return new PlacementOutcome
         {
             Placed = false,
             State = JobState.Failed,
-            Reason = failed.ToString(),
-            Explanation = Explanation(-1, exclude, nowS),
+            Decision = Decision(-1, nowS),
         };
     }
 
-    private string Reason(JobSpec spec, int chosen, int home, double nowS)
-    {
-        var s = _decider.Scores[chosen];
-        var region = _megaregion.Regions[chosen].Id;
-        var sb = _reason.Clear();
-        if (chosen != home && home >= 0)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"overflow from {spec.HomeRegion} to {region}: expected start in {s.ExpectedStartS - nowS:F0} s there");
-            var homeScore = _decider.Scores[home];
-            if (homeScore.Failure != ConstraintFailure.None)
-            {
-                sb.Append(", ").Append(spec.HomeRegion).Append(" excluded (").Append(_decider.Excluded(home)).Append(')');
-            }
-            else if (!double.IsNaN(homeScore.ExpectedStartS))
-            {
-                sb.Append(CultureInfo.InvariantCulture, $" vs {homeScore.ExpectedStartS - nowS:F0} s in {spec.HomeRegion}");
-            }
-
-            if (s.TransferS > 0)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $", counting {s.TransferS:F1} s to move {spec.DatasetSizeGb:0.##} GB of data from {spec.DatasetRegion}. ");
-            }
-            else
-            {
-                sb.Append(", no data to move. ");
-            }
-        }
-        else
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"placed in {region}: expected start in {s.ExpectedStartS - nowS:F0} s");
-            if (s.TransferS > 0)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $", counting {s.TransferS:F1} s to move {spec.DatasetSizeGb:0.##} GB of data from {spec.DatasetRegion}. ");
-            }
-            else
-            {
-                sb.Append(". ");
-            }
-        }
-
-        Placement.AppendExplanation(sb.Append("Candidates: "), _megaregion, _decider.Scores, chosen, nowS);
-        _decider.AppendExclusions(sb);
-        return sb.ToString();
-    }
-
-    private PlacementExplanation Explanation(int chosen, int exclude, double nowS)
+    /// <summary>
+    /// The decision in numbers, one score per region: no text is built here (the job renders its reason when it is
+    /// read), so a placement allocates one small array and no strings.
+    /// </summary>
+    private PlacementDecision Decision(int chosen, double nowS)
     {
         var scores = _decider.Scores;
-        var candidates = ImmutableArray.CreateBuilder<CandidateRegion>(scores.Length);
+        var candidates = new RegionScore[scores.Length];
         for (var r = 0; r < scores.Length; r++)
         {
             var c = scores[r];
-            var eligible = c.Failure == ConstraintFailure.None && !double.IsPositiveInfinity(c.Score);
-            candidates.Add(new CandidateRegion
+            var start = c.ExpectedStartS - nowS;
+            candidates[r] = new RegionScore
             {
                 Region = _megaregion.Regions[r].Id,
-                Eligible = eligible,
-                ExcludedBecause = eligible ? null : _decider.Excluded(r),
-                ExpectedStartDelaySeconds = double.IsNaN(c.ExpectedStartS) || double.IsInfinity(c.ExpectedStartS) ? null : c.ExpectedStartS - nowS,
-                TransferSeconds = double.IsInfinity(c.TransferS) ? -1 : c.TransferS,
+                ExcludedBecause = c.Failure == ConstraintFailure.None ? null : HardConstraints.Describe(c.Failure),
+                NotUsedBecause = c.Failure == ConstraintFailure.None ? _decider.NotUsedBecause(r) : null,
+                ExpectedStartDelaySeconds = double.IsFinite(start) ? start : null,
+                TransferSeconds = c.TransferS,
                 PenaltySeconds = c.PenaltyS,
-                Score = eligible ? c.Score : null,
-            });
+            };
         }
 
-        return new PlacementExplanation
+        return new PlacementDecision
         {
-            Policy = nameof(PlacementPolicy.EarliestStart),
+            Policy = PolicyName,
             ChosenRegion = chosen >= 0 ? _megaregion.Regions[chosen].Id : null,
-            Candidates = candidates.MoveToImmutable(),
+            Candidates = ImmutableCollectionsMarshal.AsImmutableArray(candidates),
         };
     }
 

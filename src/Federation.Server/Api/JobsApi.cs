@@ -71,7 +71,7 @@ public static class JobsApi
             return Problems.Conflict("id", conflict);
         }
 
-        var job = result.Job!;
+        var job = result.Job!.ToView();
         instruments.Submitted(result.Created, time.GetElapsedTime(started));
         return result.Created ? TypedResults.Created($"/api/jobs/{Uri.EscapeDataString(job.Id)}", job) : TypedResults.Ok(job);
     }

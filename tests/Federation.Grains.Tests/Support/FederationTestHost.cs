@@ -5,6 +5,7 @@ using Federation.Actors.TestKit;
 using Federation.Contracts;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
+using Federation.Grains.Jobs;
 using Federation.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -71,7 +72,7 @@ internal sealed class FederationTestHost : IAsyncDisposable
     {
         var result = await Job(request.Id!).SubmitAsync(request);
         Assert.Null(result.Conflict);
-        return result.Job!;
+        return result.Job!.ToView();
     }
 
     /// <summary>Advances the execution clock and waits until every callback it fired has finished its cascade.</summary>
