@@ -216,6 +216,32 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Checklist_15_CallsQueuedDuringDeactivationRunBeforeCallsSentAfterTheActivationLeftTheCatalog()
+    {
+        var probe = new Probe();
+        await using var silo = await Silos.StartAsync(probe, services: s => s.AddScoped<BlockingScopedService>());
+        var grain = silo.GrainFactory.GetGrain<IHandOffGrain>("order");
+        probe.Set("block-dispose", true);
+
+        var holding = grain.DeactivateAndHold("hold");
+        await probe.WaitAsync("hold-holding");
+        var queued = grain.Record("queued during the deactivation");
+        await Eventually.TrueAsync(() => silo.Activation(grain)?.WaitingCount == 1, "call queued behind the deactivating request");
+        probe.Signal("hold");
+        await holding;
+
+        // The deactivation is past the catalog and holds in its scope's disposal: a call sent now (through a new
+        // reference) must still run after the one that waited for the old activation.
+        await probe.WaitAsync("disposing-order");
+        var later = silo.GrainFactory.GetGrain<IHandOffGrain>("order").Record("sent after");
+        probe.Set("block-dispose", false);
+        probe.Signal("dispose-order");
+        await Task.WhenAll(queued, later);
+
+        Assert.Equal(["queued during the deactivation", "sent after"], probe.Events.Where(e => e is "queued during the deactivation" or "sent after"));
+    }
+
+    [Fact]
     public async Task Checklist_16_InconsistentStateExceptionDeactivatesTheActivation()
     {
         var probe = new Probe();

@@ -209,3 +209,52 @@ public sealed class ShortLivedGrain : Grain, IShortLivedGrain
         return Task.CompletedTask;
     }
 }
+
+public interface IHandOffGrain : IGrainWithStringKey
+{
+    Task DeactivateAndHold(string barrier);
+
+    Task Record(string entry);
+}
+
+/// <summary>
+/// A scoped service whose disposal (the last step of a deactivation, after the activation left the catalog) waits
+/// on the probe barrier named "dispose-{key}" once "block-dispose" is set: it holds a deactivation open at that point.
+/// </summary>
+public sealed class BlockingScopedService(Probe probe) : IAsyncDisposable
+{
+    public string? Key { get; set; }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Key is not null && probe.Get<bool>("block-dispose"))
+        {
+            probe.Signal("disposing-" + Key);
+            await probe.WaitAsync("dispose-" + Key);
+        }
+    }
+}
+
+public sealed class HandOffGrain : Grain, IHandOffGrain
+{
+    private readonly Probe _probe;
+
+    public HandOffGrain(Probe probe, BlockingScopedService scoped)
+    {
+        _probe = probe;
+        scoped.Key = this.GetPrimaryKeyString();
+    }
+
+    public async Task DeactivateAndHold(string barrier)
+    {
+        DeactivateOnIdle();
+        _probe.Signal(barrier + "-holding");
+        await _probe.WaitAsync(barrier);
+    }
+
+    public Task Record(string entry)
+    {
+        _probe.Log(entry);
+        return Task.CompletedTask;
+    }
+}
