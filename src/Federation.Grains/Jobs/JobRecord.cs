@@ -8,8 +8,10 @@ namespace Federation.Grains.Jobs;
 /// The durable row of one job: the single source of truth of its spec, state, region and history. A
 /// region's queue and running allocations are rebuilt from these rows (index entries
 /// <see cref="IndexRegion"/> + <see cref="IndexActive"/>), and the API lists jobs by
-/// <see cref="IndexState"/>, <see cref="IndexRegion"/> and <see cref="IndexProject"/>.
+/// <see cref="IndexState"/>, <see cref="IndexRegion"/> and <see cref="IndexProject"/>. Stored as JSON by
+/// <see cref="JobRecordJsonConverter"/>.
 /// </summary>
+[JsonConverter(typeof(JobRecordJsonConverter))]
 public sealed class JobRecord : IIndexedGrainState
 {
     /// <summary>State name of the job grain's persistent state.</summary>
@@ -38,7 +40,6 @@ public sealed class JobRecord : IIndexedGrainState
     /// The reason in words when it is not a placement's (cancelled, ended, moved by the rebalancer); null when it is
     /// rendered from <see cref="Placement"/> on read, so that placing a job builds no text.
     /// </summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Reason { get; set; }
 
     /// <summary>The last placement decision, in numbers.</summary>
