@@ -306,6 +306,9 @@ internal sealed class ProxyEmitter
         if (kind is ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT)
         {
             var taskType = (kind == ReturnKind.TaskOfT ? "global::System.Threading.Tasks.Task<" : "global::System.Threading.Tasks.ValueTask<") + resultName + ">";
+            // Pooled: a call whose grain method completes later (most calls that await another grain) would
+            // otherwise allocate this state machine's box per call.
+            r.AppendLine("        [global::System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]");
             r.Append("        private async global::System.Threading.Tasks.ValueTask AwaitAsync(").Append(taskType).AppendLine(" task)");
             r.AppendLine("        {");
             r.AppendLine("            var value = await task.ConfigureAwait(false);");

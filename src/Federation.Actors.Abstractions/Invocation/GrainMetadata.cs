@@ -38,6 +38,16 @@ public sealed class GrainClassMetadata
     public bool KeepAlive { get; init; }
 
     public bool IsStatelessWorker => Placement is StatelessWorkerPlacement;
+
+    /// <summary>
+    /// Whether the class overrides <see cref="Grain.OnDeactivateAsync"/>: a deactivation of a class that does not
+    /// skips the call and the timeout token it would get (a timer per deactivation, for grains released after every
+    /// call such as ended or queued jobs).
+    /// </summary>
+    public bool OverridesOnDeactivate => _overridesOnDeactivate ??= typeof(Grain).IsAssignableFrom(GrainClass)
+        && GrainClass.GetMethod(nameof(Grain.OnDeactivateAsync), [typeof(DeactivationReason), typeof(CancellationToken)])?.DeclaringType != typeof(Grain);
+
+    private bool? _overridesOnDeactivate;
 }
 
 /// <summary>

@@ -144,7 +144,7 @@ internal sealed partial class ActivationData
         }
 
         await DisposeScopeAsync();
-        _deactivated.TrySetResult();
+        MarkDeactivated();
     }
 
     /// <summary>
@@ -174,7 +174,7 @@ internal sealed partial class ActivationData
         if (dropUnstarted)
         {
             _runtime.Catalog.OnActivationRemoved(this, reason);
-            _deactivated.TrySetResult();
+            MarkDeactivated();
             return;
         }
 
@@ -212,7 +212,7 @@ internal sealed partial class ActivationData
         }
 
         DisposeTimers();
-        if (_wasValid && _instance is Grain grain)
+        if (_wasValid && _instance is Grain grain && Metadata.OverridesOnDeactivate)
         {
             using var timeout = new CancellationTokenSource(_runtime.Collection.DeactivationTimeout, _runtime.TimeProvider);
             try
@@ -258,7 +258,7 @@ internal sealed partial class ActivationData
 
         RuntimeLog.Deactivated(_runtime.Logger, GrainId, ActivationId, reason);
         await DisposeScopeAsync();
-        _deactivated.TrySetResult();
+        MarkDeactivated();
     }
 
     private void DisposeTimers()

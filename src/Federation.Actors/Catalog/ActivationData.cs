@@ -17,7 +17,9 @@ internal sealed partial class ActivationData : IGrainContext
 {
     private readonly SiloRuntime _runtime;
     private readonly StatelessWorkerGroup? _workerGroup;
-    private readonly TaskCompletionSource _deactivated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Created only when someone waits for the deactivation (a stopping silo, tests): most activations never have a waiter.
+    private TaskCompletionSource? _deactivated;
+    private bool _hasDeactivated;
     private object? _instance;
     private IServiceScope? _scope;
     private List<GrainTimer>? _timers;
@@ -53,7 +55,31 @@ internal sealed partial class ActivationData : IGrainContext
     public IGrainReminderRegistry Reminders => _reminders ??= new GrainReminderRegistry(this, _runtime);
 
     /// <summary>Completes when the activation has left the catalog.</summary>
-    public Task Deactivated => _deactivated.Task;
+    public Task Deactivated
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _hasDeactivated
+                    ? Task.CompletedTask
+                    : (_deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
+
+    /// <summary>Completes <see cref="Deactivated"/>.</summary>
+    private void MarkDeactivated()
+    {
+        TaskCompletionSource? waiter;
+        lock (_lock)
+        {
+            _hasDeactivated = true;
+            waiter = _deactivated;
+        }
+
+        waiter?.TrySetResult();
+    }
 
     public ActivationState State
     {

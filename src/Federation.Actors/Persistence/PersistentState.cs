@@ -25,6 +25,8 @@ internal sealed class PersistentState<TState> : IPersistentState<TState>, IBound
     private readonly TimeProvider _time;
     private static readonly ConcurrentDictionary<(Type Provider, string StateName), KeyValuePair<string, object?>[]> TagCache = new();
     private readonly KeyValuePair<string, object?>[] _tags;
+    private TState _state = default!;
+    private bool _hasState;
 
     private PersistentState(string stateName, string storageName, GrainId grainId, IGrainStorage storage, ActorsInstruments instruments, TimeProvider time)
     {
@@ -34,11 +36,32 @@ internal sealed class PersistentState<TState> : IPersistentState<TState>, IBound
         _storage = storage;
         _instruments = instruments;
         _time = time;
-        State = GrainStateFactory<TState>.Create();
         _tags = TagsFor(storage.GetType(), stateName);
     }
 
-    public TState State { get; set; }
+    /// <summary>
+    /// A fresh state is made on first use, not at construction: the activation's read replaces it at once, and making
+    /// it twice was an allocation per activation (a job activates on every submission).
+    /// </summary>
+    public TState State
+    {
+        get
+        {
+            if (!_hasState)
+            {
+                _state = GrainStateFactory<TState>.Create();
+                _hasState = true;
+            }
+
+            return _state;
+        }
+
+        set
+        {
+            _state = value;
+            _hasState = true;
+        }
+    }
 
     public string? ETag { get; set; }
 
