@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Federation.Actors;
 using Federation.Contracts;
 using Federation.Grains.Diagnostics;
@@ -443,7 +444,8 @@ public sealed class JobGrain : Grain, IJobGrain
     /// acknowledged, nothing run), and for a move the job is put back in <paramref name="restoreIn"/>, where the
     /// committed row still names it.
     /// </summary>
-    private async Task WriteOrCompensateAsync(string? admittedIn, string? restoreIn = null, AdmitRequest? restore = null)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteOrCompensateAsync(string? admittedIn, string? restoreIn = null, AdmitRequest? restore = null)
     {
         var attempted = (Record.State, Record.Region, Record.History.Count, Record.History.Count > 0 ? Record.History[^1].At : default);
         try
@@ -486,7 +488,8 @@ public sealed class JobGrain : Grain, IJobGrain
     /// commit (or a read of the row) that says so. A failure is not the caller's: the row is committed, and the
     /// region checks unconfirmed admissions against the rows after a deadline.
     /// </summary>
-    private async Task ConfirmAsync(string? regionId)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ConfirmAsync(string? regionId)
     {
         if (regionId is null || !IsHeldBy(regionId))
         {
@@ -551,7 +554,8 @@ public sealed class JobGrain : Grain, IJobGrain
     }
 
     /// <summary>Commits the state; when the write fails, memory is put back to the row (or marked to be) before the error goes on.</summary>
-    private async Task CommitAsync()
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CommitAsync()
     {
         try
         {

@@ -30,14 +30,14 @@ public sealed partial class RegionGrain
     /// <summary>Admissions not yet confirmed by a committed row (tests and diagnostics).</summary>
     internal int UnconfirmedJobs => _unconfirmed.Count;
 
-    public Task ConfirmAsync(string jobId)
+    public ValueTask ConfirmAsync(string jobId)
     {
         if (_entries.TryGetValue(jobId, out var entry) && !entry.Confirmed)
         {
             Confirm(entry);
         }
 
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     private void Reserve(Entry entry)

@@ -83,21 +83,21 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         }
     }
 
-    public Task<AdmitResult> TryAdmitAsync(AdmitRequest request)
+    public ValueTask<AdmitResult> TryAdmitAsync(AdmitRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (_entries.TryGetValue(request.JobId, out var known))
         {
             // A retried admission (e.g. a move that came back): answer what already holds.
             known.StartAnswered |= known.Running;
-            return Task.FromResult(known.Running
+            return ValueTask.FromResult(known.Running
                 ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = known.StartedAt }
                 : new AdmitResult { Admitted = true, State = JobState.Queued });
         }
 
         if (_config.State.Draining)
         {
-            return Task.FromResult(Refused($"{Id} is draining"));
+            return ValueTask.FromResult(Refused($"{Id} is draining"));
         }
 
         var spec = DomainMapping.ToSpec(request.JobId, request.Job);
@@ -105,7 +105,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         var failure = _scheduler.Check(spec, nowS, out var mask);
         if (failure != ConstraintFailure.None)
         {
-            return Task.FromResult(Refused($"{Id}: {HardConstraints.Describe(failure)}"));
+            return ValueTask.FromResult(Refused($"{Id}: {HardConstraints.Describe(failure)}"));
         }
 
         var entry = new Entry(request.JobId, request.Job, spec, _scheduler.IsExternal(spec), request.SubmittedAt, request.DataReadyAt);
@@ -117,13 +117,13 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         {
             Stage(entry);
             MarkLoadChanged();
-            return Task.FromResult(new AdmitResult { Admitted = true, State = JobState.Queued });
+            return ValueTask.FromResult(new AdmitResult { Admitted = true, State = JobState.Queued });
         }
 
         Enqueue(entry, mask, nowS);
         RunSchedule();
         entry.StartAnswered = entry.Running;
-        return Task.FromResult(entry.Running
+        return ValueTask.FromResult(entry.Running
             ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = entry.StartedAt }
             : new AdmitResult { Admitted = true, State = JobState.Queued });
     }

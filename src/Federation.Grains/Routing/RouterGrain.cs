@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Federation.Actors;
 using Federation.Actors.Concurrency;
@@ -70,7 +71,8 @@ public sealed class RouterGrain : Grain, IRouterGrain
         _ = RegisterGrainTimer(static (g, _) => g.RefreshOnceAsync(), this, _options.SnapshotRefresh, _options.SnapshotRefresh);
     }
 
-    public async Task<PlacementOutcome> PlaceAsync(string jobId, JobRequest job, DateTimeOffset submittedAt, string? excludeRegion)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<PlacementOutcome> PlaceAsync(string jobId, JobRequest job, DateTimeOffset submittedAt, string? excludeRegion)
     {
         ArgumentNullException.ThrowIfNull(job);
 
