@@ -119,8 +119,8 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>From the executor: the job's run ended (Completed or Failed).</summary>
     Task OnExecutionEndedAsync(string jobId, JobState outcome, DateTimeOffset at, string message);
 
-    /// <summary>From the execution clock: the job's dataset has arrived, so it may join the queue.</summary>
-    Task OnDataReadyAsync(string jobId);
+    /// <summary>From the execution clock: the datasets of the staged jobs due by now have arrived, so they may join the queue.</summary>
+    Task OnDataReadyAsync();
 }
 
 /// <summary>

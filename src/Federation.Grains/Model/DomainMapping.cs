@@ -24,6 +24,22 @@ internal static class DomainMapping
         job.AllowedRegions.IsDefault ? [] : job.AllowedRegions,
         job.Priority);
 
+    /// <summary>The request a spec was made from (<see cref="ToSpec"/> keeps every field; a dataset in the home region with no data reads back as none).</summary>
+    public static JobRequest ToRequest(JobSpec spec) => new()
+    {
+        Id = spec.Id,
+        Project = spec.Project,
+        Owner = spec.Owner,
+        HomeRegion = spec.HomeRegion,
+        Accelerators = new AcceleratorRequest { Count = spec.AcceleratorCount, Types = spec.AcceptableTypes, MinMemoryGb = spec.MinMemoryGb },
+        DurationHours = spec.EstimatedDurationS / SecondsPerHour,
+        Dataset = spec.DatasetSizeGb > 0 || !string.Equals(spec.DatasetRegion, spec.HomeRegion, StringComparison.Ordinal)
+            ? new DatasetRef { Region = spec.DatasetRegion, SizeGb = spec.DatasetSizeGb }
+            : null,
+        AllowedRegions = spec.AllowedRegions,
+        Priority = spec.Priority,
+    };
+
     /// <summary>A job of a given shape only: what an estimator copy needs for the head of a queue.</summary>
     public static JobSpec ShapeOnly(string regionId, int count, double durationS, int priority, bool external) =>
         new("", "", "", external ? "" : regionId, count, [], 0, durationS, regionId, 0, [], priority);

@@ -143,7 +143,7 @@ public sealed partial class RegionGrain
         return new QueuedSlot
         {
             JobId = withJob ? entry.JobId : null,
-            Job = withJob ? entry.Request : null,
+            Job = withJob ? DomainMapping.ToRequest(entry.Spec) : null,
             Count = q.Job.AcceleratorCount,
             DurationSeconds = q.Job.EstimatedDurationS,
             Priority = q.Job.Priority,
@@ -243,7 +243,7 @@ public sealed partial class RegionGrain
             var request = record.Request!;
             var spec = DomainMapping.ToSpec(jobId, request);
             // Every entry comes from a committed row naming this region: confirmed by construction.
-            var entry = new Entry(jobId, request, spec, _scheduler.IsExternal(spec), record.SubmittedAt, record.DataReadyAt ?? now) { Confirmed = true };
+            var entry = new Entry(jobId, spec, _scheduler.IsExternal(spec), record.SubmittedAt, record.DataReadyAt ?? now) { Confirmed = true };
             if (record.State == JobState.Running)
             {
                 entry.StartedAt = record.StartedAt ?? now;

@@ -108,7 +108,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             return ValueTask.FromResult(Refused($"{Id}: {HardConstraints.Describe(failure)}"));
         }
 
-        var entry = new Entry(request.JobId, request.Job, spec, _scheduler.IsExternal(spec), request.SubmittedAt, request.DataReadyAt);
+        var entry = new Entry(request.JobId, spec, _scheduler.IsExternal(spec), request.SubmittedAt, request.DataReadyAt);
         _entries.Add(entry.JobId, entry);
         Reserve(entry);
 
@@ -185,50 +185,12 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         return Task.CompletedTask;
     }
 
-    public Task OnDataReadyAsync(string jobId)
-    {
-        if (_entries.TryGetValue(jobId, out var entry) && entry.Staging)
-        {
-            entry.Staging = false;
-            entry.Alarm = null;
-            _staging--;
-            _stagingDemand -= entry.Count;
-            _stagingWork -= Work(entry.Spec);
-            var nowS = _clock.NowSeconds;
-            var failure = _scheduler.Check(entry.Spec, nowS, out var mask);
-            if (failure != ConstraintFailure.None)
-            {
-                // The offer changed or its window closed while the data was in transit.
-                _entries.Remove(jobId);
-                _unconfirmed.Remove(entry);
-                NotifyReleased(jobId, $"{HardConstraints.Describe(failure)} when its data arrived");
-            }
-            else
-            {
-                Enqueue(entry, mask, nowS);
-            }
-
-            RunSchedule();
-        }
-
-        return Task.CompletedTask;
-    }
-
     private static double Work(JobSpec spec) => spec.AcceleratorCount * spec.EstimatedDurationS;
 
     private static AdmitResult Refused(string because) => new() { Admitted = false, RefusedBecause = because };
 
     private Scheduling.Region CurrentModel() =>
         _config.State.Offer is { } offer ? _baseModel with { Offer = DomainMapping.ToModel(offer) } : _baseModel;
-
-    private void Stage(Entry entry)
-    {
-        entry.Staging = true;
-        _staging++;
-        _stagingDemand += entry.Count;
-        _stagingWork += Work(entry.Spec);
-        entry.Alarm = _clock.At(entry.DataReadyAt, static s => s.Grain.OnDataReadyAsync(s.JobId), (Grain: GrainFactory.GetGrain<IRegionGrain>(Id), entry.JobId));
-    }
 
     private void Enqueue(Entry entry, int mask, double nowS)
     {
@@ -248,7 +210,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         if (entry.Staging)
         {
-            entry.Alarm?.Dispose();
+            // Left in the staging queue; skipped there when its time comes.
+            entry.Staging = false;
             _staging--;
             _stagingDemand -= entry.Count;
             _stagingWork -= Work(entry.Spec);
@@ -322,11 +285,13 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _ = ObserveAsync(_executor.StartAsync(request), entry.JobId, "execution start");
     }
 
-    private sealed class Entry(string jobId, JobRequest request, JobSpec spec, bool external, DateTimeOffset submittedAt, DateTimeOffset dataReadyAt)
+    /// <summary>
+    /// One job held here (staged, queued or running). It keeps the job's <see cref="JobSpec"/> only, not the request it
+    /// came from (the spec holds all of it, and a region holds an entry per queued job for as long as it waits).
+    /// </summary>
+    private sealed class Entry(string jobId, JobSpec spec, bool external, DateTimeOffset submittedAt, DateTimeOffset dataReadyAt)
     {
         public string JobId { get; } = jobId;
-
-        public JobRequest Request { get; } = request;
 
         public JobSpec Spec { get; } = spec;
 
@@ -362,7 +327,5 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         public int Pool { get; set; } = -1;
 
         public DateTimeOffset StartedAt { get; set; }
-
-        public IDisposable? Alarm { get; set; }
     }
 }
