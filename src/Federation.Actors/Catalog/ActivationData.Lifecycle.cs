@@ -119,6 +119,7 @@ internal sealed partial class ActivationData
             _state = ActivationState.Invalid;
             rejected = new List<Message>(_waiting);
             _waiting.Clear();
+            StopTrackingLocked();
         }
 
         DisposeTimers();
@@ -250,6 +251,7 @@ internal sealed partial class ActivationData
             }
 
             _waiting.Clear();
+            StopTrackingLocked();
 
             // Still under the lock, so a sender that finds this activation waits here and then finds the successor:
             // the messages that waited here go first, in their order, before any that arrive from now on.
@@ -259,6 +261,19 @@ internal sealed partial class ActivationData
         RuntimeLog.Deactivated(_runtime.Logger, GrainId, ActivationId, reason);
         await DisposeScopeAsync();
         MarkDeactivated();
+    }
+
+    /// <summary>
+    /// An activation that is gone leaves the timeout scan's set at once, not at the next scan: the set would keep every
+    /// activation released within the last scan period alive (a second of submitted jobs, all promoted by the GC).
+    /// </summary>
+    private void StopTrackingLocked()
+    {
+        if (_trackedForTimeouts)
+        {
+            _trackedForTimeouts = false;
+            _runtime.Catalog.UntrackRequests(this);
+        }
     }
 
     private void DisposeTimers()
