@@ -47,7 +47,7 @@ public sealed class JobRowTests
             DataReadyAt = T0.AddSeconds(115),
         };
         record.AddEvent(T0, JobEventKinds.Submitted, null);
-        record.AddEvent(T0, JobEventKinds.Overflowed, "gwangju", null, 114.29071428571);
+        record.AddEvent(T0.AddTicks(1_234_567), JobEventKinds.Overflowed, "gwangju", null, 114.29071428571);
         record.AddEvent(T0.AddHours(1), JobEventKinds.Requeued, "gwangju", "released by gwangju: draining");
 
         var json = Encoding.UTF8.GetString(Serializer.Serialize(record));
@@ -69,10 +69,13 @@ public sealed class JobRowTests
             back.Placement.Candidates.ToArray());
         Assert.Equal(record.History.Select(e => e with { TransferSeconds = Math.Round(e.TransferSeconds, 4) }), back.History);
 
-        // Nothing is written for what holds nothing.
-        Assert.DoesNotContain("null", json, StringComparison.Ordinal);
+        // Compact: scores and history entries as arrays without trailing defaults, times after the submission in seconds,
+        // nothing for what holds nothing.
+        Assert.Contains("\"Scores\":[[\"gwangju\",114.2907,114.2907],[\"suncheon\",null,\"Infinity\",0,\"no accelerator of an acceptable type\"],[\"gwangyang\",36000,0,60,null,\"draining\"]]", json, StringComparison.Ordinal);
+        Assert.Contains("\"QueuedAfter\":1,\"DataReadyAfter\":115,", json, StringComparison.Ordinal);
+        Assert.Contains("[\"Submitted\",0],[\"Overflowed\",0.1234567,\"gwangju\",114.2907]", json, StringComparison.Ordinal);
         Assert.DoesNotContain("\"Reason\"", json, StringComparison.Ordinal);
-        Assert.Contains("\"TransferSeconds\":\"Infinity\"", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("MinMemoryGb\":0", json, StringComparison.Ordinal);
     }
 
     [Fact]
