@@ -93,7 +93,7 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"placed {jobs} jobs in {elapsed:F2} s: {jobs / elapsed:F0} jobs/s (gen0 GCs {GC.CollectionCount(0) - gcBefore}, router snapshot refreshes {Interlocked.Read(ref refreshes)}, admissions refused {Interlocked.Read(ref refusals)})"));
 
         // Load-insensitive figures: CPU and allocation per job do not depend on what else the machine runs.
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per job: {cpu:F1} us CPU (process, all threads), {allocated:F0} B allocated; GC: gen1 {GC.CollectionCount(1) - gen1Before}, gen2 {GC.CollectionCount(2) - gen2Before}, paused {pause:F0} ms ({100 * pause / (elapsed * 1000):F1} % of the run), heap {GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024)} MB"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per job: {cpu:F1} us CPU (process, all threads), {allocated:F0} B allocated; GC: gen1 {GC.CollectionCount(1) - gen1Before}, gen2 {GC.CollectionCount(2) - gen2Before}, paused {pause:F0} ms ({100 * pause / (elapsed * 1000):F1} % of the run), heap {GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024)} MB, {GcHeapCount()} GC heaps, {ThreadPool.ThreadCount} pool threads"));
         Console.WriteLine($"submit latency: {samples.Report()}");
         var mega = await silo.GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync();
         foreach (var r in mega.Regions)
@@ -144,6 +144,10 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
 
         await Task.WhenAll(clients);
     }
+
+    /// <summary>The server GC's heap count now (it adapts with DATAS), or "1" for workstation GC.</summary>
+    private static string GcHeapCount() =>
+        GC.GetConfigurationVariables().TryGetValue("HeapCount", out var count) ? Convert.ToString(count, CultureInfo.InvariantCulture) ?? "?" : "?";
 
     private static string Arg(string[] args, string name, string fallback)
     {
