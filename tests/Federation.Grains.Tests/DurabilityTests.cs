@@ -53,11 +53,14 @@ public sealed class DurabilityTests
         await host.SubmitAsync(Job("fill", 8, 10, allowed: ["gwangju"]));
         Assert.Null(await host.Job("o1").GetAsync());
 
-        // The row is written, the answer is lost, and the row cannot be read back: the region is told to drop it.
+        // The row is written, the answer is lost, and the row cannot be read back (the store went down after the
+        // commit): the region is told to drop it.
         host.Storage.FailAfterWrite = true;
-        host.Storage.FailReads = true;
+        host.Storage.FailReadsAfterWrite = true;
         await Assert.ThrowsAnyAsync<Exception>(() => host.Job("o1").SubmitAsync(Job("o1", 4, 1, datasetRegion: "gwangju", datasetGb: 100)));
+        Assert.True(host.Storage.FailReads);
         host.Storage.FailAfterWrite = false;
+        host.Storage.FailReadsAfterWrite = false;
         Assert.Equal(0, (await host.Region("suncheon").GetAsync()).QueuedJobs);
 
         // Once the row can be read, the job is held again where the row says, and a retry answers the committed job.

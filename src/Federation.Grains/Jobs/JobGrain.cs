@@ -57,316 +57,364 @@ public sealed class JobGrain : Grain, IJobGrain
 
     public async Task<SubmitResult> SubmitAsync(JobRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (_reloadNeeded)
+        try
         {
-            await ReloadAsync();
-        }
-
-        var created = true;
-        if (Record.Request is { } existing)
-        {
-            if (!DomainMapping.SameBody(existing, request))
+            ArgumentNullException.ThrowIfNull(request);
+            if (_reloadNeeded)
             {
-                return new SubmitResult
+                await ReloadAsync();
+            }
+
+            var created = true;
+            if (Record.Request is { } existing)
+            {
+                if (!DomainMapping.SameBody(existing, request))
                 {
-                    Created = false,
-                    Conflict = $"job '{Id}' already exists with a different body; nothing was changed",
-                    Job = Record.ToSnapshot(Id),
-                };
+                    return new SubmitResult
+                    {
+                        Created = false,
+                        Conflict = $"job '{Id}' already exists with a different body; nothing was changed",
+                        Job = Record.ToSnapshot(Id),
+                    };
+                }
+
+                if (Record.State != JobState.Submitted)
+                {
+                    return new SubmitResult { Created = false, Job = Record.ToSnapshot(Id) };
+                }
+
+                // Accepted earlier but never placed (the process stopped in between): place it now.
+                created = false;
             }
 
-            if (Record.State != JobState.Submitted)
+            Validate(request);
+            var now = _clock.Now;
+            var job = request with { Id = Id };
+            var record = Record;
+            record.Request = job;
+            record.State = JobState.Submitted;
+            if (record.History.Count == 0)
             {
-                return new SubmitResult { Created = false, Job = Record.ToSnapshot(Id) };
+                record.SubmittedAt = now;
+                record.AddEvent(now, JobEventKinds.Submitted, null);
             }
 
-            // Accepted earlier but never placed (the process stopped in between): place it now.
-            created = false;
-        }
+            var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, record.SubmittedAt, null);
+            ApplyPlacement(outcome, now, null, JobEventKinds.Queued);
+            await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
+            if (created)
+            {
+                _instruments.JobsSubmitted.Add(1);
+                _ = GrainFactory.GetGrain<IProjectGrain>(job.Project).RecordSubmissionAsync(Id);
+            }
 
-        Validate(request);
-        var now = _clock.Now;
-        var job = request with { Id = Id };
-        var record = Record;
-        record.Request = job;
-        record.State = JobState.Submitted;
-        if (record.History.Count == 0)
+            ReportFlowIfAway(job.HomeRegion, outcome);
+            var snapshot = record.ToSnapshot(Id);
+            return new SubmitResult { Created = created, Job = snapshot };
+        }
+        finally
         {
-            record.SubmittedAt = now;
-            record.AddEvent(now, JobEventKinds.Submitted, null);
+            ReleaseActivation();
         }
-
-        var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, record.SubmittedAt, null);
-        ApplyPlacement(outcome, now, null, JobEventKinds.Queued);
-        await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
-        if (created)
-        {
-            _instruments.JobsSubmitted.Add(1);
-            _ = GrainFactory.GetGrain<IProjectGrain>(job.Project).RecordSubmissionAsync(Id);
-        }
-
-        ReportFlowIfAway(job.HomeRegion, outcome);
-        var snapshot = record.ToSnapshot(Id);
-        ReleaseIfFinal();
-        return new SubmitResult { Created = created, Job = snapshot };
     }
 
-    public Task<JobView?> GetAsync() => _reloadNeeded ? GetAfterReloadAsync() : Task.FromResult(View());
-
-    public async Task<JobView?> CancelAsync(string reason)
+    public Task<JobView?> GetAsync()
     {
         if (_reloadNeeded)
         {
-            await ReloadAsync();
+            return GetAfterReloadAsync();
         }
 
-        if (Record.Request is null)
-        {
-            return null;
-        }
+        var view = View();
+        ReleaseActivation();
+        return Task.FromResult(view);
+    }
 
-        if (Record.IsFinal)
+    public async Task<JobView?> CancelAsync(string reason)
+    {
+        try
         {
+            if (_reloadNeeded)
+            {
+                await ReloadAsync();
+            }
+
+            if (Record.Request is null)
+            {
+                return null;
+            }
+
+            if (Record.IsFinal)
+            {
+                return Record.ToView(Id);
+            }
+
+            var now = _clock.Now;
+            if (Record.Region is { } regionId)
+            {
+                var region = GrainFactory.GetGrain<IRegionGrain>(regionId);
+
+                // A queued job may have started since this grain last heard: then it is stopped instead.
+                if (Record.State != JobState.Queued || !await region.WithdrawAsync(Id))
+                {
+                    await region.StopAsync(Id);
+                }
+            }
+
+            var usage = UsageUntil(now);
+            Record.State = JobState.Cancelled;
+            Record.EndedAt = now;
+            Record.Reason = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
+            Record.AddEvent(now, JobEventKinds.Cancelled, Record.Region, Record.Reason);
+            await CommitAsync();
+            ReportUsage(usage);
+            _instruments.JobsFinished.Add(1);
             return Record.ToView(Id);
         }
-
-        var now = _clock.Now;
-        if (Record.Region is { } regionId)
+        finally
         {
-            var region = GrainFactory.GetGrain<IRegionGrain>(regionId);
-
-            // A queued job may have started since this grain last heard: then it is stopped instead.
-            if (Record.State != JobState.Queued || !await region.WithdrawAsync(Id))
-            {
-                await region.StopAsync(Id);
-            }
+            ReleaseActivation();
         }
-
-        var usage = UsageUntil(now);
-        Record.State = JobState.Cancelled;
-        Record.EndedAt = now;
-        Record.Reason = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
-        Record.AddEvent(now, JobEventKinds.Cancelled, Record.Region, Record.Reason);
-        await CommitAsync();
-        ReportUsage(usage);
-        _instruments.JobsFinished.Add(1);
-        ReleaseIfFinal();
-        return Record.ToView(Id);
     }
 
     public async Task OnStartedAsync(string regionId, DateTimeOffset at)
     {
-        if (_reloadNeeded)
+        try
         {
-            await ReloadAsync();
-        }
-
-        if (Record.State != JobState.Queued || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
-        {
-            if (Record.State == JobState.Running && string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+            if (_reloadNeeded)
             {
-                // The echo of an admission that started the job at once (the answer said so already).
+                await ReloadAsync();
+            }
+
+            if (Record.State != JobState.Queued || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+            {
+                if (Record.State == JobState.Running && string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+                {
+                    // The echo of an admission that started the job at once (the answer said so already).
+                    return;
+                }
+
+                GrainsLog.StaleNotification(_logger, Id, "started", regionId, Record.State, Record.Region);
+
+                // A ghost: the region runs a job whose committed row is elsewhere (an admission whose answer was lost,
+                // e.g. a timed-out call, after which the job was placed again or never committed). Stop it there. Most
+                // such notices are late: the region started the job and was then told to drop it (a write that
+                // failed after the admission), so it no longer runs it and the stop finds nothing.
+                if (!IsHeldBy(regionId) && await GrainFactory.GetGrain<IRegionGrain>(regionId).StopAsync(Id))
+                {
+                    GrainsLog.GhostDropped(_logger, Id, regionId, Record.State, Record.Region);
+                }
+
                 return;
             }
 
-            GrainsLog.StaleNotification(_logger, Id, "started", regionId, Record.State, Record.Region);
-
-            // A ghost: the region runs a job whose committed row is elsewhere (an admission whose answer was lost,
-            // e.g. a timed-out call, after which the job was placed again or never committed). Stop it there. Most
-            // such notices are late: the region started the job and was then told to drop it (a write that
-            // failed after the admission), so it no longer runs it and the stop finds nothing.
-            if (!IsHeldBy(regionId) && await GrainFactory.GetGrain<IRegionGrain>(regionId).StopAsync(Id))
-            {
-                GrainsLog.GhostDropped(_logger, Id, regionId, Record.State, Record.Region);
-            }
-
-            return;
+            Record.State = JobState.Running;
+            Record.StartedAt = at;
+            Record.AddEvent(at, JobEventKinds.Started, regionId);
+            await CommitAsync();
         }
-
-        Record.State = JobState.Running;
-        Record.StartedAt = at;
-        Record.AddEvent(at, JobEventKinds.Started, regionId);
-        await CommitAsync();
+        finally
+        {
+            ReleaseActivation();
+        }
     }
 
     public async Task OnFinishedAsync(string regionId, JobState outcome, DateTimeOffset at, string message)
     {
-        if (_reloadNeeded)
+        try
         {
-            await ReloadAsync();
-        }
-
-        if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
-        {
-            if (string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+            if (_reloadNeeded)
             {
-                GrainsLog.StaleNotification(_logger, Id, "finished", regionId, Record.State, Record.Region);
-            }
-            else
-            {
-                // An end from a region the row does not name: with times, so a check can tell a run that overlapped
-                // the job's committed one from one that ended before it (e.g. an admission whose write failed).
-                GrainsLog.StaleEnd(_logger, Id, regionId, at, Record.State, Record.Region, Record.StartedAt);
+                await ReloadAsync();
             }
 
-            return;
-        }
+            if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+            {
+                if (string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+                {
+                    GrainsLog.StaleNotification(_logger, Id, "finished", regionId, Record.State, Record.Region);
+                }
+                else
+                {
+                    // An end from a region the row does not name: with times, so a check can tell a run that overlapped
+                    // the job's committed one from one that ended before it (e.g. an admission whose write failed).
+                    GrainsLog.StaleEnd(_logger, Id, regionId, at, Record.State, Record.Region, Record.StartedAt);
+                }
 
-        if (outcome is not (JobState.Completed or JobState.Failed))
+                return;
+            }
+
+            if (outcome is not (JobState.Completed or JobState.Failed))
+            {
+                throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "a run ends Completed or Failed");
+            }
+
+            // The start notice and the end notice travel separately; an end implies the start.
+            Record.StartedAt ??= at - TimeSpan.FromHours(Record.Request!.DurationHours);
+            var usage = UsageUntil(at);
+            Record.State = outcome;
+            Record.EndedAt = at;
+            Record.Reason = $"{outcome.ToString().ToLowerInvariant()} in {regionId}: {message}";
+            Record.AddEvent(at, outcome == JobState.Completed ? JobEventKinds.Completed : JobEventKinds.Failed, regionId, message);
+            await CommitAsync();
+            ReportUsage(usage);
+            _instruments.JobsFinished.Add(1);
+        }
+        finally
         {
-            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "a run ends Completed or Failed");
+            ReleaseActivation();
         }
-
-        // The start notice and the end notice travel separately; an end implies the start.
-        Record.StartedAt ??= at - TimeSpan.FromHours(Record.Request!.DurationHours);
-        var usage = UsageUntil(at);
-        Record.State = outcome;
-        Record.EndedAt = at;
-        Record.Reason = $"{outcome.ToString().ToLowerInvariant()} in {regionId}: {message}";
-        Record.AddEvent(at, outcome == JobState.Completed ? JobEventKinds.Completed : JobEventKinds.Failed, regionId, message);
-        await CommitAsync();
-        ReportUsage(usage);
-        _instruments.JobsFinished.Add(1);
-        ReleaseIfFinal();
     }
 
     public async Task OnReleasedAsync(string regionId, string reason)
     {
-        if (_reloadNeeded)
+        try
         {
-            await ReloadAsync();
-        }
+            if (_reloadNeeded)
+            {
+                await ReloadAsync();
+            }
 
-        // A region releases queued jobs (drain, offer change, data arrived too late) and, after a restart, a job
-        // its rows say is running but that no longer fits: either way the region no longer holds it.
-        if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+            // A region releases queued jobs (drain, offer change, data arrived too late) and, after a restart, a job
+            // its rows say is running but that no longer fits: either way the region no longer holds it.
+            if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+            {
+                GrainsLog.StaleNotification(_logger, Id, "released", regionId, Record.State, Record.Region);
+                return;
+            }
+
+            var now = _clock.Now;
+            var job = Record.Request!;
+            Record.AddEvent(now, JobEventKinds.Requeued, regionId, $"released by {regionId}: {reason}");
+            var router = GrainFactory.GetGrain<IRouterGrain>(0);
+            var outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, regionId);
+            if (!outcome.Placed)
+            {
+                // Nowhere else (e.g. pinned to this region, released after a restart because it did not fit then):
+                // the releasing region itself is asked again; its own admission refuses what it should (drain, offer).
+                outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, null);
+            }
+
+            ApplyPlacement(outcome, now, regionId, JobEventKinds.Requeued);
+            await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
+            ReportFlowIfAway(regionId, outcome);
+        }
+        finally
         {
-            GrainsLog.StaleNotification(_logger, Id, "released", regionId, Record.State, Record.Region);
-            return;
+            ReleaseActivation();
         }
-
-        var now = _clock.Now;
-        var job = Record.Request!;
-        Record.AddEvent(now, JobEventKinds.Requeued, regionId, $"released by {regionId}: {reason}");
-        var router = GrainFactory.GetGrain<IRouterGrain>(0);
-        var outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, regionId);
-        if (!outcome.Placed)
-        {
-            // Nowhere else (e.g. pinned to this region, released after a restart because it did not fit then):
-            // the releasing region itself is asked again; its own admission refuses what it should (drain, offer).
-            outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, null);
-        }
-
-        ApplyPlacement(outcome, now, regionId, JobEventKinds.Requeued);
-        await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
-        ReportFlowIfAway(regionId, outcome);
-        ReleaseIfFinal();
     }
 
     public async Task<bool> TryMoveAsync(string fromRegion, string targetRegion, string reason)
     {
-        if (_reloadNeeded)
-        {
-            await ReloadAsync();
-        }
-
-        if (!IsHeldBy(fromRegion) && _megaregion.IndexOf(fromRegion) >= 0)
-        {
-            // The rebalancer saw the job queued in a region its committed row does not name: a ghost admission. Drop it there.
-            if (await GrainFactory.GetGrain<IRegionGrain>(fromRegion).WithdrawAsync(Id))
-            {
-                GrainsLog.GhostDropped(_logger, Id, fromRegion, Record.State, Record.Region);
-            }
-
-            return false;
-        }
-
-        if (Record.State != JobState.Queued || !string.Equals(Record.Region, fromRegion, StringComparison.Ordinal)
-            || string.Equals(fromRegion, targetRegion, StringComparison.Ordinal) || _megaregion.IndexOf(targetRegion) < 0)
-        {
-            return false;
-        }
-
-        // Withdraw first: from here until the new admission the job is in no region's queue, never in two.
-        var from = GrainFactory.GetGrain<IRegionGrain>(fromRegion);
-        if (!await from.WithdrawAsync(Id))
-        {
-            return false;
-        }
-
-        var job = Record.Request!;
-        var now = _clock.Now;
-        var spec = DomainMapping.ToSpec(Id, job);
-        var transfer = _megaregion.TransferTime(spec.DatasetRegion, targetRegion, spec.DatasetSizeGb);
-
-        // What the committed row still says: if anything below fails, the job goes back where the row names it.
-        var restore = new AdmitRequest
-        {
-            JobId = Id,
-            Job = job,
-            SubmittedAt = Record.SubmittedAt,
-            DataReadyAt = Record.DataReadyAt ?? now,
-        };
-        var target = GrainFactory.GetGrain<IRegionGrain>(targetRegion);
-        AdmitResult admit;
         try
         {
-            admit = await target.TryAdmitAsync(new AdmitRequest
+            if (_reloadNeeded)
+            {
+                await ReloadAsync();
+            }
+
+            if (!IsHeldBy(fromRegion) && _megaregion.IndexOf(fromRegion) >= 0)
+            {
+                // The rebalancer saw the job queued in a region its committed row does not name: a ghost admission. Drop it there.
+                if (await GrainFactory.GetGrain<IRegionGrain>(fromRegion).WithdrawAsync(Id))
+                {
+                    GrainsLog.GhostDropped(_logger, Id, fromRegion, Record.State, Record.Region);
+                }
+
+                return false;
+            }
+
+            if (Record.State != JobState.Queued || !string.Equals(Record.Region, fromRegion, StringComparison.Ordinal)
+                || string.Equals(fromRegion, targetRegion, StringComparison.Ordinal) || _megaregion.IndexOf(targetRegion) < 0)
+            {
+                return false;
+            }
+
+            // Withdraw first: from here until the new admission the job is in no region's queue, never in two.
+            var from = GrainFactory.GetGrain<IRegionGrain>(fromRegion);
+            if (!await from.WithdrawAsync(Id))
+            {
+                return false;
+            }
+
+            var job = Record.Request!;
+            var now = _clock.Now;
+            var spec = DomainMapping.ToSpec(Id, job);
+            var transfer = _megaregion.TransferTime(spec.DatasetRegion, targetRegion, spec.DatasetSizeGb);
+
+            // What the committed row still says: if anything below fails, the job goes back where the row names it.
+            var restore = new AdmitRequest
             {
                 JobId = Id,
                 Job = job,
                 SubmittedAt = Record.SubmittedAt,
-                DataReadyAt = now + TimeSpan.FromSeconds(transfer),
-            });
-        }
-        catch (Exception)
-        {
-            // No answer (e.g. a timeout): the target may hold it or not. Make sure it does not, then go back.
-            await CompensateAsync(targetRegion);
-            await RestoreAsync(fromRegion, restore);
-            throw;
-        }
-
-        if (admit.Admitted)
-        {
-            var moved = string.Create(CultureInfo.InvariantCulture, $"moved from {fromRegion} to {targetRegion}: {reason}; dataset transfer {transfer:F1} s");
-            SetPlaced(targetRegion, admit.State, now, now + TimeSpan.FromSeconds(transfer), moved, Record.Placement, admit.ExpectedStart);
-            Record.AddEvent(now, JobEventKinds.Overflowed, targetRegion, moved);
-            if (admit.State == JobState.Running)
+                DataReadyAt = Record.DataReadyAt ?? now,
+            };
+            var target = GrainFactory.GetGrain<IRegionGrain>(targetRegion);
+            AdmitResult admit;
+            try
             {
-                Record.AddEvent(Record.StartedAt!.Value, JobEventKinds.Started, targetRegion);
+                admit = await target.TryAdmitAsync(new AdmitRequest
+                {
+                    JobId = Id,
+                    Job = job,
+                    SubmittedAt = Record.SubmittedAt,
+                    DataReadyAt = now + TimeSpan.FromSeconds(transfer),
+                });
+            }
+            catch (Exception)
+            {
+                // No answer (e.g. a timeout): the target may hold it or not. Make sure it does not, then go back.
+                await CompensateAsync(targetRegion);
+                await RestoreAsync(fromRegion, restore);
+                throw;
             }
 
-            await WriteOrCompensateAsync(targetRegion, fromRegion, restore);
-            _instruments.Moves.Add(1);
-            _ = GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).ReportFlowAsync(fromRegion, targetRegion, transfer > 0 ? spec.DatasetSizeGb : 0);
-            return true;
-        }
-
-        // The target refused (its state changed since the plan): go back, or be placed anew.
-        var back = await from.TryAdmitAsync(restore);
-        if (back.Admitted)
-        {
-            if (back.State == JobState.Running)
+            if (admit.Admitted)
             {
-                var started = back.ExpectedStart ?? now;
-                Record.State = JobState.Running;
-                Record.StartedAt = started;
-                Record.AddEvent(started, JobEventKinds.Started, fromRegion);
+                var moved = string.Create(CultureInfo.InvariantCulture, $"moved from {fromRegion} to {targetRegion}: {reason}; dataset transfer {transfer:F1} s");
+                SetPlaced(targetRegion, admit.State, now, now + TimeSpan.FromSeconds(transfer), moved, Record.Placement, admit.ExpectedStart);
+                Record.AddEvent(now, JobEventKinds.Overflowed, targetRegion, moved);
+                if (admit.State == JobState.Running)
+                {
+                    Record.AddEvent(Record.StartedAt!.Value, JobEventKinds.Started, targetRegion);
+                }
+
+                await WriteOrCompensateAsync(targetRegion, fromRegion, restore);
+                _instruments.Moves.Add(1);
+                _ = GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).ReportFlowAsync(fromRegion, targetRegion, transfer > 0 ? spec.DatasetSizeGb : 0);
+                return true;
             }
 
-            Record.QueuedAt = now;
+            // The target refused (its state changed since the plan): go back, or be placed anew.
+            var back = await from.TryAdmitAsync(restore);
+            if (back.Admitted)
+            {
+                if (back.State == JobState.Running)
+                {
+                    var started = back.ExpectedStart ?? now;
+                    Record.State = JobState.Running;
+                    Record.StartedAt = started;
+                    Record.AddEvent(started, JobEventKinds.Started, fromRegion);
+                }
 
-            // Back where the row names it: a failed write leaves the region and the row agreeing.
-            await WriteOrCompensateAsync(fromRegion, fromRegion, restore);
-            return false;
+                Record.QueuedAt = now;
+
+                // Back where the row names it: a failed write leaves the region and the row agreeing.
+                await WriteOrCompensateAsync(fromRegion, fromRegion, restore);
+                return false;
+            }
+
+            var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, Record.SubmittedAt, null);
+            ApplyPlacement(outcome, now, fromRegion, JobEventKinds.Requeued);
+            await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null, fromRegion, restore);
+            return outcome.Placed && !string.Equals(outcome.Region, fromRegion, StringComparison.Ordinal);
         }
-
-        var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, Record.SubmittedAt, null);
-        ApplyPlacement(outcome, now, fromRegion, JobEventKinds.Requeued);
-        await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null, fromRegion, restore);
-        return outcome.Placed && !string.Equals(outcome.Region, fromRegion, StringComparison.Ordinal);
+        finally
+        {
+            ReleaseActivation();
+        }
     }
 
     private static void Validate(JobRequest request)
@@ -649,15 +697,17 @@ public sealed class JobGrain : Grain, IJobGrain
     private JobView? View() => Record.Request is null ? null : Record.ToView(Id);
 
     /// <summary>
-    /// A job whose final state is committed needs no activation: nothing it holds lives only in memory, and a
-    /// later call (a read, a late notice) activates it again from its row. Without this every job would stay in
-    /// memory for the collection age (15 min) after it ended: at 2,000 submits/s that is ~20 MB/s of activations
-    /// kept alive, which the GC copies at every collection (~60 ms pauses every 2 s in the HTTP benchmark) and
-    /// which grows the heap without bound at a sustained rate. Called only after the commit.
+    /// A job keeps nothing in memory between calls: once a call has committed what it changed, the activation is
+    /// released, and the next call (a notice from a region, a read, a cancel) activates it again from its row. A job
+    /// spends nearly all its life waiting (queued for minutes to days, running for hours) and an activation held through
+    /// that wait was ~2.5 KB that the GC copied at every collection: with activations kept until the collection age, a
+    /// silo's memory grew with every job ever placed; kept while queued or running, with every job in the megaregion
+    /// (the HTTP benchmark's gen0 pauses promoted the running jobs' activations). Not released while a failed write left
+    /// memory that must first be checked against the row (<see cref="_reloadNeeded"/>).
     /// </summary>
-    private void ReleaseIfFinal()
+    private void ReleaseActivation()
     {
-        if ((Record.IsFinal || Record.State == JobState.Queued) && !_reloadNeeded)
+        if (!_reloadNeeded)
         {
             DeactivateOnIdle();
         }

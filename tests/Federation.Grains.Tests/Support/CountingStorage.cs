@@ -32,6 +32,9 @@ internal sealed class CountingStorage(IGrainStorage inner) : IGrainStorage, IGra
     /// <summary>While true, writes reach the provider and then fail (a commit whose answer was lost).</summary>
     public bool FailAfterWrite { get; set; }
 
+    /// <summary>While true, a write that reached the provider takes the store down for reads (<see cref="FailReads"/> set): a commit, then an outage.</summary>
+    public bool FailReadsAfterWrite { get; set; }
+
     /// <summary>Writes of state <paramref name="stateName"/> that reached the storage.</summary>
     public int WritesOf(string stateName) => _writes.GetValueOrDefault(stateName);
 
@@ -58,6 +61,11 @@ internal sealed class CountingStorage(IGrainStorage inner) : IGrainStorage, IGra
 
         await inner.WriteStateAsync(stateName, grainId, grainState, cancellationToken);
         _writes.AddOrUpdate(stateName, 1, static (_, n) => n + 1);
+        if (FailReadsAfterWrite)
+        {
+            FailReads = true;
+        }
+
         if (FailAfterWrite)
         {
             throw new IOException($"connection lost after the commit (write {stateName} of {grainId})");
