@@ -31,6 +31,22 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_body_larger_than_one_read_is_read_whole_and_trailing_content_is_refused()
+    {
+        // 64 KB of whitespace inside the object: the body reaches the server in several reads of the request pipe.
+        var json = Jobs.Request("job-big").ToJsonString();
+        var padded = json[..1] + new string(' ', 64 * 1024) + json[1..];
+        using var response = await _server.PostJsonAsync("api/jobs", padded);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("job-big", (await ServerHost.ReadAsync<JobView>(response)).Id);
+
+        using var trailing = await _server.PostJsonAsync("api/jobs", Jobs.Request("job-trailing").ToJsonString() + " {}");
+        await Problem.AssertAsync(trailing, HttpStatusCode.BadRequest, "body", "malformed JSON");
+        using var missing = await _server.Client.GetAsync(new Uri("api/jobs/job-trailing", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
     public async Task Submit_without_an_id_gets_a_server_id_and_the_wire_shape_is_camel_case()
     {
         var request = Jobs.Request();
