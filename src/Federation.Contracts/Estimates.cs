@@ -2,8 +2,8 @@ using System.Collections.Immutable;
 
 namespace Federation.Contracts;
 
-/// <summary>One running allocation, as a region's estimate carries it.</summary>
-public sealed record RunningSlot
+/// <summary>One running allocation, as a region's estimate carries it (a value: an estimate carries hundreds).</summary>
+public readonly record struct RunningSlot
 {
     /// <summary>Index of the pool in the region's model.</summary>
     public int Pool { get; init; }

@@ -14,6 +14,13 @@ namespace Federation.Grains.Jobs;
 /// </summary>
 public static class JobViews
 {
+    /// <summary>Largest builder kept for the next reason on the thread (a reason is ~500 characters).</summary>
+    private const int MaxCachedBuilder = 4096;
+
+    // One builder per thread for the reasons it renders (every API answer about a job renders one).
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
     /// <summary>The job with its words.</summary>
     public static JobView ToView(this JobSnapshot job)
     {
@@ -52,7 +59,8 @@ public static class JobViews
     private static string Reason(JobRequest request, PlacementDecision decision)
     {
         var candidates = decision.Candidates.IsDefault ? [] : decision.Candidates;
-        var sb = new StringBuilder(512);
+        var sb = t_builder ?? new StringBuilder(512);
+        t_builder = null;
         var chosen = IndexOf(candidates, decision.ChosenRegion);
         if (chosen < 0)
         {
@@ -90,7 +98,13 @@ public static class JobViews
             }
         }
 
-        return sb.ToString();
+        var reason = sb.ToString();
+        if (sb.Capacity <= MaxCachedBuilder)
+        {
+            t_builder = sb.Clear();
+        }
+
+        return reason;
     }
 
     /// <summary>The decision as the API shows it: one <see cref="CandidateRegion"/> per region.</summary>
