@@ -6,6 +6,9 @@ namespace Federation.Actors.Storage;
 /// </summary>
 public static class GrainStateIndex
 {
+    [ThreadStatic]
+    private static List<KeyValuePair<string, string>>? t_entries;
+
     /// <summary>The state's index entries, de-duplicated; null when the state is not indexed.</summary>
     public static KeyValuePair<string, string>[]? EntriesOf<T>(T state)
     {
@@ -14,8 +17,24 @@ public static class GrainStateIndex
             return null;
         }
 
-        var entries = new List<KeyValuePair<string, string>>(8);
-        indexed.GetIndexEntries(entries);
+        // One list per thread collects the entries: a state's write is the only user, and it never nests.
+        var entries = t_entries ?? new List<KeyValuePair<string, string>>(8);
+        t_entries = null;
+        entries.Clear();
+        try
+        {
+            indexed.GetIndexEntries(entries);
+            return Unique(state, entries);
+        }
+        finally
+        {
+            entries.Clear();
+            t_entries = entries;
+        }
+    }
+
+    private static KeyValuePair<string, string>[] Unique<T>(T state, List<KeyValuePair<string, string>> entries)
+    {
 
         // A state has a handful of entries: a pairwise ordinal scan de-duplicates them without a
         // HashSet, whose KeyValuePair hashing (ValueType.GetHashCode) showed at ~3 % of a write-heavy profile.
@@ -25,7 +44,7 @@ public static class GrainStateIndex
         {
             if (entry.Key is null || entry.Value is null)
             {
-                throw new ArgumentException($"{state.GetType().Name}.GetIndexEntries returned an entry with a null name or value.", nameof(state));
+                throw new ArgumentException($"{state!.GetType().Name}.GetIndexEntries returned an entry with a null name or value.", nameof(state));
             }
 
             var seen = false;

@@ -20,6 +20,7 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStateQueryable
 
     private readonly ShardedConcurrentDictionary<RowKey, Row> _rows = new(InitialCapacity);
     private readonly IGrainStorageSerializer _serializer;
+    private readonly IndexEntriesInterner _indexes = new();
     private readonly bool _deleteStateOnClear;
 
     public MemoryGrainStorage(IGrainStorageSerializer serializer, MemoryGrainStorageOptions? options = null)
@@ -57,7 +58,7 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStateQueryable
         var key = KeyOf(stateName, grainId, grainState);
         cancellationToken.ThrowIfCancellationRequested();
         var payload = _serializer.Serialize(grainState.State);
-        var index = GrainStateIndex.EntriesOf(grainState.State);
+        var index = _indexes.Intern(GrainStateIndex.EntriesOf(grainState.State));
         var sent = grainState.ETag;
         long newVersion;
         if (sent is null)

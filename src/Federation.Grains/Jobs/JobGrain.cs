@@ -89,7 +89,7 @@ public sealed class JobGrain : Grain, IJobGrain
 
             Validate(request);
             var now = _clock.Now;
-            var job = request with { Id = Id };
+            var job = string.Equals(request.Id, Id, StringComparison.Ordinal) ? request : request with { Id = Id };
             var record = Record;
             record.Request = job;
             record.State = JobState.Submitted;
