@@ -11,6 +11,9 @@ public abstract class Request<TResult> : Request, IValueTaskSource<TResult>, IVa
 {
     private ManualResetValueTaskSourceCore<TResult> _core;
     private TResult _result = default!;
+    private Action<object?>? _postedContinuation;
+    private object? _postedState;
+    private SynchronizationContext? _postedTo;
 
     public ValueTask<TResult> AsValueTask() => new(this, _core.Version);
 
@@ -76,10 +79,49 @@ public abstract class Request<TResult> : Request, IValueTaskSource<TResult>, IVa
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
 
     void IValueTaskSource<TResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+        OnCompleted(continuation, state, token, flags);
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        OnCompleted(continuation, state, token, flags);
+
+    /// <summary>
+    /// A caller awaiting on a synchronization context (a grain awaiting another grain: the activation is its context)
+    /// gets its continuation posted back with this request as the state of one static callback. Left to
+    /// <see cref="ManualResetValueTaskSourceCore{TResult}"/>, every such post allocated a delegate; the request lives
+    /// until the continuation has read the result, so it can carry the continuation there itself.
+    /// </summary>
+    private void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0
+            && SynchronizationContext.Current is { } context
+            && context.GetType() != typeof(SynchronizationContext))
+        {
+            _postedContinuation = continuation;
+            _postedState = state;
+            _postedTo = context;
+            _core.OnCompleted(PostToContext, this, token, flags & ~ValueTaskSourceOnCompletedFlags.UseSchedulingContext);
+            return;
+        }
+
         _core.OnCompleted(continuation, state, token, flags);
+    }
+
+    private static readonly Action<object?> PostToContext = static r => ((Request<TResult>)r!).Post();
+
+    private static readonly SendOrPostCallback RunPosted = static r => ((Request<TResult>)r!).RunPostedContinuation();
+
+    private void Post() => _postedTo!.Post(RunPosted, this);
+
+    private void RunPostedContinuation()
+    {
+        // Read and clear first: the continuation reads the result, which returns this request to its pool.
+        var continuation = _postedContinuation!;
+        var state = _postedState;
+        _postedContinuation = null;
+        _postedState = null;
+        _postedTo = null;
+        continuation(state);
+    }
 
     private void Recycle()
     {
