@@ -33,6 +33,7 @@ public static class FederationGrainsServiceCollectionExtensions
         services.TryAddSingleton<ExecutionClock>();
         services.TryAddSingleton<IJobExecutor, SimulatedJobExecutor>();
         services.TryAddSingleton<IJobQuery, JobQuery>();
+        services.TryAddSingleton<WellKnownGrains>();
         return services;
     }
 }

@@ -24,6 +24,7 @@ public sealed class JobGrain : Grain, IJobGrain
     private readonly Megaregion _megaregion;
     private readonly GrainsInstruments _instruments;
     private readonly ILogger<JobGrain> _logger;
+    private readonly WellKnownGrains _grains;
 
     // Set when a write failed and the row could not be read back: memory may then hold a transition the store
     // never committed, so the next call reads the row before it answers anything (an acknowledgement must never
@@ -41,6 +42,7 @@ public sealed class JobGrain : Grain, IJobGrain
         ExecutionClock clock,
         IOptions<FederationGrainsOptions> options,
         GrainsInstruments instruments,
+        WellKnownGrains grains,
         ILogger<JobGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -49,6 +51,7 @@ public sealed class JobGrain : Grain, IJobGrain
         _megaregion = options.Value.Megaregion;
         _instruments = instruments;
         _logger = logger;
+        _grains = grains;
     }
 
     private JobRecord Record => _state.State;
@@ -99,7 +102,7 @@ public sealed class JobGrain : Grain, IJobGrain
                 record.AddEvent(now, JobEventKinds.Submitted, null);
             }
 
-            var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, record.SubmittedAt, null);
+            var outcome = await _grains.Router.PlaceAsync(Id, job, record.SubmittedAt, null);
             ApplyPlacement(outcome, now, null, JobEventKinds.Queued);
             await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
             if (created)
@@ -152,7 +155,7 @@ public sealed class JobGrain : Grain, IJobGrain
             var now = _clock.Now;
             if (Record.Region is { } regionId)
             {
-                var region = GrainFactory.GetGrain<IRegionGrain>(regionId);
+                var region = _grains.Region(regionId);
 
                 // A queued job may have started since this grain last heard: then it is stopped instead.
                 if (Record.State != JobState.Queued || !await region.WithdrawAsync(Id))
@@ -200,7 +203,7 @@ public sealed class JobGrain : Grain, IJobGrain
                 // e.g. a timed-out call, after which the job was placed again or never committed). Stop it there. Most
                 // such notices are late: the region started the job and was then told to drop it (a write that
                 // failed after the admission), so it no longer runs it and the stop finds nothing.
-                if (!IsHeldBy(regionId) && await GrainFactory.GetGrain<IRegionGrain>(regionId).StopAsync(Id))
+                if (!IsHeldBy(regionId) && await _grains.Region(regionId).StopAsync(Id))
                 {
                     GrainsLog.GhostDropped(_logger, Id, regionId, Record.State, Record.Region);
                 }
@@ -286,7 +289,7 @@ public sealed class JobGrain : Grain, IJobGrain
             var now = _clock.Now;
             var job = Record.Request!;
             Record.AddEvent(now, JobEventKinds.Requeued, regionId, $"released by {regionId}: {reason}");
-            var router = GrainFactory.GetGrain<IRouterGrain>(0);
+            var router = _grains.Router;
             var outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, regionId);
             if (!outcome.Placed)
             {
@@ -317,7 +320,7 @@ public sealed class JobGrain : Grain, IJobGrain
             if (!IsHeldBy(fromRegion) && _megaregion.IndexOf(fromRegion) >= 0)
             {
                 // The rebalancer saw the job queued in a region its committed row does not name: a ghost admission. Drop it there.
-                if (await GrainFactory.GetGrain<IRegionGrain>(fromRegion).WithdrawAsync(Id))
+                if (await _grains.Region(fromRegion).WithdrawAsync(Id))
                 {
                     GrainsLog.GhostDropped(_logger, Id, fromRegion, Record.State, Record.Region);
                 }
@@ -332,7 +335,7 @@ public sealed class JobGrain : Grain, IJobGrain
             }
 
             // Withdraw first: from here until the new admission the job is in no region's queue, never in two.
-            var from = GrainFactory.GetGrain<IRegionGrain>(fromRegion);
+            var from = _grains.Region(fromRegion);
             if (!await from.WithdrawAsync(Id))
             {
                 return false;
@@ -351,7 +354,7 @@ public sealed class JobGrain : Grain, IJobGrain
                 SubmittedAt = Record.SubmittedAt,
                 DataReadyAt = Record.DataReadyAt ?? now,
             };
-            var target = GrainFactory.GetGrain<IRegionGrain>(targetRegion);
+            var target = _grains.Region(targetRegion);
             AdmitResult admit;
             try
             {
@@ -383,7 +386,7 @@ public sealed class JobGrain : Grain, IJobGrain
 
                 await WriteOrCompensateAsync(targetRegion, fromRegion, restore);
                 _instruments.Moves.Add(1);
-                _ = GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).ReportFlowAsync(fromRegion, targetRegion, transfer > 0 ? spec.DatasetSizeGb : 0);
+                _ = _grains.Megaregion.ReportFlowAsync(fromRegion, targetRegion, transfer > 0 ? spec.DatasetSizeGb : 0);
                 return true;
             }
 
@@ -406,7 +409,7 @@ public sealed class JobGrain : Grain, IJobGrain
                 return false;
             }
 
-            var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, Record.SubmittedAt, null);
+            var outcome = await _grains.Router.PlaceAsync(Id, job, Record.SubmittedAt, null);
             ApplyPlacement(outcome, now, fromRegion, JobEventKinds.Requeued);
             await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null, fromRegion, restore);
             return outcome.Placed && !string.Equals(outcome.Region, fromRegion, StringComparison.Ordinal);
@@ -546,7 +549,7 @@ public sealed class JobGrain : Grain, IJobGrain
 
         try
         {
-            await GrainFactory.GetGrain<IRegionGrain>(regionId).ConfirmAsync(Id);
+            await _grains.Region(regionId).ConfirmAsync(Id);
         }
         catch (Exception ex)
         {
@@ -557,7 +560,7 @@ public sealed class JobGrain : Grain, IJobGrain
     /// <summary>Makes sure <paramref name="regionId"/> neither queues nor runs this job.</summary>
     private async Task CompensateAsync(string regionId)
     {
-        var region = GrainFactory.GetGrain<IRegionGrain>(regionId);
+        var region = _grains.Region(regionId);
         if (!await region.WithdrawAsync(Id))
         {
             await region.StopAsync(Id);
@@ -572,7 +575,7 @@ public sealed class JobGrain : Grain, IJobGrain
     /// </summary>
     private async Task RestoreAsync(string regionId, AdmitRequest restore)
     {
-        var back = await GrainFactory.GetGrain<IRegionGrain>(regionId).TryAdmitAsync(restore);
+        var back = await _grains.Region(regionId).TryAdmitAsync(restore);
         if (!back.Admitted)
         {
             GrainsLog.RestoreFailed(_logger, Id, regionId, back.RefusedBecause ?? "refused");
@@ -662,7 +665,7 @@ public sealed class JobGrain : Grain, IJobGrain
 
         var now = _clock.Now;
         var job = Record.Request!;
-        var region = GrainFactory.GetGrain<IRegionGrain>(dropped);
+        var region = _grains.Region(dropped);
         var admit = await region.TryAdmitAsync(new AdmitRequest
         {
             JobId = Id,
@@ -673,7 +676,7 @@ public sealed class JobGrain : Grain, IJobGrain
         Record.AddEvent(now, JobEventKinds.Requeued, dropped, $"re-admitted in {dropped}: its last write had committed although it reported a failure");
         if (!admit.Admitted)
         {
-            var outcome = await GrainFactory.GetGrain<IRouterGrain>(0).PlaceAsync(Id, job, Record.SubmittedAt, dropped);
+            var outcome = await _grains.Router.PlaceAsync(Id, job, Record.SubmittedAt, dropped);
             ApplyPlacement(outcome, now, dropped, JobEventKinds.Requeued);
             await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
             return;
@@ -739,6 +742,6 @@ public sealed class JobGrain : Grain, IJobGrain
         }
 
         var dataGb = outcome.TransferSeconds > 0 ? Record.Request!.Dataset?.SizeGb ?? 0 : 0;
-        _ = GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).ReportFlowAsync(from, outcome.Region, dataGb);
+        _ = _grains.Megaregion.ReportFlowAsync(from, outcome.Region, dataGb);
     }
 }
