@@ -89,7 +89,11 @@ public interface IRegionGrain : IGrainWithStringKey
     /// or whose answer was lost never runs here. A reservation not confirmed within
     /// a deadline is checked against the job's row instead. Unknown jobs are ignored.
     /// </summary>
-    ValueTask ConfirmAsync(string jobId);
+    /// <param name="jobId">The job.</param>
+    /// <param name="started">Whether that row records the job as started here (Running). A job the region has
+    /// started whose row does not say so gets a start notice; one whose row does (it committed the admission's
+    /// "started" answer) gets none.</param>
+    ValueTask ConfirmAsync(string jobId, bool started);
 
     /// <summary>Removes a queued job (cancel or move); false when the job is not queued here.</summary>
     Task<bool> WithdrawAsync(string jobId);

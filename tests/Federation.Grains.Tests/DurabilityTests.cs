@@ -250,6 +250,48 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task A_start_answered_at_admission_but_never_committed_reaches_the_row_as_a_start_notice()
+    {
+        // Found by the PostgreSQL restart crash test: a region answered an admission "started", the job could not
+        // commit that start (a move whose target refused put the job back in its region, which started it at once,
+        // and the write of that start failed during the outage: the row stayed Queued there), and the row later
+        // completed with no start in its history.
+        await using var host = await FederationTestHost.StartAsync();
+        await host.Region("gwangju").GetAsync();
+        var request = Job("unsaid", 8, 1, allowed: ["gwangju"]);
+        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "unsaid", Job = request, SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        Assert.Equal(JobState.Running, admitted.State);
+        await WriteRowAsync(host, request, JobState.Queued, "gwangju");
+
+        // The deadline check finds the row naming the region, queued: the region runs the job and tells it it started.
+        await RetryUntilAsync(host, async () => (await host.Job("unsaid").GetAsync())!.State == JobState.Running);
+        Assert.Equal(1, host.Executor.StartsOf("gwangju", "unsaid"));
+        await host.AssertAccountingAsync("unsaid");
+
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        await RetryUntilAsync(host, async () => (await host.Job("unsaid").GetAsync())!.State == JobState.Completed);
+        Assert.Equal(["Submitted", "Queued", "Started", "Completed"], (await host.Job("unsaid").GetAsync())!.History.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public async Task A_confirmation_of_a_queued_row_for_a_job_the_region_started_at_once_brings_a_start_notice()
+    {
+        // The same through the confirmation itself: the committed row the job confirms says Queued.
+        await using var host = await FederationTestHost.StartAsync();
+        await host.Region("gwangju").GetAsync();
+        var request = Job("late", 8, 1, allowed: ["gwangju"]);
+        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "late", Job = request, SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        Assert.Equal(JobState.Running, admitted.State);
+        await WriteRowAsync(host, request, JobState.Queued, "gwangju");
+        await host.Region("gwangju").ConfirmAsync("late", started: false);
+
+        await RetryUntilAsync(host, async () => (await host.Job("late").GetAsync())!.State == JobState.Running);
+        Assert.Equal(1, host.Executor.StartsOf("gwangju", "late"));
+        Assert.Equal(["Submitted", "Queued", "Started"], (await host.Job("late").GetAsync())!.History.Select(e => e.Kind));
+        await host.AssertAccountingAsync("late");
+    }
+
+    [Fact]
     public async Task A_lost_confirmation_whose_row_names_another_region_is_dropped_at_the_deadline_without_running()
     {
         await using var host = await FederationTestHost.StartAsync();

@@ -549,7 +549,7 @@ public sealed class JobGrain : Grain, IJobGrain
 
         try
         {
-            await _grains.Region(regionId).ConfirmAsync(Id);
+            await _grains.Region(regionId).ConfirmAsync(Id, Record.State == JobState.Running);
         }
         catch (Exception ex)
         {
@@ -570,8 +570,8 @@ public sealed class JobGrain : Grain, IJobGrain
     /// <summary>
     /// Puts the job back in the region its committed row names (queued), after a move that did not commit, and
     /// confirms it there when the row is known (read back) to name it; when it is not, the region's deadline check
-    /// reads the row. If it starts there at once, that start is committed like a start notice (best effort: the
-    /// error being handled is what the caller gets).
+    /// reads the row. If it starts there at once, the region tells the job with a start notice, as for any start
+    /// its row does not record.
     /// </summary>
     private async Task RestoreAsync(string regionId, AdmitRequest restore)
     {
@@ -582,25 +582,11 @@ public sealed class JobGrain : Grain, IJobGrain
             return;
         }
 
+        // The row names the region, queued: if the job started there at once, the confirmation brings a start notice
+        // (committed after this call, which fails with the move's error). Unread, the region's deadline check reads it.
         if (!_reloadNeeded)
         {
             await ConfirmAsync(regionId);
-        }
-
-        if (back.State == JobState.Running && !_reloadNeeded && Record.State == JobState.Queued && string.Equals(Record.Region, regionId, StringComparison.Ordinal))
-        {
-            var started = back.ExpectedStart ?? _clock.Now;
-            Record.State = JobState.Running;
-            Record.StartedAt = started;
-            Record.AddEvent(started, JobEventKinds.Started, regionId);
-            try
-            {
-                await CommitAsync();
-            }
-            catch (Exception)
-            {
-                // CommitAsync read the row back (or marked it to be read): the original failure is reported.
-            }
         }
     }
 

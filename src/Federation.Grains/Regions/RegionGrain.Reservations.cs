@@ -30,11 +30,11 @@ public sealed partial class RegionGrain
     /// <summary>Admissions not yet confirmed by a committed row (tests and diagnostics).</summary>
     internal int UnconfirmedJobs => _unconfirmed.Count;
 
-    public ValueTask ConfirmAsync(string jobId)
+    public ValueTask ConfirmAsync(string jobId, bool started)
     {
         if (_entries.TryGetValue(jobId, out var entry) && !entry.Confirmed)
         {
-            Confirm(entry);
+            Confirm(entry, started);
         }
 
         return ValueTask.CompletedTask;
@@ -46,15 +46,20 @@ public sealed partial class RegionGrain
         _unconfirmed.Add(entry);
     }
 
-    /// <summary>A committed row names this region: a job that already started here is handed to the executor now.</summary>
-    private void Confirm(Entry entry)
+    /// <summary>
+    /// A committed row names this region: a job that already started here is handed to the executor now, and told
+    /// it started unless that row already says so (<paramref name="rowStarted"/>). The row, not the admission's
+    /// answer, decides: an answer saying "started" that the job could not commit (a failed write, a restore during
+    /// an outage) would otherwise leave a row that is Queued until the run's end, then ends without a start.
+    /// </summary>
+    private void Confirm(Entry entry, bool rowStarted)
     {
         entry.Confirmed = true;
         _unconfirmed.Remove(entry);
         if (entry.Running && !entry.Executing)
         {
             StartExecution(entry);
-            if (!entry.StartAnswered)
+            if (!rowStarted)
             {
                 NotifyStarted(entry.JobId, entry.StartedAt);
             }
@@ -112,7 +117,7 @@ public sealed partial class RegionGrain
                 if (row is { IsActive: true } && string.Equals(row.Region, Id, StringComparison.Ordinal))
                 {
                     GrainsLog.ReservationConfirmedByRow(_logger, Id, entry.JobId, row.State);
-                    Confirm(entry);
+                    Confirm(entry, row.State == JobState.Running);
                     continue;
                 }
 

@@ -89,7 +89,6 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         if (_entries.TryGetValue(request.JobId, out var known))
         {
             // A retried admission (e.g. a move that came back): answer what already holds.
-            known.StartAnswered |= known.Running;
             return ValueTask.FromResult(known.Running
                 ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = known.StartedAt }
                 : new AdmitResult { Admitted = true, State = JobState.Queued });
@@ -122,7 +121,6 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         Enqueue(entry, mask, nowS);
         RunSchedule();
-        entry.StartAnswered = entry.Running;
         return ValueTask.FromResult(entry.Running
             ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = entry.StartedAt }
             : new AdmitResult { Admitted = true, State = JobState.Queued });
@@ -311,12 +309,6 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         /// <summary>A committed row names this region (the job confirmed it, the deadline check read it, or the region was rebuilt from it).</summary>
         public bool Confirmed { get; set; }
-
-        /// <summary>
-        /// The admission's answer said Running: the job records the start from that answer, so the region sends it no
-        /// start notice (an echo that cost the job a turn, and that a later end notice could queue behind).
-        /// </summary>
-        public bool StartAnswered { get; set; }
 
         /// <summary>Handed to the executor (only ever after <see cref="Confirmed"/>).</summary>
         public bool Executing { get; set; }
