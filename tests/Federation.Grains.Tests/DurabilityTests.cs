@@ -109,7 +109,7 @@ public sealed class DurabilityTests
         await host.SubmitAsync(Job("fill", 8, 1, allowed: ["gwangju"]));
 
         // An admission whose answer never reached a job (e.g. a timed-out call): no row names it.
-        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "ghost", Job = Job("ghost", 8, 5, allowed: ["gwangju"]), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        var admitted = await AdmitDirectlyAsync(host, "gwangju", Job("ghost", 8, 5, allowed: ["gwangju"]));
         Assert.Equal(JobState.Queued, admitted.State);
 
         // Its turn comes when fill ends: it holds the accelerators, unexecuted, until the deadline check reads
@@ -130,7 +130,7 @@ public sealed class DurabilityTests
         await using var host = await FederationTestHost.StartAsync();
 
         // The admission started the job at once; its answer was lost, so no job row says so.
-        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "lost", Job = Job("lost", 8, 5, allowed: ["gwangju"]), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        var admitted = await AdmitDirectlyAsync(host, "gwangju", Job("lost", 8, 5, allowed: ["gwangju"]));
         Assert.Equal(JobState.Running, admitted.State);
 
         await RetryUntilAsync(host, async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0);
@@ -158,7 +158,7 @@ public sealed class DurabilityTests
         // reserves: it neither runs nor ends, however long it waits for its confirmation.
         host.Storage.FailWrites = true;
         host.Storage.FailReads = true;
-        await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "s", Job = Job("s", 8, 1, allowed: ["gwangju"]), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        await AdmitDirectlyAsync(host, "gwangju", Job("s", 8, 1, allowed: ["gwangju"]));
         await host.AdvanceAsync(TimeSpan.FromHours(1));
         Assert.Empty(host.Executor.Starts);
 
@@ -232,7 +232,7 @@ public sealed class DurabilityTests
         await using var host = await FederationTestHost.StartAsync();
         await host.Region("gwangju").GetAsync();
         var request = Job("lost", 8, 1, allowed: ["gwangju"]);
-        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "lost", Job = request, SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        var admitted = await AdmitDirectlyAsync(host, "gwangju", request);
         Assert.Equal(JobState.Running, admitted.State);
 
         // The job's row committed (Running in gwangju), but its confirmation never reached the region.
@@ -259,7 +259,7 @@ public sealed class DurabilityTests
         await using var host = await FederationTestHost.StartAsync();
         await host.Region("gwangju").GetAsync();
         var request = Job("unsaid", 8, 1, allowed: ["gwangju"]);
-        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "unsaid", Job = request, SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        var admitted = await AdmitDirectlyAsync(host, "gwangju", request);
         Assert.Equal(JobState.Running, admitted.State);
         await WriteRowAsync(host, request, JobState.Queued, "gwangju");
 
@@ -280,7 +280,7 @@ public sealed class DurabilityTests
         await using var host = await FederationTestHost.StartAsync();
         await host.Region("gwangju").GetAsync();
         var request = Job("late", 8, 1, allowed: ["gwangju"]);
-        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "late", Job = request, SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        var admitted = await AdmitDirectlyAsync(host, "gwangju", request);
         Assert.Equal(JobState.Running, admitted.State);
         await WriteRowAsync(host, request, JobState.Queued, "gwangju");
         await host.Region("gwangju").ConfirmAsync("late", started: false);
@@ -299,7 +299,7 @@ public sealed class DurabilityTests
         Assert.Equal(("suncheon", JobState.Running), (elsewhere.Region, elsewhere.State));
 
         // An earlier attempt's admission in gwangju whose answer was lost (the job was then placed in suncheon).
-        var admitted = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "x", Job = Job("x", 4, 1, home: "suncheon"), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        var admitted = await AdmitDirectlyAsync(host, "gwangju", Job("x", 4, 1, home: "suncheon"));
         Assert.Equal(JobState.Running, admitted.State);
         Assert.Equal(4, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
 
@@ -320,7 +320,7 @@ public sealed class DurabilityTests
         await using var host = await FederationTestHost.StartAsync();
         await host.SubmitAsync(Job("fill", 8, 10, allowed: ["gwangju"]));
         await host.SubmitAsync(Job("real", 4, 1, home: "suncheon"));
-        await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "real", Job = Job("real", 4, 1, home: "suncheon"), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        await AdmitDirectlyAsync(host, "gwangju", Job("real", 4, 1, home: "suncheon"));
         Assert.Equal(1, (await host.Region("gwangju").GetAsync()).QueuedJobs);
 
         // The rebalancer saw "real" queued in gwangju; its row says suncheon. The move is refused and the ghost goes.
@@ -405,6 +405,10 @@ public sealed class DurabilityTests
 
         await host.Storage.WriteStateAsync(JobRecord.StateName, new GrainId(new GrainType(JobRecord.GrainTypeName), request.Id!), new GrainState<JobRecord>(record));
     }
+
+    /// <summary>An admission made straight to a region, as a job's call would (no row written): ghosts, lost answers.</summary>
+    private static async Task<AdmitResult> AdmitDirectlyAsync(FederationTestHost host, string region, JobRequest request) =>
+        await host.Region(region).TryAdmitAsync(new AdmitRequest { JobId = request.Id!, Job = request, SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
 
     /// <summary>Advances the runtime clock in steps of the reservation check period, letting each check run.</summary>
     private static async Task AdvanceRuntimeAsync(FederationTestHost host, TimeSpan by)
