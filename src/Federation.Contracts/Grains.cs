@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
-using Federation.Actors;
-using Federation.Actors.Concurrency;
+using Orleans.Concurrency;
 
 namespace Federation.Contracts;
 
@@ -9,63 +8,81 @@ namespace Federation.Contracts;
 /// (Submitted → Queued@R → Running@R → Completed/Failed/Cancelled, with overflow moves R1 → R2) and its
 /// history. A job is never queued or running in two regions at once, including during a move.
 /// </summary>
+[Alias("federation.IJobGrain")]
 public interface IJobGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Places the job and stores it before answering. Idempotent: the same body again returns the job
     /// (Created = false); a different body under the same id returns a conflict and changes nothing.
     /// </summary>
+    [Alias("SubmitAsync")]
     Task<SubmitResult> SubmitAsync(JobRequest request);
 
-    /// <summary>The job, or null when no job has this id.</summary>
+    /// <summary>The job's facts, or null when no job has this id.</summary>
+    [Alias("GetAsync")]
     [ReadOnly]
-    Task<JobView?> GetAsync();
+    Task<JobSnapshot?> GetAsync();
 
     /// <summary>Cancels a queued or running job; a finished job is returned unchanged. Null when no job has this id.</summary>
-    Task<JobView?> CancelAsync(string reason);
+    [Alias("CancelAsync")]
+    Task<JobSnapshot?> CancelAsync(string reason);
 
     /// <summary>From the region holding the job: it started there.</summary>
+    [Alias("OnStartedAsync")]
     Task OnStartedAsync(string regionId, DateTimeOffset at);
 
     /// <summary>From the region holding the job: it ended there (Completed or Failed).</summary>
+    [Alias("OnFinishedAsync")]
     Task OnFinishedAsync(string regionId, JobState outcome, DateTimeOffset at, string message);
 
     /// <summary>From the region holding the job: it no longer holds it (drained); the job is placed again.</summary>
+    [Alias("OnReleasedAsync")]
     Task OnReleasedAsync(string regionId, string reason);
 
     /// <summary>
     /// From the rebalancer: move the queued job to <paramref name="targetRegion"/> if it is still queued
     /// where the rebalancer saw it. True when it moved.
     /// </summary>
+    [Alias("TryMoveAsync")]
     Task<bool> TryMoveAsync(string fromRegion, string targetRegion, string reason);
 }
 
 /// <summary>What a region is asked to admit.</summary>
+[GenerateSerializer, Immutable, Alias("federation.AdmitRequest")]
 public sealed record AdmitRequest
 {
+    [Id(0)]
     public string JobId { get; init; } = "";
 
+    [Id(1)]
     public JobRequest Job { get; init; } = new();
 
     /// <summary>When the job was first submitted: queue order is by priority, then this.</summary>
+    [Id(2)]
     public DateTimeOffset SubmittedAt { get; init; }
 
     /// <summary>When the dataset will have arrived in the region (now, plus the transfer time).</summary>
+    [Id(3)]
     public DateTimeOffset DataReadyAt { get; init; }
 }
 
 /// <summary>A region's answer to an admission.</summary>
+[GenerateSerializer, Immutable, Alias("federation.AdmitResult")]
 public sealed record AdmitResult
 {
+    [Id(0)]
     public bool Admitted { get; init; }
 
     /// <summary>Queued or Running when admitted.</summary>
+    [Id(1)]
     public JobState State { get; init; }
 
     /// <summary>Why the region refused (a hard constraint, draining, the offer), in words.</summary>
+    [Id(2)]
     public string? RefusedBecause { get; init; }
 
     /// <summary>When Running: when the region started it (the job records this time, so both agree on the run).</summary>
+    [Id(3)]
     public DateTimeOffset? ExpectedStart { get; init; }
 }
 
@@ -74,6 +91,7 @@ public sealed record AdmitResult
 /// (priority, FIFO, EASY backfill), spare-capacity offer and drain state. Runs admitted jobs through an
 /// executor and publishes a compact load snapshot to the megaregion when it changes.
 /// </summary>
+[Alias("federation.IRegionGrain")]
 public interface IRegionGrain : IGrainWithStringKey
 {
     /// <summary>
@@ -81,6 +99,7 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <see cref="ValueTask{TResult}"/>, like the other calls on every placement's path: the region answers at once,
     /// and a Task would be one more allocation per placement.
     /// </summary>
+    [Alias("TryAdmitAsync")]
     ValueTask<AdmitResult> TryAdmitAsync(AdmitRequest request);
 
     /// <summary>
@@ -93,22 +112,29 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <param name="started">Whether that row records the job as started here (Running). A job the region has
     /// started whose row does not say so gets a start notice; one whose row does (it committed the admission's
     /// "started" answer) gets none.</param>
+    [Alias("ConfirmAsync")]
     ValueTask ConfirmAsync(string jobId, bool started);
 
     /// <summary>Removes a queued job (cancel or move); false when the job is not queued here.</summary>
+    [Alias("WithdrawAsync")]
     Task<bool> WithdrawAsync(string jobId);
 
     /// <summary>Stops a running job (cancel); false when the job is not running here.</summary>
+    [Alias("StopAsync")]
     Task<bool> StopAsync(string jobId);
 
+    [Alias("GetAsync")]
     [ReadOnly]
     Task<RegionView> GetAsync();
 
+    [Alias("SetOfferAsync")]
     Task<RegionView> SetOfferAsync(OfferView offer);
 
+    [Alias("SetDrainAsync")]
     Task<RegionView> SetDrainAsync(DrainRequest request);
 
     /// <summary>The region's supply and demand, as the megaregion aggregates it.</summary>
+    [Alias("GetLoadAsync")]
     [ReadOnly]
     Task<RegionLoad> GetLoadAsync();
 
@@ -117,13 +143,16 @@ public interface IRegionGrain : IGrainWithStringKey
     /// times without calling the region: running allocations, the head of the queue, the work in the middle
     /// summed up, and the last <paramref name="tailJobs"/> queued jobs with their requests.
     /// </summary>
+    [Alias("GetEstimateAsync")]
     [ReadOnly]
     Task<RegionEstimate> GetEstimateAsync(int tailJobs);
 
     /// <summary>From the executor: the job's run ended (Completed or Failed).</summary>
+    [Alias("OnExecutionEndedAsync")]
     Task OnExecutionEndedAsync(string jobId, JobState outcome, DateTimeOffset at, string message);
 
     /// <summary>From the execution clock: the datasets of the staged jobs due by now have arrived, so they may join the queue.</summary>
+    [Alias("OnDataReadyAsync")]
     Task OnDataReadyAsync();
 }
 
@@ -132,20 +161,27 @@ public interface IRegionGrain : IGrainWithStringKey
 /// text; the job keeps the <see cref="Decision"/> in its row and renders it (the reason in words, every candidate)
 /// only when it is read.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("federation.PlacementOutcome")]
 public sealed record PlacementOutcome
 {
+    [Id(0)]
     public bool Placed { get; init; }
 
+    [Id(1)]
     public string? Region { get; init; }
 
+    [Id(2)]
     public JobState State { get; init; }
 
+    [Id(3)]
     public PlacementDecision Decision { get; init; } = new();
 
     /// <summary>When Running: when the region started it; else the router's estimate.</summary>
+    [Id(4)]
     public DateTimeOffset? ExpectedStart { get; init; }
 
     /// <summary>Time to move the dataset to the chosen region, seconds.</summary>
+    [Id(5)]
     public double TransferSeconds { get; init; }
 }
 
@@ -154,9 +190,11 @@ public sealed record PlacementOutcome
 /// on the decision path), then reserves at the best region; when the region refuses (the snapshot was
 /// stale) it tries the next best.
 /// </summary>
+[Alias("federation.IRouterGrain")]
 public interface IRouterGrain : IGrainWithIntegerKey
 {
     /// <summary>Places the job; <paramref name="excludeRegion"/> is skipped (a move away from it).</summary>
+    [Alias("PlaceAsync")]
     ValueTask<PlacementOutcome> PlaceAsync(string jobId, JobRequest job, DateTimeOffset submittedAt, string? excludeRegion);
 }
 
@@ -165,68 +203,89 @@ public interface IRouterGrain : IGrainWithIntegerKey
 /// and the rebalancer that moves queued jobs to regions where they start earlier by more than a
 /// threshold once data movement is counted.
 /// </summary>
+[Alias("federation.IMegaregionGrain")]
 public interface IMegaregionGrain : IGrainWithStringKey
 {
     /// <summary>The grain's key.</summary>
     const string Key = "megaregion";
 
+    [Alias("GetAsync")]
     [ReadOnly]
     Task<MegaregionView> GetAsync();
 
     /// <summary>From a region: its load changed.</summary>
+    [Alias("ReportLoadAsync")]
     [OneWay]
     Task ReportLoadAsync(RegionLoad load);
 
     /// <summary>From a job: it moved (or overflowed) between two regions.</summary>
+    [Alias("ReportFlowAsync")]
     [OneWay]
     Task ReportFlowAsync(string fromRegion, string toRegion, double dataMovedGb);
 
     /// <summary>Runs one rebalancing round now; returns how many jobs moved.</summary>
+    [Alias("RebalanceAsync")]
     Task<int> RebalanceAsync();
 }
 
 /// <summary>One term of a project's allocation, in accelerator-hours.</summary>
+[GenerateSerializer, Immutable, Alias("federation.AllocationView")]
 public sealed record AllocationView
 {
     /// <summary>short, mid or long.</summary>
+    [Id(0)]
     public string Term { get; init; } = "";
 
+    [Id(1)]
     public double AcceleratorHours { get; init; }
 
+    [Id(2)]
     public double UsedAcceleratorHours { get; init; }
 
     /// <summary>Unused hours the project returned to the spare pool.</summary>
+    [Id(3)]
     public double ReturnedAcceleratorHours { get; init; }
 }
 
 /// <summary>A project's allocations and usage.</summary>
+[GenerateSerializer, Immutable, Alias("federation.ProjectView")]
 public sealed record ProjectView
 {
+    [Id(0)]
     public string Id { get; init; } = "";
 
+    [Id(1)]
     public ImmutableArray<AllocationView> Allocations { get; init; } = [];
 
+    [Id(2)]
     public double UsedAcceleratorHours { get; init; }
 
+    [Id(3)]
     public long JobsSubmitted { get; init; }
 }
 
 /// <summary>A project [key: project id]: allocations by term (short/mid/long), usage, and voluntary return of unused allocation.</summary>
+[Alias("federation.IProjectGrain")]
 public interface IProjectGrain : IGrainWithStringKey
 {
+    [Alias("GetAsync")]
     [ReadOnly]
     Task<ProjectView> GetAsync();
 
+    [Alias("SetAllocationAsync")]
     Task<ProjectView> SetAllocationAsync(string term, double acceleratorHours);
 
     /// <summary>Returns unused hours of a term to the spare pool; fails when more than the unused hours are returned.</summary>
+    [Alias("ReturnAsync")]
     Task<ProjectView> ReturnAsync(string term, double acceleratorHours);
 
     /// <summary>From a job: it used accelerator-hours.</summary>
+    [Alias("RecordUsageAsync")]
     [OneWay]
     Task RecordUsageAsync(string jobId, double acceleratorHours);
 
     /// <summary>From a job: it was submitted.</summary>
+    [Alias("RecordSubmissionAsync")]
     [OneWay]
     Task RecordSubmissionAsync(string jobId);
 }

@@ -4,20 +4,27 @@ using System.Text.Json.Serialization;
 namespace Federation.Contracts;
 
 /// <summary>What a job needs in accelerators: how many, of which types (empty = any), with how much memory each.</summary>
+[GenerateSerializer, Immutable, Alias("federation.AcceleratorRequest")]
 public sealed record AcceleratorRequest
 {
+    [Id(0)]
     public int Count { get; init; }
 
+    [Id(1)]
     public ImmutableArray<string> Types { get; init; } = [];
 
+    [Id(2)]
     public int MinMemoryGb { get; init; }
 }
 
 /// <summary>Where a job's input data lives and how big it is; moving it to another region takes time.</summary>
+[GenerateSerializer, Immutable, Alias("federation.DatasetRef")]
 public sealed record DatasetRef
 {
+    [Id(0)]
     public string Region { get; init; } = "";
 
+    [Id(1)]
     public double SizeGb { get; init; }
 }
 
@@ -26,30 +33,41 @@ public sealed record DatasetRef
 /// submission idempotent (the same id and body returns the existing job; the same id with another body
 /// is refused). Every multi-accelerator job is a gang: it runs whole, in one region.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("federation.JobRequest")]
 public sealed record JobRequest
 {
+    [Id(0)]
     public string? Id { get; init; }
 
+    [Id(1)]
     public string Project { get; init; } = "";
 
+    [Id(2)]
     public string Owner { get; init; } = "";
 
+    [Id(3)]
     public string HomeRegion { get; init; } = "";
 
+    [Id(4)]
     public AcceleratorRequest Accelerators { get; init; } = new();
 
+    [Id(5)]
     public double DurationHours { get; init; }
 
     /// <summary>The dataset; when absent the job has no input data to move.</summary>
+    [Id(6)]
     public DatasetRef? Dataset { get; init; }
 
     /// <summary>Regions the job may run in (data residency); empty means any.</summary>
+    [Id(7)]
     public ImmutableArray<string> AllowedRegions { get; init; } = [];
 
     /// <summary>Higher runs first; equal priorities run in submission order.</summary>
+    [Id(8)]
     public int Priority { get; init; }
 }
 
+[GenerateSerializer, Alias("federation.JobState")]
 [JsonConverter(typeof(JsonStringEnumConverter<JobState>))]
 public enum JobState
 {
@@ -70,38 +88,51 @@ public enum JobState
 }
 
 /// <summary>One entry of a job's history: what happened, when, where and why.</summary>
+[GenerateSerializer, Immutable, Alias("federation.JobEvent")]
 public sealed record JobEvent
 {
+    [Id(0)]
     public DateTimeOffset At { get; init; }
 
     /// <summary>Submitted, Queued, Started, Overflowed, Requeued, Completed, Failed, Cancelled.</summary>
+    [Id(1)]
     public string Kind { get; init; } = "";
 
+    [Id(2)]
     public string? Region { get; init; }
 
+    [Id(3)]
     public string Message { get; init; } = "";
 }
 
 /// <summary>How one region scored for a job when it was placed.</summary>
+[GenerateSerializer, Immutable, Alias("federation.CandidateRegion")]
 public sealed record CandidateRegion
 {
+    [Id(0)]
     public string Region { get; init; } = "";
 
     /// <summary>False when a hard constraint excluded the region; <see cref="ExcludedBecause"/> says which.</summary>
+    [Id(1)]
     public bool Eligible { get; init; }
 
+    [Id(2)]
     public string? ExcludedBecause { get; init; }
 
     /// <summary>Expected wait before the job could start there, data transfer included, in seconds.</summary>
+    [Id(3)]
     public double? ExpectedStartDelaySeconds { get; init; }
 
     /// <summary>Time to move the dataset there, in seconds (0 in the dataset's own region).</summary>
+    [Id(4)]
     public double TransferSeconds { get; init; }
 
     /// <summary>Policy penalty added to the score, in seconds.</summary>
+    [Id(5)]
     public double PenaltySeconds { get; init; }
 
     /// <summary>Lower is better; null when excluded.</summary>
+    [Id(6)]
     public double? Score { get; init; }
 }
 
@@ -110,23 +141,30 @@ public sealed record CandidateRegion
 /// <see cref="CandidateRegion"/> and in the job's reason). The property names are those of <see cref="CandidateRegion"/>,
 /// so rows written before this type existed still read.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("federation.RegionScore")]
 public readonly record struct RegionScore
 {
+    [Id(0)]
     public string Region { get; init; }
 
     /// <summary>The hard constraint that excluded the region, in words; null when none did.</summary>
+    [Id(1)]
     public string? ExcludedBecause { get; init; }
 
     /// <summary>Why the router did not use a region that met every hard constraint (draining, it refused, the job is leaving it); null when none.</summary>
+    [Id(2)]
     public string? NotUsedBecause { get; init; }
 
     /// <summary>Expected wait before the job could start there, data transfer included, in seconds; null when not estimated (excluded) or never.</summary>
+    [Id(3)]
     public double? ExpectedStartDelaySeconds { get; init; }
 
     /// <summary>Time to move the dataset there, in seconds; infinite without a network path.</summary>
+    [Id(4)]
     public double TransferSeconds { get; init; }
 
     /// <summary>Policy penalty added to the score, in seconds.</summary>
+    [Id(5)]
     public double PenaltySeconds { get; init; }
 
     /// <summary>Met every hard constraint, could start, and was not set aside by the router.</summary>
@@ -139,62 +177,88 @@ public readonly record struct RegionScore
 }
 
 /// <summary>A placement decision in numbers: the chosen region (null when none could run the job) and every region's score, in megaregion order.</summary>
+[GenerateSerializer, Immutable, Alias("federation.PlacementDecision")]
 public sealed record PlacementDecision
 {
+    [Id(0)]
     public string Policy { get; init; } = "";
 
+    [Id(1)]
     public string? ChosenRegion { get; init; }
 
+    [Id(2)]
     public ImmutableArray<RegionScore> Candidates { get; init; } = [];
 }
 
 /// <summary>Why a job was placed where it was: the policy, the chosen region and every candidate's score.</summary>
+[GenerateSerializer, Immutable, Alias("federation.PlacementExplanation")]
 public sealed record PlacementExplanation
 {
+    [Id(0)]
     public string Policy { get; init; } = "";
 
+    [Id(1)]
     public string? ChosenRegion { get; init; }
 
+    [Id(2)]
     public ImmutableArray<CandidateRegion> Candidates { get; init; } = [];
 }
 
 /// <summary>A job as the API shows it: the request, where it is, its state, why it is there and what happened to it.</summary>
+[GenerateSerializer, Immutable, Alias("federation.JobView")]
 public sealed record JobView
 {
+    [Id(0)]
     public string Id { get; init; } = "";
 
+    [Id(1)]
     public string Project { get; init; } = "";
 
+    [Id(2)]
     public string Owner { get; init; } = "";
 
+    [Id(3)]
     public string HomeRegion { get; init; } = "";
 
+    [Id(4)]
     public AcceleratorRequest Accelerators { get; init; } = new();
 
+    [Id(5)]
     public double DurationHours { get; init; }
 
+    [Id(6)]
     public DatasetRef? Dataset { get; init; }
 
+    [Id(7)]
     public ImmutableArray<string> AllowedRegions { get; init; } = [];
 
+    [Id(8)]
     public int Priority { get; init; }
 
+    [Id(9)]
     public JobState State { get; init; }
 
     /// <summary>The region the job is queued or running in, or ran in; null before placement.</summary>
+    [Id(10)]
     public string? Region { get; init; }
 
     /// <summary>The reason for the placement, in words.</summary>
+    [Id(11)]
     public string Reason { get; init; } = "";
 
+    [Id(12)]
     public PlacementExplanation? Placement { get; init; }
 
+    [Id(13)]
     public ImmutableArray<JobEvent> History { get; init; } = [];
 
+    [Id(14)]
     public DateTimeOffset SubmittedAt { get; init; }
 
+    [Id(15)]
     public DateTimeOffset? StartedAt { get; init; }
 
+    [Id(16)]
     public DateTimeOffset? EndedAt { get; init; }
 }
 
@@ -202,20 +266,26 @@ public sealed record JobView
 /// One event of a job's history as the job keeps it. The words of the common events (submitted, queued, overflowed,
 /// started) are not kept: they follow from the kind, the region and the request, and are rendered when the job is shown.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("federation.JobHistoryEntry")]
 public sealed record JobHistoryEntry
 {
+    [Id(0)]
     public DateTimeOffset At { get; init; }
 
     /// <summary>Submitted, Queued, Started, Overflowed, Requeued, Completed, Failed, Cancelled.</summary>
+    [Id(1)]
     public string Kind { get; init; } = "";
 
+    [Id(2)]
     public string? Region { get; init; }
 
     /// <summary>The words, when they are not the kind's own (released, moved, ended); null when they are rendered from the kind.</summary>
+    [Id(3)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Message { get; init; }
 
     /// <summary>Data transfer counted at a placement (queued, overflowed), seconds.</summary>
+    [Id(4)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double TransferSeconds { get; init; }
 }
@@ -226,50 +296,82 @@ public sealed record JobHistoryEntry
 /// event messages cost more than the placement; whoever shows the job renders them (<c>JobViews.ToView</c> in
 /// Federation.Grains, as the REST API does).
 /// </summary>
+[GenerateSerializer, Immutable, Alias("federation.JobSnapshot")]
 public sealed record JobSnapshot
 {
+    [Id(0)]
     public string Id { get; init; } = "";
 
+    [Id(1)]
     public JobRequest Request { get; init; } = new();
 
+    [Id(2)]
     public JobState State { get; init; }
 
+    [Id(3)]
     public string? Region { get; init; }
 
     /// <summary>The reason in words when it is not the placement's (cancelled, ended, moved); null when it is rendered from <see cref="Placement"/>.</summary>
+    [Id(4)]
     public string? Reason { get; init; }
 
+    [Id(5)]
     public PlacementDecision? Placement { get; init; }
 
+    [Id(6)]
     public ImmutableArray<JobHistoryEntry> History { get; init; } = [];
 
+    [Id(7)]
     public DateTimeOffset SubmittedAt { get; init; }
 
+    [Id(8)]
     public DateTimeOffset? StartedAt { get; init; }
 
+    [Id(9)]
     public DateTimeOffset? EndedAt { get; init; }
 }
 
 /// <summary>The outcome of a submission.</summary>
+[GenerateSerializer, Immutable, Alias("federation.SubmitResult")]
 public sealed record SubmitResult
 {
     /// <summary>True when the job was created by this call; false when an identical submission already existed.</summary>
+    [Id(0)]
     public bool Created { get; init; }
 
     /// <summary>Set when the id is taken by a job with a different body: nothing was changed.</summary>
+    [Id(1)]
     public string? Conflict { get; init; }
 
+    [Id(2)]
     public JobSnapshot? Job { get; init; }
 }
 
 /// <summary>A page of jobs.</summary>
+[GenerateSerializer, Immutable, Alias("federation.JobList")]
 public sealed record JobList
 {
+    [Id(0)]
     public ImmutableArray<JobView> Jobs { get; init; } = [];
 
     /// <summary>Total jobs that matched the filters (the page may hold fewer).</summary>
+    [Id(1)]
     public int Total { get; init; }
 
     /// <summary>Pass as the next page's "after" to continue; null on the last page.</summary>
+    [Id(2)]
     public string? NextAfter { get; init; }
+}
+
+/// <summary>The kinds of <see cref="JobEvent"/> and <see cref="JobHistoryEntry"/>.</summary>
+public static class JobEventKinds
+{
+    public const string Submitted = "Submitted";
+    public const string Queued = "Queued";
+    public const string Started = "Started";
+    public const string Overflowed = "Overflowed";
+    public const string Requeued = "Requeued";
+    public const string Completed = "Completed";
+    public const string Failed = "Failed";
+    public const string Cancelled = "Cancelled";
 }

@@ -1,26 +1,34 @@
-using Federation.Actors.AdoNet.Postgres;
-using Federation.Actors.AdoNet.Sqlite;
-using Federation.Actors.Hosting;
-using Federation.Actors.Storage;
 using Federation.Grains.Hosting;
 using Federation.Server.Api;
 using Federation.Server.Demo;
 using Federation.Server.Hosting;
 using Federation.Server.Metrics;
+using Federation.Storage;
+using Federation.Storage.Hosting;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Storage;
 
 namespace Federation.Server;
 
 /// <summary>
-/// The composition root: one silo with the domain grains, the store, the REST API, <c>/health</c>,
-/// <c>/metrics</c> and the OpenAPI document. <c>Program.cs</c> only calls <see cref="CreateBuilder"/> and
-/// <see cref="Build"/>; tests and benchmarks do the same to host the server in process.
+/// The composition root: an Orleans silo (<c>UseOrleans</c> on the host) with the domain grains and the store, the
+/// REST API, the Orleans dashboard at <c>/dashboard</c>, <c>/health</c>, <c>/metrics</c> and the OpenAPI document.
+/// <c>Program.cs</c> only calls <see cref="CreateBuilder"/> and <see cref="Build"/>; tests and benchmarks do the same
+/// to host the server in process.
 /// </summary>
 public static class FederationServer
 {
     /// <summary>Where the server listens unless <c>--urls</c> (or ASPNETCORE_URLS) says otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>Where the Orleans dashboard is mapped.</summary>
+    public const string DashboardPath = "/dashboard";
+
+    /// <summary>The Orleans service and cluster id of the embedded silo (rows in a shared database are keyed by the service id).</summary>
+    public const string ServiceId = "megaregion";
 
     /// <summary>The command-line flags of the server, mapped to the <c>Federation</c> configuration section.</summary>
     public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -30,6 +38,8 @@ public static class FederationServer
         ["--schema"] = "Federation:Schema",
         ["--megaregion"] = "Federation:Megaregion",
         ["--time-scale"] = "Federation:TimeScale",
+        ["--silo-port"] = "Federation:SiloPort",
+        ["--gateway-port"] = "Federation:GatewayPort",
         ["--demo-rate"] = "Federation:DemoJobsPerSecond",
         ["--demo-seed"] = "Federation:DemoSeed",
     };
@@ -37,7 +47,9 @@ public static class FederationServer
     public const string Usage =
         "usage: Federation.Server [--urls http://127.0.0.1:5080] [--storage sqlite|memory|postgres] [--connection <file or connection string>]\n" +
         "                         [--schema <postgres schema>] [--megaregion <file.json>] [--time-scale N] [--demo] [--demo-rate jobs/s] [--demo-seed n]\n" +
-        "  sqlite (default): --connection is a file (default data/federation.db) or \"Data Source=...\".\n" +
+        "                         [--silo-port 11111] [--gateway-port 30000]\n" +
+        "  sqlite (default): --connection is the job file (default data/federation.db) or \"Data Source=...\"; Orleans' grain state\n" +
+        "                    is kept beside it (federation.orleans.db).\n" +
         "  postgres: --connection \"Host=db;Port=5432;Username=federation;Password=...;Database=federation\" is required;\n" +
         "            keep the password off the command line: Federation__Connection in the environment or appsettings.json.\n" +
         "Every option can also be set in appsettings.json or the environment, under Federation (e.g. Federation__Storage=memory).";
@@ -55,7 +67,8 @@ public static class FederationServer
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = TranslateArgs(args) });
 
         // Defaults below every other source, so appsettings.json, the environment and the command line override them:
-        // one log line per request is noise next to the grains' own lines, and Npgsql logs every statement at Information.
+        // one log line per request is noise next to the grains' own lines, Npgsql logs every statement at Information,
+        // and Orleans logs each placement's resilience pipeline (Polly) at Information.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
             InitialData = new Dictionary<string, string?>(StringComparer.Ordinal)
@@ -63,6 +76,9 @@ public static class FederationServer
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Npgsql"] = "Warning",
+                ["Logging:LogLevel:Polly"] = "Warning",
+                ["Logging:LogLevel:Orleans"] = "Warning",
+                ["Logging:LogLevel:Orleans.Hosting.SiloHostedService"] = "Information",
             },
         });
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
@@ -95,7 +111,7 @@ public static class FederationServer
         }
 
         var settings = ServerSettings.Resolve(options);
-        AddServices(builder.Services, settings, configure, clock ?? TimeProvider.System);
+        AddServices(builder, settings, configure, clock ?? TimeProvider.System);
         return builder;
     }
 
@@ -107,6 +123,7 @@ public static class FederationServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();
+        app.MapOrleansDashboard(routePrefix: DashboardPath);
         app.MapJobsApi();
         app.MapRegionsApi();
         app.MapMegaregionApi();
@@ -156,8 +173,9 @@ public static class FederationServer
         return [.. result];
     }
 
-    private static void AddServices(IServiceCollection services, ServerSettings settings, Action<FederationServerOptions>? configure, TimeProvider clock)
+    private static void AddServices(WebApplicationBuilder builder, ServerSettings settings, Action<FederationServerOptions>? configure, TimeProvider clock)
     {
+        var services = builder.Services;
         services.AddSingleton(settings);
         services.AddSingleton(settings.Megaregion);
         services.AddOptions<FederationServerOptions>().BindConfiguration(FederationServerOptions.SectionName).Configure(o => configure?.Invoke(o)).ValidateOnStart();
@@ -166,46 +184,49 @@ public static class FederationServer
         // A store that outlives the process gets a clock that resumes where the last run left it, even at scale 1
         // (the last run may have been scaled); memory storage starts empty, so the wall clock is the right origin.
         TimeProvider executionClock;
+        ScaledTimeProvider? resumable = null;
         if (settings.Storage == StorageKind.Memory)
         {
             executionClock = settings.TimeScale == 1 ? clock : new ScaledTimeProvider(clock, settings.TimeScale);
         }
         else
         {
-            var scaled = new ScaledTimeProvider(clock, settings.TimeScale);
-            executionClock = scaled;
-
-            // Registered before the silo so it starts (and resumes the clock) before any grain reads it.
-            services.AddSingleton(sp => new ExecutionClockKeeper(
-                sp.GetRequiredKeyedService<IGrainStorage>(FederationServerOptions.StorageName),
-                scaled,
-                clock,
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger<ExecutionClockKeeper>()));
-            services.AddHostedService(static sp => sp.GetRequiredService<ExecutionClockKeeper>());
+            resumable = new ScaledTimeProvider(clock, settings.TimeScale);
+            executionClock = resumable;
         }
 
-        services.AddActors();
-        if (settings.Storage == StorageKind.Sqlite)
+        builder.UseOrleans(silo =>
         {
-            services.AddSqliteGrainStorage(FederationServerOptions.StorageName, o => o.ConnectionString = settings.SqliteConnectionString);
-            services.AddSqliteReminderTable(o => o.ConnectionString = settings.SqliteConnectionString);
-        }
-        else if (settings.Storage == StorageKind.Postgres)
-        {
-            services.AddPostgresGrainStorage(FederationServerOptions.StorageName, settings.ConfigurePostgres);
-            services.AddPostgresReminderTable(settings.ConfigurePostgres);
-        }
-        else
-        {
-            services.AddMemoryGrainStorage(FederationServerOptions.StorageName);
-            services.AddMemoryReminderTable();
-        }
+            // One silo with every region: the embedded default. Its endpoints are on loopback only.
+            silo.UseLocalhostClustering(settings.Options.SiloPort, settings.Options.GatewayPort, serviceId: ServiceId, clusterId: ServiceId);
+            switch (settings.Storage)
+            {
+                case StorageKind.Sqlite:
+                    silo.AddFederationSqliteStorage(o => o.ConnectionString = settings.SqliteConnectionString);
+                    break;
+                case StorageKind.Postgres:
+                    silo.AddFederationPostgresStorage(settings.ConfigurePostgres);
+                    break;
+                default:
+                    silo.AddFederationMemoryStorage();
+                    break;
+            }
 
-        services.AddFederationGrains(o =>
-        {
-            o.Megaregion = settings.Megaregion;
-            o.ExecutionClock = executionClock;
-            o.StorageName = FederationServerOptions.StorageName;
+            silo.AddFederationGrains(o =>
+            {
+                o.Megaregion = settings.Megaregion;
+                o.ExecutionClock = executionClock;
+            });
+            silo.AddDashboard();
+            if (resumable is not null)
+            {
+                silo.Services.AddSingleton(sp => new ExecutionClockKeeper(
+                    sp.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState),
+                    resumable,
+                    clock,
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger<ExecutionClockKeeper>()));
+                silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<ExecutionClockKeeper>());
+            }
         });
 
         services.AddSingleton<RequestValidation>();

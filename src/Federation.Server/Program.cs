@@ -1,4 +1,4 @@
-using Federation.Actors.AdoNet;
+using Federation.Storage;
 using Federation.Scheduling;
 using Federation.Server;
 using Microsoft.Extensions.Options;

@@ -1,12 +1,14 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Federation.Actors;
+using Orleans;
+using Orleans.Runtime;
 using Federation.Contracts;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
 using Federation.Grains.Model;
 using Federation.Scheduling;
+using Federation.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,15 +31,17 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
     private readonly FederationGrainsOptions _options;
     private readonly Megaregion _model;
     private readonly ILogger<MegaregionGrain> _logger;
+    private readonly GrainReferences _grains;
     private readonly RegionLoad?[] _loads;
     private readonly List<RebalanceMove> _moves = new();
     private bool _flowsDirty;
     private IDisposable? _rebalanceAlarm;
 
     public MegaregionGrain(
-        [PersistentState(MegaregionState.StateName, FederationGrainsOptions.DefaultStorageName)] IPersistentState<MegaregionState> state,
+        [PersistentState(MegaregionState.StateName, StorageNames.GrainState)] IPersistentState<MegaregionState> state,
         ExecutionClock clock,
         IOptions<FederationGrainsOptions> options,
+        GrainReferences grains,
         ILogger<MegaregionGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -46,12 +50,13 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         _options = options.Value;
         _model = _options.Megaregion;
         _logger = logger;
+        _grains = grains;
         _loads = new RegionLoad?[_model.Regions.Length];
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _ = RegisterGrainTimer(static (g, _) => g.WriteFlowsIfDirtyAsync(), this, FlowWriteInterval, FlowWriteInterval);
+        this.RegisterGrainTimer(static (g, _) => g.WriteFlowsIfDirtyAsync(), this, FlowWriteInterval, FlowWriteInterval);
         ArmRebalancer();
         return Task.CompletedTask;
     }
@@ -67,7 +72,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         // A region that has not reported yet (e.g. just after a restart) is asked once.
         for (var i = 0; i < _loads.Length; i++)
         {
-            _loads[i] ??= await GrainFactory.GetGrain<IRegionGrain>(_model.Regions[i].Id).GetLoadAsync();
+            _loads[i] ??= await _grains.Region(i).GetLoadAsync();
         }
 
         var regions = ImmutableArray.CreateBuilder<RegionLoad>(_loads.Length);
@@ -148,7 +153,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         var copies = new RegionScheduler[estimates.Length];
         for (var i = 0; i < estimates.Length; i++)
         {
-            estimates[i] = await GrainFactory.GetGrain<IRegionGrain>(_model.Regions[i].Id).GetEstimateAsync(options.CandidatesPerRegion);
+            estimates[i] = await _grains.Region(i).GetEstimateAsync(options.CandidatesPerRegion);
             copies[i] = EstimatorCopy.Build(_model.Regions[i], estimates[i], nowS);
         }
 
@@ -171,7 +176,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
                 $"rebalancer: expected start {move.NewStartS - nowS:F0} s in {to} (after {move.TransferS:F1} s of data transfer) instead of {move.CurrentStartS - nowS:F0} s in {from}, better by more than the {options.ThresholdS:F0} s threshold");
             try
             {
-                if (await GrainFactory.GetGrain<IJobGrain>(slot.JobId).TryMoveAsync(from, to, reason))
+                if (await _grains.Job(slot.JobId).TryMoveAsync(from, to, reason))
                 {
                     moved++;
                 }
@@ -201,7 +206,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         _rebalanceAlarm = _clock.At(
             _clock.Now + _options.RebalanceInterval,
             static g => g.RebalanceAsync(),
-            GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key));
+            _grains.Megaregion);
     }
 
     private async Task WriteFlowsIfDirtyAsync()

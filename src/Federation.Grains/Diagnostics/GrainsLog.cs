@@ -9,9 +9,6 @@ internal static partial class GrainsLog
     [LoggerMessage(1, LogLevel.Information, "Region {Region} rebuilt from job rows: {Running} running, {Queued} queued, {Staging} waiting for data")]
     public static partial void RegionRebuilt(ILogger logger, string region, int running, int queued, int staging);
 
-    [LoggerMessage(2, LogLevel.Warning, "Region {Region} starts empty: storage '{Storage}' cannot query job rows (IGrainStateQueryable not implemented)")]
-    public static partial void RegionRebuildUnsupported(ILogger logger, string region, string storage);
-
     [LoggerMessage(3, LogLevel.Warning, "Region {Region} could not notify job {Job} ({What}); the notice is retried until the job has handled it")]
     public static partial void NotifyFailed(ILogger logger, Exception exception, string region, string job, string what);
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Federation.Actors;
 using Federation.Contracts;
+using Federation.Grains.Hosting;
 
 namespace Federation.Grains.Execution;
 
@@ -8,7 +8,7 @@ namespace Federation.Grains.Execution;
 /// A job occupies its accelerators for its duration on the execution clock, then completes. After a
 /// restart the region re-attaches its running jobs, and each ends at its original start plus duration.
 /// </summary>
-public sealed class SimulatedJobExecutor(ExecutionClock clock, IGrainFactory grainFactory) : IJobExecutor
+public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences grains) : IJobExecutor
 {
     private readonly ConcurrentDictionary<(string Region, string Job), IDisposable> _running = new();
 
@@ -59,9 +59,9 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, IGrainFactory gra
             }
 
             var message = $"ran {duration.TotalHours:0.###} h (simulated executor)";
-            return owner.GrainFactory.GetGrain<IRegionGrain>(key.Region).OnExecutionEndedAsync(key.Job, JobState.Completed, end, message);
+            return owner._grains.Region(key.Region).OnExecutionEndedAsync(key.Job, JobState.Completed, end, message);
         }
     }
 
-    private IGrainFactory GrainFactory => grainFactory;
+    private GrainReferences _grains => grains;
 }

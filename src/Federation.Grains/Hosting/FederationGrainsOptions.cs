@@ -18,11 +18,20 @@ public sealed class FederationGrainsOptions
     /// <summary>Default for <see cref="RebalanceThresholdSeconds"/>.</summary>
     public const double DefaultRebalanceThresholdSeconds = RebalancerOptions.DefaultThresholdS;
 
-    /// <summary>Default for <see cref="StorageName"/>.</summary>
-    public const string DefaultStorageName = "Default";
-
     /// <summary>Default for <see cref="LoadPublishInterval"/>.</summary>
     public static readonly TimeSpan DefaultLoadPublishInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Default for <see cref="ConfirmationDeadline"/>.</summary>
+    public static readonly TimeSpan DefaultConfirmationDeadline = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default for <see cref="ReservationCheckPeriod"/>.</summary>
+    public static readonly TimeSpan DefaultReservationCheckPeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>Default for <see cref="FirstNoticeRetryDelay"/>.</summary>
+    public static readonly TimeSpan DefaultFirstNoticeRetryDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Default for <see cref="MaxNoticeRetryDelay"/>.</summary>
+    public static readonly TimeSpan DefaultMaxNoticeRetryDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>The regions, their pools, links and default offers.</summary>
     public Megaregion Megaregion { get; set; } = MegaregionLoader.LoadDefault();
@@ -33,7 +42,7 @@ public sealed class FederationGrainsOptions
     /// </summary>
     public TimeProvider? ExecutionClock { get; set; }
 
-    /// <summary>How often a router refreshes its cached estimates of the regions (runtime clock); at most 250 ms.</summary>
+    /// <summary>How often a router refreshes its cached estimates of the regions (silo time); at most 250 ms.</summary>
     public TimeSpan SnapshotRefresh { get; set; } = DefaultSnapshotRefresh;
 
     /// <summary>Period of the megaregion's rebalancer on the execution clock; <see cref="TimeSpan.Zero"/> disables it.</summary>
@@ -42,15 +51,20 @@ public sealed class FederationGrainsOptions
     /// <summary>A queued job moves only when its expected start, after data movement, improves by more than this.</summary>
     public double RebalanceThresholdSeconds { get; set; } = DefaultRebalanceThresholdSeconds;
 
-    /// <summary>Least time between two load reports of one region to the megaregion (runtime clock).</summary>
+    /// <summary>Least time between two load reports of one region to the megaregion (silo time).</summary>
     public TimeSpan LoadPublishInterval { get; set; } = DefaultLoadPublishInterval;
 
-    /// <summary>
-    /// The grain storage provider (keyed <c>IGrainStorage</c>) holding job, region, megaregion and project state.
-    /// The grains' <c>[PersistentState]</c> attributes need a constant, so today this must be
-    /// <see cref="DefaultStorageName"/>; the option names it for the job query and for the day the runtime maps names.
-    /// </summary>
-    public string StorageName { get; set; } = DefaultStorageName;
+    /// <summary>How long a region's admission waits for its job's confirmation before the region reads the job's row (silo time).</summary>
+    public TimeSpan ConfirmationDeadline { get; set; } = DefaultConfirmationDeadline;
+
+    /// <summary>How often a region looks for admissions past <see cref="ConfirmationDeadline"/> (silo time).</summary>
+    public TimeSpan ReservationCheckPeriod { get; set; } = DefaultReservationCheckPeriod;
+
+    /// <summary>Delay before a region retries a notice a job did not take; doubled per failure up to <see cref="MaxNoticeRetryDelay"/>.</summary>
+    public TimeSpan FirstNoticeRetryDelay { get; set; } = DefaultFirstNoticeRetryDelay;
+
+    /// <summary>Longest delay between two attempts of one notice.</summary>
+    public TimeSpan MaxNoticeRetryDelay { get; set; } = DefaultMaxNoticeRetryDelay;
 }
 
 /// <summary>Validates <see cref="FederationGrainsOptions"/>, naming the bad option.</summary>
@@ -85,8 +99,16 @@ public sealed class FederationGrainsOptionsValidator : IValidateOptions<Federati
             return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.LoadPublishInterval) + " must not be negative.");
         }
 
-        return string.Equals(options.StorageName, FederationGrainsOptions.DefaultStorageName, StringComparison.Ordinal)
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"{Prefix}{nameof(FederationGrainsOptions.StorageName)} must be '{FederationGrainsOptions.DefaultStorageName}' (the grains' [PersistentState] bind to it; was '{options.StorageName}').");
+        if (options.ConfirmationDeadline <= TimeSpan.Zero || options.ReservationCheckPeriod <= TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail($"{Prefix}{nameof(FederationGrainsOptions.ConfirmationDeadline)} and {nameof(FederationGrainsOptions.ReservationCheckPeriod)} must be positive.");
+        }
+
+        if (options.FirstNoticeRetryDelay <= TimeSpan.Zero || options.MaxNoticeRetryDelay < options.FirstNoticeRetryDelay)
+        {
+            return ValidateOptionsResult.Fail($"{Prefix}{nameof(FederationGrainsOptions.FirstNoticeRetryDelay)} must be positive and at most {nameof(FederationGrainsOptions.MaxNoticeRetryDelay)}.");
+        }
+
+        return ValidateOptionsResult.Success;
     }
 }

@@ -1,31 +1,23 @@
 using System.Text.Json.Serialization;
-using Federation.Actors.Storage;
+using Federation.Storage.Jobs;
 using Federation.Contracts;
 
 namespace Federation.Grains.Jobs;
 
 /// <summary>
-/// The durable row of one job: the single source of truth of its spec, state, region and history. A
-/// region's queue and running allocations are rebuilt from these rows (index entries
-/// <see cref="IndexRegion"/> + <see cref="IndexActive"/>), and the API lists jobs by
-/// <see cref="IndexState"/>, <see cref="IndexRegion"/> and <see cref="IndexProject"/>. Stored as JSON by
+/// The durable row of one job in the job store: the single source of truth of its spec, state, region and history. A
+/// region's queue and running allocations are rebuilt from these rows (columns region + active), and the API lists jobs
+/// by state, region, project and owner (<see cref="Columns"/>, written with the row). Stored as JSON by
 /// <see cref="JobRecordJsonConverter"/>.
 /// </summary>
 [JsonConverter(typeof(JobRecordJsonConverter))]
-public sealed class JobRecord : IIndexedGrainState
+public sealed class JobRecord : IJobRow
 {
-    /// <summary>State name of the job grain's persistent state.</summary>
-    public const string StateName = "job";
+    /// <summary>State name of the job grain's persistent state (distinct from every other grain's).</summary>
+    public const string StateName = JobStoreOptions.DefaultStateName;
 
     /// <summary>Grain type of the job grain (Orleans' naming convention applied to JobGrain).</summary>
-    public const string GrainTypeName = "job";
-
-    public const string IndexState = "state";
-    public const string IndexRegion = "region";
-    public const string IndexProject = "project";
-
-    /// <summary>"1" while the job is queued or running (what a region rebuilds from).</summary>
-    public const string IndexActive = "active";
+    public const string GrainTypeName = JobStoreOptions.DefaultGrainType;
 
     /// <summary>Longest history kept: the first events and the latest ones survive.</summary>
     public const int MaxHistory = 64;
@@ -63,25 +55,7 @@ public sealed class JobRecord : IIndexedGrainState
 
     public bool IsFinal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
-    public void GetIndexEntries(ICollection<KeyValuePair<string, string>> entries)
-    {
-        ArgumentNullException.ThrowIfNull(entries);
-        entries.Add(new(IndexState, State.ToString()));
-        if (Region is not null)
-        {
-            entries.Add(new(IndexRegion, Region));
-        }
-
-        if (Request is not null)
-        {
-            entries.Add(new(IndexProject, Request.Project));
-        }
-
-        if (IsActive)
-        {
-            entries.Add(new(IndexActive, "1"));
-        }
-    }
+    public JobRowColumns Columns => new(State.ToString(), Region, Request?.Project, Request?.Owner, IsActive);
 
     /// <summary>Adds an event; a null <paramref name="message"/> is rendered from the kind when the job is shown (<see cref="JobViews"/>).</summary>
     public void AddEvent(DateTimeOffset at, string kind, string? region, string? message = null, double transferSeconds = 0)
@@ -109,20 +83,4 @@ public sealed class JobRecord : IIndexedGrainState
         StartedAt = StartedAt,
         EndedAt = EndedAt,
     };
-
-    /// <summary>The job as the API shows it, words rendered.</summary>
-    public JobView ToView(string id) => ToSnapshot(id).ToView();
-}
-
-/// <summary>Kinds of <see cref="JobEvent"/>.</summary>
-public static class JobEventKinds
-{
-    public const string Submitted = "Submitted";
-    public const string Queued = "Queued";
-    public const string Started = "Started";
-    public const string Overflowed = "Overflowed";
-    public const string Requeued = "Requeued";
-    public const string Completed = "Completed";
-    public const string Failed = "Failed";
-    public const string Cancelled = "Cancelled";
 }

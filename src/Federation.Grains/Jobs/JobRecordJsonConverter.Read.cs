@@ -5,11 +5,7 @@ using Federation.Contracts;
 
 namespace Federation.Grains.Jobs;
 
-/// <summary>
-/// Reading a job's row: the compact form <see cref="Write"/> writes, and the form System.Text.Json wrote before the row
-/// had a converter (objects with every member, absolute times), so that rows stored by earlier versions still load.
-/// Unknown members are skipped.
-/// </summary>
+/// <summary>Reading a job's row: the compact form <see cref="Write"/> writes. Unknown members are skipped.</summary>
 public sealed partial class JobRecordJsonConverter
 {
     private static readonly JobState[] States = Enum.GetValues<JobState>();
@@ -73,22 +69,6 @@ public sealed partial class JobRecordJsonConverter
             {
                 endedAfter = ReadNumber(ref reader);
             }
-            else if (reader.ValueTextEquals(Names.QueuedAt.EncodedUtf8Bytes))
-            {
-                record.QueuedAt = ReadTime(ref reader);
-            }
-            else if (reader.ValueTextEquals(Names.DataReadyAt.EncodedUtf8Bytes))
-            {
-                record.DataReadyAt = ReadTime(ref reader);
-            }
-            else if (reader.ValueTextEquals(Names.StartedAt.EncodedUtf8Bytes))
-            {
-                record.StartedAt = ReadTime(ref reader);
-            }
-            else if (reader.ValueTextEquals(Names.EndedAt.EncodedUtf8Bytes))
-            {
-                record.EndedAt = ReadTime(ref reader);
-            }
             else
             {
                 reader.Read();
@@ -98,18 +78,15 @@ public sealed partial class JobRecordJsonConverter
 
         // Times after the submission are resolved once it is known, wherever it stood in the document.
         var origin = record.SubmittedAt;
-        record.QueuedAt = queuedAfter is { } q ? FromSecondsAfter(q, origin) : record.QueuedAt;
-        record.DataReadyAt = readyAfter is { } d ? FromSecondsAfter(d, origin) : record.DataReadyAt;
-        record.StartedAt = startedAfter is { } s ? FromSecondsAfter(s, origin) : record.StartedAt;
-        record.EndedAt = endedAfter is { } e ? FromSecondsAfter(e, origin) : record.EndedAt;
+        record.QueuedAt = queuedAfter is { } q ? FromSecondsAfter(q, origin) : null;
+        record.DataReadyAt = readyAfter is { } d ? FromSecondsAfter(d, origin) : null;
+        record.StartedAt = startedAfter is { } s ? FromSecondsAfter(s, origin) : null;
+        record.EndedAt = endedAfter is { } e ? FromSecondsAfter(e, origin) : null;
         if (historyAfter is not null)
         {
             for (var i = 0; i < historyAfter.Count; i++)
             {
-                if (!double.IsNaN(historyAfter[i]))
-                {
-                    record.History[i] = record.History[i] with { At = FromSecondsAfter(historyAfter[i], origin) };
-                }
+                record.History[i] = record.History[i] with { At = FromSecondsAfter(historyAfter[i], origin) };
             }
         }
 
@@ -272,7 +249,7 @@ public sealed partial class JobRecordJsonConverter
                 reader.Read();
                 chosen = reader.GetString();
             }
-            else if (reader.ValueTextEquals(Names.Scores.EncodedUtf8Bytes) || reader.ValueTextEquals(Names.Candidates.EncodedUtf8Bytes))
+            else if (reader.ValueTextEquals(Names.Scores.EncodedUtf8Bytes))
             {
                 reader.Read();
                 candidates = ReadScores(ref reader);
@@ -298,7 +275,8 @@ public sealed partial class JobRecordJsonConverter
         var builder = ImmutableArray.CreateBuilder<RegionScore>(4);
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            builder.Add(reader.TokenType == JsonTokenType.StartArray ? ReadScoreArray(ref reader) : ReadScoreObject(ref reader));
+            Expect(ref reader, JsonTokenType.StartArray);
+            builder.Add(ReadScoreArray(ref reader));
         }
 
         return builder.DrainToImmutable();
@@ -350,63 +328,7 @@ public sealed partial class JobRecordJsonConverter
         };
     }
 
-    /// <summary>The earlier form: an object per candidate (with eligibility and score, which are derived now).</summary>
-    private static RegionScore ReadScoreObject(ref Utf8JsonReader reader)
-    {
-        Expect(ref reader, JsonTokenType.StartObject);
-        var region = "";
-        string? excluded = null, notUsed = null;
-        double? start = null;
-        double transfer = 0, penalty = 0;
-        while (NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals(Names.Region.EncodedUtf8Bytes))
-            {
-                reader.Read();
-                region = reader.GetString() ?? "";
-            }
-            else if (reader.ValueTextEquals(Names.ExcludedBecause.EncodedUtf8Bytes))
-            {
-                reader.Read();
-                excluded = reader.GetString();
-            }
-            else if (reader.ValueTextEquals(Names.NotUsedBecause.EncodedUtf8Bytes))
-            {
-                reader.Read();
-                notUsed = reader.GetString();
-            }
-            else if (reader.ValueTextEquals(Names.StartDelay.EncodedUtf8Bytes))
-            {
-                reader.Read();
-                start = reader.TokenType == JsonTokenType.Null ? null : NumberHere(ref reader);
-            }
-            else if (reader.ValueTextEquals(Names.TransferSeconds.EncodedUtf8Bytes))
-            {
-                transfer = ReadNumber(ref reader);
-            }
-            else if (reader.ValueTextEquals(Names.PenaltySeconds.EncodedUtf8Bytes))
-            {
-                penalty = ReadNumber(ref reader);
-            }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
-        }
-
-        return new RegionScore
-        {
-            Region = region,
-            ExcludedBecause = excluded,
-            NotUsedBecause = notUsed,
-            ExpectedStartDelaySeconds = start,
-            TransferSeconds = transfer,
-            PenaltySeconds = penalty,
-        };
-    }
-
-    /// <summary>Reads the entries; returns their times in seconds after submission (NaN where the entry carried an absolute time).</summary>
+    /// <summary>Reads the entries; returns their times in seconds after submission.</summary>
     private static List<double>? ReadHistory(ref Utf8JsonReader reader, List<JobHistoryEntry> history)
     {
         if (reader.TokenType == JsonTokenType.Null)
@@ -418,16 +340,9 @@ public sealed partial class JobRecordJsonConverter
         var after = new List<double>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType == JsonTokenType.StartArray)
-            {
-                history.Add(ReadEntryArray(ref reader, out var seconds));
-                after.Add(seconds);
-            }
-            else
-            {
-                history.Add(ReadEntryObject(ref reader));
-                after.Add(double.NaN);
-            }
+            Expect(ref reader, JsonTokenType.StartArray);
+            history.Add(ReadEntryArray(ref reader, out var seconds));
+            after.Add(seconds);
         }
 
         return after;
@@ -468,50 +383,6 @@ public sealed partial class JobRecordJsonConverter
         return new JobHistoryEntry { Kind = kind, Region = region, Message = message, TransferSeconds = transfer };
     }
 
-    /// <summary>The earlier form: an object per entry with an absolute time and the message always written.</summary>
-    private static JobHistoryEntry ReadEntryObject(ref Utf8JsonReader reader)
-    {
-        Expect(ref reader, JsonTokenType.StartObject);
-        DateTimeOffset at = default;
-        var kind = "";
-        string? region = null, message = null;
-        double transfer = 0;
-        while (NextProperty(ref reader))
-        {
-            if (reader.ValueTextEquals(Names.At.EncodedUtf8Bytes))
-            {
-                reader.Read();
-                at = reader.GetDateTimeOffset();
-            }
-            else if (reader.ValueTextEquals(Names.Kind.EncodedUtf8Bytes))
-            {
-                reader.Read();
-                kind = KnownKind(reader.GetString() ?? "");
-            }
-            else if (reader.ValueTextEquals(Names.Region.EncodedUtf8Bytes))
-            {
-                reader.Read();
-                region = reader.GetString();
-            }
-            else if (reader.ValueTextEquals(Names.Message.EncodedUtf8Bytes))
-            {
-                reader.Read();
-                message = reader.GetString();
-            }
-            else if (reader.ValueTextEquals(Names.TransferSeconds.EncodedUtf8Bytes))
-            {
-                transfer = ReadNumber(ref reader);
-            }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
-        }
-
-        return new JobHistoryEntry { At = at, Kind = kind, Region = region, Message = message, TransferSeconds = transfer };
-    }
-
     /// <summary>The shared instance of a known event kind (rows are read back into memory; one string per event adds up).</summary>
     private static string KnownKind(string kind) => kind switch
     {
@@ -542,12 +413,6 @@ public sealed partial class JobRecordJsonConverter
         }
 
         throw new JsonException($"unknown job state '{reader.GetString()}'");
-    }
-
-    private static DateTimeOffset? ReadTime(ref Utf8JsonReader reader)
-    {
-        reader.Read();
-        return reader.TokenType == JsonTokenType.Null ? null : reader.GetDateTimeOffset();
     }
 
     private static ImmutableArray<string> ReadStrings(ref Utf8JsonReader reader)

@@ -6,7 +6,7 @@ using Federation.Scheduling;
 namespace Federation.Grains.Model;
 
 /// <summary>Conversions between the wire records and the scheduling model.</summary>
-internal static class DomainMapping
+public static class DomainMapping
 {
     public const double SecondsPerHour = 3600;
 
@@ -23,6 +23,40 @@ internal static class DomainMapping
         job.Dataset?.SizeGb ?? 0,
         job.AllowedRegions.IsDefault ? [] : job.AllowedRegions,
         job.Priority);
+
+    /// <summary>The request as the rules of <see cref="JobRules"/> see it (nothing defaulted).</summary>
+    public static JobSubmission ToSubmission(JobRequest job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var accelerators = job.Accelerators ?? new AcceleratorRequest();
+        return new JobSubmission(
+            job.Id,
+            job.Project ?? "",
+            job.Owner ?? "",
+            job.HomeRegion ?? "",
+            accelerators.Count,
+            accelerators.Types.IsDefault ? [] : accelerators.Types,
+            accelerators.MinMemoryGb,
+            job.DurationHours,
+            job.Dataset?.Region,
+            job.Dataset?.SizeGb,
+            job.AllowedRegions.IsDefault ? [] : job.AllowedRegions);
+    }
+
+    /// <summary>An offer's accelerators as the rules of <see cref="OfferRules"/> see them.</summary>
+    public static List<OfferedAccelerators> ToModel(ImmutableArray<OfferedAcceleratorsView> accelerators)
+    {
+        var result = new List<OfferedAccelerators>(accelerators.IsDefault ? 0 : accelerators.Length);
+        if (!accelerators.IsDefault)
+        {
+            foreach (var a in accelerators)
+            {
+                result.Add(new OfferedAccelerators(a.Type, a.Count));
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>The request a spec was made from (<see cref="ToSpec"/> keeps every field; a dataset in the home region with no data reads back as none).</summary>
     public static JobRequest ToRequest(JobSpec spec) => new()

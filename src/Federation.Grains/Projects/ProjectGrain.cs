@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Federation.Actors;
+using Orleans;
+using Orleans.Runtime;
 using Federation.Contracts;
-using Federation.Grains.Hosting;
+using Federation.Storage;
 
 namespace Federation.Grains.Projects;
 
@@ -14,7 +15,7 @@ namespace Federation.Grains.Projects;
 /// <see cref="CounterWriteInterval"/> and on deactivation: one write per job would make a busy project
 /// the bottleneck of placement, and the counters can be recomputed from the job rows.
 /// </summary>
-public sealed class ProjectGrain([PersistentState(ProjectState.StateName, FederationGrainsOptions.DefaultStorageName)] IPersistentState<ProjectState> state) : Grain, IProjectGrain
+public sealed class ProjectGrain([PersistentState(ProjectState.StateName, StorageNames.GrainState)] IPersistentState<ProjectState> state) : Grain, IProjectGrain
 {
     /// <summary>How often changed counters are written.</summary>
     public static readonly TimeSpan CounterWriteInterval = TimeSpan.FromSeconds(1);
@@ -28,7 +29,7 @@ public sealed class ProjectGrain([PersistentState(ProjectState.StateName, Federa
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _ = RegisterGrainTimer(static (g, _) => g.WriteIfDirtyAsync(), this, CounterWriteInterval, CounterWriteInterval);
+        this.RegisterGrainTimer(static (g, _) => g.WriteIfDirtyAsync(), this, CounterWriteInterval, CounterWriteInterval);
         return Task.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
 using Federation.Contracts;
+using Orleans;
 
 namespace Federation.Grains.Regions;
 
@@ -6,15 +7,20 @@ namespace Federation.Grains.Regions;
 /// The small durable state of a region: what an operator set. The queue and the running allocations are
 /// not here: they are derived from the job rows, which are the source of truth.
 /// </summary>
+[GenerateSerializer, Alias("federation.RegionConfig")]
 public sealed class RegionConfig
 {
+    /// <summary>State name of the region grain's persistent state (distinct from every other grain's).</summary>
     public const string StateName = "region";
 
     /// <summary>The operator's offer; null means the megaregion file's default.</summary>
+    [Id(0)]
     public OfferView? Offer { get; set; }
 
+    [Id(1)]
     public bool Draining { get; set; }
 
     /// <summary>Whether a drain hands queued jobs back to placement.</summary>
+    [Id(2)]
     public bool RequeueQueued { get; set; } = true;
 }

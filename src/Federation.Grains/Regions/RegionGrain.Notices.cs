@@ -15,12 +15,6 @@ namespace Federation.Grains.Regions;
 /// </summary>
 public sealed partial class RegionGrain
 {
-    /// <summary>Delay before the first retry of a failed notice; doubled per failure up to <see cref="MaxNoticeRetryDelay"/>.</summary>
-    internal static readonly TimeSpan FirstNoticeRetryDelay = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>Longest delay between two attempts of one notice.</summary>
-    internal static readonly TimeSpan MaxNoticeRetryDelay = TimeSpan.FromSeconds(5);
-
     private readonly Dictionary<string, Queue<Notice>> _outbox = new(StringComparer.Ordinal);
     private readonly Stack<Queue<Notice>> _spareQueues = new();
 
@@ -119,7 +113,7 @@ public sealed partial class RegionGrain
 
     private Task CallAsync(string jobId, Notice notice)
     {
-        var job = GrainFactory.GetGrain<IJobGrain>(jobId);
+        var job = _grains.Job(jobId);
         return notice.Kind switch
         {
             NoticeKind.Started => job.OnStartedAsync(Id, notice.At),
@@ -128,10 +122,10 @@ public sealed partial class RegionGrain
         };
     }
 
-    private static TimeSpan RetryDelay(int failures)
+    private TimeSpan RetryDelay(int failures)
     {
-        var ms = FirstNoticeRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16));
-        return TimeSpan.FromMilliseconds(Math.Min(ms, MaxNoticeRetryDelay.TotalMilliseconds));
+        var ms = _options.FirstNoticeRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16));
+        return TimeSpan.FromMilliseconds(Math.Min(ms, _options.MaxNoticeRetryDelay.TotalMilliseconds));
     }
 
     private static string Describe(NoticeKind kind) => kind switch

@@ -14,7 +14,11 @@ public sealed partial class RegionGrain
     public async Task<RegionView> SetOfferAsync(OfferView offer)
     {
         ArgumentNullException.ThrowIfNull(offer);
-        ValidateOffer(offer);
+        if (OfferRules.Validate(_baseModel, DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until) is { Count: > 0 } errors)
+        {
+            throw new ArgumentException($"offer of {Id}: {string.Join("; ", errors)}", nameof(offer));
+        }
+
         _config.State.Offer = offer;
         await _config.WriteStateAsync();
 
@@ -161,40 +165,6 @@ public sealed partial class RegionGrain
         return job.AcceleratorCount * job.EstimatedDurationS;
     }
 
-    private void ValidateOffer(OfferView offer)
-    {
-        if (offer.Accelerators.IsDefault)
-        {
-            return;
-        }
-
-        foreach (var a in offer.Accelerators)
-        {
-            var found = false;
-            foreach (var p in _baseModel.Pools)
-            {
-                if (string.Equals(p.Type, a.Type, StringComparison.Ordinal))
-                {
-                    found = true;
-                    if (a.Count < 0 || a.Count > p.Count)
-                    {
-                        throw new ArgumentOutOfRangeException(nameof(offer), a.Count, $"offer.accelerators[{a.Type}].count must be between 0 and {p.Count} (the pool's size in {Id})");
-                    }
-                }
-            }
-
-            if (!found)
-            {
-                throw new ArgumentException($"offer.accelerators: {Id} has no pool of type '{a.Type}'", nameof(offer));
-            }
-        }
-
-        if (offer.From is { } from && offer.Until is { } until && until <= from)
-        {
-            throw new ArgumentException("offer.until must be after offer.from", nameof(offer));
-        }
-    }
-
     private void ReleaseQueued(string reason)
     {
         var released = new List<Entry>();
@@ -220,13 +190,7 @@ public sealed partial class RegionGrain
     /// </summary>
     private async Task RebuildAsync(CancellationToken cancellationToken)
     {
-        if (_jobs is not JobQuery query || !query.IsSupported)
-        {
-            GrainsLog.RegionRebuildUnsupported(_logger, Id, _options.StorageName);
-            return;
-        }
-
-        var rows = await query.ActiveInRegionAsync(Id, cancellationToken) ?? [];
+        var rows = await _rows.ActiveInRegionAsync(Id, cancellationToken);
 
         // Queue order is priority, then the order the jobs joined this region.
         rows.Sort(static (a, b) =>
@@ -414,6 +378,6 @@ public sealed partial class RegionGrain
         }
 
         _published = load;
-        _ = GrainFactory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).ReportLoadAsync(load);
+        _ = _grains.Megaregion.ReportLoadAsync(load);
     }
 }

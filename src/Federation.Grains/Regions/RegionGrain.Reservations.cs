@@ -1,5 +1,6 @@
 using Federation.Contracts;
 using Federation.Grains.Diagnostics;
+using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
 
 namespace Federation.Grains.Regions;
@@ -10,19 +11,14 @@ namespace Federation.Grains.Regions;
 /// committed row names this region: a job whose row write then fails, or whose answer is lost, must not have
 /// run (a real backend would run it again after the client's retry). The job confirms after its write
 /// (<see cref="ConfirmAsync"/>). A confirmation that never comes (the answer was lost, the job's call failed)
-/// is resolved by one timer that reads the rows of reservations older than <see cref="ConfirmationDeadline"/>:
+/// is resolved by one timer that reads the rows of reservations older than
+/// <see cref="FederationGrainsOptions.ConfirmationDeadline"/>:
 /// a row naming this region confirms the entry, any other row (or none) drops it, and the job gets a release
 /// notice, so that a write that commits after the read (a slow store) is placed again rather than left naming
 /// a region that no longer holds it. Entries rebuilt from rows at activation are confirmed by construction.
 /// </summary>
 public sealed partial class RegionGrain
 {
-    /// <summary>How long an admission waits for its job's confirmation before the region reads the job's row.</summary>
-    internal static readonly TimeSpan ConfirmationDeadline = TimeSpan.FromSeconds(5);
-
-    /// <summary>How often the region looks for reservations past the deadline (one timer per region).</summary>
-    internal static readonly TimeSpan ReservationCheckPeriod = TimeSpan.FromSeconds(1);
-
     private readonly HashSet<Entry> _unconfirmed = new(ReferenceEqualityComparer.Instance);
     private readonly List<Entry> _due = new();
     private bool _checkingReservations;
@@ -69,7 +65,7 @@ public sealed partial class RegionGrain
     /// <summary>Reads the rows of reservations past the deadline and confirms or drops each (rare: a lost confirmation).</summary>
     private async Task CheckReservationsAsync()
     {
-        if (_unconfirmed.Count == 0 || _checkingReservations || _jobs is not JobQuery query)
+        if (_unconfirmed.Count == 0 || _checkingReservations)
         {
             return;
         }
@@ -78,7 +74,7 @@ public sealed partial class RegionGrain
         _due.Clear();
         foreach (var entry in _unconfirmed)
         {
-            if (_runtimeTime.GetElapsedTime(entry.ReservedAt, now) >= ConfirmationDeadline)
+            if (_runtimeTime.GetElapsedTime(entry.ReservedAt, now) >= _options.ConfirmationDeadline)
             {
                 _due.Add(entry);
             }
@@ -99,7 +95,7 @@ public sealed partial class RegionGrain
                 JobRecord? row;
                 try
                 {
-                    row = await query.ReadAsync(entry.JobId);
+                    row = await _rows.ReadAsync(entry.JobId);
                 }
                 catch (Exception ex)
                 {

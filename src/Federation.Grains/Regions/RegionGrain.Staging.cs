@@ -15,7 +15,6 @@ public sealed partial class RegionGrain
     private long _stagedSequence;
     private IDisposable? _arrivalAlarm;
     private long _arrivalAlarmTicks = long.MaxValue;
-    private IRegionGrain? _self;
 
     public Task OnDataReadyAsync()
     {
@@ -84,7 +83,6 @@ public sealed partial class RegionGrain
 
         _arrivalAlarm?.Dispose();
         _arrivalAlarmTicks = next.DueTicks;
-        _self ??= GrainFactory.GetGrain<IRegionGrain>(Id);
-        _arrivalAlarm = _clock.At(new DateTimeOffset(next.DueTicks, TimeSpan.Zero), static self => self.OnDataReadyAsync(), _self);
+        _arrivalAlarm = _clock.At(new DateTimeOffset(next.DueTicks, TimeSpan.Zero), static self => self.OnDataReadyAsync(), _grains.Region(Id));
     }
 }

@@ -1,4 +1,5 @@
-using Federation.Actors;
+using Orleans;
+using Orleans.Runtime;
 using Federation.Contracts;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
@@ -6,6 +7,7 @@ using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
 using Federation.Grains.Model;
 using Federation.Scheduling;
+using Federation.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +26,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private readonly IPersistentState<RegionConfig> _config;
     private readonly ExecutionClock _clock;
     private readonly IJobExecutor _executor;
-    private readonly IJobQuery _jobs;
+    private readonly IJobRowReader _rows;
+    private readonly GrainReferences _grains;
     private readonly FederationGrainsOptions _options;
     private readonly TimeProvider _runtimeTime;
     private readonly ILogger<RegionGrain> _logger;
@@ -45,10 +48,11 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private bool _loadDirty;
 
     public RegionGrain(
-        [PersistentState(RegionConfig.StateName, FederationGrainsOptions.DefaultStorageName)] IPersistentState<RegionConfig> config,
+        [PersistentState(RegionConfig.StateName, StorageNames.GrainState)] IPersistentState<RegionConfig> config,
         ExecutionClock clock,
         IJobExecutor executor,
-        IJobQuery jobs,
+        IJobRowReader rows,
+        GrainReferences grains,
         IOptions<FederationGrainsOptions> options,
         TimeProvider runtimeTime,
         ILogger<RegionGrain> logger)
@@ -57,7 +61,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _config = config;
         _clock = clock;
         _executor = executor;
-        _jobs = jobs;
+        _rows = rows;
+        _grains = grains;
         _options = options.Value;
         _runtimeTime = runtimeTime;
         _logger = logger;
@@ -76,10 +81,10 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _baseModel = _options.Megaregion.Regions[index];
         _scheduler = new RegionScheduler(CurrentModel());
         await RebuildAsync(cancellationToken);
-        _ = RegisterGrainTimer(static (g, _) => g.CheckReservationsAsync(), this, ReservationCheckPeriod, ReservationCheckPeriod);
+        this.RegisterGrainTimer(static (g, _) => g.CheckReservationsAsync(), this, _options.ReservationCheckPeriod, _options.ReservationCheckPeriod);
         if (_options.LoadPublishInterval > TimeSpan.Zero)
         {
-            _ = RegisterGrainTimer(static (g, _) => g.PublishIfDirty(), this, _options.LoadPublishInterval, _options.LoadPublishInterval);
+            this.RegisterGrainTimer(static (g, _) => g.PublishIfDirty(), this, _options.LoadPublishInterval, _options.LoadPublishInterval);
         }
     }
 

@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Federation.Actors;
-using Federation.Actors.Concurrency;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Concurrency;
 using Federation.Contracts;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
@@ -36,7 +37,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
     private readonly ILogger<RouterGrain> _logger;
     private readonly Megaregion _megaregion;
     private readonly RegionDecider _decider;
-    private readonly IRegionGrain[] _regionGrains;
+    private readonly GrainReferences _grains;
 
     private long _refreshedAt;
     private bool _refreshed;
@@ -47,6 +48,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         TimeProvider runtimeTime,
         IOptions<FederationGrainsOptions> options,
         GrainsInstruments instruments,
+        GrainReferences grains,
         ILogger<RouterGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -57,18 +59,13 @@ public sealed class RouterGrain : Grain, IRouterGrain
         _logger = logger;
         _megaregion = _options.Megaregion;
         _decider = new RegionDecider(_megaregion);
-        _regionGrains = new IRegionGrain[_megaregion.Regions.Length];
+        _grains = grains;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        for (var i = 0; i < _regionGrains.Length; i++)
-        {
-            _regionGrains[i] = GrainFactory.GetGrain<IRegionGrain>(_megaregion.Regions[i].Id);
-        }
-
         await RefreshAsync();
-        _ = RegisterGrainTimer(static (g, _) => g.RefreshOnceAsync(), this, _options.SnapshotRefresh, _options.SnapshotRefresh);
+        this.RegisterGrainTimer(static (g, _) => g.RefreshOnceAsync(), this, _options.SnapshotRefresh, _options.SnapshotRefresh);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -91,7 +88,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         {
             var score = _decider.Scores[chosen];
             var regionId = _megaregion.Regions[chosen].Id;
-            var admit = await _regionGrains[chosen].TryAdmitAsync(new AdmitRequest
+            var admit = await _grains.Region(chosen).TryAdmitAsync(new AdmitRequest
             {
                 JobId = jobId,
                 Job = job,
@@ -178,10 +175,10 @@ public sealed class RouterGrain : Grain, IRouterGrain
 
     private async Task RefreshAsync()
     {
-        var tasks = new Task<RegionEstimate>[_regionGrains.Length];
+        var tasks = new Task<RegionEstimate>[_megaregion.Regions.Length];
         for (var i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = _regionGrains[i].GetEstimateAsync(0);
+            tasks[i] = _grains.Region(i).GetEstimateAsync(0);
         }
 
         var nowS = _clock.NowSeconds;

@@ -1,5 +1,6 @@
-using Federation.Actors;
+using System.Collections.Immutable;
 using Federation.Contracts;
+using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
 using Federation.Server.Hosting;
 using Federation.Server.Metrics;
@@ -35,8 +36,8 @@ public static class JobsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/", ListAsync)
             .WithName("ListJobs")
-            .WithSummary("Jobs filtered by state, region and project, ordered by id, one page at a time.")
-            .ProducesProblem(StatusCodes.Status501NotImplemented);
+            .WithSummary("Jobs filtered by state, region, project and owner, ordered by id, one page at a time.")
+            .ProducesValidationProblem();
         group.MapDelete("/{id}", CancelAsync)
             .WithName("CancelJob")
             .WithSummary("Cancel a queued or running job; a finished job is returned unchanged.")
@@ -45,7 +46,7 @@ public static class JobsApi
     }
 
     private static async Task<Results<Created<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
-        HttpContext context, IGrainFactory grains, RequestValidation validation, ServerInstruments instruments, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext context, GrainReferences grains, RequestValidation validation, ServerInstruments instruments, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var (body, bodyErrors) = await JsonBody.ReadAsync<JobRequest>(context, optional: false, cancellationToken);
@@ -64,7 +65,7 @@ public static class JobsApi
         }
 
         var id = request.Id ?? NewJobId(time);
-        var result = await grains.GetGrain<IJobGrain>(id).SubmitAsync(request with { Id = id });
+        var result = await grains.Job(id).SubmitAsync(request with { Id = id });
         if (result.Conflict is { } conflict)
         {
             instruments.Rejected();
@@ -76,15 +77,15 @@ public static class JobsApi
         return result.Created ? TypedResults.Created($"/api/jobs/{Uri.EscapeDataString(job.Id)}", job) : TypedResults.Ok(job);
     }
 
-    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(string id, IGrainFactory grains)
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(string id, GrainReferences grains)
     {
         if (RequestValidation.CheckId(id) is not null)
         {
             return Problems.NotFound("id", $"no job has id '{id}'");
         }
 
-        var job = await grains.GetGrain<IJobGrain>(id).GetAsync();
-        return job is null ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job);
+        var job = await grains.Job(id).GetAsync();
+        return job is null ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job.ToView());
     }
 
     private static async Task<Results<Ok<JobList>, ValidationProblem, ProblemHttpResult>> ListAsync(
@@ -93,6 +94,7 @@ public static class JobsApi
         [FromQuery] string? state,
         [FromQuery] string? region,
         [FromQuery] string? project,
+        [FromQuery] string? owner,
         [FromQuery] string? limit,
         [FromQuery] string? after,
         CancellationToken cancellationToken)
@@ -121,6 +123,11 @@ public static class JobsApi
             errors["project"] = ["must not be empty"];
         }
 
+        if (owner is not null && string.IsNullOrWhiteSpace(owner))
+        {
+            errors["owner"] = ["must not be empty"];
+        }
+
         var pageSize = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize < 1 || pageSize > MaxLimit))
         {
@@ -132,26 +139,25 @@ public static class JobsApi
             return Problems.Invalid(errors);
         }
 
-        if (!query.IsSupported)
+        var page = await query.ListAsync(parsedState, region, project, owner, pageSize, after, cancellationToken);
+        var views = ImmutableArray.CreateBuilder<JobView>(page.Jobs.Length);
+        foreach (var job in page.Jobs)
         {
-            return TypedResults.Problem(
-                detail: "the configured store cannot list jobs by state, region and project",
-                statusCode: StatusCodes.Status501NotImplemented,
-                title: "Job listing is not available with this store.");
+            views.Add(job.ToView());
         }
 
-        return TypedResults.Ok(await query.ListAsync(parsedState, region, project, pageSize, after, cancellationToken));
+        return TypedResults.Ok(new JobList { Jobs = views.MoveToImmutable(), Total = page.Total, NextAfter = page.NextAfter });
     }
 
-    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(string id, IGrainFactory grains, [FromQuery] string? reason)
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(string id, GrainReferences grains, [FromQuery] string? reason)
     {
         if (RequestValidation.CheckId(id) is not null)
         {
             return Problems.NotFound("id", $"no job has id '{id}'");
         }
 
-        var job = await grains.GetGrain<IJobGrain>(id).CancelAsync(string.IsNullOrWhiteSpace(reason) ? "cancelled through the API" : reason);
-        return job is null ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job);
+        var job = await grains.Job(id).CancelAsync(string.IsNullOrWhiteSpace(reason) ? "cancelled through the API" : reason);
+        return job is null ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job.ToView());
     }
 
     /// <summary>A new job id: time-ordered (UUIDv7), so ids sort by submission in listings.</summary>

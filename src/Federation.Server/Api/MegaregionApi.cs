@@ -1,5 +1,5 @@
-using Federation.Actors;
 using Federation.Contracts;
+using Federation.Grains.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Federation.Server.Api;
@@ -18,6 +18,6 @@ public static class MegaregionApi
         return endpoints;
     }
 
-    private static async Task<Ok<MegaregionView>> GetAsync(IGrainFactory grains) =>
-        TypedResults.Ok(await grains.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync());
+    private static async Task<Ok<MegaregionView>> GetAsync(GrainReferences grains) =>
+        TypedResults.Ok(await grains.Megaregion.GetAsync());
 }

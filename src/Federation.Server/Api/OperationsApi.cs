@@ -1,5 +1,4 @@
-using Federation.Actors;
-using Federation.Contracts;
+using Federation.Grains.Hosting;
 using Federation.Server.Hosting;
 using Federation.Server.Metrics;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -46,13 +45,13 @@ public static class OperationsApi
         endpoints.MapGet("/metrics", Metrics)
             .WithTags("Operations")
             .WithName("GetMetrics")
-            .WithSummary("Runtime, grain and server metrics in the Prometheus text exposition format.")
+            .WithSummary("Orleans' runtime metrics and the grains' and server's, in the Prometheus text exposition format.")
             .Produces<string>(StatusCodes.Status200OK, "text/plain");
         return endpoints;
     }
 
     private static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> HealthAsync(
-        IGrainFactory grains, StorageProbe storage, ServerSettings settings, TimeProvider time, CancellationToken cancellationToken)
+        GrainReferences grains, StorageProbe storage, ServerSettings settings, TimeProvider time, CancellationToken cancellationToken)
     {
         var report = new HealthReport
         {
@@ -68,7 +67,7 @@ public static class OperationsApi
                 return TypedResults.Json(report with { Status = "Unhealthy", Error = down.Description }, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
-            await grains.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key).GetAsync().WaitAsync(HealthTimeout, time, cancellationToken);
+            await grains.Megaregion.GetAsync().WaitAsync(HealthTimeout, time, cancellationToken);
             return TypedResults.Ok(report with { Status = "Healthy" });
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

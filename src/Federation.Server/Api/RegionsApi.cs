@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using Federation.Actors;
 using Federation.Contracts;
+using Federation.Grains.Hosting;
 using Federation.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -35,29 +35,29 @@ public static class RegionsApi
         return endpoints;
     }
 
-    private static async Task<Ok<ImmutableArray<RegionView>>> ListAsync(IGrainFactory grains, Megaregion megaregion)
+    private static async Task<Ok<ImmutableArray<RegionView>>> ListAsync(GrainReferences grains, Megaregion megaregion)
     {
         var views = new Task<RegionView>[megaregion.Regions.Length];
         for (var i = 0; i < views.Length; i++)
         {
-            views[i] = grains.GetGrain<IRegionGrain>(megaregion.Regions[i].Id).GetAsync();
+            views[i] = grains.Region(i).GetAsync();
         }
 
         return TypedResults.Ok(ImmutableArray.Create(await Task.WhenAll(views)));
     }
 
-    private static async Task<Results<Ok<RegionView>, ProblemHttpResult>> GetAsync(string id, IGrainFactory grains, RequestValidation validation)
+    private static async Task<Results<Ok<RegionView>, ProblemHttpResult>> GetAsync(string id, GrainReferences grains, RequestValidation validation)
     {
         if (!validation.IsRegion(id))
         {
             return Problems.NotFound("id", validation.UnknownRegion(id));
         }
 
-        return TypedResults.Ok(await grains.GetGrain<IRegionGrain>(id).GetAsync());
+        return TypedResults.Ok(await grains.Region(id).GetAsync());
     }
 
     private static async Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> SetOfferAsync(
-        string id, HttpContext context, IGrainFactory grains, RequestValidation validation, CancellationToken cancellationToken)
+        string id, HttpContext context, GrainReferences grains, RequestValidation validation, CancellationToken cancellationToken)
     {
         if (!validation.IsRegion(id))
         {
@@ -77,11 +77,11 @@ public static class RegionsApi
             return Problems.Invalid(errors);
         }
 
-        return TypedResults.Ok(await grains.GetGrain<IRegionGrain>(id).SetOfferAsync(offer));
+        return TypedResults.Ok(await grains.Region(id).SetOfferAsync(offer));
     }
 
     private static async Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> DrainAsync(
-        string id, HttpContext context, IGrainFactory grains, RequestValidation validation, CancellationToken cancellationToken)
+        string id, HttpContext context, GrainReferences grains, RequestValidation validation, CancellationToken cancellationToken)
     {
         if (!validation.IsRegion(id))
         {
@@ -94,6 +94,6 @@ public static class RegionsApi
             return Problems.Invalid(bodyErrors);
         }
 
-        return TypedResults.Ok(await grains.GetGrain<IRegionGrain>(id).SetDrainAsync(request ?? new DrainRequest()));
+        return TypedResults.Ok(await grains.Region(id).SetDrainAsync(request ?? new DrainRequest()));
     }
 }

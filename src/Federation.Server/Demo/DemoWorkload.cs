@@ -1,5 +1,5 @@
-using Federation.Actors;
 using Federation.Contracts;
+using Federation.Grains.Hosting;
 using Federation.Scheduling;
 using Federation.Server.Hosting;
 
@@ -16,13 +16,13 @@ internal sealed class DemoWorkload : BackgroundService
 {
     private static readonly int[] GangSizes = [1, 2, 4, 8, 8, 16, 32, 64, 128];
 
-    private readonly IGrainFactory _grains;
+    private readonly GrainReferences _grains;
     private readonly Megaregion _megaregion;
     private readonly ServerSettings _settings;
     private readonly ILogger<DemoWorkload> _logger;
     private readonly TimeProvider _wallClock;
 
-    public DemoWorkload(IGrainFactory grains, Megaregion megaregion, ServerSettings settings, ILogger<DemoWorkload> logger)
+    public DemoWorkload(GrainReferences grains, Megaregion megaregion, ServerSettings settings, ILogger<DemoWorkload> logger)
     {
         _grains = grains;
         _megaregion = megaregion;
@@ -42,7 +42,7 @@ internal sealed class DemoWorkload : BackgroundService
             var request = NextJob(random, $"demo-{runId}-{++n:D6}");
             try
             {
-                var result = await _grains.GetGrain<IJobGrain>(request.Id!).SubmitAsync(request);
+                var result = await _grains.Job(request.Id!).SubmitAsync(request);
                 if (result.Job is { } job)
                 {
                     Log.DemoSubmitted(_logger, job.Id, request.HomeRegion, request.Accelerators.Count,

@@ -1,4 +1,4 @@
-using Federation.Actors.AdoNet;
+using Federation.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Federation.Server.Hosting;
@@ -41,7 +41,7 @@ internal sealed class ApiExceptionHandler : IExceptionHandler
     public static int StatusOf(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        if (Find<AdoNetStorageException>(exception, static e => e.IsUnreachable, 0) is not null
+        if (StorageErrors.FindUnreachable(exception) is not null
             || Find<TimeoutException>(exception, static _ => true, 0) is not null)
         {
             return StatusCodes.Status503ServiceUnavailable;
@@ -54,7 +54,7 @@ internal sealed class ApiExceptionHandler : IExceptionHandler
     {
         var status = StatusOf(exception);
         string title, detail;
-        if (Find<AdoNetStorageException>(exception, static e => e.IsUnreachable, 0) is { } outage)
+        if (StorageErrors.FindUnreachable(exception) is { } outage)
         {
             // An outage is expected operational trouble, not a bug: one line (naming the database, never
             // credentials) rather than a stack per request while it lasts.

@@ -1,6 +1,6 @@
-using Federation.Actors;
-using Federation.Actors.AdoNet;
-using Federation.Actors.Storage;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace Federation.Server.Hosting;
 
@@ -13,12 +13,16 @@ namespace Federation.Server.Hosting;
 /// max(wall now, mark): time may jump forward across a restart, never back.
 /// </summary>
 /// <remarks>
-/// Started before the silo, so no grain reads the clock before it has resumed. An unreachable store at start
-/// stops the host (as the schema initialisers do); a failed periodic write is logged once and retried on the
-/// next tick. While the store is unreachable no job row is written either, so the mark cannot fall behind them.
+/// Takes part in the silo's start right after Orleans' storage providers are ready and before the silo becomes
+/// active, so no grain reads the clock before it has resumed. An unreachable store at start stops the silo's start
+/// (as the schema initializer does); a failed periodic write is logged once and retried on the next tick. While the
+/// store is unreachable no job row is written either, so the mark cannot fall behind them.
 /// </remarks>
-public sealed class ExecutionClockKeeper : IHostedService, IAsyncDisposable
+public sealed class ExecutionClockKeeper : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
+    /// <summary>The silo lifecycle stage the keeper starts at: after Orleans' storage providers initialise.</summary>
+    public const int LifecycleStage = ServiceLifecycleStage.ApplicationServices + 1;
+
     /// <summary>The state name of the clock's row.</summary>
     public const string StateName = "clock";
 
@@ -26,7 +30,7 @@ public sealed class ExecutionClockKeeper : IHostedService, IAsyncDisposable
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The clock's row: one per store, whatever the megaregion.</summary>
-    public static readonly GrainId RecordId = GrainId.Create(new GrainType("execution-clock"), "mark");
+    public static readonly GrainId RecordId = GrainId.Create("execution-clock", "mark");
 
     private const int ConflictRetries = 3;
 
@@ -57,6 +61,9 @@ public sealed class ExecutionClockKeeper : IHostedService, IAsyncDisposable
         }
     }
 
+    /// <summary>The row as last read or written (Orleans' state holder allows null; a missing row reads as a fresh one).</summary>
+    private ExecutionClockRecord Row => _state.State ??= new ExecutionClockRecord();
+
     /// <summary>Wall time between two writes of the mark.</summary>
     public TimeSpan Interval { get; }
 
@@ -72,17 +79,17 @@ public sealed class ExecutionClockKeeper : IHostedService, IAsyncDisposable
     /// <summary>Completes with the mark of the next successful write (a barrier for tests).</summary>
     public Task<DateTimeOffset> NextWriteAsync() => Volatile.Read(ref _nextWrite).Task;
 
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(nameof(ExecutionClockKeeper), LifecycleStage, StartAsync, StopAsync);
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_storage is AdoNetGrainStorage adoNet)
-        {
-            // The schema initialisers start after the silo's hosted services are registered; this runs first.
-            await adoNet.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        }
-
         await _storage.ReadStateAsync(StateName, RecordId, _state, cancellationToken).ConfigureAwait(false);
         var wallNow = _wall.GetUtcNow();
-        var mark = _state.RecordExists ? _state.State.HighWaterMark : (DateTimeOffset?)null;
+        var mark = _state.RecordExists ? Row.HighWaterMark : (DateTimeOffset?)null;
         var origin = mark is { } m && m > wallNow ? m : wallNow;
         _clock.ResumeAt(origin);
         if (origin > wallNow)
@@ -156,9 +163,9 @@ public sealed class ExecutionClockKeeper : IHostedService, IAsyncDisposable
         for (var attempt = 0; ; attempt++)
         {
             // Never lower a stored mark: another server on the same store may have written a later one.
-            var previous = _state.State.HighWaterMark;
-            _state.State.HighWaterMark = mark > previous ? mark : previous;
-            _state.State.TimeScale = _clock.Scale;
+            var previous = Row.HighWaterMark;
+            Row.HighWaterMark = mark > previous ? mark : previous;
+            Row.TimeScale = _clock.Scale;
             try
             {
                 await _storage.WriteStateAsync(StateName, RecordId, _state, cancellationToken).ConfigureAwait(false);
@@ -173,24 +180,27 @@ public sealed class ExecutionClockKeeper : IHostedService, IAsyncDisposable
             catch
             {
                 // Whether the write landed is unknown: keep the ETag; a stale one is answered by a conflict and a re-read.
-                _state.State.HighWaterMark = previous;
+                Row.HighWaterMark = previous;
                 throw;
             }
         }
 
-        PersistedMark = _state.State.HighWaterMark;
-        Interlocked.Exchange(ref _nextWrite, NewWrite()).TrySetResult(_state.State.HighWaterMark);
+        PersistedMark = Row.HighWaterMark;
+        Interlocked.Exchange(ref _nextWrite, NewWrite()).TrySetResult(Row.HighWaterMark);
     }
 
     private static TaskCompletionSource<DateTimeOffset> NewWrite() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 /// <summary>The execution clock's row: the latest simulated time the process that wrote it may have used.</summary>
+[GenerateSerializer, Alias("federation.ExecutionClockRecord")]
 public sealed class ExecutionClockRecord
 {
     /// <summary>No simulated time written to the store by that process is later than this.</summary>
+    [Id(0)]
     public DateTimeOffset HighWaterMark { get; set; }
 
     /// <summary>The time scale the mark was written under, for people reading the row.</summary>
+    [Id(1)]
     public double TimeScale { get; set; }
 }

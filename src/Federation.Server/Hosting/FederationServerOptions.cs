@@ -1,21 +1,9 @@
 using System.Text.RegularExpressions;
+using Federation.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Federation.Server.Hosting;
-
-/// <summary>Where grain state and reminders are kept.</summary>
-public enum StorageKind
-{
-    /// <summary>A local SQLite file: state survives a restart (the embedded default).</summary>
-    Sqlite,
-
-    /// <summary>Process memory: fastest, lost on exit. For demos, tests and benchmarks.</summary>
-    Memory,
-
-    /// <summary>A PostgreSQL database (<see cref="FederationServerOptions.Connection"/> is its Npgsql connection string).</summary>
-    Postgres,
-}
 
 /// <summary>
 /// The server's own options, bound from the <c>Federation</c> configuration section (appsettings.json,
@@ -30,8 +18,14 @@ public sealed class FederationServerOptions
     /// <summary>Default of <see cref="Storage"/>: durable, with no setup.</summary>
     public const StorageKind DefaultStorage = StorageKind.Sqlite;
 
-    /// <summary>Default SQLite database file, relative to the working directory; its folder is created.</summary>
+    /// <summary>Default SQLite job file, relative to the working directory; its folder is created (Orleans' grain state goes beside it).</summary>
     public const string DefaultSqlitePath = "data/federation.db";
+
+    /// <summary>Default of <see cref="SiloPort"/>: Orleans' own default silo port.</summary>
+    public const int DefaultSiloPort = 11111;
+
+    /// <summary>Default of <see cref="GatewayPort"/>: Orleans' own default gateway port.</summary>
+    public const int DefaultGatewayPort = 30000;
 
     /// <summary>Default of <see cref="TimeScale"/>: simulated time runs at wall-clock speed.</summary>
     public const double DefaultTimeScale = 1;
@@ -80,9 +74,6 @@ public sealed class FederationServerOptions
     /// <summary>Largest accepted <see cref="StoreMaxPoolSize"/>.</summary>
     public const int MaxStoreMaxPoolSize = 1024;
 
-    /// <summary>The storage provider name the grains' state uses (their <c>[PersistentState]</c> attributes bind to it).</summary>
-    public const string StorageName = Federation.Grains.Hosting.FederationGrainsOptions.DefaultStorageName;
-
     /// <summary><c>sqlite</c> (default), <c>memory</c> or <c>postgres</c>.</summary>
     public StorageKind Storage { get; set; } = DefaultStorage;
 
@@ -107,10 +98,16 @@ public sealed class FederationServerOptions
     public TimeSpan StoreCommandTimeout { get; set; } = DefaultStoreCommandTimeout;
 
     /// <summary>
-    /// PostgreSQL only: most connections each of the two pools (grain state, reminders) opens. Keep twice
+    /// PostgreSQL only: most connections the server's pool (job rows and Orleans' grain state share it) opens. Keep
     /// this, summed over the servers sharing a database, under its <c>max_connections</c>.
     /// </summary>
     public int StoreMaxPoolSize { get; set; } = DefaultStoreMaxPoolSize;
+
+    /// <summary>The TCP port of the silo on loopback (Orleans' silo-to-silo endpoint).</summary>
+    public int SiloPort { get; set; } = DefaultSiloPort;
+
+    /// <summary>The TCP port of the silo's Orleans gateway on loopback (for Orleans clients).</summary>
+    public int GatewayPort { get; set; } = DefaultGatewayPort;
 
     /// <summary>A megaregion JSON file; null means the embedded default.</summary>
     public string? Megaregion { get; set; }
@@ -138,10 +135,10 @@ public sealed class FederationServerOptions
 public sealed partial class FederationServerOptionsValidator : IValidateOptions<FederationServerOptions>
 {
     /// <summary>The accepted values of <c>Federation:Storage</c>, as a message lists them.</summary>
-    public const string StorageNames = "sqlite, memory or postgres";
+    public const string StorageChoices = "sqlite, memory or postgres";
 
     /// <summary>The message for a <c>Federation:Storage</c> value that names no store.</summary>
-    public static string UnknownStorage(string value) => $"Federation:Storage (--storage) must be {StorageNames}, not '{value}'.";
+    public static string UnknownStorage(string value) => $"Federation:Storage (--storage) must be {StorageChoices}, not '{value}'.";
 
     /// <summary>Whether <paramref name="value"/> names a store (case-insensitive; numbers are not names).</summary>
     public static bool IsStorageName(string value) =>
@@ -181,6 +178,19 @@ public sealed partial class FederationServerOptionsValidator : IValidateOptions<
         if (options.Storage == StorageKind.Sqlite && options.Connection is { } c && string.IsNullOrWhiteSpace(c))
         {
             failures.Add("Federation:Connection (--connection) must not be blank; leave it unset for the default file.");
+        }
+
+        foreach (var (option, flag, port) in new[] { ("SiloPort", "--silo-port", options.SiloPort), ("GatewayPort", "--gateway-port", options.GatewayPort) })
+        {
+            if (port is < 1 or > 65535)
+            {
+                failures.Add($"Federation:{option} ({flag}) must be a TCP port from 1 to 65535, not {port}.");
+            }
+        }
+
+        if (options.SiloPort == options.GatewayPort)
+        {
+            failures.Add($"Federation:SiloPort (--silo-port) and Federation:GatewayPort (--gateway-port) must differ (both are {options.SiloPort}).");
         }
 
         if (options.Megaregion is { } m && string.IsNullOrWhiteSpace(m))

@@ -1,5 +1,7 @@
-using Federation.Actors.AdoNet.Postgres;
 using Federation.Scheduling;
+using Federation.Storage;
+using Federation.Storage.Postgres;
+using Federation.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Federation.Server.Hosting;
@@ -29,11 +31,14 @@ public sealed class ServerSettings
 
     public double TimeScale => Options.EffectiveTimeScale;
 
-    /// <summary>The SQLite connection string in use; null with memory storage. Not to be logged.</summary>
+    /// <summary>The SQLite connection string of the job file in use; null unless sqlite. Not to be logged.</summary>
     public string? SqliteConnectionString { get; }
 
-    /// <summary>The SQLite database file, safe to log.</summary>
+    /// <summary>The SQLite job file, safe to log (Orleans' grain state is in <see cref="SqliteGrainStatePath"/> beside it).</summary>
     public string? SqlitePath { get; }
+
+    /// <summary>The SQLite file of Orleans' grain state, safe to log.</summary>
+    public string? SqliteGrainStatePath => SqlitePath is null ? null : SqliteStorageOptions.GrainStateFileOf(SqlitePath);
 
     /// <summary>The PostgreSQL server, port, database and schema, safe to log (<see cref="PostgresStorage.DisplayNameOf"/>); null unless postgres.</summary>
     public string? PostgresDisplayName { get; }
@@ -41,7 +46,7 @@ public sealed class ServerSettings
     /// <summary>The database state is kept in, in words safe to log and show on <c>/health</c>; null with memory storage.</summary>
     public string? Database => Storage switch
     {
-        StorageKind.Sqlite => SqlitePath,
+        StorageKind.Sqlite => $"{SqlitePath} (grain state: {SqliteGrainStatePath})",
         StorageKind.Postgres => PostgresDisplayName,
         _ => null,
     };
@@ -50,9 +55,8 @@ public sealed class ServerSettings
     public string StorageDescription => Storage == StorageKind.Memory ? "memory (lost on exit)" : $"{Storage.ToString().ToLowerInvariant()} ({Database})";
 
     /// <summary>
-    /// Applies the server's PostgreSQL settings to a provider's options (grain storage and reminder
-    /// table alike): the connection string, the schema, the pool size and the short timeouts that make a
-    /// request fail fast during an outage.
+    /// Applies the server's PostgreSQL settings to the store's options: the connection string, the schema, the pool
+    /// size and the short timeouts that make a request fail fast during an outage.
     /// </summary>
     public void ConfigurePostgres(PostgresStorageOptions postgres)
     {

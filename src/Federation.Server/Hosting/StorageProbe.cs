@@ -1,25 +1,13 @@
-using Federation.Actors.AdoNet;
-using Federation.Actors.Storage;
+using Federation.Storage;
 
 namespace Federation.Server.Hosting;
 
 /// <summary>
-/// Asks the grain storage whether its database answers, for <c>/health</c>. ADO.NET providers (SQLite,
-/// PostgreSQL) implement <see cref="IStorageHealthCheck"/>, bounded by their own timeouts; in-memory
+/// Asks the silo's databases whether they answer, for <c>/health</c> (bounded by their own timeouts); in-memory
 /// storage has nothing that can be unreachable.
 /// </summary>
-public sealed class StorageProbe
+public sealed class StorageProbe(IStorageHealthCheck storage)
 {
-    private readonly IServiceProvider _services;
-
-    public StorageProbe(IServiceProvider services)
-    {
-        _services = services;
-    }
-
-    /// <summary>The provider's answer, or null when it has no database to check.</summary>
-    public async Task<StorageHealth?> CheckAsync(CancellationToken cancellationToken) =>
-        _services.GetKeyedService<IGrainStorage>(FederationServerOptions.StorageName) is IStorageHealthCheck check
-            ? await check.CheckHealthAsync(cancellationToken)
-            : null;
+    /// <summary>The databases' answer.</summary>
+    public Task<StorageHealth> CheckAsync(CancellationToken cancellationToken) => storage.CheckHealthAsync(cancellationToken);
 }

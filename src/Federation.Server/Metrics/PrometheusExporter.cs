@@ -6,16 +6,19 @@ using System.Text;
 namespace Federation.Server.Metrics;
 
 /// <summary>
-/// Serves the <c>Federation.*</c> meters of this host (the runtime's <c>Federation.Actors</c>, the grains',
-/// the server's) in the Prometheus text exposition format. A <see cref="MeterListener"/> aggregates
-/// measurements as they happen; observable instruments are read on each scrape. Only meters created by
-/// this host's <see cref="IMeterFactory"/> are listened to, so two servers in one process (tests) do not
-/// see each other's figures.
+/// Serves Orleans' meter (<c>Microsoft.Orleans</c>: messaging, activations, grain calls, storage, membership) and the
+/// <c>Federation.*</c> meters of this host (the grains', the server's) in the Prometheus text exposition format. A
+/// <see cref="MeterListener"/> aggregates measurements as they happen; observable instruments are read on each scrape.
+/// Of the <c>Federation.*</c> meters only those created by this host's <see cref="IMeterFactory"/> are listened to, so
+/// two servers in one process (tests) do not see each other's figures; Orleans' meter is one per process.
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
-    /// <summary>Meters whose name starts with this are exported.</summary>
+    /// <summary>Meters of this host whose name starts with this are exported.</summary>
     public const string MeterPrefix = "Federation";
+
+    /// <summary>Orleans' meter, exported whoever created it.</summary>
+    public const string OrleansMeter = "Microsoft.Orleans";
 
     /// <summary>The content type of the text exposition format.</summary>
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -97,7 +100,8 @@ public sealed class PrometheusExporter : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        if (!instrument.Meter.Name.StartsWith(MeterPrefix, StringComparison.Ordinal) || !ReferenceEquals(instrument.Meter.Scope, _scope))
+        var ours = instrument.Meter.Name.StartsWith(MeterPrefix, StringComparison.Ordinal) && ReferenceEquals(instrument.Meter.Scope, _scope);
+        if (!ours && !string.Equals(instrument.Meter.Name, OrleansMeter, StringComparison.Ordinal))
         {
             return;
         }

@@ -1,0 +1,42 @@
+using Federation.Grains.Diagnostics;
+using Federation.Grains.Execution;
+using Federation.Grains.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+
+namespace Federation.Grains.Hosting;
+
+/// <summary>Adds the domain grains' services to a silo.</summary>
+public static class FederationGrainsSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the options (validated on start), the execution clock, the simulated <see cref="IJobExecutor"/> (unless
+    /// another executor is registered first), the job queries over the job store, the grain references and the grains'
+    /// metrics. The grain classes reach Orleans through the code the Orleans SDK generates for this assembly. The
+    /// storage (the job store and Orleans' grain storage) is the host's to add.
+    /// </summary>
+    public static ISiloBuilder AddFederationGrains(this ISiloBuilder silo, Action<FederationGrainsOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        var services = silo.Services;
+        var options = services.AddOptions<FederationGrainsOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FederationGrainsOptions>, FederationGrainsOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<GrainsInstruments>();
+        services.TryAddSingleton<ExecutionClock>();
+        services.TryAddSingleton<IJobExecutor, SimulatedJobExecutor>();
+        services.TryAddSingleton<JobRows>();
+        services.TryAddSingleton<IJobQuery>(static sp => sp.GetRequiredService<JobRows>());
+        services.TryAddSingleton<IJobRowReader>(static sp => sp.GetRequiredService<JobRows>());
+        services.TryAddSingleton<GrainReferences>();
+        return silo;
+    }
+}

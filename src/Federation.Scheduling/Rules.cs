@@ -1,0 +1,233 @@
+using System.Collections.Immutable;
+
+namespace Federation.Scheduling;
+
+/// <summary>One rule a request broke: the field, as its JSON path (<c>accelerators.count</c>), and why.</summary>
+public readonly record struct FieldError(string Field, string Message)
+{
+    public override string ToString() => $"{Field}: {Message}";
+}
+
+/// <summary>
+/// A job as submitted, in the terms the rules check: what a researcher asked for before any default is applied
+/// (the dataset is absent, not "in the home region", when none was given).
+/// </summary>
+public sealed record JobSubmission(
+    string? Id,
+    string Project,
+    string Owner,
+    string HomeRegion,
+    int AcceleratorCount,
+    ImmutableArray<string> AcceleratorTypes,
+    int MinMemoryGb,
+    double DurationHours,
+    string? DatasetRegion,
+    double? DatasetSizeGb,
+    ImmutableArray<string> AllowedRegions);
+
+/// <summary>
+/// What makes a job submittable in a megaregion: each field on its own, then whether some allowed region could ever
+/// run the gang in one pool. The one place these rules live: the REST API checks a request with them before calling
+/// any grain (and names every field at fault), and the job grain checks again before placing.
+/// </summary>
+public static class JobRules
+{
+    /// <summary>Longest accepted job id, project, owner.</summary>
+    public const int MaxNameLength = 128;
+
+    /// <summary>Why a job id is not usable (in a URL path segment, as a key), or null when it is.</summary>
+    public static string? CheckId(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (id.Length is 0 or > MaxNameLength)
+        {
+            return $"must be 1 to {MaxNameLength} characters";
+        }
+
+        foreach (var c in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+            {
+                return "may contain only letters, digits, '-', '_', '.' and ':'";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>"unknown region 'x'; the regions are a, b, c".</summary>
+    public static string UnknownRegion(Megaregion megaregion, string? id)
+    {
+        ArgumentNullException.ThrowIfNull(megaregion);
+        return $"unknown region '{id}'; the regions are {string.Join(", ", megaregion.Regions.Select(r => r.Id))}";
+    }
+
+    /// <summary>Every rule the submission breaks; empty when it may be placed.</summary>
+    public static List<FieldError> Validate(Megaregion megaregion, JobSubmission job)
+    {
+        ArgumentNullException.ThrowIfNull(megaregion);
+        ArgumentNullException.ThrowIfNull(job);
+        var errors = new List<FieldError>();
+        if (job.Id is { } id && CheckId(id) is { } idError)
+        {
+            errors.Add(new("id", idError));
+        }
+
+        if (string.IsNullOrWhiteSpace(job.Project))
+        {
+            errors.Add(new("project", "is required"));
+        }
+        else if (job.Project.Length > MaxNameLength)
+        {
+            errors.Add(new("project", $"must be at most {MaxNameLength} characters"));
+        }
+
+        if (job.Owner.Length > MaxNameLength)
+        {
+            errors.Add(new("owner", $"must be at most {MaxNameLength} characters"));
+        }
+
+        if (string.IsNullOrWhiteSpace(job.HomeRegion))
+        {
+            errors.Add(new("homeRegion", "is required"));
+        }
+        else if (megaregion.IndexOf(job.HomeRegion) < 0)
+        {
+            errors.Add(new("homeRegion", UnknownRegion(megaregion, job.HomeRegion)));
+        }
+
+        if (!(job.DurationHours > 0) || double.IsInfinity(job.DurationHours))
+        {
+            errors.Add(new("durationHours", "must be > 0"));
+        }
+
+        if (job.DatasetSizeGb is { } size)
+        {
+            if (string.IsNullOrEmpty(job.DatasetRegion) || megaregion.IndexOf(job.DatasetRegion) < 0)
+            {
+                errors.Add(new("dataset.region", string.IsNullOrEmpty(job.DatasetRegion) ? "is required when dataset is given" : UnknownRegion(megaregion, job.DatasetRegion)));
+            }
+
+            if (!(size >= 0) || double.IsInfinity(size))
+            {
+                errors.Add(new("dataset.sizeGb", "must be >= 0"));
+            }
+        }
+
+        var allowed = job.AllowedRegions.IsDefault ? [] : job.AllowedRegions;
+        for (var i = 0; i < allowed.Length; i++)
+        {
+            if (megaregion.IndexOf(allowed[i]) < 0)
+            {
+                errors.Add(new($"allowedRegions[{i}]", UnknownRegion(megaregion, allowed[i])));
+            }
+        }
+
+        ValidateAccelerators(megaregion, job, allowed, errors);
+        return errors;
+    }
+
+    private static void ValidateAccelerators(Megaregion megaregion, JobSubmission job, ImmutableArray<string> allowed, List<FieldError> errors)
+    {
+        if (job.AcceleratorCount <= 0)
+        {
+            errors.Add(new("accelerators.count", "must be > 0"));
+        }
+
+        if (job.MinMemoryGb < 0)
+        {
+            errors.Add(new("accelerators.minMemoryGb", "must be >= 0"));
+        }
+
+        var types = job.AcceleratorTypes.IsDefault ? [] : job.AcceleratorTypes;
+        var unknownType = false;
+        for (var i = 0; i < types.Length; i++)
+        {
+            if (!megaregion.Regions.Any(r => r.Pools.Any(p => string.Equals(p.Type, types[i], StringComparison.Ordinal))))
+            {
+                var all = megaregion.Regions.SelectMany(r => r.Pools).Select(p => p.Type).ToImmutableSortedSet(StringComparer.Ordinal);
+                errors.Add(new($"accelerators.types[{i}]", $"no region has accelerator type '{types[i]}'; the types are {string.Join(", ", all)}"));
+                unknownType = true;
+            }
+        }
+
+        if (unknownType || errors.Count > 0)
+        {
+            return;
+        }
+
+        // Every field is fine on its own: check that some allowed region could ever run the gang, in one pool.
+        var pools = new List<AcceleratorPool>();
+        foreach (var region in megaregion.Regions)
+        {
+            if (allowed.Length > 0 && !allowed.Contains(region.Id))
+            {
+                continue;
+            }
+
+            foreach (var pool in region.Pools)
+            {
+                if (types.Length == 0 || types.Contains(pool.Type))
+                {
+                    pools.Add(pool);
+                }
+            }
+        }
+
+        if (pools.Count == 0)
+        {
+            errors.Add(new("allowedRegions", "none of the allowed regions has a pool of an acceptable accelerator type"));
+        }
+        else if (!pools.Any(p => p.MemoryGb >= job.MinMemoryGb))
+        {
+            errors.Add(new("accelerators.minMemoryGb", $"no acceptable pool has {job.MinMemoryGb} GB per accelerator (largest: {pools.Max(p => p.MemoryGb)} GB)"));
+        }
+        else if (!pools.Any(p => p.MemoryGb >= job.MinMemoryGb && p.Count >= job.AcceleratorCount))
+        {
+            errors.Add(new("accelerators.count", $"a gang runs in one pool, and no acceptable pool has {job.AcceleratorCount} accelerators (largest: {pools.Where(p => p.MemoryGb >= job.MinMemoryGb).Max(p => p.Count)})"));
+        }
+    }
+}
+
+/// <summary>
+/// What a region may offer to jobs from other regions: only types it has, each listed once, at most its pool's size,
+/// in a window that ends after it starts. Checked by the REST API (naming every field at fault) and by the region
+/// grain before it stores an offer.
+/// </summary>
+public static class OfferRules
+{
+    public static List<FieldError> Validate(Region region, IReadOnlyList<OfferedAccelerators> accelerators, DateTimeOffset? from, DateTimeOffset? until)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        ArgumentNullException.ThrowIfNull(accelerators);
+        var errors = new List<FieldError>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < accelerators.Count; i++)
+        {
+            var a = accelerators[i];
+            var pool = region.Pools.FirstOrDefault(p => string.Equals(p.Type, a.Type, StringComparison.Ordinal));
+            if (pool is null)
+            {
+                errors.Add(new($"accelerators[{i}].type", $"region '{region.Id}' has no '{a.Type}' pool; its pools are {string.Join(", ", region.Pools.Select(p => p.Type))}"));
+                continue;
+            }
+
+            if (!seen.Add(a.Type))
+            {
+                errors.Add(new($"accelerators[{i}].type", $"'{a.Type}' is listed twice"));
+            }
+
+            if (a.Count < 0 || a.Count > pool.Count)
+            {
+                errors.Add(new($"accelerators[{i}].count", $"must be between 0 and the pool's {pool.Count}"));
+            }
+        }
+
+        if (from is { } f && until is { } u && u <= f)
+        {
+            errors.Add(new("until", "must be after from"));
+        }
+
+        return errors;
+    }
+}

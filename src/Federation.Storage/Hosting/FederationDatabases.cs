@@ -1,0 +1,83 @@
+using Federation.Storage.Jobs;
+using Federation.Storage.Postgres;
+using Federation.Storage.Sqlite;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Federation.Storage.Hosting;
+
+/// <summary>
+/// The databases of one silo, made once: the job store's, and where Orleans keeps grain state (the same PostgreSQL
+/// database, or a second SQLite file). Health checks ask every one; the initializer prepares every one.
+/// </summary>
+public sealed class FederationDatabases : IStorageHealthCheck, IAsyncDisposable
+{
+    private FederationDatabases(StorageKind kind, IReadOnlyList<AdoNetDatabase> all, string description, NpgsqlDataSource? dataSource)
+    {
+        Kind = kind;
+        All = all;
+        Description = description;
+        DataSource = dataSource;
+    }
+
+    public StorageKind Kind { get; }
+
+    /// <summary>Every database the silo uses (none in memory).</summary>
+    public IReadOnlyList<AdoNetDatabase> All { get; }
+
+    /// <summary>Where state is kept, in words safe to log and show: files, or server and database; never credentials.</summary>
+    public string Description { get; }
+
+    /// <summary>PostgreSQL only: the pool the job store and Orleans' provider share.</summary>
+    public NpgsqlDataSource? DataSource { get; }
+
+    public static FederationDatabases Memory() => new(StorageKind.Memory, [], "memory (lost on exit)", null);
+
+    public static FederationDatabases Sqlite(SqliteStorageOptions options, TimeProvider? time = null, ILoggerFactory? loggerFactory = null)
+    {
+        var jobs = SqliteStorage.CreateJobDatabase(options, time, loggerFactory);
+        var grainState = SqliteStorage.CreateGrainStateDatabase(options, time, loggerFactory);
+        return new(StorageKind.Sqlite, [jobs, grainState], $"sqlite (jobs {jobs.DisplayName}, grain state {grainState.DisplayName})", null);
+    }
+
+    public static FederationDatabases Postgres(PostgresStorageOptions options, TimeProvider? time = null, ILoggerFactory? loggerFactory = null)
+    {
+        var dataSource = PostgresStorage.CreateDataSource(options, loggerFactory);
+        var database = PostgresStorage.CreateDatabase(options, dataSource, time, loggerFactory);
+        return new(StorageKind.Postgres, [database], $"postgres ({database.DisplayName})", dataSource);
+    }
+
+    /// <summary>The job store on these databases.</summary>
+    public IJobStore CreateJobStore(string serviceId, JobStoreOptions options, Orleans.Storage.IGrainStorageSerializer serializer, TimeProvider? time = null) =>
+        Kind == StorageKind.Memory
+            ? new MemoryJobStore(options, serializer)
+            : new AdoNetJobStore(All[0], serviceId, options, serializer, time);
+
+    /// <summary>Healthy when every database answers a trivial statement; the first that does not is named.</summary>
+    public async Task<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var database in All)
+        {
+            var health = await database.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+            if (!health.IsHealthy)
+            {
+                return health;
+            }
+        }
+
+        return new StorageHealth(true, Description);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var database in All)
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (DataSource is not null)
+        {
+            await DataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

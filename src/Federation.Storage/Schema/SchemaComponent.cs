@@ -1,0 +1,29 @@
+namespace Federation.Storage;
+
+/// <summary>
+/// A part of the schema with a version of its own in <see cref="AdoNetDialect.SchemaTable"/>: a database holds one or
+/// several (PostgreSQL holds both; the embedded SQLite default keeps each in a file of its own).
+/// </summary>
+public enum SchemaComponent
+{
+    /// <summary>The project's job table (<c>federationjobs</c>): one row per job with its index columns.</summary>
+    Jobs,
+
+    /// <summary>
+    /// What <c>Microsoft.Orleans.Persistence.AdoNet</c> reads and writes: <c>orleansquery</c> (its statements, by key)
+    /// and <c>orleansstorage</c> (grain state rows). The Orleans packages ship no SQL; these statements are the
+    /// project's, written to the provider's contract (parameter and column names, the version protocol).
+    /// </summary>
+    OrleansPersistence,
+}
+
+/// <summary>Names of the components as stored in the schema table.</summary>
+public static class SchemaComponents
+{
+    public static string NameOf(SchemaComponent component) => component switch
+    {
+        SchemaComponent.Jobs => "federation.jobs",
+        SchemaComponent.OrleansPersistence => "orleans.persistence",
+        _ => throw new ArgumentOutOfRangeException(nameof(component), component, "unknown schema component"),
+    };
+}
