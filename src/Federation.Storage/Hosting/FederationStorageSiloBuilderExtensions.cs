@@ -64,8 +64,8 @@ public static class FederationStorageSiloBuilderExtensions
         PostgresStorageOptionsValidator.ThrowIfInvalid(nameof(PostgresStorageOptions), options);
         silo.AddAdoNetGrainStorage(StorageNames.GrainState, builder => builder.Configure<IServiceProvider>((o, services) =>
         {
+            // Orleans' provider opens its connections from the pool the job store uses: one set of timeouts and limits.
             o.Invariant = PostgresInvariant;
-            o.ConnectionString = PostgresStorage.EffectiveConnectionString(options);
             o.DataSource = services.GetRequiredService<FederationDatabases>().DataSource;
             o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>());
         }));
