@@ -176,6 +176,21 @@ public sealed class SqliteDatabaseTests : IDisposable
     }
 
     [Fact]
+    public async Task AFolderThatCannotBeCreatedGivesTheSameClearError()
+    {
+        var blocker = Path.Combine(_directory.Path, "not-a-directory");
+        await File.WriteAllTextAsync(blocker, "x");
+        var path = Path.Combine(blocker, "deeper", "federation.db");
+
+        var error = Assert.Throws<AdoNetStorageException>(() => SqliteStorage.CreateJobDatabase(new SqliteStorageOptions { ConnectionString = "Data Source=" + path }));
+
+        Assert.StartsWith("The SQLite database '" + path + "' could not be opened or prepared: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("exists and is writable", error.Message, StringComparison.Ordinal);
+        Assert.Equal(AdoNetStorageErrorKind.Failed, error.Kind);
+        Assert.IsAssignableFrom<IOException>(error.InnerException);
+    }
+
+    [Fact]
     public async Task HealthIsReportedWithTheFileNotThrown()
     {
         await using var database = Database();
