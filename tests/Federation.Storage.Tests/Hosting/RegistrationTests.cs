@@ -49,6 +49,22 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public async Task StoppingASqliteSiloClosesTheJobFileWithItsRowsCommitted()
+    {
+        using var directory = new TempDirectory();
+        var silo = await TestSilo.StartAsync(s => s.AddFederationSqliteStorage(o => o.ConnectionString = directory.JobConnectionString));
+        await silo.Services.GetRequiredService<IJobStore>().WriteStateAsync(
+            JobStoreOptions.DefaultStateName, Job, new TestGrainState<TestJobRow>(new TestJobRow { Region = "daegu", Value = 3 }));
+        Assert.True(File.Exists(directory.JobFile + "-wal"));
+
+        await silo.DisposeAsync();
+
+        // The last connection to close checkpoints the WAL into the file and removes it.
+        Assert.False(File.Exists(directory.JobFile + "-wal"));
+        Assert.Equal([("j1", "daegu", 1L)], await QueryAsync(directory.JobFile, "SELECT jobid, region, version FROM federationjobs", r => (r.GetString(0), r.GetString(1), r.GetInt64(2))));
+    }
+
+    [Fact]
     public async Task AMemorySiloHasTheMemoryJobStoreUnderBothNamesAndOrleansMemoryStorageAsDefault()
     {
         await using var silo = await TestSilo.StartAsync(s => s.AddFederationMemoryStorage());

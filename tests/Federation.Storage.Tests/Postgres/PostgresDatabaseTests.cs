@@ -182,6 +182,31 @@ public sealed class PostgresDatabaseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AColumnTheServerRejectsFailsTheWholeWriteAndChangesNeitherTheRowNorItsColumns()
+    {
+        var store = Store(Database());
+        var state = new TestGrainState<TestJobRow>(new TestJobRow { State = "Queued", Region = "gwangju", Active = true, Value = 1 });
+        await store.WriteStateAsync(StateName, Job("j"), state);
+
+        // PostgreSQL text cannot hold U+0000: the column fails in the statement that also replaces the payload.
+        state.State.Value = 2;
+        state.State.Region = "bad\0region";
+        var error = await Assert.ThrowsAsync<PostgresException>(() => store.WriteStateAsync(StateName, Job("j"), state));
+
+        Assert.Equal(PostgresErrorCodes.CharacterNotInRepertoire, error.SqlState);
+        Assert.Null(StorageErrors.FindUnreachable(error));
+        Assert.Equal("1", state.ETag);
+        var read = new TestGrainState<TestJobRow>(new TestJobRow());
+        await store.ReadStateAsync(StateName, Job("j"), read);
+        Assert.Equal((1, "gwangju", "1"), (read.State.Value, read.State.Region, read.ETag));
+        Assert.Equal(["j"], (await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, 10, null)).Rows.Select(r => r.JobId));
+
+        state.State.Region = "daegu";
+        await store.WriteStateAsync(StateName, Job("j"), state);
+        Assert.Equal("2", state.ETag);
+    }
+
+    [Fact]
     public async Task ARejectedStatementIsNotAnOutage()
     {
         var database = Database();

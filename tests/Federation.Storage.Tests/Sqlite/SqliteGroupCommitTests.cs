@@ -40,15 +40,11 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         const int Queued = 10;
         var commitsBefore = _source.Commits;
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holder = _database.WriteAsync(static async (c, hold) =>
-        {
-            await hold.Task;
-            return await ExecuteAsync(c, "INSERT INTO probe VALUES ('holder')");
-        }, hold, CancellationToken.None);
+        var holder = HoldWriterAsync(hold);
         var queued = new List<Task<int>>();
         for (var i = 0; i < Queued; i++)
         {
-            var name = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var name = "w" + i.ToString(CultureInfo.InvariantCulture);
             queued.Add(Task.Run(() => _database.WriteAsync(static (c, n) => InsertAsync(c, n), name, CancellationToken.None)));
         }
 
@@ -65,11 +61,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     public async Task AFailedWriteRollsBackTheWritesSharingItsCommit()
     {
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holder = _database.WriteAsync(static async (c, hold) =>
-        {
-            await hold.Task;
-            return await ExecuteAsync(c, "INSERT INTO probe VALUES ('holder')");
-        }, hold, CancellationToken.None);
+        var holder = HoldWriterAsync(hold);
         var good = Task.Run(() => _database.WriteAsync(static (c, _) => ExecuteAsync(c, "INSERT INTO probe VALUES ('good')"), 0, CancellationToken.None));
         Assert.True(SpinWait.SpinUntil(() => _source.WaitingWriters == 1, QueueTimeout));
         var bad = Task.Run(() => _database.WriteAsync(static (c, _) => ExecuteAsync(c, "INSERT INTO missing_table VALUES (1)"), 0, CancellationToken.None));
@@ -93,11 +85,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     public async Task AWriteIsNotAcknowledgedBeforeItsCommit()
     {
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holder = _database.WriteAsync(static async (c, hold) =>
-        {
-            await hold.Task;
-            return await ExecuteAsync(c, "INSERT INTO probe VALUES ('holder')");
-        }, hold, CancellationToken.None);
+        var holder = HoldWriterAsync(hold);
         var queuedRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var queued = Task.Run(() => _database.WriteAsync(static async (c, signals) =>
