@@ -41,7 +41,19 @@ public static class SqliteStorage
         var file = FileOf(connectionString);
         if (Path.GetDirectoryName(Path.GetFullPath(file)) is { Length: > 0 } folder)
         {
-            Directory.CreateDirectory(folder);
+            try
+            {
+                Directory.CreateDirectory(folder);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // The same typed error as a file that cannot be opened, so a silo's start reports it in one line.
+                throw new AdoNetStorageException(
+                    $"The SQLite database '{file}' could not be opened or prepared: {exception.Message} " +
+                    "Check that the path (or server) in the connection string exists and is writable by this process.",
+                    AdoNetStorageErrorKind.Failed,
+                    exception);
+            }
         }
 
         var dialect = new SqliteDialect(options.BusyTimeout, options.Synchronous);

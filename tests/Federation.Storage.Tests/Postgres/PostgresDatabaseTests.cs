@@ -1,182 +1,107 @@
 using System.Collections.Concurrent;
-using Federation.Actors.AdoNet.Postgres;
-using Federation.Actors.Reminders;
-using Federation.Actors.Storage;
-using Federation.Actors.TestKit.Net;
-using Federation.Actors.TestKit.Storage;
+using Federation.Storage.Jobs;
+using Federation.Storage.Postgres;
+using Federation.Storage.Tests.Jobs;
+using Federation.TestKit.Net;
+using Federation.TestKit.Postgres;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Orleans.Runtime;
+using Orleans.Storage;
 
-namespace Federation.TestKit.Postgres;
+namespace Federation.Storage.Tests.Postgres;
 
-/// <summary>What is PostgreSQL's own: concurrent schema creation, migration, durability, outages, secrets.</summary>
+/// <summary>What is PostgreSQL's own: durability across pools, service ids, races across pools, outages, secrets.</summary>
 public sealed class PostgresDatabaseTests : IAsyncLifetime
 {
     private const string Secret = "s3cret-never-logged";
-    private static readonly GrainType CounterType = new("counter");
+    private const string StateName = JobStoreOptions.DefaultStateName;
+    private static readonly GrainType JobType = GrainType.Create(JobStoreOptions.DefaultGrainType);
     private readonly PostgresTestSchema _schema = new();
+    private readonly List<AdoNetDatabase> _created = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public Task DisposeAsync() => _schema.DisposeAsync().AsTask();
-
-    [Fact]
-    public async Task SchemaCreationIsIdempotentWhenManyInitialisersStartOnAFreshSchemaAtOnce()
+    public async Task DisposeAsync()
     {
-        const int Initialisers = 16;
-        var databases = Enumerable.Range(0, Initialisers).Select(_ => PostgresStorage.CreateDatabase("schema", _schema.Options())).ToArray();
-        try
+        foreach (var database in _created)
         {
-            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var initialising = databases.Select(d => Task.Run(async () =>
-            {
-                await start.Task;
-                await d.InitializeAsync();
-            })).ToArray();
-
-            start.SetResult();
-            await Task.WhenAll(initialising);
-        }
-        finally
-        {
-            foreach (var database in databases)
-            {
-                await database.DisposeAsync();
-            }
+            await database.DisposeAsync();
         }
 
-        Assert.Equal([("federation.actors.adonet", 2L)], await _schema.QueryAsync("SELECT component, version FROM orleansschemaversion", r => (r.GetString(0), r.GetInt64(1))));
-        Assert.Equal(
-            ["orleansreminderstable", "orleansschemaversion", "orleansstorage", "orleansstorageindex"],
-            await TablesAsync());
-        Assert.Equal(
-            ["ix_orleansreminderstable_grainhash", "ix_orleansstorageindex_lookup"],
-            await _schema.QueryAsync("SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE 'ix_%' ORDER BY indexname", r => r.GetString(0)));
+        await _schema.DisposeAsync();
     }
 
     [Fact]
-    public async Task AVersion1SchemaIsMigratedInPlaceKeepingItsRows()
+    public async Task RowsAndETagsSurviveTheirPoolBeingClosed()
     {
-        await using (var first = CreateStorage())
+        var state = new TestGrainState<TestJobRow>(new TestJobRow { State = "Queued", Region = "gwangju", Active = true, Value = 1 });
+        await using (var first = PostgresStorage.CreateDatabase(_schema.Options(), PostgresStorage.CreateDataSource(_schema.Options())))
         {
-            await first.InitializeAsync();
-        }
-
-        // Back to what version 1 created, with one row written by it.
-        await _schema.ExecuteAsync("DROP TABLE orleansstorageindex");
-        await _schema.ExecuteAsync("UPDATE orleansschemaversion SET version = 1");
-        await _schema.ExecuteAsync(
-            "INSERT INTO orleansstorage VALUES ('default', 'counter', 'state', 'old', @payload, now(), 4)",
-            ("payload", "7"u8.ToArray()));
-
-        await using var storage = CreateStorage();
-        var read = new GrainState<int>(0);
-        await storage.ReadStateAsync("state", GrainId.Create(CounterType, "old"), read);
-
-        Assert.Equal(7, read.State);
-        Assert.Equal("4", read.ETag);
-        Assert.Equal([2L], await _schema.QueryAsync("SELECT version FROM orleansschemaversion", r => r.GetInt64(0)));
-        Assert.Equal([0L], await _schema.QueryAsync("SELECT count(*) FROM orleansstorageindex", r => r.GetInt64(0)));
-    }
-
-    [Fact]
-    public async Task ASchemaNewerThanThisBuildIsRefused()
-    {
-        await using (var storage = CreateStorage())
-        {
-            await storage.InitializeAsync();
-        }
-
-        await _schema.ExecuteAsync("UPDATE orleansschemaversion SET version = 99");
-        await using var newer = CreateStorage();
-
-        var error = await Assert.ThrowsAsync<AdoNetStorageException>(() => newer.InitializeAsync());
-
-        Assert.Equal(AdoNetStorageErrorKind.Failed, error.Kind);
-        Assert.Contains("has schema version 99, newer than the 2 this build supports", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task StateAndRemindersSurviveTheProvidersBeingDisposedAndRecreated()
-    {
-        var grain = GrainId.Create(CounterType, "kept");
-        var start = DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_123);
-        await using (var storage = CreateStorage())
-        {
-            var state = new GrainState<MutableTestState>(new MutableTestState { Value = 1 });
-            await storage.WriteStateAsync("state", grain, state);
+            var store = Store(first);
+            await store.WriteStateAsync(StateName, Job("kept"), state);
             state.State.Value = 2;
-            await storage.WriteStateAsync("state", grain, state);
+            await store.WriteStateAsync(StateName, Job("kept"), state);
         }
 
-        await using (var table = PostgresStorage.CreateReminderTable(_schema.Options()))
-        {
-            await table.UpsertRowAsync(new ReminderEntry(grain, "tick", start, TimeSpan.FromMinutes(5)));
-        }
+        var reopened = Store(Database());
+        var read = new TestGrainState<TestJobRow>(new TestJobRow());
+        await reopened.ReadStateAsync(StateName, Job("kept"), read);
 
-        await using var reopened = CreateStorage();
-        var read = new GrainState<MutableTestState>(new MutableTestState());
-        await reopened.ReadStateAsync("state", grain, read);
-        await using var reopenedTable = PostgresStorage.CreateReminderTable(_schema.Options());
-        var reminder = await reopenedTable.ReadRowAsync(grain, "tick");
-
-        Assert.Equal(2, read.State.Value);
-        Assert.Equal("2", read.ETag);
-        Assert.NotNull(reminder);
-        Assert.Equal(start, reminder.StartAt);
-        Assert.Equal(TimeSpan.FromMinutes(5), reminder.Period);
-        Assert.Equal("1", reminder.ETag);
+        Assert.Equal((2, "2", true), (read.State.Value, read.ETag, read.RecordExists));
+        state.State.Value = 3;
+        await reopened.WriteStateAsync(StateName, Job("kept"), state);
+        Assert.Equal("3", state.ETag);
+        Assert.Equal(["kept"], (await reopened.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, 10, null)).Rows.Select(r => r.JobId));
     }
 
     [Fact]
     public async Task TwoServiceIdsInOneSchemaDoNotSeeEachOthersRows()
     {
-        var grain = GrainId.Create(CounterType, "shared-key");
-        await using var north = PostgresStorage.CreateGrainStorage("north", _schema.Options(serviceId: "north"), new JsonGrainStorageSerializer());
-        await using var south = PostgresStorage.CreateGrainStorage("south", _schema.Options(serviceId: "south"), new JsonGrainStorageSerializer());
-        await north.WriteStateAsync("state", grain, new GrainState<int>(1));
+        var database = Database();
+        var north = Store(database, serviceId: "north");
+        var south = Store(database, serviceId: "south");
+        await north.WriteStateAsync(StateName, Job("shared-key"), new TestGrainState<TestJobRow>(new TestJobRow { Region = "gwangju", Value = 1 }));
 
-        var read = new GrainState<int>(0);
-        await south.ReadStateAsync("state", grain, read);
+        var read = new TestGrainState<TestJobRow>(new TestJobRow());
+        await south.ReadStateAsync(StateName, Job("shared-key"), read);
 
-        Assert.False(read.RecordExists);
-        Assert.Null(read.ETag);
-        Assert.Equal([("north", "counter", "state", "shared-key")], await _schema.QueryAsync(
-            "SELECT serviceid, graintypestring, statename, grainidstring FROM orleansstorage",
-            r => (r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3))));
+        Assert.Equal((null, false), (read.ETag, read.RecordExists));
+        Assert.Equal(0, (await south.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju" }, 10, null)).Total);
+        Assert.Equal([("north", "shared-key", 1L)], await _schema.QueryAsync(
+            "SELECT serviceid, jobid, version FROM federationjobs",
+            r => (r.GetString(0), r.GetString(1), r.GetInt64(2))));
     }
 
     [Fact]
     public async Task ConcurrentWritersWithOneETag_ExactlyOneWinsAcrossTwoPools()
     {
         const int Writers = 16;
-        var grain = GrainId.Create(CounterType, "race");
-        await using var a = CreateStorage();
-        await using var b = CreateStorage();
-        var seed = new GrainState<int>(0);
-        await a.WriteStateAsync("state", grain, seed);
+        var a = Store(Database());
+        var b = Store(Database());
+        var seed = new TestGrainState<TestJobRow>(new TestJobRow());
+        await a.WriteStateAsync(StateName, Job("race"), seed);
+        await b.ReadStateAsync(StateName, Job("race"), new TestGrainState<TestJobRow>(new TestJobRow()));
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, Writers).Select(i => Task.Run(async () =>
+        var writers = Enumerable.Range(0, Writers).Select(i => Task.Run(async () =>
         {
             await start.Task;
             try
             {
-                await (i % 2 == 0 ? a : b).WriteStateAsync("state", grain, new GrainState<int>(i) { ETag = seed.ETag, RecordExists = true });
+                await (i % 2 == 0 ? a : b).WriteStateAsync(StateName, Job("race"), new TestGrainState<TestJobRow>(new TestJobRow { Value = i }, seed.ETag));
                 return true;
             }
             catch (InconsistentStateException)
             {
                 return false;
             }
-        })).Append(Task.Run(() =>
-        {
-            start.SetResult();
-            return false;
-        })));
+        })).ToArray();
 
-        Assert.Equal(1, outcomes.Count(won => won));
-        Assert.Equal([2L], await _schema.QueryAsync("SELECT version FROM orleansstorage", r => r.GetInt64(0)));
+        start.SetResult();
+        var outcomes = await Task.WhenAll(writers);
+
+        Assert.Single(outcomes, won => won);
+        Assert.Equal([2L], await _schema.QueryAsync("SELECT version FROM federationjobs", r => r.GetInt64(0)));
     }
 
     [Fact]
@@ -185,101 +110,129 @@ public sealed class PostgresDatabaseTests : IAsyncLifetime
         var logs = new CapturingLoggerProvider();
         using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         var options = new PostgresStorageOptions { ConnectionString = $"Host=127.0.0.1;Port=1;Username=federation;Password={Secret};Database=nowhere" };
-        await using var storage = PostgresStorage.CreateGrainStorage("down", options, new JsonGrainStorageSerializer(), loggerFactory: loggerFactory);
-        var grain = GrainId.Create(CounterType, "k");
+        await using var database = PostgresStorage.CreateDatabase(options, PostgresStorage.CreateDataSource(options, loggerFactory), loggerFactory: loggerFactory);
+        var store = Store(database);
 
-        var init = await Assert.ThrowsAsync<AdoNetStorageException>(() => storage.InitializeAsync());
-        var read = await Assert.ThrowsAsync<AdoNetStorageException>(() => storage.ReadStateAsync("state", grain, new GrainState<int>(0)));
-        var write = await Assert.ThrowsAsync<AdoNetStorageException>(() => storage.WriteStateAsync("state", grain, new GrainState<int>(1)));
-        var health = await storage.CheckHealthAsync();
+        var init = await Assert.ThrowsAsync<AdoNetStorageException>(() => database.InitializeAsync());
+        var read = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.ReadStateAsync(StateName, Job("k"), new TestGrainState<TestJobRow>(new TestJobRow())));
+        var write = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.WriteStateAsync(StateName, Job("k"), new TestGrainState<TestJobRow>(new TestJobRow())));
+        var list = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.QueryAsync<TestJobRow>(new JobRowFilter(), 10, null));
+        var health = await database.CheckHealthAsync();
 
-        foreach (var error in new[] { init, read, write })
+        foreach (var error in new[] { init, read, write, list })
         {
-            Assert.True(error.IsUnreachable);
+            Assert.Equal(AdoNetStorageErrorKind.Unreachable, error.Kind);
             Assert.StartsWith("The PostgreSQL database '127.0.0.1:1/nowhere' is unreachable. Connecting failed: ", error.Message, StringComparison.Ordinal);
             Assert.IsAssignableFrom<NpgsqlException>(error.InnerException);
             Assert.DoesNotContain(Secret, error.ToString(), StringComparison.Ordinal);
+            Assert.Same(error, StorageErrors.FindUnreachable(new AggregateException(new InvalidOperationException("an activation failed", error))));
         }
 
         Assert.False(health.IsHealthy);
         Assert.StartsWith("The PostgreSQL database '127.0.0.1:1/nowhere' is unreachable.", health.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, health.Description, StringComparison.Ordinal);
         Assert.NotEmpty(logs.Messages);
         Assert.DoesNotContain(logs.Messages, m => m.Contains(Secret, StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task AnOutageGivesTheTypedErrorAndTheProviderRecoversByItselfWhenTheServerIsBack()
+    public async Task ACutConnectionGivesTheTypedErrorAndTheNextOperationSucceedsOnceRestored()
     {
         var server = new NpgsqlConnectionStringBuilder(_schema.ServerConnectionString);
         await using var forwarder = new TcpForwarder(server.Host!, server.Port);
         var options = _schema.Options();
         options.ConnectionString = new NpgsqlConnectionStringBuilder(_schema.ServerConnectionString) { Host = "127.0.0.1", Port = forwarder.Port }.ConnectionString;
-        await using var storage = PostgresStorage.CreateGrainStorage("outage", options, new JsonGrainStorageSerializer());
-        await using var table = PostgresStorage.CreateReminderTable(options);
-        var grain = GrainId.Create(CounterType, "k");
-        var state = new GrainState<int>(1);
-        await storage.WriteStateAsync("state", grain, state);
-        await table.UpsertRowAsync(new ReminderEntry(grain, "tick", DateTimeOffset.UnixEpoch, TimeSpan.FromMinutes(1)));
-        Assert.True((await storage.CheckHealthAsync()).IsHealthy);
+        var database = Track(PostgresStorage.CreateDatabase(options, PostgresStorage.CreateDataSource(options)));
+        var store = Store(database);
+        var state = new TestGrainState<TestJobRow>(new TestJobRow { Region = "daegu", Value = 1 });
+        await store.WriteStateAsync(StateName, Job("k"), state);
+        Assert.True((await database.CheckHealthAsync()).IsHealthy);
+        var name = $"127.0.0.1:{forwarder.Port}/{server.Database} (schema {_schema.Name})";
 
         forwarder.Cut();
-        var pooledRead = await Assert.ThrowsAsync<AdoNetStorageException>(() => storage.ReadStateAsync("state", grain, new GrainState<int>(0)));
-        var write = await Assert.ThrowsAsync<AdoNetStorageException>(() => storage.WriteStateAsync("state", grain, state));
-        var reminders = await Assert.ThrowsAsync<AdoNetStorageException>(() => table.ReadRowsAsync(grain));
-        var downHealth = await storage.CheckHealthAsync();
+        var pooledRead = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.ReadStateAsync(StateName, Job("k"), new TestGrainState<TestJobRow>(new TestJobRow())));
+        state.State.Value = 2;
+        var write = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.WriteStateAsync(StateName, Job("k"), state));
+        var eTagAfterFailedWrite = state.ETag;
+        var list = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "daegu" }, 10, null));
+        var downHealth = await database.CheckHealthAsync();
 
         forwarder.Restore();
-        var read = new GrainState<int>(0);
-        await storage.ReadStateAsync("state", grain, read);
-        state.State = 2;
-        await storage.WriteStateAsync("state", grain, state);
-        var rows = await table.ReadRowsAsync(grain);
-        var upHealth = await storage.CheckHealthAsync();
+        var read = new TestGrainState<TestJobRow>(new TestJobRow());
+        await store.ReadStateAsync(StateName, Job("k"), read);
+        await store.WriteStateAsync(StateName, Job("k"), state);
+        var page = await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "daegu" }, 10, null);
+        var upHealth = await database.CheckHealthAsync();
 
-        Assert.All([pooledRead, write, reminders], e => Assert.Equal(AdoNetStorageErrorKind.Unreachable, e.Kind));
+        foreach (var error in new[] { pooledRead, write, list })
+        {
+            Assert.Equal(AdoNetStorageErrorKind.Unreachable, error.Kind);
+            Assert.StartsWith($"The PostgreSQL database '{name}' is unreachable. ", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("Password", error.ToString(), StringComparison.OrdinalIgnoreCase);
+            Assert.Same(error, StorageErrors.FindUnreachable(error));
+        }
+
+        Assert.Equal("1", eTagAfterFailedWrite);
         Assert.False(downHealth.IsHealthy);
-        Assert.Equal(1, read.State);
+        Assert.Contains($"PostgreSQL database '{name}' is unreachable", downHealth.Description, StringComparison.Ordinal);
+        Assert.Equal((1, "1"), (read.State.Value, read.ETag));
         Assert.Equal("2", state.ETag);
-        Assert.Equal("tick", Assert.Single(rows).ReminderName);
-        Assert.True(upHealth.IsHealthy);
-        Assert.Equal($"PostgreSQL database '127.0.0.1:{forwarder.Port}/{server.Database} (schema {_schema.Name})' is reachable, schema version 2.", upHealth.Description);
+        Assert.Equal([2], page.Rows.Select(r => r.Row.Value));
+        Assert.Equal(new StorageHealth(true, $"PostgreSQL database '{name}' is reachable."), upHealth);
+    }
+
+    [Fact]
+    public async Task AColumnTheServerRejectsFailsTheWholeWriteAndChangesNeitherTheRowNorItsColumns()
+    {
+        var store = Store(Database());
+        var state = new TestGrainState<TestJobRow>(new TestJobRow { State = "Queued", Region = "gwangju", Active = true, Value = 1 });
+        await store.WriteStateAsync(StateName, Job("j"), state);
+
+        // PostgreSQL text cannot hold U+0000: the column fails in the statement that also replaces the payload.
+        state.State.Value = 2;
+        state.State.Region = "bad\0region";
+        var error = await Assert.ThrowsAsync<PostgresException>(() => store.WriteStateAsync(StateName, Job("j"), state));
+
+        Assert.Equal(PostgresErrorCodes.CharacterNotInRepertoire, error.SqlState);
+        Assert.Null(StorageErrors.FindUnreachable(error));
+        Assert.Equal("1", state.ETag);
+        var read = new TestGrainState<TestJobRow>(new TestJobRow());
+        await store.ReadStateAsync(StateName, Job("j"), read);
+        Assert.Equal((1, "gwangju", "1"), (read.State.Value, read.State.Region, read.ETag));
+        Assert.Equal(["j"], (await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, 10, null)).Rows.Select(r => r.JobId));
+
+        state.State.Region = "daegu";
+        await store.WriteStateAsync(StateName, Job("j"), state);
+        Assert.Equal("2", state.ETag);
     }
 
     [Fact]
     public async Task ARejectedStatementIsNotAnOutage()
     {
-        await using var storage = CreateStorage();
-        await storage.InitializeAsync();
-        await _schema.ExecuteAsync("DROP TABLE orleansstorage");
+        var database = Database();
+        var store = Store(database);
+        await database.InitializeAsync();
+        await _schema.ExecuteAsync("DROP TABLE federationjobs");
 
-        var error = await Assert.ThrowsAsync<PostgresException>(() => storage.ReadStateAsync("state", GrainId.Create(CounterType, "k"), new GrainState<int>(0)));
+        var error = await Assert.ThrowsAsync<PostgresException>(() => store.ReadStateAsync(StateName, Job("k"), new TestGrainState<TestJobRow>(new TestJobRow())));
 
         Assert.Equal(PostgresErrorCodes.UndefinedTable, error.SqlState);
-        Assert.True((await storage.CheckHealthAsync()).IsHealthy);
+        Assert.Null(StorageErrors.FindUnreachable(error));
+        Assert.True((await database.CheckHealthAsync()).IsHealthy);
     }
 
-    [Fact]
-    public void ConnectionStringGetsTheOptionsTimeoutsPoolAndSchema()
+    private static GrainId Job(string key) => GrainId.Create(JobType, key);
+
+    private static AdoNetJobStore Store(AdoNetDatabase database, string serviceId = "postgres-tests") =>
+        new(database, serviceId, new JobStoreOptions(), new JsonRowSerializer());
+
+    private AdoNetDatabase Database() => Track(PostgresStorage.CreateDatabase(_schema.Options(), PostgresStorage.CreateDataSource(_schema.Options())));
+
+    private AdoNetDatabase Track(AdoNetDatabase database)
     {
-        var options = new PostgresStorageOptions
-        {
-            ConnectionString = "Host=db;Username=u;Password=p;Database=d;Timeout=60;Search Path=other",
-            Schema = "federation",
-            ConnectTimeout = TimeSpan.FromSeconds(3),
-            CommandTimeout = TimeSpan.FromSeconds(10),
-            MaxPoolSize = 20,
-        };
-
-        var effective = new NpgsqlConnectionStringBuilder(PostgresStorage.EffectiveConnectionString(options));
-
-        Assert.Equal((3, 10, 20, "federation"), (effective.Timeout, effective.CommandTimeout, effective.MaxPoolSize, effective.SearchPath));
-        Assert.Equal("db:5432/d (schema federation)", PostgresStorage.DisplayNameOf(options));
+        _created.Add(database);
+        return database;
     }
-
-    private AdoNetGrainStorage CreateStorage() => PostgresStorage.CreateGrainStorage("test", _schema.Options(), new JsonGrainStorageSerializer());
-
-    private Task<List<string>> TablesAsync() =>
-        _schema.QueryAsync("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name", r => r.GetString(0));
 
     private sealed class CapturingLoggerProvider : ILoggerProvider
     {

@@ -1,0 +1,99 @@
+using System.Data.Common;
+using Federation.Storage.Jobs;
+using Federation.Storage.Postgres;
+using Federation.TestKit.Postgres;
+
+namespace Federation.Storage.Tests.Schema;
+
+/// <summary>The schema step on the test PostgreSQL server, in a schema of the test's own that does not exist before it.</summary>
+public sealed class PostgresSchemaTests : SchemaConformance
+{
+    private readonly PostgresTestSchema _schema = new();
+
+    protected override string DialectName => "PostgreSQL";
+
+    protected override string DisplayName => PostgresStorage.DisplayNameOf(_schema.Options());
+
+    protected override IReadOnlyList<string> ExpectedJobIndexes =>
+        ["federationjobs_pkey", "ix_federationjobs_active", "ix_federationjobs_owner", "ix_federationjobs_project", "ix_federationjobs_region", "ix_federationjobs_state"];
+
+    protected override string TablesSql =>
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name";
+
+    protected override AdoNetDatabase NewDatabase(TimeProvider time)
+    {
+        // A pool of its own, as another process would have.
+        var options = _schema.Options();
+        return PostgresStorage.CreateDatabase(options, PostgresStorage.CreateDataSource(options), time);
+    }
+
+    protected override Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map) => _schema.QueryAsync(sql, map);
+
+    protected override Task ExecuteAsync(string sql) => _schema.ExecuteAsync(sql);
+
+    protected override Task<List<(string Name, string Definition)>> JobIndexesAsync() =>
+        _schema.QueryAsync(
+            "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'federationjobs' ORDER BY indexname",
+            r => (r.GetString(0), r.GetString(1)));
+
+    protected override Task CleanupAsync() => _schema.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task TheTablesAreCreatedInTheConfiguredSchemaOnly()
+    {
+        await using (var database = NewDatabase(TimeProvider.System))
+        {
+            await database.InitializeAsync();
+        }
+
+        Assert.Equal(
+            [(_schema.Name, "federationjobs"), (_schema.Name, "federationschema"), (_schema.Name, "orleansquery"), (_schema.Name, "orleansstorage")],
+            await _schema.QueryAsync(
+                "SELECT table_schema::text, table_name::text FROM information_schema.tables WHERE table_name IN ('federationjobs', 'federationschema', 'orleansquery', 'orleansstorage') " +
+                "AND table_schema = @schema ORDER BY table_name",
+                r => (r.GetString(0), r.GetString(1)),
+                ("schema", _schema.Name)));
+        Assert.Equal(["C"], await _schema.QueryAsync(
+            "SELECT collation_name::text FROM information_schema.columns WHERE table_schema = @schema AND table_name = 'federationjobs' AND column_name = 'jobid'",
+            r => r.GetString(0),
+            ("schema", _schema.Name)));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AListingByRegionOfActiveJobsUsesAnIndexNotASequentialScan(bool after)
+    {
+        const int Rows = 4000;
+        await using (var database = NewDatabase(TimeProvider.System))
+        {
+            await database.InitializeAsync();
+        }
+
+        // A few thousand finished jobs over four regions, one in 47 still active: what a region rebuilds from.
+        await _schema.ExecuteAsync(
+            "INSERT INTO federationjobs (serviceid, jobid, version, state, region, project, owner, active, payload, modifiedon) " +
+            "SELECT 'svc', 'job-' || lpad(i::text, 6, '0'), 1, CASE WHEN i % 47 = 0 THEN 'Running' ELSE 'Completed' END, " +
+            "(ARRAY['gwangju', 'suncheon', 'gwangyang', 'daegu'])[1 + i % 4], 'p' || (i % 10), 'u' || (i % 20), i % 47 = 0, '\\x7b7d'::bytea, now() " +
+            $"FROM generate_series(1, {Rows}) AS i");
+        await _schema.ExecuteAsync("ANALYZE federationjobs");
+        var sql = new JobSql(new PostgresDialect(_schema.Name)).Query(new JobRowFilter { Region = "daegu", ActiveOnly = true }, after);
+        (string, object)[] parameters = after
+            ? [("serviceid", "svc"), ("region", "daegu"), ("limit", 101L), ("after", "job-000100")]
+            : [("serviceid", "svc"), ("region", "daegu"), ("limit", 101L)];
+
+        var plan = await _schema.QueryAsync("EXPLAIN " + sql, r => r.GetString(0), parameters);
+        var rows = await _schema.QueryAsync(sql, r => (r.GetString(0), r.GetInt64(3)), parameters);
+
+        Assert.DoesNotContain(plan, line => line.Contains("Seq Scan", StringComparison.Ordinal));
+        var scans = plan.Where(line => line.Contains(" on federationjobs ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, scans.Count);
+        Assert.All(scans, line => Assert.Contains("Index", line, StringComparison.Ordinal));
+
+        // The plan is of the statement that answers: the active daegu jobs (i % 4 = 3 and i % 47 = 0) in id order, each
+        // row with the total over all pages.
+        var active = Enumerable.Range(1, Rows).Where(i => i % 4 == 3 && i % 47 == 0).ToList();
+        Assert.Equal(active.Where(i => !after || i > 100).Select(i => $"job-{i:D6}"), rows.Select(r => r.Item1));
+        Assert.All(rows, r => Assert.Equal(active.Count, r.Item2));
+    }
+}

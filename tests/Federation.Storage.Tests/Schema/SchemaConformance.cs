@@ -1,0 +1,174 @@
+using System.Data.Common;
+using Federation.TestKit;
+
+namespace Federation.Storage.Tests.Schema;
+
+/// <summary>
+/// What the schema step guarantees on every dialect: it is idempotent, any number of processes may run it on one
+/// database at once, a database migrated by a newer build is refused, and it leaves Orleans' statements and the job
+/// table's indexes in place. A subclass supplies databases holding both components on one database of the test's own.
+/// </summary>
+public abstract class SchemaConformance : IAsyncLifetime
+{
+    private const int Initialisers = 8;
+
+    private readonly List<AdoNetDatabase> _created = [];
+
+    /// <summary>The dialect's name as messages carry it.</summary>
+    protected abstract string DialectName { get; }
+
+    /// <summary>How messages name this test's database.</summary>
+    protected abstract string DisplayName { get; }
+
+    /// <summary>The job table's indexes, as the catalog lists them (primary key included where it is an index of its own).</summary>
+    protected abstract IReadOnlyList<string> ExpectedJobIndexes { get; }
+
+    /// <summary>Lists the tables of this test's database by name.</summary>
+    protected abstract string TablesSql { get; }
+
+    /// <summary>A new database object (as another process would make) on this test's database, holding both components.</summary>
+    protected abstract AdoNetDatabase NewDatabase(TimeProvider time);
+
+    /// <summary>Reads rows from this test's database on a connection of its own.</summary>
+    protected abstract Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map);
+
+    /// <summary>Runs one statement on this test's database on a connection of its own.</summary>
+    protected abstract Task ExecuteAsync(string sql);
+
+    /// <summary>The job table's indexes with their definitions, from the catalog.</summary>
+    protected abstract Task<List<(string Name, string Definition)>> JobIndexesAsync();
+
+    protected virtual Task CleanupAsync() => Task.CompletedTask;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var database in _created)
+        {
+            await database.DisposeAsync();
+        }
+
+        await CleanupAsync();
+    }
+
+    [Fact]
+    public async Task MigratingTwiceIsANoOp()
+    {
+        var clock = new ManualTimeProvider();
+        var first = Database(clock);
+        await first.InitializeAsync();
+        var migrated = await VersionRowsAsync(first);
+        var tables = await TablesAsync();
+        var queries = await QueryTextsAsync();
+
+        clock.Advance(TimeSpan.FromHours(1));
+        await first.InitializeAsync();
+        var second = Database(clock);
+        await second.InitializeAsync();
+
+        Assert.Equal(
+            [("federation.jobs", first.SchemaVersion(SchemaComponent.Jobs), clock.Start), ("orleans.persistence", first.SchemaVersion(SchemaComponent.OrleansPersistence), clock.Start)],
+            migrated);
+        Assert.All(migrated, row => Assert.True(row.Version >= 1));
+        Assert.Equal(migrated, await VersionRowsAsync(second));
+        Assert.Equal(tables, await TablesAsync());
+        Assert.Equal(queries, await QueryTextsAsync());
+        Assert.Equal(["federationjobs", "federationschema", "orleansquery", "orleansstorage"], tables);
+    }
+
+    [Fact]
+    public async Task ManyDatabasesInitialisingOneDatabaseAtOnceAllSucceedAndLeaveOneVersionRowPerComponent()
+    {
+        var databases = Enumerable.Range(0, Initialisers).Select(_ => Database(TimeProvider.System)).ToArray();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var initialising = databases.Select(d => Task.Run(async () =>
+        {
+            await start.Task;
+            await d.InitializeAsync();
+        })).ToArray();
+
+        start.SetResult();
+        await Task.WhenAll(initialising);
+
+        Assert.Equal(
+            [("federation.jobs", (long)databases[0].SchemaVersion(SchemaComponent.Jobs)), ("orleans.persistence", (long)databases[0].SchemaVersion(SchemaComponent.OrleansPersistence))],
+            await QueryAsync("SELECT component, version FROM federationschema ORDER BY component", r => (r.GetString(0), Convert.ToInt64(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture))));
+        Assert.Equal(3, (await QueryTextsAsync()).Count);
+        foreach (var database in databases)
+        {
+            Assert.True((await database.CheckHealthAsync()).IsHealthy);
+        }
+    }
+
+    [Theory]
+    [InlineData("federation.jobs")]
+    [InlineData("orleans.persistence")]
+    public async Task ADatabaseMigratedByANewerBuildIsRefusedNamingTheDatabaseAndTheComponent(string component)
+    {
+        var current = Database(TimeProvider.System);
+        await current.InitializeAsync();
+        var supported = current.SchemaVersion(component == "federation.jobs" ? SchemaComponent.Jobs : SchemaComponent.OrleansPersistence);
+        await ExecuteAsync($"UPDATE federationschema SET version = 99 WHERE component = '{component}'");
+        var older = Database(TimeProvider.System);
+
+        var error = await Assert.ThrowsAsync<AdoNetStorageException>(() => older.InitializeAsync());
+        var health = await older.CheckHealthAsync();
+
+        Assert.Equal(AdoNetStorageErrorKind.Failed, error.Kind);
+        Assert.Equal(
+            $"The {DialectName} database '{DisplayName}' has schema version 99 of '{component}', newer than the {supported} this build supports. " +
+            "Run a build at least as new as the one that migrated it.",
+            error.Message);
+        Assert.False(health.IsHealthy);
+        Assert.Equal(error.Message, health.Description);
+        Assert.Equal([99L], await QueryAsync($"SELECT version FROM federationschema WHERE component = '{component}'", r => Convert.ToInt64(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public async Task OrleansPersistenceStatementsAreStoredUnderTheKeysTheProviderReads()
+    {
+        await Database(TimeProvider.System).InitializeAsync();
+
+        var queries = await QueryTextsAsync();
+
+        Assert.Equal([OrleansQueryKeys.ClearStorage, OrleansQueryKeys.ReadFromStorage, OrleansQueryKeys.WriteToStorage], queries.Select(q => q.Key));
+        Assert.StartsWith("SELECT payloadbinary", queries[1].Text, StringComparison.Ordinal);
+        Assert.All(queries, q => Assert.Contains("@GrainIdExtensionString", q.Text, StringComparison.Ordinal));
+        Assert.All(queries, q => Assert.Contains("orleansstorage", q.Text, StringComparison.Ordinal));
+        Assert.Contains("NewGrainStateVersion", queries[0].Text, StringComparison.Ordinal);
+        Assert.Contains("NewGrainStateVersion", queries[2].Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheJobTableHasItsIndexes()
+    {
+        await Database(TimeProvider.System).InitializeAsync();
+
+        var indexes = await JobIndexesAsync();
+
+        Assert.Equal(ExpectedJobIndexes, indexes.Select(i => i.Name));
+        var active = Assert.Single(indexes, i => i.Name == "ix_federationjobs_active").Definition;
+        Assert.Contains("(serviceid, region, jobid)", active, StringComparison.Ordinal);
+        Assert.Contains("WHERE active", active, StringComparison.Ordinal);
+        Assert.Contains("(serviceid, state, jobid)", Assert.Single(indexes, i => i.Name == "ix_federationjobs_state").Definition, StringComparison.Ordinal);
+        Assert.Contains("(serviceid, owner, jobid)", Assert.Single(indexes, i => i.Name == "ix_federationjobs_owner").Definition, StringComparison.Ordinal);
+    }
+
+    private AdoNetDatabase Database(TimeProvider time)
+    {
+        var database = NewDatabase(time);
+        _created.Add(database);
+        return database;
+    }
+
+    private async Task<List<(string Component, int Version, DateTimeOffset AppliedOn)>> VersionRowsAsync(AdoNetDatabase database) =>
+        await QueryAsync(
+            "SELECT component, version, appliedon FROM federationschema ORDER BY component",
+            r => (r.GetString(0), Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture), database.Dialect.FromDbTimestamp(r.GetValue(2))));
+
+    private Task<List<string>> TablesAsync() => QueryAsync(TablesSql, r => r.GetString(0));
+
+    private Task<List<(string Key, string Text)>> QueryTextsAsync() =>
+        QueryAsync("SELECT querykey, querytext FROM orleansquery ORDER BY querykey", r => (r.GetString(0), r.GetString(1)));
+}
