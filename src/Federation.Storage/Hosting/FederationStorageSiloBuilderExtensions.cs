@@ -17,7 +17,8 @@ namespace Federation.Storage.Hosting;
 /// <summary>
 /// Registers the federation's storage on a silo: the job store under <see cref="StorageNames.Jobs"/> (and as
 /// <see cref="IJobStore"/>), Orleans' grain storage under <see cref="StorageNames.GrainState"/> (Orleans' ADO.NET
-/// provider on the project's schema, or Orleans' memory storage), the schema initializer, and
+/// provider on the project's schema, given keys it cannot misread by <see cref="StringKeyGrainStorage"/>, or Orleans'
+/// memory storage), the schema initializer, and
 /// <see cref="IStorageHealthCheck"/>. Grain state that Orleans' provider keeps is written with Orleans' serializer,
 /// so the stored form follows the types' <c>[Id]</c>s and survives renames.
 /// </summary>
@@ -28,6 +29,9 @@ public static class FederationStorageSiloBuilderExtensions
 
     /// <summary>The ADO.NET invariant of PostgreSQL in Orleans.</summary>
     public const string PostgresInvariant = "Npgsql";
+
+    /// <summary>The name Orleans' ADO.NET provider is registered under; grains reach it as <see cref="StorageNames.GrainState"/>, through <see cref="StringKeyGrainStorage"/>.</summary>
+    public const string OrleansProviderName = "orleans-adonet";
 
     /// <summary>Everything in memory: lost on exit.</summary>
     public static ISiloBuilder AddFederationMemoryStorage(this ISiloBuilder silo)
@@ -45,12 +49,13 @@ public static class FederationStorageSiloBuilderExtensions
         var options = new SqliteStorageOptions();
         configure(options);
         SqliteStorageOptionsValidator.ThrowIfInvalid(nameof(SqliteStorageOptions), options);
-        silo.AddAdoNetGrainStorage(StorageNames.GrainState, builder => builder.Configure<IServiceProvider>((o, services) =>
+        silo.AddAdoNetGrainStorage(OrleansProviderName, builder => builder.Configure<IServiceProvider>((o, services) =>
         {
             o.Invariant = SqliteInvariant;
             o.ConnectionString = SqliteStorage.OrleansConnectionString(options);
             o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>());
         }));
+        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.GrainState, static (sp, _) => new StringKeyGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(OrleansProviderName)));
         return silo.AddFederationStorage(services => FederationDatabases.Sqlite(options, services.GetService<TimeProvider>(), services.GetService<ILoggerFactory>()));
     }
 
@@ -62,13 +67,14 @@ public static class FederationStorageSiloBuilderExtensions
         var options = new PostgresStorageOptions();
         configure(options);
         PostgresStorageOptionsValidator.ThrowIfInvalid(nameof(PostgresStorageOptions), options);
-        silo.AddAdoNetGrainStorage(StorageNames.GrainState, builder => builder.Configure<IServiceProvider>((o, services) =>
+        silo.AddAdoNetGrainStorage(OrleansProviderName, builder => builder.Configure<IServiceProvider>((o, services) =>
         {
             // Orleans' provider opens its connections from the pool the job store uses: one set of timeouts and limits.
             o.Invariant = PostgresInvariant;
             o.DataSource = services.GetRequiredService<FederationDatabases>().DataSource;
             o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>());
         }));
+        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.GrainState, static (sp, _) => new StringKeyGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(OrleansProviderName)));
         return silo.AddFederationStorage(services => FederationDatabases.Postgres(options, services.GetService<TimeProvider>(), services.GetService<ILoggerFactory>()));
     }
 

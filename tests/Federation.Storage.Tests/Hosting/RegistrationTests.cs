@@ -31,7 +31,8 @@ public sealed class RegistrationTests
         var jobStore = silo.Services.GetRequiredService<IJobStore>();
         Assert.Same(jobStore, silo.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs));
         Assert.Equal($"SQLite database '{directory.JobFile}'", Assert.IsType<AdoNetJobStore>(jobStore).Description);
-        Assert.IsType<AdoNetGrainStorage>(silo.GrainState);
+        Assert.IsType<StringKeyGrainStorage>(silo.GrainState);
+        Assert.IsType<AdoNetGrainStorage>(silo.Services.GetRequiredKeyedService<IGrainStorage>(FederationStorageSiloBuilderExtensions.OrleansProviderName));
         var databases = silo.Services.GetRequiredService<FederationDatabases>();
         Assert.Equal(StorageKind.Sqlite, databases.Kind);
         Assert.Equal([directory.JobFile, directory.GrainStateFile], databases.All.Select(d => d.DisplayName));
@@ -44,7 +45,7 @@ public sealed class RegistrationTests
         await jobStore.WriteStateAsync(JobStoreOptions.DefaultStateName, Job, new TestGrainState<TestJobRow>(new TestJobRow { Region = "gwangju" }));
         await silo.GrainState.WriteStateAsync("region", Region, new TestGrainState<CounterState>(new CounterState { Value = 1 }));
         Assert.Equal([(TestSilo.ServiceId, "j1")], await QueryAsync(directory.JobFile, "SELECT serviceid, jobid FROM federationjobs", r => (r.GetString(0), r.GetString(1))));
-        Assert.Equal([(TestSilo.ServiceId, "region", "gwangju")], await QueryAsync(
+        Assert.Equal([(TestSilo.ServiceId, "region", StringKeyGrainStorage.StoredKey("gwangju"))], await QueryAsync(
             directory.GrainStateFile, "SELECT serviceid, graintypestring, grainidextensionstring FROM orleansstorage", r => (r.GetString(0), r.GetString(1), r.GetString(2))));
     }
 
@@ -105,7 +106,8 @@ public sealed class RegistrationTests
         var jobStore = silo.Services.GetRequiredService<IJobStore>();
         Assert.Same(jobStore, silo.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs));
         Assert.Equal($"PostgreSQL database '{name}'", Assert.IsType<AdoNetJobStore>(jobStore).Description);
-        Assert.IsType<AdoNetGrainStorage>(silo.GrainState);
+        Assert.IsType<StringKeyGrainStorage>(silo.GrainState);
+        Assert.IsType<AdoNetGrainStorage>(silo.Services.GetRequiredKeyedService<IGrainStorage>(FederationStorageSiloBuilderExtensions.OrleansProviderName));
         var databases = silo.Services.GetRequiredService<FederationDatabases>();
         Assert.Equal((StorageKind.Postgres, 1), (databases.Kind, databases.All.Count));
         Assert.NotNull(databases.DataSource);

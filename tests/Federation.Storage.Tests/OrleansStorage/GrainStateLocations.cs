@@ -18,7 +18,7 @@ public abstract class GrainStateLocation : IAsyncDisposable
     /// <summary>Adds the federation's storage on this location to a silo.</summary>
     public abstract void AddStorage(ISiloBuilder silo);
 
-    /// <summary>The rows stored under one grain key, by state name.</summary>
+    /// <summary>The rows stored under one grain key (as <see cref="StringKeyGrainStorage"/> stores it), by state name.</summary>
     public abstract Task<IReadOnlyList<StoredGrainRow>> RowsAsync(string key);
 
     public abstract ValueTask DisposeAsync();
@@ -43,7 +43,7 @@ public sealed class SqliteGrainStateLocation : GrainStateLocation
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = RowsQuery;
-        command.Parameters.AddWithValue("@key", key);
+        command.Parameters.AddWithValue("@key", StringKeyGrainStorage.StoredKey(key));
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<StoredGrainRow>();
         while (await reader.ReadAsync())
@@ -77,7 +77,7 @@ public sealed class PostgresGrainStateLocation : GrainStateLocation
     });
 
     public override async Task<IReadOnlyList<StoredGrainRow>> RowsAsync(string key) =>
-        await _schema.QueryAsync(RowsQuery, Map, ("key", key));
+        await _schema.QueryAsync(RowsQuery, Map, ("key", StringKeyGrainStorage.StoredKey(key)));
 
     public override ValueTask DisposeAsync() => _schema.DisposeAsync();
 }

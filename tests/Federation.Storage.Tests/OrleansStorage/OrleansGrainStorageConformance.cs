@@ -1,5 +1,7 @@
 using System.Globalization;
+using Federation.Storage.Hosting;
 using Federation.Storage.Tests.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 using Orleans.Storage;
 
@@ -40,10 +42,14 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
 
     private static readonly GrainType CounterType = GrainType.Create("counter");
 
-    /// <summary>A key of this test's own: not hexadecimal, so Orleans keeps it as a string (see <see cref="KeysThatReadAsHexadecimalNumbersShareARow"/>).</summary>
+    /// <summary>A key of this test's own.</summary>
     private readonly string _key = "key-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>What grains use: Orleans' provider behind <see cref="StringKeyGrainStorage"/>.</summary>
     private IGrainStorage Storage => silo.Silo.GrainState;
+
+    /// <summary>Orleans' provider itself, as registered under its own name.</summary>
+    private IGrainStorage OrleansProvider => silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(FederationStorageSiloBuilderExtensions.OrleansProviderName);
 
     /// <summary>A fresh location (file or schema) of the test's own, for tests that start silos of their own.</summary>
     protected abstract GrainStateLocation NewLocation();
@@ -59,7 +65,7 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
         var read = await ReadAsync(StateName, Counter());
         Assert.Equal((7, "seven", "1", true), (read.State.Value, read.State.Text, read.ETag, read.RecordExists));
         Assert.Equal([1, 2], read.State.Items);
-        Assert.Equal([new StoredGrainRow(StateName, _key, 1, false)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow(StateName, Stored(_key), 1, false)], await silo.Location.RowsAsync(_key));
     }
 
     [Fact]
@@ -85,7 +91,7 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
         Assert.Equal("1", stale.ETag);
         var read = await ReadAsync(StateName, Counter());
         Assert.Equal((2, "2"), (read.State.Value, read.ETag));
-        Assert.Equal([new StoredGrainRow(StateName, _key, 2, false)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow(StateName, Stored(_key), 2, false)], await silo.Location.RowsAsync(_key));
     }
 
     [Fact]
@@ -99,7 +105,7 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
         Assert.Null(blind.ETag);
         var read = await ReadAsync(StateName, Counter());
         Assert.Equal((1, "1"), (read.State.Value, read.ETag));
-        Assert.Equal([new StoredGrainRow(StateName, _key, 1, false)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow(StateName, Stored(_key), 1, false)], await silo.Location.RowsAsync(_key));
     }
 
     [Fact]
@@ -126,7 +132,7 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
             Assert.Equal(i.ToString(CultureInfo.InvariantCulture), state.ETag);
         }
 
-        Assert.Equal([new StoredGrainRow(StateName, _key, 4, false)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow(StateName, Stored(_key), 4, false)], await silo.Location.RowsAsync(_key));
     }
 
     [Fact]
@@ -143,7 +149,7 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
         // such a row as a fresh state with the row's ETag, so a grain that cleared and writes again is not a conflict.
         var read = await ReadAsync(StateName, Counter());
         Assert.Equal((0, string.Empty, "2"), (read.State.Value, read.State.Text, read.ETag));
-        Assert.Equal([new StoredGrainRow(StateName, _key, 2, true)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow(StateName, Stored(_key), 2, true)], await silo.Location.RowsAsync(_key));
         await Assert.ThrowsAsync<InconsistentStateException>(() => Storage.ClearStateAsync(StateName, Counter(), stale));
         await Assert.ThrowsAsync<InconsistentStateException>(() => Storage.WriteStateAsync(StateName, Counter(), stale));
 
@@ -152,7 +158,7 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
         Assert.Equal("3", state.ETag);
         var again = await ReadAsync(StateName, Counter());
         Assert.Equal((4, "3"), (again.State.Value, again.ETag));
-        Assert.Equal([new StoredGrainRow(StateName, _key, 3, false)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow(StateName, Stored(_key), 3, false)], await silo.Location.RowsAsync(_key));
     }
 
     [Fact]
@@ -189,7 +195,7 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
         state.State.Value = 3;
         await second.GrainState.WriteStateAsync(StateName, grain, state);
         Assert.Equal("3", state.ETag);
-        Assert.Equal([new StoredGrainRow(StateName, _key, 3, false)], await location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow(StateName, Stored(_key), 3, false)], await location.RowsAsync(_key));
     }
 
     [Fact]
@@ -203,12 +209,12 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
 
         Assert.Equal((1, "1"), ((await ReadAsync("region", region)).State.Value, regionState.ETag));
         Assert.Equal(2, (await ReadAsync("project", project)).State.Value);
-        Assert.Equal([new StoredGrainRow("project", _key, 1, false), new StoredGrainRow("region", _key, 1, false)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow("project", Stored(_key), 1, false), new StoredGrainRow("region", Stored(_key), 1, false)], await silo.Location.RowsAsync(_key));
 
         await Storage.ClearStateAsync("region", region, regionState);
 
         Assert.Equal(2, (await ReadAsync("project", project)).State.Value);
-        Assert.Equal([new StoredGrainRow("project", _key, 1, false), new StoredGrainRow("region", _key, 2, true)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow("project", Stored(_key), 1, false), new StoredGrainRow("region", Stored(_key), 2, true)], await silo.Location.RowsAsync(_key));
     }
 
     [Fact]
@@ -225,23 +231,44 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
 
         var betaRead = await ReadAsync("shared", beta);
         Assert.Equal((1, "1", true), (betaRead.State.Value, betaRead.ETag, betaRead.RecordExists));
-        Assert.Equal([new StoredGrainRow("shared", _key, 1, false)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow("shared", Stored(_key), 1, false)], await silo.Location.RowsAsync(_key));
     }
 
     [Fact]
-    public async Task KeysThatReadAsHexadecimalNumbersShareARow()
+    public async Task OrleansProviderReadsAHexadecimalStringKeyAsANumber()
     {
-        // Orleans takes a string key that parses as hexadecimal for an integer key: "0abc" and "abc" are one row. The
-        // grains' keys (region names, "megaregion", project ids) must not be hexadecimal numbers.
+        // Given the key itself, Orleans' provider takes a string key that parses as hexadecimal for an integer key:
+        // "0abc" and "abc" are one row. This is why the grains reach it through StringKeyGrainStorage.
         var number = Random.Shared.NextInt64(0x1000_0000, 0x7FFF_FFFF).ToString("x", CultureInfo.InvariantCulture);
         var padded = GrainId.Create(CounterType, "0" + number);
         var plain = GrainId.Create(CounterType, number);
-        await WriteAsync(StateName, padded, 1);
+        await OrleansProvider.WriteStateAsync(StateName, padded, new TestGrainState<CounterState>(new CounterState { Value = 1 }));
 
-        await Assert.ThrowsAsync<InconsistentStateException>(() => Storage.WriteStateAsync(StateName, plain, new TestGrainState<CounterState>(new CounterState { Value = 2 })));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => OrleansProvider.WriteStateAsync(StateName, plain, new TestGrainState<CounterState>(new CounterState { Value = 2 })));
 
-        var read = await ReadAsync(StateName, plain);
+        var read = new TestGrainState<CounterState>(new CounterState());
+        await OrleansProvider.ReadStateAsync(StateName, plain, read);
         Assert.Equal((1, "1"), (read.State.Value, read.ETag));
+    }
+
+    [Fact]
+    public async Task KeysThatReadAsHexadecimalNumbersOrGuidsKeepRowsOfTheirOwn()
+    {
+        // Project ids such as "42" and "042" are different projects.
+        var number = Random.Shared.NextInt64(0x1000_0000, 0x7FFF_FFFF).ToString("x", CultureInfo.InvariantCulture);
+        var guid = Guid.NewGuid();
+        string[] keys = ["0" + number, number, number.ToUpperInvariant() + "+ext", guid.ToString("N"), guid.ToString("N").ToUpperInvariant()];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            await WriteAsync(StateName, GrainId.Create(CounterType, keys[i]), i + 1);
+        }
+
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var read = await ReadAsync(StateName, GrainId.Create(CounterType, keys[i]));
+            Assert.Equal((i + 1, "1"), (read.State.Value, read.ETag));
+            Assert.Equal([new StoredGrainRow(StateName, Stored(keys[i]), 1, false)], await silo.Location.RowsAsync(keys[i]));
+        }
     }
 
     [Fact]
@@ -255,7 +282,7 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
 
         Assert.Equal(("대구 🌏", "1"), (read.State.Text, read.ETag));
         Assert.False((await ReadAsync("상태", grain)).RecordExists);
-        Assert.Equal([new StoredGrainRow("상태 ☃", key, 1, false)], await silo.Location.RowsAsync(key));
+        Assert.Equal([new StoredGrainRow("상태 ☃", Stored(key), 1, false)], await silo.Location.RowsAsync(key));
     }
 
     [Fact]
@@ -284,7 +311,7 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
         var winner = Assert.Single(results, r => r.Won);
         var read = await ReadAsync(StateName, Counter());
         Assert.Equal((winner.Writer, "2"), (read.State.Value, read.ETag));
-        Assert.Equal([new StoredGrainRow(StateName, _key, 2, false)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow(StateName, Stored(_key), 2, false)], await silo.Location.RowsAsync(_key));
     }
 
     [Fact]
@@ -312,8 +339,10 @@ public abstract class OrleansGrainStorageConformance(GrainStateSilo silo)
         var winner = Assert.Single(results, r => r.Won);
         var read = await ReadAsync(StateName, Counter());
         Assert.Equal((winner.Writer, "1"), (read.State.Value, read.ETag));
-        Assert.Equal([new StoredGrainRow(StateName, _key, 1, false)], await silo.Location.RowsAsync(_key));
+        Assert.Equal([new StoredGrainRow(StateName, Stored(_key), 1, false)], await silo.Location.RowsAsync(_key));
     }
+
+    private static string Stored(string key) => StringKeyGrainStorage.StoredKey(key);
 
     private GrainId Counter() => GrainId.Create(CounterType, _key);
 
