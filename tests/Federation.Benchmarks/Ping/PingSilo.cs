@@ -1,17 +1,17 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Federation.Benchmarks.Ping;
 
 /// <summary>A silo in this process with nothing but the ping grains in use (no storage, no federation grains).</summary>
 internal sealed class PingSilo : IAsyncDisposable
 {
-    private readonly IHost _host;
+    private readonly LocalSilo _silo;
 
-    private PingSilo(IHost host)
+    private PingSilo(LocalSilo silo)
     {
-        _host = host;
-        GrainFactory = host.Services.GetRequiredService<IGrainFactory>();
+        _silo = silo;
+        GrainFactory = silo.Services.GetRequiredService<IGrainFactory>();
     }
 
     public IGrainFactory GrainFactory { get; }
@@ -19,5 +19,5 @@ internal sealed class PingSilo : IAsyncDisposable
     public static async Task<PingSilo> StartAsync(CancellationToken cancellationToken = default) =>
         new(await LocalSilo.StartAsync(static _ => { }, cancellationToken));
 
-    public ValueTask DisposeAsync() => new(LocalSilo.StopAsync(_host));
+    public ValueTask DisposeAsync() => new(_silo.StopAsync(LogLevel.Error));
 }

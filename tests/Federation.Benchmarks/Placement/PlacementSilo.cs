@@ -3,7 +3,7 @@ using Federation.Grains.Hosting;
 using Federation.Storage.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Federation.Benchmarks.GrainPlacement;
 
@@ -13,24 +13,26 @@ namespace Federation.Benchmarks.GrainPlacement;
 /// </summary>
 internal sealed class PlacementSilo : IAsyncDisposable
 {
-    private readonly IHost _host;
+    private readonly LocalSilo _silo;
+    private readonly bool _inMemory;
     private readonly string? _folder;
     private readonly string? _postgresConnection;
     private readonly string? _postgresSchema;
 
-    private PlacementSilo(IHost host, string? folder, string? postgresConnection, string? postgresSchema)
+    private PlacementSilo(LocalSilo silo, bool inMemory, string? folder, string? postgresConnection, string? postgresSchema)
     {
-        _host = host;
+        _silo = silo;
+        _inMemory = inMemory;
         _folder = folder;
         _postgresConnection = postgresConnection;
         _postgresSchema = postgresSchema;
-        GrainFactory = host.Services.GetRequiredService<IGrainFactory>();
-        Storage = host.Services.GetRequiredService<FederationDatabases>().Description;
+        GrainFactory = silo.Services.GetRequiredService<IGrainFactory>();
+        Storage = silo.Services.GetRequiredService<FederationDatabases>().Description;
     }
 
     public IGrainFactory GrainFactory { get; }
 
-    public IServiceProvider Services => _host.Services;
+    public IServiceProvider Services => _silo.Services;
 
     /// <summary>Where the state is, in words (files, or server, database and schema; never credentials).</summary>
     public string Storage { get; }
@@ -69,16 +71,16 @@ internal sealed class PlacementSilo : IAsyncDisposable
                 throw new FormatException($"--storage must be memory, sqlite or postgres (was '{storage}')");
         }
 
-        IHost host;
+        LocalSilo silo;
         try
         {
-            host = await LocalSilo.StartAsync(
-                silo =>
+            silo = await LocalSilo.StartAsync(
+                builder =>
                 {
-                    addStorage(silo);
+                    addStorage(builder);
 
                     // The rebalancer would move queued jobs while the load runs; it is measured separately.
-                    silo.AddFederationGrains(o => o.RebalanceInterval = TimeSpan.Zero);
+                    builder.AddFederationGrains(o => o.RebalanceInterval = TimeSpan.Zero);
                 },
                 cancellationToken);
         }
@@ -88,14 +90,14 @@ internal sealed class PlacementSilo : IAsyncDisposable
             throw;
         }
 
-        return new PlacementSilo(host, folder, connection, schema);
+        return new PlacementSilo(silo, storage == "memory", folder, connection, schema);
     }
 
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await LocalSilo.StopAsync(_host);
+            await _silo.StopAsync(_inMemory ? LogLevel.Critical : LogLevel.Error);
         }
         finally
         {
