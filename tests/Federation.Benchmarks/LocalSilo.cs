@@ -14,9 +14,9 @@ internal sealed class LocalSilo : IAsyncDisposable
     public const string ServiceId = "bench";
 
     private readonly IHost _host;
-    private readonly LogGate _logGate;
+    private readonly ConsoleLogGate _logGate;
 
-    private LocalSilo(IHost host, LogGate logGate)
+    private LocalSilo(IHost host, ConsoleLogGate logGate)
     {
         _host = host;
         _logGate = logGate;
@@ -32,8 +32,8 @@ internal sealed class LocalSilo : IAsyncDisposable
 
         // No appsettings, environment or command-line configuration: a benchmark's silo is what its code says.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        var logGate = new LogGate();
-        builder.Logging.AddConsole().AddFilter(logGate.Passes);
+        var logGate = new ConsoleLogGate(LogLevel.Warning);
+        logGate.Apply(builder.Logging);
         var ports = FreePorts.Take(2);
         builder.UseOrleans(silo =>
         {
@@ -56,10 +56,8 @@ internal sealed class LocalSilo : IAsyncDisposable
 
     /// <summary>
     /// Stops the silo gracefully and disposes the host. The measurement is over by then: what the shutdown logs below
-    /// <paramref name="duringStop"/> is left out, so a run's output ends with its figures. A silo whose state lives only
-    /// in memory passes <see cref="LogLevel.Critical"/> (Orleans' memory storage is itself grains, deactivated before
-    /// the grains that write to it on their way out, and nothing is lost that would not be lost anyway); one with a
-    /// database passes <see cref="LogLevel.Error"/>, so a write that failed on the way out is seen.
+    /// <paramref name="duringStop"/> is left out, so a run's output ends with its figures
+    /// (<see cref="ConsoleLogGate.DuringStop"/>).
     /// </summary>
     public async Task StopAsync(LogLevel duringStop)
     {
@@ -86,19 +84,5 @@ internal sealed class LocalSilo : IAsyncDisposable
         {
             _host.Dispose();
         }
-    }
-
-    /// <summary>The console's minimum level, raised when the silo stops.</summary>
-    private sealed class LogGate
-    {
-        private volatile int _minimum = (int)LogLevel.Warning;
-
-        public LogLevel Minimum
-        {
-            get => (LogLevel)_minimum;
-            set => _minimum = (int)value;
-        }
-
-        public bool Passes(string? category, LogLevel level) => level >= Minimum;
     }
 }

@@ -54,6 +54,7 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
         }
 
         WebApplication? app = null;
+        var appLogGate = new ConsoleLogGate(LogLevel.Error);
         ServerChildProcess? child = null;
         string? tempFolder = null;
         string? postgres = null, schema = null;
@@ -113,7 +114,7 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
                     ]);
 
                     // Errors only: a failed request says why (the server logs it), and nothing else competes for the cores.
-                    builder.Logging.ClearProviders().AddConsole().AddFilter((_, level) => level >= LogLevel.Error);
+                    appLogGate.Apply(builder.Logging);
                     app = FederationServer.Build(builder);
                     await app.StartAsync(cancellationToken);
                     url = app.Urls.Single();
@@ -129,6 +130,7 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
         {
             if (app is not null)
             {
+                appLogGate.Minimum = ConsoleLogGate.DuringStop(o.Storage == "memory");
                 await app.StopAsync(CancellationToken.None);
                 await app.DisposeAsync();
             }

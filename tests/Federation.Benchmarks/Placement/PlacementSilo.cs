@@ -3,7 +3,6 @@ using Federation.Grains.Hosting;
 using Federation.Storage.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Federation.Benchmarks.GrainPlacement;
 
@@ -97,7 +96,7 @@ internal sealed class PlacementSilo : IAsyncDisposable
     {
         try
         {
-            await _silo.StopAsync(_inMemory ? LogLevel.Critical : LogLevel.Error);
+            await _silo.StopAsync(ConsoleLogGate.DuringStop(_inMemory));
         }
         finally
         {
