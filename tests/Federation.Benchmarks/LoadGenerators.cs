@@ -59,7 +59,7 @@ public static class LoadGenerators
             {
                 if (args.Length > 1 && args[1] is "--help" or "-h")
                 {
-                    Console.WriteLine($"{generator.Description}\nusage: {generator.Usage}");
+                    Console.WriteLine($"{generator.Description}\n{LoadGeneratorArgs.UsageLine(generator.Usage)}");
                     return true;
                 }
 
@@ -84,6 +84,9 @@ public static class LoadGenerators
 /// </summary>
 internal static class LoadGeneratorArgs
 {
+    /// <summary>"usage: " and the usage, its continuation lines indented to match.</summary>
+    public static string UsageLine(string usage) => "usage: " + usage.Replace("\n", "\n       ", StringComparison.Ordinal);
+
     public static string String(string[] args, string name, string fallback) => Value(args, name) ?? fallback;
 
     /// <summary>The value of <paramref name="name"/>, or null when it is not given.</summary>

@@ -49,7 +49,7 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
         }
         catch (FormatException e)
         {
-            await Console.Error.WriteLineAsync($"http-submit: {e.Message}\nusage: {UsageText}");
+            await Console.Error.WriteLineAsync($"http-submit: {e.Message}\n{LoadGeneratorArgs.UsageLine(UsageText)}");
             return 2;
         }
 

@@ -44,7 +44,7 @@ public sealed class PingLoadGenerator : ILoadGenerator
         }
         catch (FormatException e)
         {
-            await Console.Error.WriteLineAsync($"ping: {e.Message}\nusage: {Usage}");
+            await Console.Error.WriteLineAsync($"ping: {e.Message}\n{LoadGeneratorArgs.UsageLine(Usage)}");
             return 2;
         }
 

@@ -47,7 +47,7 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
         }
         catch (FormatException e)
         {
-            await Console.Error.WriteLineAsync($"placement-throughput: {e.Message}\nusage: {Usage}");
+            await Console.Error.WriteLineAsync($"placement-throughput: {e.Message}\n{LoadGeneratorArgs.UsageLine(Usage)}");
             return 2;
         }
 

@@ -43,7 +43,7 @@ public sealed class RouterLatencyLoadGenerator : ILoadGenerator
         }
         catch (FormatException e)
         {
-            await Console.Error.WriteLineAsync($"router-latency: {e.Message}\nusage: {Usage}");
+            await Console.Error.WriteLineAsync($"router-latency: {e.Message}\n{LoadGeneratorArgs.UsageLine(Usage)}");
             return 2;
         }
 
