@@ -55,13 +55,12 @@ internal sealed class LocalSilo : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the silo gracefully and disposes the host. The measurement is over by then: what the shutdown logs below
-    /// <paramref name="duringStop"/> is left out, so a run's output ends with its figures
-    /// (<see cref="ConsoleLogGate.DuringStop"/>).
+    /// Stops the silo gracefully and disposes the host. The measurement is over by then, so a run's output ends with its
+    /// figures (<see cref="ConsoleLogGate.Stopping"/>).
     /// </summary>
-    public async Task StopAsync(LogLevel duringStop)
+    public async ValueTask DisposeAsync()
     {
-        _logGate.Minimum = duringStop;
+        _logGate.Stopping();
         try
         {
             await _host.StopAsync(CancellationToken.None);
@@ -71,8 +70,6 @@ internal sealed class LocalSilo : IAsyncDisposable
             await DisposeHostAsync();
         }
     }
-
-    public ValueTask DisposeAsync() => new(StopAsync(LogLevel.Error));
 
     private async Task DisposeHostAsync()
     {

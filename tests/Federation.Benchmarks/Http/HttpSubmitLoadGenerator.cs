@@ -130,7 +130,7 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
         {
             if (app is not null)
             {
-                appLogGate.Minimum = ConsoleLogGate.DuringStop(o.Storage == "memory");
+                appLogGate.Stopping();
                 await app.StopAsync(CancellationToken.None);
                 await app.DisposeAsync();
             }

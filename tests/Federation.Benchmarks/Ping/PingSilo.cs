@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Federation.Benchmarks.Ping;
 
@@ -19,5 +18,5 @@ internal sealed class PingSilo : IAsyncDisposable
     public static async Task<PingSilo> StartAsync(CancellationToken cancellationToken = default) =>
         new(await LocalSilo.StartAsync(static _ => { }, cancellationToken));
 
-    public ValueTask DisposeAsync() => new(_silo.StopAsync(LogLevel.Error));
+    public ValueTask DisposeAsync() => _silo.DisposeAsync();
 }

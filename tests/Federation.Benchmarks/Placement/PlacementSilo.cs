@@ -13,15 +13,13 @@ namespace Federation.Benchmarks.GrainPlacement;
 internal sealed class PlacementSilo : IAsyncDisposable
 {
     private readonly LocalSilo _silo;
-    private readonly bool _inMemory;
     private readonly string? _folder;
     private readonly string? _postgresConnection;
     private readonly string? _postgresSchema;
 
-    private PlacementSilo(LocalSilo silo, bool inMemory, string? folder, string? postgresConnection, string? postgresSchema)
+    private PlacementSilo(LocalSilo silo, string? folder, string? postgresConnection, string? postgresSchema)
     {
         _silo = silo;
-        _inMemory = inMemory;
         _folder = folder;
         _postgresConnection = postgresConnection;
         _postgresSchema = postgresSchema;
@@ -89,14 +87,14 @@ internal sealed class PlacementSilo : IAsyncDisposable
             throw;
         }
 
-        return new PlacementSilo(silo, storage == "memory", folder, connection, schema);
+        return new PlacementSilo(silo, folder, connection, schema);
     }
 
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await _silo.StopAsync(ConsoleLogGate.DuringStop(_inMemory));
+            await _silo.DisposeAsync();
         }
         finally
         {
