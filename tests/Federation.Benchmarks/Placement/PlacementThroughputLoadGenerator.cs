@@ -10,8 +10,9 @@ namespace Federation.Benchmarks.GrainPlacement;
 /// Sustained placements in one silo: <c>--concurrency</c> clients each submit jobs back to back through
 /// <c>IJobGrain.SubmitAsync</c> (the whole path: job activation and state read, the router's decision,
 /// the region's admission, the job row written before the answer) until <c>--jobs</c> have been placed.
-/// Prints jobs/s and the submit latency percentiles. Jobs ask for 1-8 accelerators for 1-10 h with 50 GB
-/// of data in their home region, homes spread over the four regions, so regions fill, queue and overflow.
+/// Prints jobs/s, CPU and bytes allocated per job, GC counts and pauses, and the submit latency percentiles. Jobs ask
+/// for 1-8 accelerators for 1-10 h with 50 GB of data in their home region, homes spread over the four regions, so
+/// regions fill, queue and overflow.
 /// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- placement-throughput --storage memory|sqlite|postgres</c>
 /// (<see cref="Usage"/>; postgres: the server in <c>--connection</c>, by default <c>FEDERATION_TEST_POSTGRES</c>, in a
 /// schema of the run's own). The targets it measures are in DESIGN.md §8.
@@ -66,9 +67,8 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
         Console.WriteLine($"placement-throughput: {jobs} jobs after {warmup} warm-up jobs, {concurrency} concurrent clients, storage {silo.Storage}, {Environment.ProcessorCount} cores, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
 
         // Warm-up: activations of the regions, the router and the code paths, then a pause so that the tiered JIT's
-        // background compiler has replaced the hot path's first-tier and instrumented code with optimized code (with
-        // 5,000 warm-up jobs, a third of the measured samples were still in unoptimized code): the steady state of a
-        // long-running silo, which is what the figure is about.
+        // background compiler has replaced the hot path's first-tier and instrumented code with optimized code: the
+        // steady state of a long-running silo, which is what the figure is about.
         if (warmup > 0)
         {
             await RunClientsAsync(silo, "warm", warmup, concurrency, new Percentiles(warmup + 16), cancellationToken);
