@@ -26,17 +26,19 @@ namespace Federation.Benchmarks.Http;
 /// </summary>
 public sealed class HttpSubmitLoadGenerator : ILoadGenerator
 {
-    private const string Usage =
-        "usage: http-submit [--rate 2000] [--duration 10] [--warmup 10] [--clients 64] [--storage memory|sqlite|postgres]\n" +
-        "                   [--connection <sqlite file | Npgsql connection string, default $FEDERATION_TEST_POSTGRES>]\n" +
-        "                   [--time-scale 100] [--hours 0.01] [--server process|in-process | --url http://host:port]\n" +
-        "                   [--client raw|httpclient]";
+    private const string UsageText =
+        "http-submit [--rate 2000] [--duration 10] [--warmup 10] [--clients 64] [--storage memory|sqlite|postgres]\n" +
+        "            [--connection <sqlite file | Npgsql connection string, default $FEDERATION_TEST_POSTGRES>]\n" +
+        "            [--time-scale 100] [--hours 0.01] [--server process|in-process | --url http://host:port]\n" +
+        "            [--client raw|httpclient]";
 
     private static readonly string[] Regions = ["gwangju", "suncheon", "gwangyang", "daegu"];
 
     public string Verb => "http-submit";
 
-    public string Description => "POST /api/jobs at a fixed rate over loopback; p50/p99/max and achieved rate (server in process, or --url)";
+    public string Description => "POST /api/jobs at a fixed rate over loopback from keep-alive sockets; p50/p99/p99.9/max from send and from intended send (server as a child process, in process, or --url)";
+
+    public string Usage => UsageText;
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -47,11 +49,12 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
         }
         catch (FormatException e)
         {
-            await Console.Error.WriteLineAsync($"http-submit: {e.Message}\n{Usage}");
+            await Console.Error.WriteLineAsync($"http-submit: {e.Message}\n{LoadGeneratorArgs.UsageLine(UsageText)}");
             return 2;
         }
 
         WebApplication? app = null;
+        var appLogGate = new ConsoleLogGate(LogLevel.Error);
         ServerChildProcess? child = null;
         string? tempFolder = null;
         string? postgres = null, schema = null;
@@ -100,10 +103,18 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
                 }
                 else
                 {
-                    var builder = FederationServer.CreateBuilder([.. serverArgs, "--urls", "http://127.0.0.1:0"]);
+                    // Ports of its own for the silo too: two runs, or a run and a server on the defaults, must not collide.
+                    var ports = FreePorts.Take(2);
+                    var builder = FederationServer.CreateBuilder(
+                    [
+                        .. serverArgs,
+                        "--urls", "http://127.0.0.1:0",
+                        "--silo-port", ports[0].ToString(CultureInfo.InvariantCulture),
+                        "--gateway-port", ports[1].ToString(CultureInfo.InvariantCulture),
+                    ]);
 
                     // Errors only: a failed request says why (the server logs it), and nothing else competes for the cores.
-                    builder.Logging.ClearProviders().AddConsole().AddFilter((_, level) => level >= LogLevel.Error);
+                    appLogGate.Apply(builder.Logging);
                     app = FederationServer.Build(builder);
                     await app.StartAsync(cancellationToken);
                     url = app.Urls.Single();
@@ -119,6 +130,7 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
         {
             if (app is not null)
             {
+                appLogGate.Stopping();
                 await app.StopAsync(CancellationToken.None);
                 await app.DisposeAsync();
             }

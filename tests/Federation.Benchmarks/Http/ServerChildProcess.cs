@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Federation.Benchmarks.Http;
 
@@ -39,7 +38,7 @@ internal sealed class ServerChildProcess : IAsyncDisposable
         }
     }
 
-    /// <param name="serverArgs">Everything but <c>--urls</c> (storage, connection, time scale).</param>
+    /// <param name="serverArgs">Everything but the ports (storage, connection, time scale).</param>
     public static async Task<ServerChildProcess> StartAsync(IEnumerable<string> serverArgs, CancellationToken cancellationToken)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Federation.Server.dll");
@@ -48,12 +47,18 @@ internal sealed class ServerChildProcess : IAsyncDisposable
             throw new FileNotFoundException($"{dll} is missing: build tests/Federation.Benchmarks (it references the server)");
         }
 
-        var port = FreePort();
+        // HTTP, silo and gateway ports of its own: two runs, or a run and a server on the defaults, must not collide.
+        var ports = FreePorts.Take(3);
+        var port = ports[0];
         var url = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add(url);
+        info.ArgumentList.Add("--silo-port");
+        info.ArgumentList.Add(ports[1].ToString(CultureInfo.InvariantCulture));
+        info.ArgumentList.Add("--gateway-port");
+        info.ArgumentList.Add(ports[2].ToString(CultureInfo.InvariantCulture));
         foreach (var a in serverArgs)
         {
             info.ArgumentList.Add(a);
@@ -140,12 +145,5 @@ internal sealed class ServerChildProcess : IAsyncDisposable
                 log.WriteLine(line);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,36 +1,22 @@
-using Federation.Actors;
-using Federation.Actors.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Federation.Benchmarks.Ping;
 
-/// <summary>A silo in process, started without a host (no console logging, no hosted-service noise).</summary>
+/// <summary>A silo in this process with nothing but the ping grains in use (no storage, no federation grains).</summary>
 internal sealed class PingSilo : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
-    private readonly Silo _silo;
+    private readonly LocalSilo _silo;
 
-    private PingSilo(ServiceProvider services)
+    private PingSilo(LocalSilo silo)
     {
-        _services = services;
-        _silo = services.GetRequiredService<Silo>();
-        GrainFactory = services.GetRequiredService<IGrainFactory>();
+        _silo = silo;
+        GrainFactory = silo.Services.GetRequiredService<IGrainFactory>();
     }
 
     public IGrainFactory GrainFactory { get; }
 
-    public static async Task<PingSilo> StartAsync()
-    {
-        var services = new ServiceCollection();
-        services.AddActors();
-        var silo = new PingSilo(services.BuildServiceProvider());
-        await silo._silo.StartAsync(CancellationToken.None);
-        return silo;
-    }
+    public static async Task<PingSilo> StartAsync(CancellationToken cancellationToken = default) =>
+        new(await LocalSilo.StartAsync(static _ => { }, cancellationToken));
 
-    public async ValueTask DisposeAsync()
-    {
-        await _silo.StopAsync(CancellationToken.None);
-        await _services.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _silo.DisposeAsync();
 }

@@ -1,105 +1,119 @@
-using Federation.Actors;
-using Federation.Actors.AdoNet.Postgres;
-using Federation.Actors.AdoNet.Sqlite;
-using Federation.Actors.Hosting;
-using Federation.Actors.Storage;
 using Federation.Benchmarks.Http;
 using Federation.Grains.Hosting;
+using Federation.Storage.Hosting;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Federation.Benchmarks.GrainPlacement;
 
 /// <summary>
-/// A silo in process with the domain grains on the default megaregion, state in memory, in SQLite on a temp
-/// file, or in PostgreSQL in a schema of its own (dropped on dispose).
+/// A silo in this process with the domain grains on the default megaregion, state in memory, in SQLite files in a
+/// temporary folder, or in PostgreSQL in a schema of its own; the folder or schema is removed on dispose.
 /// </summary>
 internal sealed class PlacementSilo : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
-    private readonly Silo _silo;
-    private readonly string? _databaseFile;
-    private readonly PostgresStorageOptions? _postgres;
+    private readonly LocalSilo _silo;
+    private readonly string? _folder;
+    private readonly string? _postgresConnection;
+    private readonly string? _postgresSchema;
 
-    private PlacementSilo(ServiceProvider services, string? databaseFile, PostgresStorageOptions? postgres)
+    private PlacementSilo(LocalSilo silo, string? folder, string? postgresConnection, string? postgresSchema)
     {
-        _services = services;
-        _databaseFile = databaseFile;
-        _postgres = postgres;
-        _silo = services.GetRequiredService<Silo>();
-        GrainFactory = services.GetRequiredService<IGrainFactory>();
+        _silo = silo;
+        _folder = folder;
+        _postgresConnection = postgresConnection;
+        _postgresSchema = postgresSchema;
+        GrainFactory = silo.Services.GetRequiredService<IGrainFactory>();
+        Storage = silo.Services.GetRequiredService<FederationDatabases>().Description;
     }
 
     public IGrainFactory GrainFactory { get; }
 
-    public IServiceProvider Services => _services;
+    public IServiceProvider Services => _silo.Services;
 
-    public string Storage =>
-        _postgres is not null ? $"postgres ({PostgresStorage.DisplayNameOf(_postgres)})" : _databaseFile is null ? "memory" : $"sqlite ({_databaseFile})";
-
-    public static Task<PlacementSilo> StartAsync(bool sqlite) => StartAsync(sqlite ? "sqlite" : "memory", postgresConnection: null);
+    /// <summary>Where the state is, in words (files, or server, database and schema; never credentials).</summary>
+    public string Storage { get; }
 
     /// <param name="storage">memory, sqlite or postgres.</param>
-    /// <param name="postgresConnection">For postgres: the server (a schema of this silo's own is created in it).</param>
-    public static async Task<PlacementSilo> StartAsync(string storage, string? postgresConnection)
+    /// <param name="postgresConnection">For postgres: the server, else <see cref="BenchmarkPostgres.EnvironmentVariable"/>'s
+    /// (a <see cref="FormatException"/> says how to set it).</param>
+    /// <param name="cancellationToken">Abandons the start.</param>
+    public static async Task<PlacementSilo> StartAsync(string storage, string? postgresConnection, CancellationToken cancellationToken)
     {
-        var services = new ServiceCollection();
-        services.AddActors();
-        string? file = null;
-        PostgresStorageOptions? postgres = null;
-        if (storage == "sqlite")
+        string? folder = null;
+        string? connection = null;
+        string? schema = null;
+        Action<ISiloBuilder> addStorage;
+        switch (storage)
         {
-            file = Path.Combine(Path.GetTempPath(), $"federation-placement-{Guid.NewGuid():N}.db");
-            services.AddSqliteGrainStorage(FederationGrainsOptions.DefaultStorageName, o => o.ConnectionString = $"Data Source={file}");
-        }
-        else if (storage == "postgres")
-        {
-            postgres = new PostgresStorageOptions
-            {
-                ConnectionString = BenchmarkPostgres.ConnectionOrDefault(postgresConnection),
-                Schema = BenchmarkPostgres.NewSchema("bench_placement"),
-                MaxPoolSize = BenchmarkPostgres.MaxPoolSize,
-            };
-            services.AddPostgresGrainStorage(FederationGrainsOptions.DefaultStorageName, o =>
-            {
-                o.ConnectionString = postgres.ConnectionString;
-                o.Schema = postgres.Schema;
-                o.MaxPoolSize = postgres.MaxPoolSize;
-            });
-        }
-        else
-        {
-            services.AddMemoryGrainStorage();
-        }
-
-        // The rebalancer would move queued jobs while the load runs; it is measured separately.
-        services.AddFederationGrains(o => o.RebalanceInterval = TimeSpan.Zero);
-        var silo = new PlacementSilo(services.BuildServiceProvider(), file, postgres);
-
-        // The schema is created by a hosted service in a host; here, before the first grain reads.
-        if (postgres is not null && silo.Services.GetRequiredKeyedService<IGrainStorage>(FederationGrainsOptions.DefaultStorageName) is Federation.Actors.AdoNet.AdoNetGrainStorage adoNet)
-        {
-            await adoNet.InitializeAsync();
+            case "memory":
+                addStorage = static silo => silo.AddFederationMemoryStorage();
+                break;
+            case "sqlite":
+                folder = Path.Combine(Path.GetTempPath(), $"federation-placement-{Guid.NewGuid():N}");
+                var file = Path.Combine(folder, "federation.db");
+                addStorage = silo => silo.AddFederationSqliteStorage(o => o.ConnectionString = $"Data Source={file}");
+                break;
+            case "postgres":
+                connection = BenchmarkPostgres.ConnectionOrDefault(postgresConnection);
+                schema = BenchmarkPostgres.NewSchema("bench_placement");
+                addStorage = silo => silo.AddFederationPostgresStorage(o =>
+                {
+                    o.ConnectionString = connection;
+                    o.Schema = schema;
+                    o.MaxPoolSize = BenchmarkPostgres.MaxPoolSize;
+                });
+                break;
+            default:
+                throw new FormatException($"--storage must be memory, sqlite or postgres (was '{storage}')");
         }
 
-        await silo._silo.StartAsync(CancellationToken.None);
-        return silo;
+        LocalSilo silo;
+        try
+        {
+            silo = await LocalSilo.StartAsync(
+                builder =>
+                {
+                    addStorage(builder);
+
+                    // The rebalancer would move queued jobs while the load runs; it is measured separately.
+                    builder.AddFederationGrains(o => o.RebalanceInterval = TimeSpan.Zero);
+                },
+                cancellationToken);
+        }
+        catch
+        {
+            await RemoveAsync(folder, connection, schema);
+            throw;
+        }
+
+        return new PlacementSilo(silo, folder, connection, schema);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _silo.StopAsync(CancellationToken.None);
-        await _services.DisposeAsync();
-        if (_postgres is not null)
+        try
         {
-            await BenchmarkPostgres.DropSchemaAsync(_postgres.ConnectionString!, _postgres.Schema!);
+            await _silo.DisposeAsync();
+        }
+        finally
+        {
+            await RemoveAsync(_folder, _postgresConnection, _postgresSchema);
+        }
+    }
+
+    private static async Task RemoveAsync(string? folder, string? postgresConnection, string? postgresSchema)
+    {
+        if (postgresSchema is not null)
+        {
+            await BenchmarkPostgres.DropSchemaAsync(postgresConnection!, postgresSchema);
         }
 
-        if (_databaseFile is not null)
+        if (folder is not null && Directory.Exists(folder))
         {
-            foreach (var f in new[] { _databaseFile, _databaseFile + "-wal", _databaseFile + "-shm" })
-            {
-                File.Delete(f);
-            }
+            // Orleans' provider opens pooled connections of its own to the grain-state file.
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
         }
     }
 }

@@ -10,10 +10,12 @@ namespace Federation.Benchmarks.GrainPlacement;
 /// Sustained placements in one silo: <c>--concurrency</c> clients each submit jobs back to back through
 /// <c>IJobGrain.SubmitAsync</c> (the whole path: job activation and state read, the router's decision,
 /// the region's admission, the job row written before the answer) until <c>--jobs</c> have been placed.
-/// Prints jobs/s and the submit latency percentiles. Jobs ask for 1-8 accelerators for 1-10 h with 50 GB
-/// of data in their home region, homes spread over the four regions, so regions fill, queue and overflow.
-/// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- placement-throughput --storage memory|sqlite|postgres [--connection "Host=..."] [--jobs 200000] [--concurrency 256] [--warmup 30000]</c>
-/// (postgres: the server in <c>--connection</c>, by default <c>FEDERATION_TEST_POSTGRES</c>, in a schema of the run's own).
+/// Prints jobs/s, CPU and bytes allocated per job, GC counts and pauses, and the submit latency percentiles. Jobs ask
+/// for 1-8 accelerators for 1-10 h with 50 GB of data in their home region, homes spread over the four regions, so
+/// regions fill, queue and overflow.
+/// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- placement-throughput --storage memory|sqlite|postgres</c>
+/// (<see cref="Usage"/>; postgres: the server in <c>--connection</c>, by default <c>FEDERATION_TEST_POSTGRES</c>, in a
+/// schema of the run's own). The targets it measures are in DESIGN.md §8.
 /// </summary>
 public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
 {
@@ -21,23 +23,39 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
 
     public string Description => "sustained job placements per second in one silo (memory, SQLite or PostgreSQL state) with latency percentiles";
 
+    public string Usage =>
+        "placement-throughput [--storage memory|sqlite|postgres] [--connection <Npgsql connection string, default $FEDERATION_TEST_POSTGRES>]\n" +
+        "                     [--jobs 200000 (memory) | 50000] [--concurrency 256] [--warmup 30000 (memory) | 5000]";
+
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var storage = Arg(args, "--storage", "memory");
-        if (storage is not ("memory" or "sqlite" or "postgres"))
+        string storage;
+        string? connection;
+        int jobs, concurrency, warmup;
+        try
         {
-            await Console.Error.WriteLineAsync("placement-throughput: --storage must be memory, sqlite or postgres");
+            storage = LoadGeneratorArgs.String(args, "--storage", "memory");
+            if (storage is not ("memory" or "sqlite" or "postgres"))
+            {
+                throw new FormatException($"--storage must be memory, sqlite or postgres (was '{storage}')");
+            }
+
+            connection = LoadGeneratorArgs.Value(args, "--connection");
+            jobs = LoadGeneratorArgs.Int(args, "--jobs", storage == "memory" ? 200_000 : 50_000, min: 1);
+            concurrency = LoadGeneratorArgs.Int(args, "--concurrency", 256, min: 1);
+            warmup = LoadGeneratorArgs.Int(args, "--warmup", storage == "memory" ? 30_000 : 5_000, min: 0);
+            LoadGeneratorArgs.RejectUnknown(args, "--storage", "--connection", "--jobs", "--concurrency", "--warmup");
+        }
+        catch (FormatException e)
+        {
+            await Console.Error.WriteLineAsync($"placement-throughput: {e.Message}\n{LoadGeneratorArgs.UsageLine(Usage)}");
             return 2;
         }
 
-        var connection = Array.IndexOf(args, "--connection") >= 0 ? Arg(args, "--connection", "") : null;
-        var jobs = int.Parse(Arg(args, "--jobs", storage == "memory" ? "200000" : "50000"), CultureInfo.InvariantCulture);
-        var concurrency = int.Parse(Arg(args, "--concurrency", "256"), CultureInfo.InvariantCulture);
-        var warmup = int.Parse(Arg(args, "--warmup", storage == "memory" ? "30000" : "5000"), CultureInfo.InvariantCulture);
         PlacementSilo silo;
         try
         {
-            silo = await PlacementSilo.StartAsync(storage, connection);
+            silo = await PlacementSilo.StartAsync(storage, connection, cancellationToken);
         }
         catch (FormatException e)
         {
@@ -49,10 +67,13 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
         Console.WriteLine($"placement-throughput: {jobs} jobs after {warmup} warm-up jobs, {concurrency} concurrent clients, storage {silo.Storage}, {Environment.ProcessorCount} cores, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
 
         // Warm-up: activations of the regions, the router and the code paths, then a pause so that the tiered JIT's
-        // background compiler has replaced the hot path's first-tier and instrumented code with optimized code (with
-        // 5,000 warm-up jobs, a third of the measured samples were still in unoptimized code): the steady state of a
-        // long-running silo, which is what the figure is about.
-        await RunClientsAsync(silo, "warm", warmup, concurrency, new Percentiles(warmup + 16), cancellationToken);
+        // background compiler has replaced the hot path's first-tier and instrumented code with optimized code: the
+        // steady state of a long-running silo, which is what the figure is about.
+        if (warmup > 0)
+        {
+            await RunClientsAsync(silo, "warm", warmup, concurrency, new Percentiles(warmup + 16), cancellationToken);
+        }
+
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
 
         var samples = new Percentiles(jobs);
@@ -148,10 +169,4 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
     /// <summary>The server GC's heap count now (it adapts with DATAS), or "1" for workstation GC.</summary>
     private static string GcHeapCount() =>
         GC.GetConfigurationVariables().TryGetValue("HeapCount", out var count) ? Convert.ToString(count, CultureInfo.InvariantCulture) ?? "?" : "?";
-
-    private static string Arg(string[] args, string name, string fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
 }

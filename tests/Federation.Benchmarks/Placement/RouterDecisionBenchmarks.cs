@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using BenchmarkDotNet.Attributes;
 using Federation.Grains.Routing;
 using Federation.Scheduling;
@@ -12,6 +13,7 @@ namespace Federation.Benchmarks.GrainPlacement;
 /// takes it out again, as happens between two snapshot refreshes. All three must allocate nothing.
 /// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- --filter '*RouterDecisionBenchmarks*'</c>.
 /// </summary>
+[Description("the router's in-process decision (RegionDecider) over four loaded regions; allocates nothing")]
 [MemoryDiagnoser]
 public class RouterDecisionBenchmarks
 {

@@ -23,12 +23,31 @@ public sealed class RouterLatencyLoadGenerator : ILoadGenerator
 
     public string Description => "router decision latency at a fixed rate (p50/p99/max), decision-only and PlaceAsync";
 
+    public string Usage => "router-latency [--seconds 10] [--rate 10000] [--mode decision|place|both]";
+
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var seconds = Arg(args, "--seconds", 10);
-        var rate = Arg(args, "--rate", 10_000);
-        var mode = ArgString(args, "--mode", "both");
-        await using var silo = await PlacementSilo.StartAsync(sqlite: false);
+        int seconds, rate;
+        string mode;
+        try
+        {
+            seconds = LoadGeneratorArgs.Int(args, "--seconds", 10, min: 1);
+            rate = LoadGeneratorArgs.Int(args, "--rate", 10_000, min: 1);
+            mode = LoadGeneratorArgs.String(args, "--mode", "both");
+            if (mode is not ("decision" or "place" or "both"))
+            {
+                throw new FormatException($"--mode must be decision, place or both (was '{mode}')");
+            }
+
+            LoadGeneratorArgs.RejectUnknown(args, "--seconds", "--rate", "--mode");
+        }
+        catch (FormatException e)
+        {
+            await Console.Error.WriteLineAsync($"router-latency: {e.Message}\n{LoadGeneratorArgs.UsageLine(Usage)}");
+            return 2;
+        }
+
+        await using var silo = await PlacementSilo.StartAsync("memory", postgresConnection: null, cancellationToken);
         var mega = silo.Services.GetRequiredService<IOptions<Federation.Grains.Hosting.FederationGrainsOptions>>().Value.Megaregion;
         Console.WriteLine($"router-latency: rate {rate}/s for {seconds} s, storage {silo.Storage}, {Environment.ProcessorCount} cores");
         await PreloadAsync(silo, mega, cancellationToken);
@@ -213,17 +232,5 @@ public sealed class RouterLatencyLoadGenerator : ILoadGenerator
         {
             samples.Add(took);
         }
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string ArgString(string[] args, string name, string fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using BenchmarkDotNet.Attributes;
 using Federation.Scheduling;
 
@@ -10,6 +11,7 @@ namespace Federation.Benchmarks.Scheduling;
 /// changes one region (a job starts and completes there), so one profile is rebuilt, as after every event in the
 /// simulator. Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- --filter '*PlacementBenchmarks*'</c>.
 /// </summary>
+[Description("one Scheduling placement decision over four busy regions, per policy")]
 [MemoryDiagnoser]
 public class PlacementBenchmarks
 {

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using BenchmarkDotNet.Attributes;
 using Federation.Scheduling;
 using Federation.Simulator;
@@ -10,6 +11,7 @@ namespace Federation.Benchmarks.Simulation;
 /// comes from the simulator's own CLI (<c>--synthetic 1000000</c>), not from here.
 /// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- --filter '*SimulationBenchmarks*'</c>.
 /// </summary>
+[Description("the simulator on 100,000 synthetic jobs, per policy ([Params] Policy)")]
 [MemoryDiagnoser]
 public class SimulationBenchmarks
 {

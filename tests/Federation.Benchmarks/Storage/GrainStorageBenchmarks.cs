@@ -1,129 +1,140 @@
-using System.Collections.Immutable;
+using System.ComponentModel;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using Federation.Actors;
-using Federation.Actors.AdoNet;
-using Federation.Actors.AdoNet.Postgres;
-using Federation.Actors.AdoNet.Sqlite;
-using Federation.Actors.Storage;
-using Npgsql;
+using Federation.Benchmarks.Http;
+using Federation.Contracts;
+using Federation.Grains.Jobs;
+using Federation.Storage.Hosting;
+using Federation.Storage.Jobs;
+using Federation.Storage.Postgres;
+using Federation.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
 
 namespace Federation.Benchmarks.Storage;
 
 /// <summary>
-/// Grain-storage write and read latency: the in-memory provider (baseline) against SQLite with the
-/// default <c>synchronous=FULL</c> (a commit survives power loss) and with <c>NORMAL</c> (survives a
-/// process kill). "Write" is one activation writing its state; "Write64" is 64 activations writing
-/// at once, reported per write, which is what the single SQLite writer connection is for.
-/// PostgreSQL runs on the server named by <c>FEDERATION_TEST_POSTGRES</c> (set by ./eng/test.sh, or
-/// <c>export FEDERATION_TEST_POSTGRES="$(./eng/ensure-postgres.sh)"</c>), in a schema of its own dropped afterwards.
-/// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- --filter '*Storage*' --job short</c>.
+/// The job store's write and read, per provider: memory (the baseline of each category), SQLite with the default
+/// <c>synchronous=FULL</c> (a commit survives power loss) and with <c>NORMAL</c> (survives a process kill), and PostgreSQL.
+/// The state is a real job row (a running job with its placement decision and history, through the row's own JSON
+/// converter), written with its index columns, as the job grain writes it on every transition. "Write" is one writer;
+/// "Write64" is 64 job rows written at once, reported per write, which is what SQLite's group commit and PostgreSQL's
+/// pool are for. Each store is built as a silo builds it (<see cref="FederationDatabases"/>), without a silo.
+/// PostgreSQL runs on the server <c>FEDERATION_TEST_POSTGRES</c> names
+/// (<c>export FEDERATION_TEST_POSTGRES="$(./eng/ensure-postgres.sh)"</c>), in a schema of its own dropped afterwards.
+/// Run: <c>dotnet run -c Release --project tests/Federation.Benchmarks -- --filter '*GrainStorageBenchmarks*' --job short</c>.
 /// </summary>
+[Description("job store write/read per provider (memory, SQLite FULL and NORMAL, PostgreSQL); needs FEDERATION_TEST_POSTGRES (export FEDERATION_TEST_POSTGRES=\"$(./eng/ensure-postgres.sh)\")")]
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class GrainStorageBenchmarks
 {
     private const int ConcurrentGrains = 64;
-    private const string StateName = "job";
-    private const string IndexedStateName = "indexed";
 
-    private static readonly GrainType JobType = new("job");
-
-    private readonly GrainId _grain = GrainId.Create(JobType, "job-0001");
-    private readonly GrainId[] _grains = Enumerable.Range(0, ConcurrentGrains).Select(i => GrainId.Create(JobType, (long)i)).ToArray();
+    private readonly GrainId _grain = JobId("job-0001");
+    private readonly GrainId[] _grains = new GrainId[ConcurrentGrains];
+    private readonly Task[] _pending = new Task[ConcurrentGrains];
     private string _directory = string.Empty;
-    private MemoryGrainStorage _memory = null!;
-    private AdoNetGrainStorage _sqliteFull = null!;
-    private AdoNetGrainStorage _sqliteNormal = null!;
-    private AdoNetGrainStorage _postgres = null!;
     private string _postgresServer = string.Empty;
     private string _postgresSchema = string.Empty;
-    private GrainState<BenchmarkJobState> _memoryState = null!;
-    private GrainState<BenchmarkJobState> _fullState = null!;
-    private GrainState<BenchmarkJobState> _normalState = null!;
-    private GrainState<BenchmarkJobState> _postgresState = null!;
-    private GrainState<BenchmarkJobState>[] _memoryStates = null!;
-    private GrainState<BenchmarkJobState>[] _fullStates = null!;
-    private GrainState<BenchmarkJobState>[] _normalStates = null!;
-    private GrainState<BenchmarkJobState>[] _postgresStates = null!;
-    private GrainState<IndexedBenchmarkJobState> _postgresIndexedState = null!;
-    private GrainState<IndexedBenchmarkJobState>[] _postgresIndexedStates = null!;
-    private GrainState<BenchmarkJobState> _readTarget = null!;
-    private Task[] _pending = null!;
+    private FederationDatabases[] _databases = [];
+    private IJobStore _memory = null!;
+    private IJobStore _sqliteFull = null!;
+    private IJobStore _sqliteNormal = null!;
+    private IJobStore _postgres = null!;
+    private GrainState<JobRecord> _memoryState = null!;
+    private GrainState<JobRecord> _fullState = null!;
+    private GrainState<JobRecord> _normalState = null!;
+    private GrainState<JobRecord> _postgresState = null!;
+    private GrainState<JobRecord>[] _memoryStates = null!;
+    private GrainState<JobRecord>[] _fullStates = null!;
+    private GrainState<JobRecord>[] _normalStates = null!;
+    private GrainState<JobRecord>[] _postgresStates = null!;
+    private GrainState<JobRecord> _readTarget = null!;
 
     [GlobalSetup]
-    public void Setup()
+    public async Task SetupAsync()
     {
-        _directory = Path.Combine(Path.GetTempPath(), "federation-storage-bench", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-        var serializer = new JsonGrainStorageSerializer();
-        _memory = new MemoryGrainStorage(serializer);
-        _sqliteFull = SqliteStorage.CreateGrainStorage("full", Options("full.db", SqliteSynchronousMode.Full), serializer);
-        _sqliteNormal = SqliteStorage.CreateGrainStorage("normal", Options("normal.db", SqliteSynchronousMode.Normal), serializer);
-        _postgresServer = Environment.GetEnvironmentVariable("FEDERATION_TEST_POSTGRES") is { Length: > 0 } server
+        _postgresServer = Environment.GetEnvironmentVariable(BenchmarkPostgres.EnvironmentVariable) is { Length: > 0 } server
             ? server
             : throw new InvalidOperationException(
-                "FEDERATION_TEST_POSTGRES is not set: export FEDERATION_TEST_POSTGRES=\"$(./eng/ensure-postgres.sh)\" before running the storage benchmarks.");
-        _postgresSchema = "fedbench_" + Guid.NewGuid().ToString("N");
-        _postgres = PostgresStorage.CreateGrainStorage(
-            "postgres",
-            new PostgresStorageOptions { ConnectionString = _postgresServer, Schema = _postgresSchema },
-            serializer);
-        _memoryState = Seed(_memory, _grain);
-        _fullState = Seed(_sqliteFull, _grain);
-        _normalState = Seed(_sqliteNormal, _grain);
-        _postgresState = Seed(_postgres, _grain);
-        _memoryStates = _grains.Select(g => Seed(_memory, g)).ToArray();
-        _fullStates = _grains.Select(g => Seed(_sqliteFull, g)).ToArray();
-        _normalStates = _grains.Select(g => Seed(_sqliteNormal, g)).ToArray();
-        _postgresStates = _grains.Select(g => Seed(_postgres, g)).ToArray();
-        _postgresIndexedState = SeedIndexed(_postgres, _grain);
-        _postgresIndexedStates = _grains.Select(g => SeedIndexed(_postgres, g)).ToArray();
-        _readTarget = new GrainState<BenchmarkJobState>(null!);
-        _pending = new Task[ConcurrentGrains];
+                $"{BenchmarkPostgres.EnvironmentVariable} is not set: export {BenchmarkPostgres.EnvironmentVariable}=\"$(./eng/ensure-postgres.sh)\" before running the storage benchmarks.");
+        _directory = Path.Combine(Path.GetTempPath(), "federation-storage-bench", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_directory);
+        _postgresSchema = BenchmarkPostgres.NewSchema("bench_storage");
+        _databases =
+        [
+            FederationDatabases.Memory(),
+            FederationDatabases.Sqlite(Sqlite("full.db", SqliteSynchronousMode.Full)),
+            FederationDatabases.Sqlite(Sqlite("normal.db", SqliteSynchronousMode.Normal)),
+            FederationDatabases.Postgres(new PostgresStorageOptions
+            {
+                ConnectionString = _postgresServer,
+                Schema = _postgresSchema,
+                MaxPoolSize = BenchmarkPostgres.MaxPoolSize,
+            }),
+        ];
+        var stores = new IJobStore[_databases.Length];
+        for (var d = 0; d < _databases.Length; d++)
+        {
+            foreach (var database in _databases[d].All)
+            {
+                await database.InitializeAsync();
+            }
+
+            stores[d] = _databases[d].CreateJobStore(LocalSilo.ServiceId, new JobStoreOptions(), new JsonRowSerializer());
+        }
+
+        (_memory, _sqliteFull, _sqliteNormal, _postgres) = (stores[0], stores[1], stores[2], stores[3]);
+        for (var i = 0; i < ConcurrentGrains; i++)
+        {
+            _grains[i] = JobId($"job-{i:D4}-of-64");
+        }
+
+        _memoryState = await SeedAsync(_memory, _grain);
+        _fullState = await SeedAsync(_sqliteFull, _grain);
+        _normalState = await SeedAsync(_sqliteNormal, _grain);
+        _postgresState = await SeedAsync(_postgres, _grain);
+        _memoryStates = await SeedAllAsync(_memory);
+        _fullStates = await SeedAllAsync(_sqliteFull);
+        _normalStates = await SeedAllAsync(_sqliteNormal);
+        _postgresStates = await SeedAllAsync(_postgres);
+        _readTarget = new GrainState<JobRecord>();
     }
 
     [GlobalCleanup]
-    public void Cleanup()
+    public async Task CleanupAsync()
     {
-        _sqliteFull.Dispose();
-        _sqliteNormal.Dispose();
-        _postgres.Dispose();
-        Directory.Delete(_directory, recursive: true);
-        using var connection = new NpgsqlConnection(_postgresServer);
-        connection.Open();
-        using var drop = connection.CreateCommand();
+        foreach (var databases in _databases)
+        {
+            await databases.DisposeAsync();
+        }
 
-        // Our own generated name of [a-z0-9_]; DDL takes no parameters.
-        drop.CommandText = $"DROP SCHEMA IF EXISTS \"{_postgresSchema}\" CASCADE";
-        drop.ExecuteNonQuery();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+        await BenchmarkPostgres.DropSchemaAsync(_postgresServer, _postgresSchema);
     }
 
     [Benchmark(Baseline = true), BenchmarkCategory("Write")]
-    public Task MemoryWrite() => _memory.WriteStateAsync(StateName, _grain, _memoryState);
+    public Task MemoryWrite() => _memory.WriteStateAsync(JobRecord.StateName, _grain, _memoryState);
 
     [Benchmark, BenchmarkCategory("Write")]
-    public Task SqliteFullWrite() => _sqliteFull.WriteStateAsync(StateName, _grain, _fullState);
+    public Task SqliteFullWrite() => _sqliteFull.WriteStateAsync(JobRecord.StateName, _grain, _fullState);
 
     [Benchmark, BenchmarkCategory("Write")]
-    public Task SqliteNormalWrite() => _sqliteNormal.WriteStateAsync(StateName, _grain, _normalState);
+    public Task SqliteNormalWrite() => _sqliteNormal.WriteStateAsync(JobRecord.StateName, _grain, _normalState);
 
     [Benchmark, BenchmarkCategory("Write")]
-    public Task PostgresWrite() => _postgres.WriteStateAsync(StateName, _grain, _postgresState);
-
-    /// <summary>A job row with its four index entries (state, region, project, active), as the job grain writes it.</summary>
-    [Benchmark, BenchmarkCategory("Write")]
-    public Task PostgresIndexedWrite() => _postgres.WriteStateAsync(IndexedStateName, _grain, _postgresIndexedState);
+    public Task PostgresWrite() => _postgres.WriteStateAsync(JobRecord.StateName, _grain, _postgresState);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Read")]
-    public Task MemoryRead() => _memory.ReadStateAsync(StateName, _grain, _readTarget);
+    public Task MemoryRead() => _memory.ReadStateAsync(JobRecord.StateName, _grain, _readTarget);
 
     [Benchmark, BenchmarkCategory("Read")]
-    public Task SqliteRead() => _sqliteFull.ReadStateAsync(StateName, _grain, _readTarget);
+    public Task SqliteRead() => _sqliteFull.ReadStateAsync(JobRecord.StateName, _grain, _readTarget);
 
     [Benchmark, BenchmarkCategory("Read")]
-    public Task PostgresRead() => _postgres.ReadStateAsync(StateName, _grain, _readTarget);
+    public Task PostgresRead() => _postgres.ReadStateAsync(JobRecord.StateName, _grain, _readTarget);
 
     [Benchmark(Baseline = true, OperationsPerInvoke = ConcurrentGrains), BenchmarkCategory("Write64")]
     public Task MemoryConcurrentWrite() => WriteAllAsync(_memory, _memoryStates);
@@ -137,102 +148,83 @@ public class GrainStorageBenchmarks
     [Benchmark(OperationsPerInvoke = ConcurrentGrains), BenchmarkCategory("Write64")]
     public Task PostgresConcurrentWrite() => WriteAllAsync(_postgres, _postgresStates);
 
-    [Benchmark(OperationsPerInvoke = ConcurrentGrains), BenchmarkCategory("Write64")]
-    public Task PostgresIndexedConcurrentWrite()
+    /// <summary>A running job's row: what most writes of a placed job store.</summary>
+    internal static JobRecord SampleRow(string id)
     {
-        for (var i = 0; i < ConcurrentGrains; i++)
+        var submitted = new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero);
+        var row = new JobRecord
         {
-            var grain = _grains[i];
-            var state = _postgresIndexedStates[i];
-            _pending[i] = Task.Run(() => _postgres.WriteStateAsync(IndexedStateName, grain, state));
-        }
-
-        return Task.WhenAll(_pending);
+            Request = new JobRequest
+            {
+                Id = id,
+                Project = "kisti-llm",
+                Owner = "researcher",
+                HomeRegion = "gwangju",
+                Accelerators = new AcceleratorRequest { Count = 64, Types = ["H100"] },
+                DurationHours = 12,
+                Dataset = new DatasetRef { Region = "gwangju", SizeGb = 500 },
+            },
+            State = JobState.Running,
+            Region = "gwangju",
+            Placement = new PlacementDecision
+            {
+                Policy = "EarliestStart",
+                ChosenRegion = "gwangju",
+                Candidates =
+                [
+                    new RegionScore { Region = "gwangju", ExpectedStartDelaySeconds = 0 },
+                    new RegionScore { Region = "suncheon", ExpectedStartDelaySeconds = 1_800, TransferSeconds = 420 },
+                    new RegionScore { Region = "gwangyang", ExpectedStartDelaySeconds = 5_400, TransferSeconds = 510 },
+                    new RegionScore { Region = "daegu", ExcludedBecause = "no H100 pool" },
+                ],
+            },
+            SubmittedAt = submitted,
+            QueuedAt = submitted,
+            DataReadyAt = submitted,
+            StartedAt = submitted.AddSeconds(3),
+        };
+        row.AddEvent(submitted, JobEventKinds.Submitted, null);
+        row.AddEvent(submitted, JobEventKinds.Queued, "gwangju");
+        row.AddEvent(submitted.AddSeconds(3), JobEventKinds.Started, "gwangju");
+        return row;
     }
 
-    private Task WriteAllAsync(IGrainStorage storage, GrainState<BenchmarkJobState>[] states)
+    private static GrainId JobId(string key) => GrainId.Create(JobRecord.GrainTypeName, key);
+
+    private static async Task<GrainState<JobRecord>> SeedAsync(IJobStore store, GrainId grain)
     {
+        var state = new GrainState<JobRecord>(SampleRow(grain.Key.ToString()!));
+        await store.WriteStateAsync(JobRecord.StateName, grain, state);
+        return state;
+    }
+
+    private async Task<GrainState<JobRecord>[]> SeedAllAsync(IJobStore store)
+    {
+        var states = new GrainState<JobRecord>[ConcurrentGrains];
+        for (var i = 0; i < ConcurrentGrains; i++)
+        {
+            states[i] = await SeedAsync(store, _grains[i]);
+        }
+
+        return states;
+    }
+
+    private Task WriteAllAsync(IJobStore store, GrainState<JobRecord>[] states)
+    {
+        // On the thread pool, so the 64 writers run on both cores at once, as 64 job activations would.
         for (var i = 0; i < ConcurrentGrains; i++)
         {
             var grain = _grains[i];
             var state = states[i];
-            _pending[i] = Task.Run(() => storage.WriteStateAsync(StateName, grain, state));
+            _pending[i] = Task.Run(() => store.WriteStateAsync(JobRecord.StateName, grain, state));
         }
 
         return Task.WhenAll(_pending);
     }
 
-    private SqliteStorageOptions Options(string file, SqliteSynchronousMode synchronous) => new()
+    private SqliteStorageOptions Sqlite(string file, SqliteSynchronousMode synchronous) => new()
     {
         ConnectionString = "Data Source=" + Path.Combine(_directory, file),
         Synchronous = synchronous,
     };
-
-    private static GrainState<BenchmarkJobState> Seed(IGrainStorage storage, GrainId grain)
-    {
-        var state = new GrainState<BenchmarkJobState>(BenchmarkJobState.Sample);
-        storage.WriteStateAsync(StateName, grain, state).GetAwaiter().GetResult();
-        return state;
-    }
-
-    private static GrainState<IndexedBenchmarkJobState> SeedIndexed(IGrainStorage storage, GrainId grain)
-    {
-        var state = new GrainState<IndexedBenchmarkJobState>(IndexedBenchmarkJobState.Sample);
-        storage.WriteStateAsync(IndexedStateName, grain, state).GetAwaiter().GetResult();
-        return state;
-    }
-}
-
-/// <summary>The same job-sized state with the job record's four index entries, so a write also replaces them.</summary>
-public sealed record IndexedBenchmarkJobState(string JobId, string Project, string Phase, string? Region) : IIndexedGrainState
-{
-    public static readonly IndexedBenchmarkJobState Sample = new("job-0001", "kisti-llm", "Running", "gwangju")
-    {
-        Accelerators = 64,
-        AcceleratorType = "H100",
-        SubmittedAt = new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero),
-        History = ["Submitted", "Queued@gwangju", "Running@gwangju"],
-    };
-
-    public int Accelerators { get; init; }
-
-    public string AcceleratorType { get; init; } = string.Empty;
-
-    public DateTimeOffset SubmittedAt { get; init; }
-
-    public ImmutableArray<string> History { get; init; } = [];
-
-    public void GetIndexEntries(ICollection<KeyValuePair<string, string>> entries)
-    {
-        entries.Add(new("state", Phase));
-        entries.Add(new("project", Project));
-        entries.Add(new("active", "true"));
-        if (Region is not null)
-        {
-            entries.Add(new("region", Region));
-        }
-    }
-}
-
-/// <summary>A job-sized state (about 300 bytes of JSON): what a job grain stores per transition.</summary>
-public sealed record BenchmarkJobState(string JobId, string Project, string Phase, string? Region)
-{
-    public static readonly BenchmarkJobState Sample = new("job-0001", "kisti-llm", "Running", "gwangju")
-    {
-        Accelerators = 64,
-        AcceleratorType = "H100",
-        SubmittedAt = new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero),
-        History = ["Submitted", "Queued@gwangju", "Running@gwangju"],
-        Constraints = ImmutableDictionary<string, string>.Empty.Add("residency", "kr").Add("memory", "80GB"),
-    };
-
-    public int Accelerators { get; init; }
-
-    public string AcceleratorType { get; init; } = string.Empty;
-
-    public DateTimeOffset SubmittedAt { get; init; }
-
-    public ImmutableArray<string> History { get; init; } = [];
-
-    public ImmutableDictionary<string, string> Constraints { get; init; } = ImmutableDictionary<string, string>.Empty;
 }
