@@ -1,10 +1,10 @@
-using Federation.Actors;
-using Federation.Actors.Storage;
-using Federation.Actors.TestKit;
 using Federation.Contracts;
+using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
-using Federation.Grains.Regions;
 using Federation.Grains.Tests.Support;
+using Federation.TestKit;
+using Orleans;
+using Orleans.Runtime;
 using static Federation.Grains.Tests.Support.TestMegaregion;
 
 namespace Federation.Grains.Tests;
@@ -15,24 +15,45 @@ namespace Federation.Grains.Tests;
 /// name (a ghost), a running row that no longer fits after a restart, and the executor called for a job before
 /// a committed row named the region (a ghost run). The host's executor records every start with what the row
 /// said then; <see cref="FederationTestHost.AssertAccountingAsync"/> fails on a start no row named.
+/// Confirmation deadlines and notice retries run on Orleans' clock, the real one: the tests that wait for them make
+/// them short and wait for their outcome with a polling barrier.
 /// </summary>
 public sealed class DurabilityTests
 {
+    /// <summary>
+    /// A deadline a few seconds long: long enough that a normal submission always confirms before it (so only the ghosts
+    /// a test makes are checked), and that "nothing ran yet" right after an admission is a real check; checked every 50 ms.
+    /// </summary>
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(2);
+
+    /// <summary>Short confirmation deadlines and notice retries (10 ms doubling to 50 ms) for the tests that wait for them.</summary>
+    private static void ShortDeadlines(FederationGrainsOptions o)
+    {
+        o.ConfirmationDeadline = Deadline;
+        o.ReservationCheckPeriod = TimeSpan.FromMilliseconds(50);
+        o.FirstNoticeRetryDelay = TimeSpan.FromMilliseconds(10);
+        o.MaxNoticeRetryDelay = TimeSpan.FromMilliseconds(50);
+    }
+
     [Fact]
     public async Task A_submission_whose_write_fails_leaves_no_job_in_the_region_even_when_its_data_arrives_later()
     {
         await using var host = await FederationTestHost.StartAsync();
         await host.SubmitAsync(Job("fill", 8, 10, allowed: ["gwangju"]));
-
         Assert.Null(await host.Job("o1").GetAsync());
+
+        // The store goes down after the job read its (absent) row: suncheon admits it, the write fails, and so does the
+        // read-back, so the job cannot know what committed.
         host.Storage.FailWrites = true;
-        host.Storage.FailReads = true;
+        host.Storage.FailReadsFromFailedWrite = true;
         await Assert.ThrowsAnyAsync<Exception>(() => host.Job("o1").SubmitAsync(Job("o1", 4, 1, datasetRegion: "gwangju", datasetGb: 100)));
+        Assert.True(host.Storage.FailReads);
 
         // The data would have arrived in suncheon after 114 s: nothing may start there.
         await host.AdvanceAsync(TimeSpan.FromSeconds(200));
         var suncheon = await host.Region("suncheon").GetAsync();
         Assert.Equal((0, 0, 0), (suncheon.QueuedJobs, suncheon.RunningJobs, suncheon.Pools[0].Busy));
+        Assert.DoesNotContain(host.Executor.Starts, s => s.Job == "o1");
 
         // While the store is down the job answers nothing it has not read back (never the uncommitted placement).
         await Assert.ThrowsAnyAsync<Exception>(() => host.Job("o1").SubmitAsync(Job("o1", 4, 1, datasetRegion: "gwangju", datasetGb: 100)));
@@ -43,6 +64,7 @@ public sealed class DurabilityTests
         var again = await host.Job("o1").SubmitAsync(Job("o1", 4, 1, datasetRegion: "gwangju", datasetGb: 100));
         Assert.True(again.Created);
         Assert.Equal(("suncheon", JobState.Queued), (again.Job!.Region, again.Job.State));
+        Assert.Equal(["Submitted", "Overflowed"], again.Job.History.Select(e => e.Kind));
         await host.AssertAccountingAsync("fill", "o1");
     }
 
@@ -78,21 +100,22 @@ public sealed class DurabilityTests
     [Fact]
     public async Task Start_and_finish_notices_that_fail_during_an_outage_are_retried_until_the_rows_commit_them()
     {
-        await using var host = await FederationTestHost.StartAsync();
+        await using var host = await FederationTestHost.StartAsync(configure: ShortDeadlines);
         await host.SubmitAsync(Job("a", 8, 1, allowed: ["gwangju"]));
         await host.SubmitAsync(Job("b", 8, 1, allowed: ["gwangju"]));
 
         host.Storage.FailWrites = true;
         host.Storage.FailReads = true;
-        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        await host.AdvanceAsync(TimeSpan.FromHours(1), waitForNotices: false);
 
-        // a ended and b started in the region; neither row could say so.
+        // a ended and b started in the region; neither row could say so, and the region still holds both notices.
         var gwangju = await host.Region("gwangju").GetAsync();
         Assert.Equal((1, 8, 0), (gwangju.RunningJobs, gwangju.Pools[0].Busy, gwangju.QueuedJobs));
+        Assert.Equal(2, host.UndeliveredNotices());
 
         host.Storage.FailWrites = false;
         host.Storage.FailReads = false;
-        await RetryUntilAsync(host, async () => (await host.Job("a").GetAsync())!.State == JobState.Completed && (await host.Job("b").GetAsync())!.State == JobState.Running);
+        await host.NoticesDeliveredAsync();
         Assert.Equal(["Submitted", "Queued", "Started", "Completed"], (await host.Job("a").GetAsync())!.History.Select(e => e.Kind));
         Assert.Equal(["Submitted", "Queued", "Started"], (await host.Job("b").GetAsync())!.History.Select(e => e.Kind));
         await host.AssertAccountingAsync("a", "b");
@@ -105,7 +128,7 @@ public sealed class DurabilityTests
     [Fact]
     public async Task A_ghost_admission_never_runs_and_is_dropped_at_the_confirmation_deadline()
     {
-        await using var host = await FederationTestHost.StartAsync();
+        await using var host = await FederationTestHost.StartAsync(configure: ShortDeadlines);
         await host.SubmitAsync(Job("fill", 8, 1, allowed: ["gwangju"]));
 
         // An admission whose answer never reached a job (e.g. a timed-out call): no row names it.
@@ -115,9 +138,11 @@ public sealed class DurabilityTests
         // Its turn comes when fill ends: it holds the accelerators, unexecuted, until the deadline check reads
         // that no row names it and drops it.
         await host.AdvanceAsync(TimeSpan.FromHours(1));
-        await RetryUntilAsync(host, async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0);
+        Assert.Equal(0, host.Executor.StartsOf("gwangju", "ghost"));
+        await host.WaitUntilAsync(async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0, "the ghost dropped at the deadline");
         var gwangju = await host.Region("gwangju").GetAsync();
         Assert.Equal((0, 0, 0), (gwangju.RunningJobs, gwangju.Pools[0].Busy, gwangju.QueuedJobs));
+        await host.NoticesDeliveredAsync();
         Assert.Null(await host.Job("ghost").GetAsync());
         Assert.Equal(0, host.Executor.StartsOf("gwangju", "ghost"));
         Assert.Equal(1, host.Executor.StartsOf("gwangju", "fill"));
@@ -127,21 +152,24 @@ public sealed class DurabilityTests
     [Fact]
     public async Task A_ghost_admission_that_would_start_at_once_never_runs_and_a_committed_job_is_not_disturbed()
     {
-        await using var host = await FederationTestHost.StartAsync();
+        await using var host = await FederationTestHost.StartAsync(configure: ShortDeadlines);
 
-        // The admission started the job at once; its answer was lost, so no job row says so.
+        // The admission started the job at once; its answer was lost, so no job row says so. Before the deadline it
+        // holds the accelerators, unexecuted.
         var admitted = await AdmitDirectlyAsync(host, "gwangju", Job("lost", 8, 5, allowed: ["gwangju"]));
         Assert.Equal(JobState.Running, admitted.State);
+        Assert.Equal((1, 8), ((await host.Region("gwangju").GetAsync()).RunningJobs, (await host.Region("gwangju").GetAsync()).Pools[0].Busy));
+        Assert.Equal(0, host.Executor.StartsOf("gwangju", "lost"));
 
-        await RetryUntilAsync(host, async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0);
+        await host.WaitUntilAsync(async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0, "the ghost dropped at the deadline");
         Assert.Equal(0, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
         Assert.Equal(0, host.Executor.StartsOf("gwangju", "lost"));
 
-        // A job that did get its answer is not disturbed by the echo of its start, nor by the deadline check.
+        // A job that did get its answer is not disturbed by the echo of its start, nor by the deadline check: a check
+        // that ran after its deadline would have passed (it dropped a probe admitted after it) found nothing to do.
         var kept = await host.SubmitAsync(Job("kept", 8, 5, allowed: ["gwangju"]));
         Assert.Equal(JobState.Running, kept.State);
-        host.Silo.Time.Advance(RegionGrain.MaxNoticeRetryDelay);
-        await Task.Delay(50);
+        await DeadlineCheckPassedAsync(host, "gwangju");
         Assert.Equal(8, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
         Assert.Equal(["Submitted", "Queued", "Started"], (await host.Job("kept").GetAsync())!.History.Select(e => e.Kind));
         Assert.Equal(1, host.Executor.StartsOf("gwangju", "kept"));
@@ -151,16 +179,19 @@ public sealed class DurabilityTests
     [Fact]
     public async Task An_admission_never_committed_does_not_run_and_the_job_placed_again_in_the_same_region_runs_once()
     {
-        await using var host = await FederationTestHost.StartAsync();
+        await using var host = await FederationTestHost.StartAsync(configure: ShortDeadlines);
         await host.Region("gwangju").GetAsync();
 
         // An admission the job never committed (the store is down, the job cannot even be activated) only
-        // reserves: it neither runs nor ends, however long it waits for its confirmation.
+        // reserves: it neither runs nor ends, however long it waits for its confirmation (the deadline check cannot
+        // read the row either, so it keeps the reservation).
         host.Storage.FailWrites = true;
         host.Storage.FailReads = true;
         await AdmitDirectlyAsync(host, "gwangju", Job("s", 8, 1, allowed: ["gwangju"]));
         await host.AdvanceAsync(TimeSpan.FromHours(1));
+        await host.WaitUntilAsync(() => Task.FromResult(host.Storage.RefusedReads > 0), "the deadline check tried to read the row");
         Assert.Empty(host.Executor.Starts);
+        Assert.Equal(1, (await host.Region("gwangju").GetAsync()).RunningJobs);
 
         // The job has the region drop that admission (as a failed write's compensation does), then is placed there again.
         Assert.True(await host.Region("gwangju").StopAsync("s"));
@@ -169,13 +200,9 @@ public sealed class DurabilityTests
         var placed = await host.SubmitAsync(Job("s", 8, 1, allowed: ["gwangju"]));
         Assert.Equal(("gwangju", JobState.Running), (placed.Region, placed.State));
 
-        // The old run's notices are forgotten: the new run is not completed by the old end.
-        for (var i = 0; i < 20; i++)
-        {
-            host.Silo.Time.Advance(RegionGrain.MaxNoticeRetryDelay);
-            await Task.Delay(20);
-        }
-
+        // The old run's notices are forgotten: the new run is not completed by the old end, whatever a retry or a
+        // deadline check could still bring.
+        await DeadlineCheckPassedAsync(host, "gwangju");
         var job = (await host.Job("s").GetAsync())!;
         Assert.Equal(JobState.Running, job.State);
         Assert.Equal(["Submitted", "Queued", "Started"], job.History.Select(e => e.Kind));
@@ -219,7 +246,7 @@ public sealed class DurabilityTests
         Assert.Equal((1, 0), (host.Executor.StartsOf("gwangju", "a"), host.Executor.StartsOf("gwangju", "b")));
 
         await host.AdvanceAsync(TimeSpan.FromHours(1));
-        await RetryUntilAsync(host, async () => (await host.Job("b").GetAsync())!.State == JobState.Running);
+        Assert.Equal(JobState.Running, (await host.Job("b").GetAsync())!.State);
         await host.AdvanceAsync(TimeSpan.FromHours(1));
         Assert.Equal((JobState.Completed, JobState.Completed), ((await host.Job("a").GetAsync())!.State, (await host.Job("b").GetAsync())!.State));
         Assert.Equal((1, 1, 2), (host.Executor.StartsOf("gwangju", "a"), host.Executor.StartsOf("gwangju", "b"), host.Executor.Starts.Count));
@@ -229,7 +256,7 @@ public sealed class DurabilityTests
     [Fact]
     public async Task A_lost_confirmation_is_resolved_at_the_deadline_by_a_row_that_names_the_region_and_the_job_runs_once()
     {
-        await using var host = await FederationTestHost.StartAsync();
+        await using var host = await FederationTestHost.StartAsync(configure: ShortDeadlines);
         await host.Region("gwangju").GetAsync();
         var request = Job("lost", 8, 1, allowed: ["gwangju"]);
         var admitted = await AdmitDirectlyAsync(host, "gwangju", request);
@@ -239,12 +266,11 @@ public sealed class DurabilityTests
         await WriteRowAsync(host, request, JobState.Running, "gwangju");
 
         // Before the deadline the region waits; after it, it reads the row and runs the job.
-        await AdvanceRuntimeAsync(host, RegionGrain.ConfirmationDeadline - (2 * RegionGrain.ReservationCheckPeriod));
         Assert.Empty(host.Executor.Starts);
-        await RetryUntilAsync(host, () => Task.FromResult(host.Executor.StartsOf("gwangju", "lost") == 1));
+        await host.WaitUntilAsync(() => Task.FromResult(host.Executor.StartsOf("gwangju", "lost") == 1), "the job run once the deadline check read its row");
 
         await host.AdvanceAsync(TimeSpan.FromHours(1));
-        await RetryUntilAsync(host, async () => (await host.Job("lost").GetAsync())!.State == JobState.Completed);
+        Assert.Equal(JobState.Completed, (await host.Job("lost").GetAsync())!.State);
         Assert.Single(host.Executor.Starts);
         await host.AssertAccountingAsync("lost");
     }
@@ -256,20 +282,21 @@ public sealed class DurabilityTests
         // commit that start (a move whose target refused put the job back in its region, which started it at once,
         // and the write of that start failed during the outage: the row stayed Queued there), and the row later
         // completed with no start in its history.
-        await using var host = await FederationTestHost.StartAsync();
+        await using var host = await FederationTestHost.StartAsync(configure: ShortDeadlines);
         await host.Region("gwangju").GetAsync();
         var request = Job("unsaid", 8, 1, allowed: ["gwangju"]);
         var admitted = await AdmitDirectlyAsync(host, "gwangju", request);
         Assert.Equal(JobState.Running, admitted.State);
         await WriteRowAsync(host, request, JobState.Queued, "gwangju");
+        Assert.Empty(host.Executor.Starts);
 
         // The deadline check finds the row naming the region, queued: the region runs the job and tells it it started.
-        await RetryUntilAsync(host, async () => (await host.Job("unsaid").GetAsync())!.State == JobState.Running);
+        await host.WaitUntilAsync(async () => (await host.Job("unsaid").GetAsync())!.State == JobState.Running, "the start notice committed");
         Assert.Equal(1, host.Executor.StartsOf("gwangju", "unsaid"));
         await host.AssertAccountingAsync("unsaid");
 
         await host.AdvanceAsync(TimeSpan.FromHours(1));
-        await RetryUntilAsync(host, async () => (await host.Job("unsaid").GetAsync())!.State == JobState.Completed);
+        Assert.Equal(JobState.Completed, (await host.Job("unsaid").GetAsync())!.State);
         Assert.Equal(["Submitted", "Queued", "Started", "Completed"], (await host.Job("unsaid").GetAsync())!.History.Select(e => e.Kind));
     }
 
@@ -285,7 +312,8 @@ public sealed class DurabilityTests
         await WriteRowAsync(host, request, JobState.Queued, "gwangju");
         await host.Region("gwangju").ConfirmAsync("late", started: false);
 
-        await RetryUntilAsync(host, async () => (await host.Job("late").GetAsync())!.State == JobState.Running);
+        await host.NoticesDeliveredAsync();
+        Assert.Equal(JobState.Running, (await host.Job("late").GetAsync())!.State);
         Assert.Equal(1, host.Executor.StartsOf("gwangju", "late"));
         Assert.Equal(["Submitted", "Queued", "Started"], (await host.Job("late").GetAsync())!.History.Select(e => e.Kind));
         await host.AssertAccountingAsync("late");
@@ -294,7 +322,7 @@ public sealed class DurabilityTests
     [Fact]
     public async Task A_lost_confirmation_whose_row_names_another_region_is_dropped_at_the_deadline_without_running()
     {
-        await using var host = await FederationTestHost.StartAsync();
+        await using var host = await FederationTestHost.StartAsync(configure: ShortDeadlines);
         var elsewhere = await host.SubmitAsync(Job("x", 4, 1, home: "suncheon"));
         Assert.Equal(("suncheon", JobState.Running), (elsewhere.Region, elsewhere.State));
 
@@ -303,11 +331,12 @@ public sealed class DurabilityTests
         Assert.Equal(JobState.Running, admitted.State);
         Assert.Equal(4, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
 
-        await RetryUntilAsync(host, async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0);
+        await host.WaitUntilAsync(async () => (await host.Region("gwangju").GetAsync()).RunningJobs == 0, "the admission dropped at the deadline");
         Assert.Equal(0, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
         Assert.Equal((0, 1), (host.Executor.StartsOf("gwangju", "x"), host.Executor.StartsOf("suncheon", "x")));
 
         // The region's release notice finds the job elsewhere and changes nothing.
+        await host.NoticesDeliveredAsync();
         var x = (await host.Job("x").GetAsync())!;
         Assert.Equal(("suncheon", JobState.Running), (x.Region, x.State));
         Assert.Equal(["Submitted", "Queued", "Started"], x.History.Select(e => e.Kind));
@@ -326,7 +355,8 @@ public sealed class DurabilityTests
         // The rebalancer saw "real" queued in gwangju; its row says suncheon. The move is refused and the ghost goes.
         Assert.False(await host.Job("real").TryMoveAsync("gwangju", "daegu", "test"));
         Assert.Equal(0, (await host.Region("gwangju").GetAsync()).QueuedJobs);
-        Assert.Equal(("suncheon", JobState.Running), ((await host.Job("real").GetAsync())!.Region, (await host.Job("real").GetAsync())!.State));
+        var real = (await host.Job("real").GetAsync())!;
+        Assert.Equal(("suncheon", JobState.Running), (real.Region, real.State));
         await host.AssertAccountingAsync("fill", "real");
     }
 
@@ -359,34 +389,33 @@ public sealed class DurabilityTests
     {
         var storage = new CountingStorage();
         var execution = new ManualTimeProvider();
-        await using (var first = await FederationTestHost.StartAsync(storage, execution))
+        await using (var first = await FederationTestHost.StartAsync(storage, execution, ShortDeadlines))
         {
             await first.SubmitAsync(Job("a", 8, 1, allowed: ["gwangju"]));
             await first.SubmitAsync(Job("b", 8, 1, allowed: ["gwangju"]));
 
             // a's end is never committed (its row stays Running) while b's start is: two running rows, 16 on 8 H100.
-            storage.FailWritesOf = id => id.Key == "a";
+            storage.FailWritesOf = id => id.Key.ToString() == "a";
             await first.AdvanceAsync(TimeSpan.FromMinutes(30));
-            await first.AdvanceAsync(TimeSpan.FromMinutes(30));
-            await RetryUntilAsync(first, async () => (await first.Job("b").GetAsync())!.State == JobState.Running);
+            await first.AdvanceAsync(TimeSpan.FromMinutes(30), waitForNotices: false);
+            await first.WaitUntilAsync(async () => (await first.Job("b").GetAsync())!.State == JobState.Running, "b's start committed");
+            Assert.Equal(JobState.Running, (await first.Job("a").GetAsync())!.State);
         }
 
         storage.FailWritesOf = null;
-        await using var second = await FederationTestHost.StartAsync(storage, execution);
+        await using var second = await FederationTestHost.StartAsync(storage, execution, ShortDeadlines);
         await second.Region("gwangju").GetAsync();
 
         // a is re-attached and ends at once (its end has passed); b, released by the rebuild, is placed again behind it.
         await second.AdvanceAsync(TimeSpan.FromSeconds(1));
-        await RetryUntilAsync(second, async () => (await second.Job("a").GetAsync())!.State == JobState.Completed);
-        await RetryUntilAsync(second, async () => (await second.Job("b").GetAsync())!.History.Count(e => e.Kind == "Started") == 2);
+        Assert.Equal(JobState.Completed, (await second.Job("a").GetAsync())!.State);
+        await second.WaitUntilAsync(async () => (await second.Job("b").GetAsync())!.History.Count(e => e.Kind == "Started") == 2, "b started again");
         await second.AssertAccountingAsync("a", "b");
         var rerun = (await second.Job("b").GetAsync())!.StartedAt!.Value;
         await second.AdvanceAsync(rerun + TimeSpan.FromHours(1) - second.Clock.Now);
 
-        // The end notice may wait in the region's outbox behind the start notice's delivery, which completes on the
-        // region's own turn after the job handled it: it is delivered, but not necessarily before this read.
-        await RetryUntilAsync(second, async () => (await second.Job("b").GetAsync())!.State == JobState.Completed);
         var b = (await second.Job("b").GetAsync())!;
+        Assert.Equal(JobState.Completed, b.State);
         Assert.Equal(["Submitted", "Queued", "Started", "Requeued", "Requeued", "Started", "Completed"], b.History.Select(e => e.Kind));
         await second.AssertAccountingAsync("a", "b");
     }
@@ -403,40 +432,24 @@ public sealed class DurabilityTests
             record.AddEvent(now, JobEventKinds.Started, region, $"started in {region}");
         }
 
-        await host.Storage.WriteStateAsync(JobRecord.StateName, new GrainId(new GrainType(JobRecord.GrainTypeName), request.Id!), new GrainState<JobRecord>(record));
+        await host.Storage.WriteStateAsync(JobRecord.StateName, GrainId.Create(JobRecord.GrainTypeName, request.Id!), new GrainState<JobRecord>(record));
     }
 
     /// <summary>An admission made straight to a region, as a job's call would (no row written): ghosts, lost answers.</summary>
     private static async Task<AdmitResult> AdmitDirectlyAsync(FederationTestHost host, string region, JobRequest request) =>
         await host.Region(region).TryAdmitAsync(new AdmitRequest { JobId = request.Id!, Job = request, SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
 
-    /// <summary>Advances the runtime clock in steps of the reservation check period, letting each check run.</summary>
-    private static async Task AdvanceRuntimeAsync(FederationTestHost host, TimeSpan by)
-    {
-        for (var t = TimeSpan.Zero; t < by; t += RegionGrain.ReservationCheckPeriod)
-        {
-            host.Silo.Time.Advance(RegionGrain.ReservationCheckPeriod);
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>
-    /// Lets the regions' notice retries run: they wait on the runtime clock (backoff), then call the job, so each
-    /// step advances that clock and yields for the calls to complete. Bounded: fails after 500 steps (about 10 s).
+    /// Waits until a confirmation-deadline check of <paramref name="region"/> has run past the deadline of everything
+    /// admitted before this call, and every notice it sent is delivered: a probe admitted now, which no row names and
+    /// which waits in the queue, is dropped by the first check past its own deadline.
     /// </summary>
-    private static async Task RetryUntilAsync(FederationTestHost host, Func<Task<bool>> done)
+    private static async Task DeadlineCheckPassedAsync(FederationTestHost host, string region)
     {
-        for (var i = 0; i < 500; i++)
-        {
-            if (await done())
-            {
-                return;
-            }
-
-            host.Silo.Time.Advance(RegionGrain.MaxNoticeRetryDelay);
-            await Task.Delay(20);
-        }
-
-        Assert.Fail("the condition did not hold after 500 retry periods: " + string.Join("; ", await Task.WhenAll(new[] { "a", "b" }.Select(async id => (await host.Job(id).GetAsync()) is { } j ? $"{id} {j.State} in {j.Region}: {string.Join(",", j.History.Select(e => e.Kind + "@" + e.Region))}" : id + " none"))));
+        var queued = (await host.Region(region).GetAsync()).QueuedJobs;
+        var probe = await AdmitDirectlyAsync(host, region, Job("probe", 1, 1, allowed: [region]));
+        Assert.Equal(JobState.Queued, probe.State);
+        await host.WaitUntilAsync(async () => (await host.Region(region).GetAsync()).QueuedJobs == queued, "the probe dropped at its deadline");
+        await host.NoticesDeliveredAsync();
     }
 }

@@ -2,6 +2,7 @@ using Federation.Contracts;
 using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
 using Federation.Grains.Tests.Support;
+using Federation.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using static Federation.Grains.Tests.Support.TestMegaregion;
 
@@ -13,13 +14,15 @@ public sealed class ProjectAndOptionsTests
     public async Task A_project_charges_usage_to_its_terms_and_refuses_to_return_more_than_is_unused()
     {
         await using var host = await FederationTestHost.StartAsync();
-        var project = host.Grains.GetGrain<IProjectGrain>("p1");
+        var project = host.Project("p1");
         await project.SetAllocationAsync("short", 5);
         await project.SetAllocationAsync("mid", 100);
         await host.SubmitAsync(Job("j1", 4, 2));
         await host.AdvanceAsync(TimeSpan.FromHours(2));
         Assert.Equal(JobState.Completed, (await host.Job("j1").GetAsync())!.State);
 
+        // The job charges its project one-way once its end is committed.
+        await host.WaitUntilAsync(async () => (await project.GetAsync()).UsedAcceleratorHours > 0, "the usage charged");
         var view = await project.GetAsync();
         Assert.Equal(8, view.UsedAcceleratorHours, 9);
         Assert.Equal(5, view.Allocations[0].UsedAcceleratorHours, 9);
@@ -40,35 +43,68 @@ public sealed class ProjectAndOptionsTests
         await host.SubmitAsync(Job("a", 8, 1, allowed: ["gwangju"]));
         await host.SubmitAsync(Job("b", 8, 1, allowed: ["gwangju"]));
         await host.SubmitAsync(Job("c", 2, 1, home: "suncheon", project: "p2"));
-        var query = host.Silo.Services.GetRequiredService<IJobQuery>();
+        var query = host.Services(0).GetRequiredService<IJobQuery>();
 
-        var queued = await query.ListAsync(JobState.Queued, null, null);
-        var inGwangju = await query.ListAsync(null, "gwangju", null);
-        var p2 = await query.ListAsync(null, null, "p2");
-        var page = await query.ListAsync(null, null, null, limit: 2);
+        var queued = await query.ListAsync(JobState.Queued, null, null, null, 100, null);
+        var inGwangju = await query.ListAsync(null, "gwangju", null, null, 100, null);
+        var p2 = await query.ListAsync(null, null, "p2", null, 100, null);
+        var page = await query.ListAsync(null, null, null, null, 2, null);
 
         Assert.Equal(["b"], queued.Jobs.Select(j => j.Id));
         Assert.Equal(["a", "b"], inGwangju.Jobs.Select(j => j.Id));
         Assert.Equal(["c"], p2.Jobs.Select(j => j.Id));
         Assert.Equal(3, page.Total);
         Assert.Equal("b", page.NextAfter);
-        Assert.Equal(["c"], (await query.ListAsync(null, null, null, after: page.NextAfter)).Jobs.Select(j => j.Id));
+        Assert.Equal(["c"], (await query.ListAsync(null, null, null, null, 100, page.NextAfter)).Jobs.Select(j => j.Id));
+        Assert.Equal(["a", "b", "c"], (await query.ListAsync(null, null, null, "kim", 100, null)).Jobs.Select(j => j.Id));
+        Assert.Empty((await query.ListAsync(null, null, null, "lee", 100, null)).Jobs);
     }
 
     [Theory]
-    [InlineData(300, 30, 300, "Default", "FederationGrainsOptions.SnapshotRefresh must be positive and at most 250 ms (was 300 ms).")]
-    [InlineData(250, -1, 300, "Default", "FederationGrainsOptions.RebalanceInterval must not be negative (Zero disables the rebalancer).")]
-    [InlineData(250, 30, -5, "Default", "FederationGrainsOptions.RebalanceThresholdSeconds must be a non-negative number of seconds.")]
-    [InlineData(250, 30, 300, "Other", "FederationGrainsOptions.StorageName must be 'Default' (the grains' [PersistentState] bind to it; was 'Other').")]
-    public void The_options_validator_names_the_bad_option(int refreshMs, int rebalanceS, double threshold, string storage, string expected)
+    [InlineData("Megaregion", "FederationGrainsOptions.Megaregion must hold at least one region.")]
+    [InlineData("SnapshotRefresh", "FederationGrainsOptions.SnapshotRefresh must be positive and at most 250 ms (was 300 ms).")]
+    [InlineData("RebalanceInterval", "FederationGrainsOptions.RebalanceInterval must not be negative (Zero disables the rebalancer).")]
+    [InlineData("RebalanceThresholdSeconds", "FederationGrainsOptions.RebalanceThresholdSeconds must be a non-negative number of seconds.")]
+    [InlineData("LoadPublishInterval", "FederationGrainsOptions.LoadPublishInterval must not be negative.")]
+    [InlineData("ConfirmationDeadline", "FederationGrainsOptions.ConfirmationDeadline and ReservationCheckPeriod must be positive.")]
+    [InlineData("ReservationCheckPeriod", "FederationGrainsOptions.ConfirmationDeadline and ReservationCheckPeriod must be positive.")]
+    [InlineData("FirstNoticeRetryDelay", "FederationGrainsOptions.FirstNoticeRetryDelay must be positive and at most MaxNoticeRetryDelay.")]
+    [InlineData("MaxNoticeRetryDelay", "FederationGrainsOptions.FirstNoticeRetryDelay must be positive and at most MaxNoticeRetryDelay.")]
+    public void The_options_validator_names_the_bad_option(string option, string expected)
     {
-        var options = new FederationGrainsOptions
+        var options = new FederationGrainsOptions();
+        switch (option)
         {
-            SnapshotRefresh = TimeSpan.FromMilliseconds(refreshMs),
-            RebalanceInterval = TimeSpan.FromSeconds(rebalanceS),
-            RebalanceThresholdSeconds = threshold,
-            StorageName = storage,
-        };
+            case "Megaregion":
+                options.Megaregion = new Megaregion([], []);
+                break;
+            case "SnapshotRefresh":
+                options.SnapshotRefresh = TimeSpan.FromMilliseconds(300);
+                break;
+            case "RebalanceInterval":
+                options.RebalanceInterval = TimeSpan.FromSeconds(-1);
+                break;
+            case "RebalanceThresholdSeconds":
+                options.RebalanceThresholdSeconds = -5;
+                break;
+            case "LoadPublishInterval":
+                options.LoadPublishInterval = TimeSpan.FromMilliseconds(-1);
+                break;
+            case "ConfirmationDeadline":
+                options.ConfirmationDeadline = TimeSpan.Zero;
+                break;
+            case "ReservationCheckPeriod":
+                options.ReservationCheckPeriod = TimeSpan.FromMilliseconds(-1);
+                break;
+            case "FirstNoticeRetryDelay":
+                options.FirstNoticeRetryDelay = TimeSpan.Zero;
+                break;
+            case "MaxNoticeRetryDelay":
+                options.MaxNoticeRetryDelay = options.FirstNoticeRetryDelay - TimeSpan.FromMilliseconds(1);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(option), option, "no such case");
+        }
 
         var result = new FederationGrainsOptionsValidator().Validate(null, options);
 
@@ -84,5 +120,16 @@ public sealed class ProjectAndOptionsTests
         Assert.True(new FederationGrainsOptionsValidator().Validate(null, options).Succeeded);
         Assert.Equal(["gwangju", "suncheon", "gwangyang", "daegu"], options.Megaregion.Regions.Select(r => r.Id));
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.SnapshotRefresh);
+        Assert.Equal(
+            (TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5)),
+            (options.ConfirmationDeadline, options.ReservationCheckPeriod, options.FirstNoticeRetryDelay, options.MaxNoticeRetryDelay));
+    }
+
+    [Fact]
+    public async Task A_silo_with_an_invalid_option_does_not_start_and_the_error_names_the_option()
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => FederationTestHost.StartAsync(configure: o => o.ReservationCheckPeriod = TimeSpan.Zero));
+
+        Assert.Contains("FederationGrainsOptions.ConfirmationDeadline and ReservationCheckPeriod must be positive.", failure.ToString(), StringComparison.Ordinal);
     }
 }

@@ -50,6 +50,9 @@ public sealed class RebalancerTests
         await host.AdvanceAsync(TimeSpan.FromSeconds(2));
         Assert.Equal(JobState.Running, (await host.Job("y").GetAsync())!.State);
         await host.AssertAccountingAsync("fill", "dfill", "y");
+
+        // The move reaches the megaregion's flows one-way.
+        await host.WaitUntilAsync(async () => (await host.Megaregion.GetAsync()).Flows.Length > 0, "the move counted as a flow");
         var flow = Assert.Single((await host.Megaregion.GetAsync()).Flows);
         Assert.Equal(("gwangju", "suncheon", 1L, 1.0), (flow.From, flow.To, flow.Jobs, flow.DataMovedGb));
     }
@@ -60,7 +63,13 @@ public sealed class RebalancerTests
         await using var host = await QueuedBehindALongJobAsync(300, TimeSpan.FromSeconds(30));
         Assert.Equal("gwangju", (await host.Job("y").GetAsync())!.Region);
 
-        await host.AdvanceAsync(TimeSpan.FromSeconds(30));
+        // The megaregion arms its rebalancer when it activates (the regions' load reports activate it, one-way): a call
+        // makes sure it is active before the clock moves.
+        await host.Megaregion.GetAsync();
+        await host.AdvanceAsync(TimeSpan.FromSeconds(29));
+        Assert.Equal("gwangju", (await host.Job("y").GetAsync())!.Region);
+
+        await host.AdvanceAsync(TimeSpan.FromSeconds(1));
 
         var y = (await host.Job("y").GetAsync())!;
         Assert.Equal("suncheon", y.Region);

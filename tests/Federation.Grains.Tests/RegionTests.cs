@@ -49,7 +49,7 @@ public sealed class RegionTests
         var local = await host.SubmitAsync(Job("l2", 2, 1, home: "gwangju", allowed: ["gwangju"]));
 
         Assert.Equal(JobState.Failed, tooBig.State);
-        Assert.Contains("gwangju: excluded (offer to other regions too small for the job)", tooBig.Reason, StringComparison.Ordinal);
+        Assert.Equal("offer to other regions too small for the job", tooBig.Placement!.Candidates[0].ExcludedBecause);
         Assert.Equal(JobState.Running, fits.State);
         Assert.Equal(JobState.Queued, beyond.State);
         Assert.Equal(JobState.Running, local.State);
@@ -60,7 +60,7 @@ public sealed class RegionTests
     }
 
     [Fact]
-    public async Task Setting_the_offer_is_stored_and_a_bad_offer_names_the_field()
+    public async Task Setting_the_offer_is_stored_and_a_bad_offer_names_the_field_and_changes_nothing()
     {
         await using var host = await FederationTestHost.StartAsync();
 
@@ -68,11 +68,17 @@ public sealed class RegionTests
 
         Assert.Equal(2, view.Offer.Accelerators[0].Count);
         var bad = await Assert.ThrowsAsync<ArgumentException>(() => host.Region("gwangju").SetOfferAsync(new OfferView { Accelerators = [new OfferedAcceleratorsView { Type = "TPU", Count = 1 }] }));
-        Assert.Contains("offer.accelerators: gwangju has no pool of type 'TPU'", bad.Message, StringComparison.Ordinal);
-        var tooMany = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => host.Region("gwangju").SetOfferAsync(new OfferView { Accelerators = [new OfferedAcceleratorsView { Type = "H100", Count = 9 }] }));
-        Assert.Contains("offer.accelerators[H100].count must be between 0 and 8", tooMany.Message, StringComparison.Ordinal);
+        Assert.StartsWith("offer of gwangju: accelerators[0].type: region 'gwangju' has no 'TPU' pool; its pools are H100", bad.Message, StringComparison.Ordinal);
+        var tooMany = await Assert.ThrowsAsync<ArgumentException>(() => host.Region("gwangju").SetOfferAsync(new OfferView { Accelerators = [new OfferedAcceleratorsView { Type = "H100", Count = 9 }] }));
+        Assert.StartsWith("offer of gwangju: accelerators[0].count: must be between 0 and the pool's 8", tooMany.Message, StringComparison.Ordinal);
+
+        // Neither refused offer changed the stored one: 2 H100, which a job from elsewhere needing 4 does not fit.
+        var after = await host.Region("gwangju").GetAsync();
+        var offered = Assert.Single(after.Offer.Accelerators);
+        Assert.Equal(("H100", 2), (offered.Type, offered.Count));
         var fromJob = await host.SubmitAsync(Job("x4", 4, 1, home: "suncheon", allowed: ["gwangju"]));
         Assert.Equal(JobState.Failed, fromJob.State);
+        Assert.Equal("offer to other regions too small for the job", fromJob.Placement!.Candidates[0].ExcludedBecause);
     }
 
     [Fact]
@@ -91,23 +97,29 @@ public sealed class RegionTests
         Assert.True(drained.Draining);
         Assert.Equal(0, drained.QueuedJobs);
         Assert.Equal(1, drained.RunningJobs);
+
+        // The release reaches the job one-way; it is placed again away from gwangju.
+        await host.NoticesDeliveredAsync();
         var moved = (await host.Job("wait").GetAsync())!;
         Assert.Equal("suncheon", moved.Region);
         Assert.Equal(JobState.Queued, moved.State);
         Assert.Equal(["Submitted", "Queued", "Requeued", "Overflowed"], moved.History.Select(e => e.Kind));
-        Assert.Contains("released by gwangju: gwangju is draining", moved.History[2].Message, StringComparison.Ordinal);
-        Assert.Contains("gwangju not used (the job is leaving it)", moved.Reason, StringComparison.Ordinal);
+        Assert.Equal("released by gwangju: gwangju is draining", moved.History[2].Message);
+        Assert.Equal("the job is leaving it", moved.Placement!.Candidates[0].NotUsedBecause);
         await host.AssertAccountingAsync("run", "wait");
 
-        // A draining region admits nothing new.
+        // A draining region admits nothing new: it refuses an admission itself, whatever a router's copy says.
+        var direct = await host.Region("gwangju").TryAdmitAsync(new AdmitRequest { JobId = "direct", Job = Job("direct", 1, 1, allowed: ["gwangju"]), SubmittedAt = host.Clock.Now, DataReadyAt = host.Clock.Now });
+        Assert.Equal((false, "gwangju is draining"), (direct.Admitted, direct.RefusedBecause));
         var refused = await host.SubmitAsync(Job("new", 1, 1, allowed: ["gwangju"]));
         Assert.Equal(JobState.Failed, refused.State);
 
-        // This router's copy still shows gwangju open (no refresh since the drain): the region's refusal is the guard.
-        Assert.Contains("gwangju not used (refused: gwangju is draining)", refused.Reason, StringComparison.Ordinal);
+        // A router sets gwangju aside from its copy once it refreshed after the drain (every 250 ms of real time), or,
+        // with a copy from before the drain, when the region refuses: the region's refusal is the guard.
+        Assert.Contains(refused.Placement!.Candidates[0].NotUsedBecause, new[] { "draining", "refused: gwangju is draining" });
 
         await host.AdvanceAsync(TimeSpan.FromHours(2));
         Assert.Equal(JobState.Completed, (await host.Job("run").GetAsync())!.State);
-        await host.AssertAccountingAsync("run", "wait");
+        await host.AssertAccountingAsync("run", "wait", "new");
     }
 }

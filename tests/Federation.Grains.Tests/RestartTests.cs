@@ -1,60 +1,41 @@
-using Federation.Actors.AdoNet.Sqlite;
-using Federation.Actors.Storage;
-using Federation.Actors.TestKit;
 using Federation.Contracts;
-using Federation.Grains.Hosting;
 using Federation.Grains.Tests.Support;
+using Federation.TestKit;
 using static Federation.Grains.Tests.Support.TestMegaregion;
 
 namespace Federation.Grains.Tests;
 
+/// <summary>
+/// A cluster stops and another starts on the same storage: the job rows are the source of truth, each region rebuilds
+/// its queue and running allocations from them. Orleans' memory grain storage lives inside the cluster, so the regions'
+/// own state (an offer) outlives it in SQLite on a file.
+/// </summary>
 public sealed class RestartTests
 {
     [Fact]
     public async Task Job_rows_survive_a_restart_on_shared_memory_storage_and_the_region_rebuilds_from_them()
     {
+        // The job rows in one memory store both clusters share; the regions' own state in SQLite.
+        using var file = new TempSqliteFile();
         var storage = new CountingStorage();
-        await RestartScenarioAsync(() => storage);
+        var serviceId = Guid.NewGuid().ToString("N");
+        await RestartScenarioAsync(execution => FederationTestHost.StartAsync(storage, execution, sqliteFile: file.Path, serviceId: serviceId));
     }
 
     [Fact]
     public async Task Job_rows_survive_a_restart_on_SQLite_and_the_region_rebuilds_from_them()
     {
-        var file = Path.Combine(Path.GetTempPath(), $"federation-grains-{Guid.NewGuid():N}.db");
-        var opened = new List<IGrainStorage>();
-        try
-        {
-            // Each host opens the file anew: the second one sees only what reached the database.
-            await RestartScenarioAsync(() =>
-            {
-                var sqlite = SqliteStorage.CreateGrainStorage(
-                    FederationGrainsOptions.DefaultStorageName,
-                    new SqliteStorageOptions { ConnectionString = $"Data Source={file}" },
-                    new JsonGrainStorageSerializer());
-                opened.Add(sqlite);
-                return new CountingStorage(sqlite);
-            });
-        }
-        finally
-        {
-            foreach (var s in opened)
-            {
-                await ((IAsyncDisposable)s).DisposeAsync();
-            }
-
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            foreach (var f in new[] { file, file + "-wal", file + "-shm" })
-            {
-                File.Delete(f);
-            }
-        }
+        // Each cluster opens the files anew: the second one sees only what reached the database.
+        using var file = new TempSqliteFile();
+        var serviceId = Guid.NewGuid().ToString("N");
+        await RestartScenarioAsync(execution => FederationTestHost.StartAsync(execution: execution, sqliteFile: file.Path, serviceId: serviceId));
     }
 
-    private static async Task RestartScenarioAsync(Func<CountingStorage> storage)
+    private static async Task RestartScenarioAsync(Func<ManualTimeProvider, Task<FederationTestHost>> start)
     {
         var execution = new ManualTimeProvider();
         string[] all = ["r1", "q1", "q2", "away"];
-        await using (var first = await FederationTestHost.StartAsync(storage(), execution))
+        await using (var first = await start(execution))
         {
             await first.SubmitAsync(Job("r1", 6, 2, allowed: ["gwangju"]));
             await first.SubmitAsync(Job("q1", 8, 1, allowed: ["gwangju"]));
@@ -64,7 +45,7 @@ public sealed class RestartTests
             await first.AssertAccountingAsync(all);
         }
 
-        await using var second = await FederationTestHost.StartAsync(storage(), execution);
+        await using var second = await start(execution);
 
         var gwangju = await second.Region("gwangju").GetAsync();
         Assert.Equal(6, gwangju.Pools[0].Busy);
@@ -76,6 +57,7 @@ public sealed class RestartTests
 
         // The running jobs were re-attached to the executor: they end at their original start + duration,
         // and the queue behind them moves in its original order.
+        Assert.Equal((1, 1), (second.Executor.StartsOf("gwangju", "r1"), second.Executor.StartsOf("suncheon", "away")));
         await second.AdvanceAsync(TimeSpan.FromHours(2));
         Assert.Equal(JobState.Completed, (await second.Job("r1").GetAsync())!.State);
         Assert.Equal(JobState.Running, (await second.Job("q1").GetAsync())!.State);

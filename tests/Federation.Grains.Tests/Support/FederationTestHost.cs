@@ -1,94 +1,282 @@
 using System.Collections.Immutable;
-using Federation.Actors;
-using Federation.Actors.Storage;
-using Federation.Actors.TestKit;
+using System.Diagnostics;
 using Federation.Contracts;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
-using Federation.Grains.Jobs;
+using Federation.Grains.Regions;
 using Federation.Scheduling;
+using Federation.Storage;
+using Federation.Storage.Hosting;
+using Federation.Storage.Jobs;
+using Federation.TestKit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Storage;
+using Orleans.TestingHost;
 
 namespace Federation.Grains.Tests.Support;
 
 /// <summary>
-/// One silo with the grains, two manual clocks (the runtime's and the execution clock) and a storage
-/// that can be shared with a later host (a restart).
+/// The grains on Orleans' in-process test cluster: one silo (two where calls must cross silos), the execution clock a
+/// <see cref="ManualTimeProvider"/> the test advances, Orleans' own time the real clock (its membership, response
+/// timeouts and grain timers run on the DI <see cref="TimeProvider"/>, which a test must not replace). The job store is
+/// a <see cref="CountingStorage"/> every silo shares, as silos share one database; Orleans' grain storage (regions,
+/// projects, the megaregion) is Orleans' memory storage, which lives in the cluster, or SQLite on a file when that state
+/// must outlive the cluster (a restart).
 /// </summary>
 internal sealed class FederationTestHost : IAsyncDisposable
 {
-    private FederationTestHost(TestSilo silo, ManualTimeProvider execution, CountingStorage storage)
+    /// <summary>How long a polling barrier waits for a state before the test fails: generous, the machine is shared.</summary>
+    public static readonly TimeSpan PollDeadline = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
+
+    private readonly InProcessTestCluster _cluster;
+
+    private FederationTestHost(InProcessTestCluster cluster, ManualTimeProvider execution, ExecutionLog executor)
     {
-        Silo = silo;
+        _cluster = cluster;
         Execution = execution;
-        Storage = storage;
+        Executor = executor;
+        Storage = Services(0).GetRequiredService<CountingStorage>();
     }
 
-    public TestSilo Silo { get; }
+    public InProcessTestCluster Cluster => _cluster;
+
+    public int SiloCount => _cluster.Silos.Count;
 
     public ManualTimeProvider Execution { get; }
 
+    /// <summary>The job store (the first silo's when each silo opened its own SQLite file).</summary>
     public CountingStorage Storage { get; }
 
-    public IGrainFactory Grains => Silo.GrainFactory;
+    /// <summary>Every call of the executors of every silo, with what the committed row said then.</summary>
+    public ExecutionLog Executor { get; }
 
-    public ExecutionClock Clock => Silo.Services.GetRequiredService<ExecutionClock>();
+    /// <summary>The first silo's grain factory: what the tests call through, as a request served by that silo would.</summary>
+    public IGrainFactory Grains => GrainsOf(0);
 
-    /// <summary>Every call of the executor, with what the committed row said then.</summary>
-    public RecordingJobExecutor Executor => Silo.Services.GetRequiredService<RecordingJobExecutor>();
+    /// <summary>The first silo's execution clock (every silo's reads the same <see cref="Execution"/>).</summary>
+    public ExecutionClock Clock => Services(0).GetRequiredService<ExecutionClock>();
 
+    public IMegaregionGrain Megaregion => Grains.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key);
+
+    /// <param name="storage">The job store; shared by every silo, and by a later cluster (a restart). Null: a new one in
+    /// memory, or, with <paramref name="sqliteFile"/>, one over the SQLite job table of each silo.</param>
+    /// <param name="execution">The execution clock; shared by a later cluster (a restart).</param>
+    /// <param name="sqliteFile">Keep Orleans' grain state (and, without <paramref name="storage"/>, the job rows) in this
+    /// SQLite file, so that it outlives the cluster; null keeps it in Orleans' memory storage.</param>
+    /// <param name="serviceId">The cluster's service id, which keys the rows of SQLite storage: a restart passes the same.</param>
     public static async Task<FederationTestHost> StartAsync(
         CountingStorage? storage = null,
         ManualTimeProvider? execution = null,
         Action<FederationGrainsOptions>? configure = null,
-        Megaregion? megaregion = null)
+        Megaregion? megaregion = null,
+        short silos = 1,
+        string? sqliteFile = null,
+        string? serviceId = null)
     {
-        storage ??= new CountingStorage();
-        execution ??= new ManualTimeProvider();
-        var silo = await TestSilo.StartAsync(configureServices: services =>
+        if (storage is null && sqliteFile is null)
         {
-            services.AddKeyedSingleton<IGrainStorage>(FederationGrainsOptions.DefaultStorageName, storage);
-            services.AddSingleton(sp => new RecordingJobExecutor(new SimulatedJobExecutor(sp.GetRequiredService<ExecutionClock>(), sp.GetRequiredService<IGrainFactory>()), storage));
-            services.AddSingleton<IJobExecutor>(sp => sp.GetRequiredService<RecordingJobExecutor>());
-            services.AddFederationGrains(o =>
+            storage = new CountingStorage();
+        }
+
+        if (storage is null && silos > 1)
+        {
+            // Each silo would count on a store of its own: the tests read one.
+            throw new ArgumentException("several silos on SQLite need one job store passed in", nameof(storage));
+        }
+
+        execution ??= new ManualTimeProvider();
+        var model = megaregion ?? TestMegaregion.Create();
+        var log = new ExecutionLog();
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.Options.ConfigureFileLogging = false;
+        if (serviceId is not null)
+        {
+            builder.Options.ServiceId = serviceId;
+        }
+
+        builder.ConfigureSilo((_, silo) =>
+        {
+            var services = silo.Services;
+            if (sqliteFile is null)
             {
-                o.Megaregion = megaregion ?? TestMegaregion.Create();
+                silo.AddFederationMemoryStorage();
+            }
+            else
+            {
+                silo.AddFederationSqliteStorage(o => o.ConnectionString = $"Data Source={sqliteFile}");
+            }
+
+            // Registered after the storage's own job store, so that this one is the job store both ways it is resolved.
+            if (storage is not null)
+            {
+                services.AddSingleton(storage);
+            }
+            else
+            {
+                services.AddSingleton(static sp => new CountingStorage(sp.GetRequiredService<FederationDatabases>().CreateJobStore(
+                    sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                    new JobStoreOptions(),
+                    new JsonRowSerializer())));
+            }
+
+            services.AddSingleton<IJobStore>(static sp => sp.GetRequiredService<CountingStorage>());
+            services.AddKeyedSingleton<IGrainStorage>(StorageNames.Jobs, static (sp, _) => sp.GetRequiredService<CountingStorage>());
+            services.AddSingleton(sp => new RecordingJobExecutor(
+                new SimulatedJobExecutor(sp.GetRequiredService<ExecutionClock>(), sp.GetRequiredService<GrainReferences>()),
+                sp.GetRequiredService<CountingStorage>(),
+                log));
+            services.AddSingleton<IJobExecutor>(static sp => sp.GetRequiredService<RecordingJobExecutor>());
+            silo.AddFederationGrains(o =>
+            {
+                o.Megaregion = model;
                 o.ExecutionClock = execution;
                 o.LoadPublishInterval = TimeSpan.Zero;
                 o.RebalanceInterval = TimeSpan.Zero;
                 configure?.Invoke(o);
             });
         });
-        return new FederationTestHost(silo, execution, storage);
+
+        var cluster = builder.Build();
+        try
+        {
+            await cluster.DeployAsync();
+            if (silos > 1)
+            {
+                await cluster.WaitForLivenessToStabilizeAsync();
+            }
+
+            return new FederationTestHost(cluster, execution, log);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Notices the regions' outboxes still hold. Read from the activations as they are now (a count, read outside their
+    /// turns): a barrier polls it until it is zero.
+    /// </summary>
+    public int UndeliveredNotices()
+    {
+        var pending = 0;
+        foreach (var region in Services(0).GetRequiredService<IOptions<FederationGrainsOptions>>().Value.Megaregion.Regions)
+        {
+            if (_cluster.TryGetGrainContext(Region(region.Id).GetGrainId(), out var context) && context.GrainInstance is RegionGrain grain)
+            {
+                pending += grain.UndeliveredJobs;
+            }
+        }
+
+        return pending;
+    }
+
+    public IServiceProvider Services(int silo) => _cluster.Silos[silo].ServiceProvider;
+
+    public IGrainFactory GrainsOf(int silo) => Services(silo).GetRequiredService<IGrainFactory>();
 
     public IJobGrain Job(string id) => Grains.GetGrain<IJobGrain>(id);
 
     public IRegionGrain Region(string id) => Grains.GetGrain<IRegionGrain>(id);
 
-    public IMegaregionGrain Megaregion => Grains.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key);
+    public IProjectGrain Project(string id) => Grains.GetGrain<IProjectGrain>(id);
 
-    public async Task<JobView> SubmitAsync(JobRequest request)
+    public Task<JobSnapshot> SubmitAsync(JobRequest request) => SubmitAsync(Grains, request);
+
+    /// <summary>Submits through <paramref name="grains"/> and checks that the submission was not a conflict.</summary>
+    public static async Task<JobSnapshot> SubmitAsync(IGrainFactory grains, JobRequest request)
     {
-        var result = await Job(request.Id!).SubmitAsync(request);
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentNullException.ThrowIfNull(request);
+        var result = await grains.GetGrain<IJobGrain>(request.Id!).SubmitAsync(request);
         Assert.Null(result.Conflict);
-        return result.Job!.ToView();
+        return result.Job!;
     }
-
-    /// <summary>Advances the execution clock and waits until every callback it fired has finished its cascade.</summary>
-    public async Task AdvanceAsync(TimeSpan by)
-    {
-        Execution.Advance(by);
-        await Clock.WhenIdleAsync();
-    }
-
-    /// <summary>Lets the routers' cached estimates age past the refresh period (runtime clock).</summary>
-    public void AgeRouterSnapshots() => Silo.Time.Advance(TimeSpan.FromMilliseconds(300));
 
     /// <summary>
-    /// Checks the accounting of every region against the jobs: busy accelerators equal the sum over the
-    /// jobs running there, queued counts equal the jobs queued there, and no job is in two regions; and the
-    /// executor never ran a job in a region its committed row did not name at that moment.
+    /// Advances the execution clock and waits until every callback it fired, on every silo, has finished its cascade, and
+    /// (unless <paramref name="waitForNotices"/> is false, when a test stages an outage that holds them back) until every
+    /// region has delivered the notices it sent meanwhile: a job's end or start reaches its row one-way, after the
+    /// region's turn.
+    /// </summary>
+    public async Task AdvanceAsync(TimeSpan by, bool waitForNotices = true)
+    {
+        Execution.Advance(by);
+        var clocks = new ExecutionClock[SiloCount];
+        for (var i = 0; i < clocks.Length; i++)
+        {
+            clocks[i] = Services(i).GetRequiredService<ExecutionClock>();
+        }
+
+        // A callback on one silo may start work on another silo's clock, and a notice may lead to more: settled when
+        // every clock is idle and no notice is pending, both seen at once.
+        var waited = Stopwatch.StartNew();
+        while (clocks.Any(static c => c.InFlight > 0) || (waitForNotices && UndeliveredNotices() > 0))
+        {
+            if (waited.Elapsed > PollDeadline)
+            {
+                Assert.Fail($"the cascade of advancing the execution clock by {by} did not settle in {PollDeadline.TotalSeconds:0} s ({UndeliveredNotices()} notices pending)");
+            }
+
+            foreach (var clock in clocks)
+            {
+                await clock.WhenIdleAsync();
+            }
+
+            if (waitForNotices && UndeliveredNotices() > 0)
+            {
+                await Task.Delay(PollInterval);
+            }
+        }
+    }
+
+    /// <summary>Waits until every region has delivered every notice it sent (each job's handler returned).</summary>
+    public Task NoticesDeliveredAsync() =>
+        WaitUntilAsync(() => Task.FromResult(UndeliveredNotices() == 0), "every region delivered its notices");
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds: the barrier for what happens on Orleans' own clock (a notice
+    /// retried after a backoff, a confirmation deadline) or travels one-way. Fails the test after <see cref="PollDeadline"/>.
+    /// </summary>
+    public async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var waited = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (waited.Elapsed > PollDeadline)
+            {
+                Assert.Fail($"{what}: not so after {PollDeadline.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>The job's history kinds, with the region of each, for a failure message.</summary>
+    public async Task<string> DescribeAsync(params string[] jobIds)
+    {
+        var parts = new List<string>();
+        foreach (var id in jobIds)
+        {
+            var job = await Job(id).GetAsync();
+            parts.Add(job is null ? $"{id}: no row" : $"{id}: {job.State} in {job.Region} ({string.Join(", ", job.History.Select(e => e.Kind + "@" + e.Region))})");
+        }
+
+        return string.Join("; ", parts);
+    }
+
+    /// <summary>
+    /// Checks the accounting of every region against the jobs: busy accelerators equal the sum over the jobs running
+    /// there, queued counts equal the jobs queued there, and no job is in two regions; and the executor never ran a job
+    /// in a region its committed row did not name at that moment.
     /// </summary>
     public async Task AssertAccountingAsync(params string[] jobIds)
     {
@@ -101,7 +289,7 @@ internal sealed class FederationTestHost : IAsyncDisposable
             Assert.NotNull(job);
             if (job.State == JobState.Running)
             {
-                busy[job.Region!] = busy.GetValueOrDefault(job.Region!) + job.Accelerators.Count;
+                busy[job.Region!] = busy.GetValueOrDefault(job.Region!) + job.Request.Accelerators.Count;
             }
             else if (job.State == JobState.Queued)
             {
@@ -123,7 +311,17 @@ internal sealed class FederationTestHost : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await Silo.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _cluster.StopAllSilosAsync();
+        }
+        finally
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
 }
 
 /// <summary>A small megaregion with round numbers, so tests can assert exact figures.</summary>
