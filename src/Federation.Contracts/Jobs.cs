@@ -291,10 +291,9 @@ public sealed record JobHistoryEntry
 }
 
 /// <summary>
-/// A job as its grain answers a submission: the facts in numbers (the placement decision, the history entries) and no
-/// words. A submission's answer is mostly not read in full (a client checks the state), and rendering the reason and the
-/// event messages cost more than the placement; whoever shows the job renders them (<c>JobViews.ToView</c> in
-/// Federation.Grains, as the REST API does).
+/// A job as its grain answers (a submission, a read, a cancel): the facts in numbers (the placement decision, the
+/// history entries) and no words. The REST API renders the words when it shows the job (<c>JobViews.ToView</c> in
+/// Federation.Server): most placements are never read in words.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("federation.JobSnapshot")]
 public sealed record JobSnapshot

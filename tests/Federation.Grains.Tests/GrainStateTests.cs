@@ -3,6 +3,7 @@ using Federation.Contracts;
 using Federation.Grains.Jobs;
 using Federation.Grains.Tests.Support;
 using Federation.Storage;
+using Federation.Storage.Hosting;
 using Federation.Storage.Jobs;
 using Microsoft.Data.Sqlite;
 using Orleans;
@@ -79,7 +80,7 @@ public sealed class GrainStateTests
             }
         }
 
-        Assert.Equal(["project gwangju", "region gwangju"], rows);
+        Assert.Equal(["project " + StringKeyGrainStorage.StoredKey("gwangju"), "region " + StringKeyGrainStorage.StoredKey("gwangju")], rows);
 
         // A new cluster on the file reads each grain's own state back.
         await using var second = await FederationTestHost.StartAsync(sqliteFile: file.Path, serviceId: serviceId);
