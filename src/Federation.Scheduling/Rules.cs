@@ -143,7 +143,7 @@ public static class JobRules
         var unknownType = false;
         for (var i = 0; i < types.Length; i++)
         {
-            if (!megaregion.Regions.Any(r => r.Pools.Any(p => string.Equals(p.Type, types[i], StringComparison.Ordinal))))
+            if (!HasType(megaregion, types[i]))
             {
                 var all = megaregion.Regions.SelectMany(r => r.Pools).Select(p => p.Type).ToImmutableSortedSet(StringComparer.Ordinal);
                 errors.Add(new($"accelerators.types[{i}]", $"no region has accelerator type '{types[i]}'; the types are {string.Join(", ", all)}"));
@@ -156,8 +156,11 @@ public static class JobRules
             return;
         }
 
-        // Every field is fine on its own: check that some allowed region could ever run the gang, in one pool.
-        var pools = new List<AcceleratorPool>();
+        // Every field is fine on its own: check that some allowed region could ever run the gang, in one pool. One pass
+        // over the pools, no allocation: every placement runs this.
+        var anyPool = false;
+        var largestMemory = 0;
+        var largestCountWithMemory = -1;
         foreach (var region in megaregion.Regions)
         {
             if (allowed.Length > 0 && !allowed.Contains(region.Id))
@@ -167,25 +170,48 @@ public static class JobRules
 
             foreach (var pool in region.Pools)
             {
-                if (types.Length == 0 || types.Contains(pool.Type))
+                if (types.Length > 0 && !types.Contains(pool.Type))
                 {
-                    pools.Add(pool);
+                    continue;
+                }
+
+                anyPool = true;
+                largestMemory = Math.Max(largestMemory, pool.MemoryGb);
+                if (pool.MemoryGb >= job.MinMemoryGb)
+                {
+                    largestCountWithMemory = Math.Max(largestCountWithMemory, pool.Count);
                 }
             }
         }
 
-        if (pools.Count == 0)
+        if (!anyPool)
         {
             errors.Add(new("allowedRegions", "none of the allowed regions has a pool of an acceptable accelerator type"));
         }
-        else if (!pools.Any(p => p.MemoryGb >= job.MinMemoryGb))
+        else if (largestCountWithMemory < 0)
         {
-            errors.Add(new("accelerators.minMemoryGb", $"no acceptable pool has {job.MinMemoryGb} GB per accelerator (largest: {pools.Max(p => p.MemoryGb)} GB)"));
+            errors.Add(new("accelerators.minMemoryGb", $"no acceptable pool has {job.MinMemoryGb} GB per accelerator (largest: {largestMemory} GB)"));
         }
-        else if (!pools.Any(p => p.MemoryGb >= job.MinMemoryGb && p.Count >= job.AcceleratorCount))
+        else if (largestCountWithMemory < job.AcceleratorCount)
         {
-            errors.Add(new("accelerators.count", $"a gang runs in one pool, and no acceptable pool has {job.AcceleratorCount} accelerators (largest: {pools.Where(p => p.MemoryGb >= job.MinMemoryGb).Max(p => p.Count)})"));
+            errors.Add(new("accelerators.count", $"a gang runs in one pool, and no acceptable pool has {job.AcceleratorCount} accelerators (largest: {largestCountWithMemory})"));
         }
+    }
+
+    private static bool HasType(Megaregion megaregion, string type)
+    {
+        foreach (var region in megaregion.Regions)
+        {
+            foreach (var pool in region.Pools)
+            {
+                if (string.Equals(pool.Type, type, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 }
 

@@ -1,19 +1,24 @@
 using Federation.Contracts;
 using Microsoft.Extensions.Options;
 using Orleans;
+using Orleans.Runtime;
 
 namespace Federation.Grains.Hosting;
 
 /// <summary>
 /// The one way the federation gets a grain reference: the router, the megaregion and every region are made once per
-/// silo (a job activation lives for one call, so references it made itself were made again for every job), jobs and
-/// projects on demand. A grain reference is an address, shareable by every caller of the silo.
+/// silo (a job activation lives for one call, so references it made itself would be made again for every job), jobs and
+/// projects on demand from their grain type and interface type, resolved once: Orleans' <c>GetGrain&lt;T&gt;(key)</c>
+/// resolves the interface's type from its attributes on every call. A grain reference is an address, shareable by
+/// every caller of the silo.
 /// </summary>
 public sealed class GrainReferences
 {
     private readonly IGrainFactory _factory;
     private readonly string[] _regionIds;
     private readonly IRegionGrain[] _regions;
+    private readonly (GrainType Grain, GrainInterfaceType Interface) _jobType;
+    private readonly (GrainType Grain, GrainInterfaceType Interface) _projectType;
 
     public GrainReferences(IGrainFactory factory, IOptions<FederationGrainsOptions> options)
     {
@@ -31,6 +36,8 @@ public sealed class GrainReferences
 
         Router = factory.GetGrain<IRouterGrain>(0);
         Megaregion = factory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key);
+        _jobType = TypesOf(factory.GetGrain<IJobGrain>("-"));
+        _projectType = TypesOf(factory.GetGrain<IProjectGrain>("-"));
     }
 
     public IRouterGrain Router { get; }
@@ -54,7 +61,10 @@ public sealed class GrainReferences
         return _factory.GetGrain<IRegionGrain>(id);
     }
 
-    public IJobGrain Job(string id) => _factory.GetGrain<IJobGrain>(id);
+    public IJobGrain Job(string id) => (IJobGrain)_factory.GetGrain(GrainId.Create(_jobType.Grain, id), _jobType.Interface);
 
-    public IProjectGrain Project(string id) => _factory.GetGrain<IProjectGrain>(id);
+    public IProjectGrain Project(string id) => (IProjectGrain)_factory.GetGrain(GrainId.Create(_projectType.Grain, id), _projectType.Interface);
+
+    private static (GrainType, GrainInterfaceType) TypesOf(IAddressable reference) =>
+        reference is GrainReference r ? (r.GrainId.Type, r.InterfaceType) : throw new InvalidOperationException($"{reference.GetType()} is not a grain reference");
 }

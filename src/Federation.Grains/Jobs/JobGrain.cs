@@ -28,6 +28,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
     private readonly GrainsInstruments _instruments;
     private readonly ILogger<JobGrain> _logger;
     private readonly GrainReferences _grains;
+    private string? _id;
 
     public JobGrain(
         [PersistentState(JobRecord.StateName, StorageNames.Jobs)] IPersistentState<JobRecord> state,
@@ -48,7 +49,8 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
 
     private JobRecord Record => _state.State;
 
-    private string Id => this.GetPrimaryKeyString();
+    /// <summary>The job's id (Orleans decodes the key anew on every call of <c>GetPrimaryKeyString</c>).</summary>
+    private string Id => _id ??= this.GetPrimaryKeyString();
 
     /// <summary>
     /// Around every call: memory that a failed write may have left ahead of the row is first put back to the row

@@ -46,6 +46,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private RegionLoad? _published;
     private long _lastPublishTimestamp;
     private bool _loadDirty;
+    private string? _id;
 
     public RegionGrain(
         [PersistentState(RegionConfig.StateName, StorageNames.GrainState)] IPersistentState<RegionConfig> config,
@@ -68,7 +69,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _logger = logger;
     }
 
-    private string Id => this.GetPrimaryKeyString();
+    /// <summary>The region's id (Orleans decodes the key anew on every call of <c>GetPrimaryKeyString</c>).</summary>
+    private string Id => _id ??= this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Orleans.Storage;
 
 namespace Federation.Storage.Jobs;
@@ -113,7 +112,7 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
 
     protected override async Task<bool> WriteAsync(string jobId, JobRowColumns columns, BinaryData payload, long? expectedVersion, CancellationToken cancellationToken)
     {
-        var write = new Write(this, jobId, columns, Bytes(payload), expectedVersion);
+        var write = new Write(this, jobId, columns, PayloadBytes(payload), expectedVersion);
         var affected = await _database.WriteStatementAsync(static (connection, w) => w.Store.ExecuteWriteAsync(connection, w), write, cancellationToken).ConfigureAwait(false);
         return affected == 1;
     }
@@ -144,15 +143,6 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
         {
             throw _database.Unreachable("Reading a job row's version", exception);
         }
-    }
-
-    /// <summary>The payload as an array without a copy when the serializer produced a whole one.</summary>
-    private static byte[] Bytes(BinaryData data)
-    {
-        var memory = data.ToMemory();
-        return MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : memory.ToArray();
     }
 
     private Task<int> ExecuteWriteAsync(AdoNetConnection connection, Write write)

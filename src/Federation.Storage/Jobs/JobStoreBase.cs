@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
@@ -105,6 +106,16 @@ public abstract class JobStoreBase : IJobStore
     protected abstract Task<long?> ReadVersionAsync(string jobId, CancellationToken cancellationToken);
 
     protected static string Format(long version) => version.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The payload as an array, without a copy when the serializer produced a whole one (it does).</summary>
+    protected static byte[] PayloadBytes(BinaryData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var memory = data.ToMemory();
+        return MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : memory.ToArray();
+    }
 
     protected static void CheckQuery(JobRowFilter filter, int limit)
     {

@@ -10,23 +10,51 @@ namespace Federation.Storage.Jobs;
 /// columns live in the slot with the payload, so a listing never sees one without the other. A listing scans every
 /// row (memory holds what one process placed; a database store serves listings from its indexes).
 /// </summary>
-public sealed class MemoryJobStore(JobStoreOptions options, IGrainStorageSerializer serializer) : JobStoreBase(options, serializer)
+/// <remarks>
+/// Every job writes its row from its own activation, on any thread, so the rows are spread over
+/// <see cref="ShardCount"/> dictionaries by the id's hash: a dictionary's writers share a handful of lock stripes, and
+/// growing it takes all of them, which with one dictionary stopped every writer of the silo at once.
+/// </remarks>
+public sealed class MemoryJobStore : JobStoreBase
 {
-    /// <summary>Every job writes its row from its own activation, on any thread: sized so the map rarely grows.</summary>
-    private const int InitialCapacity = 16_384;
+    /// <summary>Dictionaries the rows are spread over (a power of two).</summary>
+    public const int ShardCount = 16;
 
-    private readonly ConcurrentDictionary<string, Row> _rows = new(Environment.ProcessorCount, InitialCapacity, StringComparer.Ordinal);
+    private const int InitialShardCapacity = 4_096;
+
+    private readonly ConcurrentDictionary<string, Row>[] _shards = new ConcurrentDictionary<string, Row>[ShardCount];
+
+    public MemoryJobStore(JobStoreOptions options, IGrainStorageSerializer serializer)
+        : base(options, serializer)
+    {
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            _shards[i] = new ConcurrentDictionary<string, Row>(Environment.ProcessorCount, InitialShardCapacity, StringComparer.Ordinal);
+        }
+    }
 
     public override string Description => "memory";
 
     /// <summary>The number of stored rows (tests and diagnostics).</summary>
-    public int Count => _rows.Count;
+    public int Count
+    {
+        get
+        {
+            var count = 0;
+            foreach (var shard in _shards)
+            {
+                count += shard.Count;
+            }
+
+            return count;
+        }
+    }
 
     public override Task<StoredJobRow<T>?> ReadAsync<T>(string jobId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(_rows.TryGetValue(jobId, out var row) ? ToStored<T>(jobId, row) : null);
+        return Task.FromResult(ShardOf(jobId).TryGetValue(jobId, out var row) ? ToStored<T>(jobId, row) : null);
     }
 
     public override Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, int limit, string? after, CancellationToken cancellationToken = default)
@@ -34,11 +62,14 @@ public sealed class MemoryJobStore(JobStoreOptions options, IGrainStorageSeriali
         CheckQuery(filter, limit);
         cancellationToken.ThrowIfCancellationRequested();
         var matches = new List<KeyValuePair<string, Row>>();
-        foreach (var pair in _rows)
+        foreach (var shard in _shards)
         {
-            if (Matches(pair.Value.Columns, filter))
+            foreach (var pair in shard)
             {
-                matches.Add(pair);
+                if (Matches(pair.Value.Columns, filter))
+                {
+                    matches.Add(pair);
+                }
             }
         }
 
@@ -67,23 +98,30 @@ public sealed class MemoryJobStore(JobStoreOptions options, IGrainStorageSeriali
     protected override Task<bool> WriteAsync(string jobId, JobRowColumns columns, BinaryData payload, long? expectedVersion, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var bytes = payload.ToArray();
+        var bytes = PayloadBytes(payload);
+        var rows = ShardOf(jobId);
         if (expectedVersion is not { } expected)
         {
-            return Task.FromResult(_rows.TryAdd(jobId, new Row(bytes, 1, columns)));
+            return Task.FromResult(rows.TryAdd(jobId, new Row(bytes, 1, columns)));
         }
 
         return Task.FromResult(
-            _rows.TryGetValue(jobId, out var current)
+            rows.TryGetValue(jobId, out var current)
             && current.Version == expected
-            && _rows.TryUpdate(jobId, new Row(bytes, expected + 1, columns), current));
+            && rows.TryUpdate(jobId, new Row(bytes, expected + 1, columns), current));
     }
 
-    protected override Task<bool> DeleteAsync(string jobId, long expectedVersion, CancellationToken cancellationToken) =>
-        Task.FromResult(_rows.TryGetValue(jobId, out var current) && current.Version == expectedVersion && _rows.TryRemove(new(jobId, current)));
+    protected override Task<bool> DeleteAsync(string jobId, long expectedVersion, CancellationToken cancellationToken)
+    {
+        var rows = ShardOf(jobId);
+        return Task.FromResult(rows.TryGetValue(jobId, out var current) && current.Version == expectedVersion && rows.TryRemove(new(jobId, current)));
+    }
 
     protected override Task<long?> ReadVersionAsync(string jobId, CancellationToken cancellationToken) =>
-        Task.FromResult(_rows.TryGetValue(jobId, out var row) ? row.Version : (long?)null);
+        Task.FromResult(ShardOf(jobId).TryGetValue(jobId, out var row) ? row.Version : (long?)null);
+
+    private ConcurrentDictionary<string, Row> ShardOf(string jobId) =>
+        _shards[StringComparer.Ordinal.GetHashCode(jobId) & (ShardCount - 1)];
 
     private static bool Matches(in JobRowColumns c, JobRowFilter f) =>
         (f.State is null || string.Equals(c.State, f.State, StringComparison.Ordinal))

@@ -3,6 +3,8 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using Federation.Contracts;
 using Federation.Grains.Diagnostics;
+using Federation.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Federation.Benchmarks.GrainPlacement;
 
@@ -134,6 +136,7 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
     {
         var next = -1;
         string[] homes = ["gwangju", "suncheon", "gwangyang", "daegu"];
+        var references = silo.Services.GetRequiredService<GrainReferences>();
         var clients = new Task[concurrency];
         for (var c = 0; c < concurrency; c++)
         {
@@ -147,7 +150,7 @@ public sealed class PlacementThroughputLoadGenerator : ILoadGenerator
                         var id = $"{prefix}-{i}";
                         var job = RouterLatencyLoadGenerator.Job(id, homes[i & 3], 1 + (i % 8), 1 + (i % 10), []);
                         var t0 = Stopwatch.GetTimestamp();
-                        var result = await silo.GrainFactory.GetGrain<IJobGrain>(id).SubmitAsync(job);
+                        var result = await references.Job(id).SubmitAsync(job);
                         local.Add(Stopwatch.GetTimestamp() - t0);
                         if (!result.Created)
                         {
