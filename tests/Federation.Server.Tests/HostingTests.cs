@@ -1,8 +1,9 @@
 using System.Net;
-using Federation.Actors.TestKit;
 using Federation.Contracts;
 using Federation.Scheduling;
 using Federation.Server.Hosting;
+using Federation.Storage;
+using Federation.TestKit;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Server.Tests;
@@ -93,7 +94,7 @@ public sealed class HostingTests
         var folder = Path.Combine(Path.GetTempPath(), $"fed-{Guid.NewGuid():N}");
         var settings = ServerSettings.Resolve(new FederationServerOptions { Connection = $"Data Source={folder}/s.db;Password=hunter2" });
 
-        Assert.Equal($"sqlite ({folder}/s.db)", settings.StorageDescription);
+        Assert.Equal($"sqlite ({folder}/s.db (grain state: {folder}/s.orleans.db))", settings.StorageDescription);
         Assert.DoesNotContain("hunter2", settings.StorageDescription, StringComparison.Ordinal);
         Assert.True(Directory.Exists(folder));
         Directory.Delete(folder, recursive: true);
@@ -153,10 +154,13 @@ public sealed class HostingTests
                 using var response = await first.PostJsonAsync("api/jobs", Jobs.Request("durable-1").ToJsonString());
                 Assert.Equal(HttpStatusCode.Created, response.StatusCode);
                 var health = await first.GetJsonAsync("health");
+                Assert.Equal("Healthy", health["status"]!.GetValue<string>());
                 Assert.Equal("sqlite", health["storage"]!.GetValue<string>());
+                Assert.Equal($"{file} (grain state: {Path.Combine(folder, "federation.orleans.db")})", health["database"]!.GetValue<string>());
             }
 
             Assert.True(File.Exists(file));
+            Assert.True(File.Exists(Path.Combine(folder, "federation.orleans.db")));
             await using var second = await ServerHost.StartAsync(null, "--storage", "sqlite", "--connection", file);
             var job = await ServerHost.ReadAsync<JobView>(await second.Client.GetAsync("api/jobs/durable-1"));
 

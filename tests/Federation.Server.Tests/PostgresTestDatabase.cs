@@ -53,7 +53,7 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
     {
         await using var connection = await OpenAsync(Schema);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM orleansstorage WHERE graintypestring = 'job' AND grainidstring = $1 AND payloadbinary IS NOT NULL";
+        command.CommandText = "SELECT count(*) FROM federationjobs WHERE jobid = $1";
         command.Parameters.AddWithValue(id);
         return (long)(await command.ExecuteScalarAsync())!;
     }
