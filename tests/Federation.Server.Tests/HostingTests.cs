@@ -14,10 +14,10 @@ public sealed class HostingTests
     [Fact]
     public void Flags_map_onto_the_Federation_section()
     {
-        var args = FederationServer.TranslateArgs(["--storage", "memory", "--time-scale=60", "--demo", "--urls", "http://127.0.0.1:6000", "--megaregion", "m.json", "--connection", "x.db"]);
+        var args = FederationServer.TranslateArgs(["--storage", "memory", "--time-scale=60", "--demo", "--urls", "http://127.0.0.1:6000", "--megaregion", "m.json", "--connection", "x.db", "--silo-port", "21001", "--gateway-port=21002"]);
 
         Assert.Equal(
-            ["--Federation:Storage=memory", "--Federation:TimeScale=60", "--Federation:Demo=true", "--urls", "http://127.0.0.1:6000", "--Federation:Megaregion=m.json", "--Federation:Connection=x.db"],
+            ["--Federation:Storage=memory", "--Federation:TimeScale=60", "--Federation:Demo=true", "--urls", "http://127.0.0.1:6000", "--Federation:Megaregion=m.json", "--Federation:Connection=x.db", "--Federation:SiloPort=21001", "--Federation:GatewayPort=21002"],
             args);
     }
 
@@ -33,6 +33,9 @@ public sealed class HostingTests
     [InlineData("--time-scale", "0", "Federation:TimeScale (--time-scale) must be > 0")]
     [InlineData("--time-scale", "-5", "Federation:TimeScale (--time-scale) must be > 0")]
     [InlineData("--demo-rate", "0", "Federation:DemoJobsPerSecond must be > 0")]
+    [InlineData("--silo-port", "0", "Federation:SiloPort (--silo-port) must be a TCP port from 1 to 65535, not 0.")]
+    [InlineData("--gateway-port", "70000", "Federation:GatewayPort (--gateway-port) must be a TCP port from 1 to 65535, not 70000.")]
+    [InlineData("--gateway-port", "11111", "Federation:SiloPort (--silo-port) and Federation:GatewayPort (--gateway-port) must differ (both are 11111).")]
     public void A_bad_option_fails_naming_it(string flag, string value, string message)
     {
         var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(["--storage", "memory", flag, value]));
