@@ -59,6 +59,24 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
     }
 
     /// <summary>
+    /// Locks the job table of this schema (ACCESS EXCLUSIVE, in a transaction of its own) until the result is disposed:
+    /// every statement on job rows waits meanwhile, as behind a slow database, and then runs.
+    /// </summary>
+    public async Task<IAsyncDisposable> LockJobTableAsync()
+    {
+        var connection = await OpenAsync(Schema);
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "LOCK TABLE federationjobs IN ACCESS EXCLUSIVE MODE";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return new TableLock(connection, transaction);
+    }
+
+    /// <summary>
     /// Creates a database of its own on the test server (the test role may create databases), for a test
     /// that changes database-wide settings; returns its connection string. Drop it with <see cref="DropDatabaseAsync"/>.
     /// </summary>
@@ -105,5 +123,15 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
         var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync();
         return connection;
+    }
+
+    private sealed class TableLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.RollbackAsync();
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 }
