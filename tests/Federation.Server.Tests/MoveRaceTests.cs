@@ -9,9 +9,10 @@ namespace Federation.Server.Tests;
 /// <summary>
 /// A rebalancer's move that reaches a queued job while its region starts it and its short run ends: the move finds
 /// the job no longer queued there and gives up, and the job still records its start and its end (the region's
-/// notices are not dropped by the move). Found by the crash tests after restarts (a job left Running for ever in
-/// a region that held nothing). The database is slowed by a lock on the job table, so the job's row is read (and
-/// the move decided) only after the region has run the job.
+/// notices are not dropped by the move, or the job would stay Running for ever in a region that holds nothing). It
+/// happens after a restart, when the rebalancer plans from stale loads while regions start many jobs at once. Here
+/// the database is slowed by a lock on the job table, so the job's row is read (and the move decided) only after the
+/// region has run the job.
 /// </summary>
 public sealed class MoveRaceTests : IAsyncLifetime
 {
