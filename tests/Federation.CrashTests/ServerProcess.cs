@@ -14,13 +14,13 @@ namespace Federation.CrashTests;
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
+    /// <summary>How many times one start is tried, on fresh silo and gateway ports each time, when a port was taken meanwhile.</summary>
+    private const int MaxPortAttempts = 3;
+
     private readonly string[] _storageArgs;
     private readonly double _timeScale;
     private readonly StreamWriter _log;
     private readonly object _logGate = new();
-    /// <summary>How many times one start is tried, on fresh silo and gateway ports each time, when a port was taken meanwhile.</summary>
-    private const int MaxPortAttempts = 3;
-
     private Process? _process;
     private bool _closed;
     private volatile bool _addressInUse;
