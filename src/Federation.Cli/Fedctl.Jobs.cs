@@ -85,14 +85,16 @@ public static partial class Fedctl
         var state = new Option<string>("--state") { Description = "Queued, Running, Completed, Failed or Cancelled." };
         var region = new Option<string>("--region", "-r") { Description = "Region the job is queued or running in, or ran in." };
         var project = new Option<string>("--project", "-p") { Description = "Project." };
+        var owner = new Option<string>("--owner") { Description = "Who submitted the job." };
         var limit = new Option<int?>("--limit") { Description = "At most this many jobs (1-1000, default 100)." };
-        var command = new Command("jobs", "List jobs, filtered by state, region and project.") { state, region, project, limit };
+        var command = new Command("jobs", "List jobs, filtered by state, region, project and owner.") { state, region, project, owner, limit };
         command.SetAction((parse, ct) => context.CallAsync(parse, async (client, json) =>
         {
             var query = new List<string>();
             AddQuery(query, "state", parse.GetValue(state));
             AddQuery(query, "region", parse.GetValue(region));
             AddQuery(query, "project", parse.GetValue(project));
+            AddQuery(query, "owner", parse.GetValue(owner));
             AddQuery(query, "limit", parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture));
             var response = await client.GetAsync("api/jobs" + (query.Count == 0 ? "" : "?" + string.Join('&', query)), ct);
             if (json)

@@ -115,9 +115,20 @@ public interface IRegionGrain : IGrainWithStringKey
     [Alias("ConfirmAsync")]
     ValueTask ConfirmAsync(string jobId, bool started);
 
-    /// <summary>Removes a queued job (cancel or move); false when the job is not queued here.</summary>
+    /// <summary>
+    /// Removes a queued job (cancel, an admission the job could not commit, a ghost admission); false when the job is
+    /// not queued here. The job's undelivered notices are forgotten: they describe the admission it gives up.
+    /// </summary>
     [Alias("WithdrawAsync")]
     Task<bool> WithdrawAsync(string jobId);
+
+    /// <summary>
+    /// Removes a queued job for a move; false when the job is not queued here. Unlike <see cref="WithdrawAsync"/>, a
+    /// job the region no longer holds keeps its undelivered notices: its committed row names this region, so a run
+    /// that started and ended here meanwhile, or a release, is news the job still has to record.
+    /// </summary>
+    [Alias("WithdrawForMoveAsync")]
+    Task<bool> WithdrawForMoveAsync(string jobId);
 
     /// <summary>Stops a running job (cancel); false when the job is not running here.</summary>
     [Alias("StopAsync")]

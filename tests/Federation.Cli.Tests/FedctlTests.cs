@@ -153,6 +153,28 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task Jobs_lists_by_owner()
+    {
+        Assert.Equal(0, (await RunAsync("submit", "--id", "cli-o1", "--project", "p-owned", "--owner", "yoon", "--home", "gwangyang", "-n", "1", "--hours", "1")).ExitCode);
+        Assert.Equal(0, (await RunAsync("submit", "--id", "cli-o2", "--project", "p-owned", "--owner", "han", "--home", "gwangyang", "-n", "1", "--hours", "1")).ExitCode);
+        Assert.Equal(0, (await RunAsync("submit", "--id", "cli-o3", "--project", "p-other", "--owner", "yoon", "--home", "daegu", "-n", "1", "--hours", "1")).ExitCode);
+
+        var yoon = await RunAsync("jobs", "--owner", "yoon");
+        var yoonInProject = await RunAsync("jobs", "--owner", "yoon", "--project", "p-owned", "--json");
+        var blank = await RunAsync("jobs", "--owner", " ");
+
+        Assert.Equal(0, yoon.ExitCode);
+        Assert.StartsWith("ID ", yoon.OutLines[0], StringComparison.Ordinal);
+        Assert.Equal(["cli-o1", "cli-o3"], yoon.OutLines[1..^1].Select(l => l.Split(' ')[0]));
+        Assert.All(yoon.OutLines[1..^1], l => Assert.EndsWith(" yoon", l, StringComparison.Ordinal));
+        Assert.Equal("2 of 2 job(s)", yoon.OutLines[^1]);
+        Assert.Equal(0, yoonInProject.ExitCode);
+        Assert.Equal(["cli-o1"], JsonNode.Parse(yoonInProject.Out)!["jobs"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()));
+        Assert.Equal(1, blank.ExitCode);
+        Assert.Contains("  owner: must not be empty", blank.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Jobs_with_a_bad_state_exits_1_naming_state()
     {
         var run = await RunAsync("jobs", "--state", "Sleeping");

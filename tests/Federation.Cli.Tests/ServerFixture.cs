@@ -1,30 +1,71 @@
+using System.Globalization;
+using System.Net.Sockets;
 using Federation.Server;
-using Federation.Server.Hosting;
+using Federation.Storage;
+using Federation.TestKit.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
 namespace Federation.Cli.Tests;
 
-/// <summary>The real server in process on 127.0.0.1 with an ephemeral port and in-memory state; jobs never finish (time scale 1, hours-long jobs).</summary>
+/// <summary>
+/// The real server in process on 127.0.0.1 with an ephemeral port and in-memory state; jobs never finish (time scale 1,
+/// hours-long jobs). Its silo and gateway get free ports of their own, so it never collides with another server.
+/// </summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
+    /// <summary>How many times the start is tried, on fresh silo and gateway ports each time, when a port was taken meanwhile.</summary>
+    private const int MaxPortAttempts = 3;
+
     private WebApplication _app = null!;
 
     public string Url { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
-        var builder = FederationServer.CreateBuilder(["--urls", "http://127.0.0.1:0"], o => o.Storage = StorageKind.Memory);
-        builder.Logging.ClearProviders();
-        _app = FederationServer.Build(builder);
-        await _app.StartAsync();
-        Url = _app.Urls.Single();
+        for (var attempt = 1; ; attempt++)
+        {
+            string[] args =
+            [
+                "--urls", "http://127.0.0.1:0",
+                "--silo-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+                "--gateway-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+            ];
+            var builder = FederationServer.CreateBuilder(args, o => o.Storage = StorageKind.Memory);
+            builder.Logging.ClearProviders();
+            var app = FederationServer.Build(builder);
+            try
+            {
+                await app.StartAsync();
+                _app = app;
+                Url = app.Urls.Single();
+                return;
+            }
+            catch (Exception e) when (attempt < MaxPortAttempts && IsAddressInUse(e))
+            {
+                // A port free when it was chosen was taken before the silo bound it: start again on other ports.
+                await app.DisposeAsync();
+            }
+        }
     }
 
     public async Task DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    private static bool IsAddressInUse(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 

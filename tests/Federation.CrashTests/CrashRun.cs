@@ -29,8 +29,11 @@ internal sealed record CrashScenario
     /// <summary>Execution seconds per wall second: an hour of a job lasts a wall second at 3600.</summary>
     public double TimeScale { get; init; } = 3600;
 
-    /// <summary>Jobs submitted per wall second at most, so submissions are in flight in every round.</summary>
-    public double SubmitRate { get; init; } = 60;
+    /// <summary>
+    /// Jobs submitted per wall second at most, so submissions are in flight in every round: 1,200 jobs take 48 s to
+    /// release, as long as six rounds of a wait and a restart of the server (3–5 s for the process and its silo).
+    /// </summary>
+    public double SubmitRate { get; init; } = 25;
 
     public double RoundMinSeconds { get; init; } = 1.5;
 

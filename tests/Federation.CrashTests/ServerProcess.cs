@@ -8,16 +8,22 @@ namespace Federation.CrashTests;
 /// <summary>
 /// <c>Federation.Server</c> as a separate OS process on a loopback port, started on a given store and killed
 /// with SIGKILL (<see cref="Process.Kill(bool)"/> sends SIGKILL on Linux: no shutdown hook, no flush, no
-/// graceful deactivation runs). Its output goes to one log file per test, appended across restarts.
+/// graceful deactivation runs). Its output goes to one log file per test, appended across restarts. Every start
+/// gives the silo and the gateway free ports of their own (<c>--silo-port</c>, <c>--gateway-port</c>), so the
+/// server never collides with another one on the machine; the HTTP port stays the same across restarts.
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
+    /// <summary>How many times one start is tried, on fresh silo and gateway ports each time, when a port was taken meanwhile.</summary>
+    private const int MaxPortAttempts = 3;
+
     private readonly string[] _storageArgs;
     private readonly double _timeScale;
     private readonly StreamWriter _log;
     private readonly object _logGate = new();
     private Process? _process;
     private bool _closed;
+    private volatile bool _addressInUse;
 
     public ServerProcess(string[] storageArgs, double timeScale, string logPath)
     {
@@ -70,6 +76,25 @@ internal sealed class ServerProcess : IAsyncDisposable
             throw new InvalidOperationException("the server is already running");
         }
 
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartOnceAsync(timeout);
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < MaxPortAttempts && _addressInUse)
+            {
+                // A port free when it was chosen was taken before the server bound it: start again on other ports.
+                Write("==== a port was taken meanwhile; starting again on other ports");
+                Kill("a port was taken");
+            }
+        }
+    }
+
+    private async Task StartOnceAsync(TimeSpan timeout)
+    {
+        var ports = FreePorts(2);
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -79,6 +104,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         info.ArgumentList.Add(ServerDll);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add(BaseAddress.ToString().TrimEnd('/'));
+        info.ArgumentList.Add("--silo-port");
+        info.ArgumentList.Add(ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add("--gateway-port");
+        info.ArgumentList.Add(ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var a in _storageArgs)
         {
             info.ArgumentList.Add(a);
@@ -95,10 +124,11 @@ internal sealed class ServerProcess : IAsyncDisposable
         info.Environment["DOTNET_TieredPGO"] = "0";
 
         Starts++;
+        _addressInUse = false;
         Write($"==== start #{Starts}: dotnet {string.Join(' ', info.ArgumentList.Select(a => a.Contains("Password", StringComparison.OrdinalIgnoreCase) ? "<connection>" : a))}");
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => Write(e.Data);
-        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.OutputDataReceived += (_, e) => Output(e.Data);
+        process.ErrorDataReceived += (_, e) => Output(e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -110,6 +140,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                // Drains the output readers, so the log (and whether a port was in use) is complete.
+                process.WaitForExit();
                 throw new InvalidOperationException($"the server exited with {process.ExitCode} while starting; see {LogPath}");
             }
 
@@ -181,10 +213,39 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static int FreePort()
+    public static int FreePort() => FreePorts(1)[0];
+
+    /// <summary>Distinct loopback ports no one listened on a moment ago (all held open until every one is chosen).</summary>
+    public static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = new List<TcpListener>(count);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listeners.Add(listener);
+                listener.Start();
+            }
+
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Stop();
+            }
+        }
+    }
+
+    private void Output(string? line)
+    {
+        if (line is not null && line.Contains("Address already in use", StringComparison.Ordinal))
+        {
+            _addressInUse = true;
+        }
+
+        Write(line);
     }
 }

@@ -1,5 +1,5 @@
-using Federation.Actors.AdoNet;
 using Federation.Server.Hosting;
+using Federation.Storage;
 
 namespace Federation.Server.Tests;
 

@@ -3,19 +3,13 @@ using System.Text.Json.Nodes;
 
 namespace Federation.Server.Tests;
 
-/// <summary>Every bad request gets a 4xx problem naming the field, and changes nothing (state before == state after).</summary>
-public sealed class BadRequestTests : IAsyncLifetime
+/// <summary>
+/// Every bad request gets a 4xx problem naming the field, and changes nothing (state before == state after). The tests
+/// share one server with one job on it: none may change it.
+/// </summary>
+public sealed class BadRequestTests(BadRequestTests.ServerWithAJob fixture) : IClassFixture<BadRequestTests.ServerWithAJob>
 {
-    private ServerHost _server = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await ServerHost.StartAsync();
-        using var existing = await _server.PostJsonAsync("api/jobs", Jobs.Request("existing").ToJsonString());
-        Assert.Equal(HttpStatusCode.Created, existing.StatusCode);
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    private readonly ServerHost _server = fixture.Server;
 
     public static TheoryData<string, string, string> MalformedBodies => new()
     {
@@ -92,5 +86,20 @@ public sealed class BadRequestTests : IAsyncLifetime
         var problem = await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "homeRegion", "unknown region");
         var errors = (JsonObject)problem["errors"]!;
         Assert.Equal(["accelerators.count", "durationHours", "homeRegion"], errors.Select(e => e.Key).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The shared server, with one job stored, so the job list the snapshots compare is not empty.</summary>
+    public sealed class ServerWithAJob : IAsyncLifetime
+    {
+        public ServerHost Server { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Server = await ServerHost.StartAsync();
+            using var existing = await Server.PostJsonAsync("api/jobs", Jobs.Request("existing").ToJsonString());
+            Assert.Equal(HttpStatusCode.Created, existing.StatusCode);
+        }
+
+        public async Task DisposeAsync() => await Server.DisposeAsync();
     }
 }

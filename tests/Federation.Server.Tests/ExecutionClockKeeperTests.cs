@@ -1,21 +1,39 @@
-using Federation.Actors;
-using Federation.Actors.Storage;
-using Federation.Actors.TestKit;
 using Federation.Grains.Execution;
 using Federation.Server.Hosting;
+using Federation.Server.Tests.Support;
+using Federation.TestKit;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace Federation.Server.Tests;
 
 /// <summary>
 /// The execution clock never goes back across restarts of the same store: it resumes at max(wall now, the
-/// mark the previous process persisted), and the mark is written at start and every interval.
+/// mark the previous process persisted), and the mark is written at start and every interval. The keeper writes
+/// to Orleans' "Default" grain storage: here the server's own, on SQLite files of the test's, in a silo.
 /// </summary>
-public sealed class ExecutionClockKeeperTests
+public sealed class ExecutionClockKeeperTests : IDisposable
 {
     private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
     private static readonly DateTimeOffset Start = ManualTimeProvider.DefaultStart;
+
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), $"fed-{Guid.NewGuid():N}");
+
+    public ExecutionClockKeeperTests()
+    {
+        Directory.CreateDirectory(_folder);
+    }
+
+    private string JobFile => Path.Combine(_folder, "federation.db");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
 
     [Fact]
     public void ResumeAt_moves_simulated_now_and_keeps_the_scale()
@@ -34,7 +52,8 @@ public sealed class ExecutionClockKeeperTests
     [Fact]
     public async Task A_first_start_begins_at_wall_now_and_writes_the_mark_one_lead_ahead()
     {
-        var storage = NewStorage();
+        await using var silo = await GrainStateSilo.StartAsync(JobFile);
+        var storage = silo.Storage;
         var wall = new ManualTimeProvider();
         var clock = new ScaledTimeProvider(wall, 3600);
         var logs = new CapturingLoggerProvider();
@@ -52,7 +71,8 @@ public sealed class ExecutionClockKeeperTests
     [Fact]
     public async Task The_mark_is_written_every_interval_of_wall_time()
     {
-        var storage = NewStorage();
+        await using var silo = await GrainStateSilo.StartAsync(JobFile);
+        var storage = silo.Storage;
         var wall = new ManualTimeProvider();
         var clock = new ScaledTimeProvider(wall, 3600);
         await using var keeper = new ExecutionClockKeeper(storage, clock, wall, new CapturingLoggerProvider().CreateLogger("clock"));
@@ -72,13 +92,20 @@ public sealed class ExecutionClockKeeperTests
     [Fact]
     public async Task A_restart_resumes_at_the_last_mark_when_it_is_ahead_of_wall_time()
     {
-        var storage = NewStorage();
         var wall = new ManualTimeProvider();
-        var mark = await RunAsync(storage, wall, TimeSpan.FromSeconds(10));
+        DateTimeOffset mark;
+        await using (var before = await GrainStateSilo.StartAsync(JobFile))
+        {
+            mark = await RunAsync(before.Storage, wall, TimeSpan.FromSeconds(10));
+        }
+
         Assert.Equal(Start.AddHours(10 + 2), mark);
 
-        // The restart comes a second of wall time later: the old clock would start 11 simulated hours back.
+        // The restart (a new silo on the same files) comes a second of wall time later: the old clock would start
+        // 11 simulated hours back.
         wall.Advance(TimeSpan.FromSeconds(1));
+        await using var silo = await GrainStateSilo.StartAsync(JobFile);
+        var storage = silo.Storage;
         var clock = new ScaledTimeProvider(wall, 3600);
         var logs = new CapturingLoggerProvider();
         await using var keeper = new ExecutionClockKeeper(storage, clock, wall, logs.CreateLogger("clock"));
@@ -93,11 +120,16 @@ public sealed class ExecutionClockKeeperTests
     [Fact]
     public async Task A_restart_after_the_mark_starts_at_wall_now_never_earlier()
     {
-        var storage = NewStorage();
         var wall = new ManualTimeProvider();
-        var mark = await RunAsync(storage, wall, TimeSpan.FromSeconds(10));
+        DateTimeOffset mark;
+        await using (var before = await GrainStateSilo.StartAsync(JobFile))
+        {
+            mark = await RunAsync(before.Storage, wall, TimeSpan.FromSeconds(10));
+        }
 
         wall.Advance(TimeSpan.FromDays(1));
+        await using var silo = await GrainStateSilo.StartAsync(JobFile);
+        var storage = silo.Storage;
         var clock = new ScaledTimeProvider(wall, 3600);
         var logs = new CapturingLoggerProvider();
         await using var keeper = new ExecutionClockKeeper(storage, clock, wall, logs.CreateLogger("clock"));
@@ -112,7 +144,8 @@ public sealed class ExecutionClockKeeperTests
     [Fact]
     public async Task A_failed_write_is_logged_once_and_retried_on_the_next_tick()
     {
-        var storage = new FlakyStorage(NewStorage());
+        await using var silo = await GrainStateSilo.StartAsync(JobFile);
+        var storage = new FlakyStorage(silo.Storage);
         var wall = new ManualTimeProvider();
         var clock = new ScaledTimeProvider(wall, 60);
         var logs = new CapturingLoggerProvider();
@@ -144,7 +177,8 @@ public sealed class ExecutionClockKeeperTests
     [Fact]
     public async Task A_conflicting_writer_never_lowers_the_stored_mark()
     {
-        var storage = NewStorage();
+        await using var silo = await GrainStateSilo.StartAsync(JobFile);
+        var storage = silo.Storage;
         var wall = new ManualTimeProvider();
         var clock = new ScaledTimeProvider(wall, 3600);
         await using var keeper = new ExecutionClockKeeper(storage, clock, wall, new CapturingLoggerProvider().CreateLogger("clock"));
@@ -153,7 +187,8 @@ public sealed class ExecutionClockKeeperTests
         // Another server on the same store writes a later mark behind this keeper's back.
         var other = new GrainState<ExecutionClockRecord>(new ExecutionClockRecord());
         await storage.ReadStateAsync(ExecutionClockKeeper.StateName, ExecutionClockKeeper.RecordId, other);
-        other.State.HighWaterMark = Start.AddDays(30);
+        Assert.True(other.RecordExists);
+        other.State!.HighWaterMark = Start.AddDays(30);
         await storage.WriteStateAsync(ExecutionClockKeeper.StateName, ExecutionClockKeeper.RecordId, other);
 
         var next = keeper.NextWriteAsync();
@@ -167,35 +202,28 @@ public sealed class ExecutionClockKeeperTests
     [Fact]
     public async Task With_SQLite_the_execution_clock_after_a_restart_is_at_least_the_last_mark()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"fed-{Guid.NewGuid():N}");
-        var file = Path.Combine(folder, "federation.db");
-        string[] args = ["--storage", "sqlite", "--connection", file, "--time-scale", "3600"];
-        try
+        string[] args = ["--storage", "sqlite", "--connection", JobFile, "--time-scale", "3600"];
+        var wall = new ManualTimeProvider();
+        DateTimeOffset mark;
+        await using (var first = await ServerHost.StartAsync(wall, null, null, args))
         {
-            var wall = new ManualTimeProvider();
-            DateTimeOffset mark;
-            await using (var first = await ServerHost.StartAsync(wall, null, null, args))
-            {
-                var keeper = first.Services.GetRequiredService<ExecutionClockKeeper>();
-                Assert.Equal(Start, first.Services.GetRequiredService<ExecutionClock>().Time.GetUtcNow());
-                mark = await AdvanceAsync(keeper, wall, TimeSpan.FromSeconds(10));
-                Assert.Equal(Start.AddHours(10 + 2), mark);
-            }
-
-            wall.Advance(TimeSpan.FromSeconds(1));
-            var logs = new CapturingLoggerProvider();
-            await using var second = await ServerHost.StartAsync(wall, null, logs, args);
-
-            var now = second.Services.GetRequiredService<ExecutionClock>().Time.GetUtcNow();
-            Assert.True(now >= mark, $"the clock resumed at {now:O}, before the last mark {mark:O}");
-            Assert.Equal(mark, now);
-            Assert.Contains(logs.Entries, l => l.Contains($"Execution clock resumes at {mark:O}", StringComparison.Ordinal));
+            var keeper = first.Services.GetRequiredService<ExecutionClockKeeper>();
+            Assert.Equal(Start, first.Services.GetRequiredService<ExecutionClock>().Time.GetUtcNow());
+            mark = await AdvanceAsync(keeper, wall, TimeSpan.FromSeconds(10));
+            Assert.Equal(Start.AddHours(10 + 2), mark);
         }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            Directory.Delete(folder, recursive: true);
-        }
+
+        wall.Advance(TimeSpan.FromSeconds(1));
+        var logs = new CapturingLoggerProvider();
+        await using var second = await ServerHost.StartAsync(wall, null, logs, args);
+
+        var now = second.Services.GetRequiredService<ExecutionClock>().Time.GetUtcNow();
+        Assert.True(now >= mark, $"the clock resumed at {now:O}, before the last mark {mark:O}");
+        Assert.Equal(mark, now);
+        Assert.Contains(logs.Entries, l => l.Contains($"Execution clock resumes at {mark:O}", StringComparison.Ordinal));
+
+        // The mark is Orleans' grain state: it is in the grain-state file beside the job file, not in the job file.
+        Assert.True(File.Exists(Path.Combine(_folder, "federation.orleans.db")));
     }
 
     [Fact]
@@ -209,8 +237,6 @@ public sealed class ExecutionClockKeeperTests
         wall.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(Start.AddDays(5).AddHours(1), host.Services.GetRequiredService<ExecutionClock>().Time.GetUtcNow());
     }
-
-    private static MemoryGrainStorage NewStorage() => new(new JsonGrainStorageSerializer());
 
     /// <summary>One process's life at scale 3600 on <paramref name="storage"/>: start, run <paramref name="runFor"/> of wall time, stop.</summary>
     private static async Task<DateTimeOffset> RunAsync(IGrainStorage storage, ManualTimeProvider wall, TimeSpan runFor)
@@ -245,6 +271,7 @@ public sealed class ExecutionClockKeeperTests
         var state = new GrainState<ExecutionClockRecord>(new ExecutionClockRecord());
         await storage.ReadStateAsync(ExecutionClockKeeper.StateName, ExecutionClockKeeper.RecordId, state);
         Assert.True(state.RecordExists);
+        Assert.NotNull(state.State);
         return state.State.HighWaterMark;
     }
 
@@ -255,10 +282,16 @@ public sealed class ExecutionClockKeeperTests
 
         public SemaphoreSlim FailedWrites { get; } = new(0);
 
-        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default) =>
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+            ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken) =>
             inner.ReadStateAsync(stateName, grainId, grainState, cancellationToken);
 
-        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default)
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+            WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
         {
             if (Failing)
             {
@@ -269,7 +302,10 @@ public sealed class ExecutionClockKeeperTests
             return inner.WriteStateAsync(stateName, grainId, grainState, cancellationToken);
         }
 
-        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken = default) =>
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+            ClearStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken) =>
             inner.ClearStateAsync(stateName, grainId, grainState, cancellationToken);
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Federation.Contracts;
 using Federation.Server.Hosting;
+using Federation.Storage;
 
 namespace Federation.Server.Tests;
 

@@ -1,8 +1,9 @@
 using System.Net;
-using Federation.Actors.TestKit;
 using Federation.Contracts;
 using Federation.Scheduling;
 using Federation.Server.Hosting;
+using Federation.Storage;
+using Federation.TestKit;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Server.Tests;
@@ -13,10 +14,10 @@ public sealed class HostingTests
     [Fact]
     public void Flags_map_onto_the_Federation_section()
     {
-        var args = FederationServer.TranslateArgs(["--storage", "memory", "--time-scale=60", "--demo", "--urls", "http://127.0.0.1:6000", "--megaregion", "m.json", "--connection", "x.db"]);
+        var args = FederationServer.TranslateArgs(["--storage", "memory", "--time-scale=60", "--demo", "--urls", "http://127.0.0.1:6000", "--megaregion", "m.json", "--connection", "x.db", "--silo-port", "21001", "--gateway-port=21002"]);
 
         Assert.Equal(
-            ["--Federation:Storage=memory", "--Federation:TimeScale=60", "--Federation:Demo=true", "--urls", "http://127.0.0.1:6000", "--Federation:Megaregion=m.json", "--Federation:Connection=x.db"],
+            ["--Federation:Storage=memory", "--Federation:TimeScale=60", "--Federation:Demo=true", "--urls", "http://127.0.0.1:6000", "--Federation:Megaregion=m.json", "--Federation:Connection=x.db", "--Federation:SiloPort=21001", "--Federation:GatewayPort=21002"],
             args);
     }
 
@@ -32,6 +33,9 @@ public sealed class HostingTests
     [InlineData("--time-scale", "0", "Federation:TimeScale (--time-scale) must be > 0")]
     [InlineData("--time-scale", "-5", "Federation:TimeScale (--time-scale) must be > 0")]
     [InlineData("--demo-rate", "0", "Federation:DemoJobsPerSecond must be > 0")]
+    [InlineData("--silo-port", "0", "Federation:SiloPort (--silo-port) must be a TCP port from 1 to 65535, not 0.")]
+    [InlineData("--gateway-port", "70000", "Federation:GatewayPort (--gateway-port) must be a TCP port from 1 to 65535, not 70000.")]
+    [InlineData("--gateway-port", "11111", "Federation:SiloPort (--silo-port) and Federation:GatewayPort (--gateway-port) must differ (both are 11111).")]
     public void A_bad_option_fails_naming_it(string flag, string value, string message)
     {
         var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(["--storage", "memory", flag, value]));
@@ -93,7 +97,7 @@ public sealed class HostingTests
         var folder = Path.Combine(Path.GetTempPath(), $"fed-{Guid.NewGuid():N}");
         var settings = ServerSettings.Resolve(new FederationServerOptions { Connection = $"Data Source={folder}/s.db;Password=hunter2" });
 
-        Assert.Equal($"sqlite ({folder}/s.db)", settings.StorageDescription);
+        Assert.Equal($"sqlite ({folder}/s.db (grain state: {folder}/s.orleans.db))", settings.StorageDescription);
         Assert.DoesNotContain("hunter2", settings.StorageDescription, StringComparison.Ordinal);
         Assert.True(Directory.Exists(folder));
         Directory.Delete(folder, recursive: true);
@@ -153,10 +157,13 @@ public sealed class HostingTests
                 using var response = await first.PostJsonAsync("api/jobs", Jobs.Request("durable-1").ToJsonString());
                 Assert.Equal(HttpStatusCode.Created, response.StatusCode);
                 var health = await first.GetJsonAsync("health");
+                Assert.Equal("Healthy", health["status"]!.GetValue<string>());
                 Assert.Equal("sqlite", health["storage"]!.GetValue<string>());
+                Assert.Equal($"{file} (grain state: {Path.Combine(folder, "federation.orleans.db")})", health["database"]!.GetValue<string>());
             }
 
             Assert.True(File.Exists(file));
+            Assert.True(File.Exists(Path.Combine(folder, "federation.orleans.db")));
             await using var second = await ServerHost.StartAsync(null, "--storage", "sqlite", "--connection", file);
             var job = await ServerHost.ReadAsync<JobView>(await second.Client.GetAsync("api/jobs/durable-1"));
 

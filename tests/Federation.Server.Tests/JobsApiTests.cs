@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Federation.Contracts;
+using Federation.Server.Tests.Support;
 
 namespace Federation.Server.Tests;
 
@@ -120,14 +121,6 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Get_of_an_unknown_job_is_404_naming_id()
-    {
-        using var response = await _server.Client.GetAsync("api/jobs/no-such-job");
-
-        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "id", "no-such-job");
-    }
-
-    [Fact]
     public async Task Delete_cancels_a_job_and_records_it_in_the_history()
     {
         using var submitted = await _server.PostJsonAsync("api/jobs", Jobs.Request("job-cancel").ToJsonString());
@@ -139,14 +132,6 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal(JobState.Cancelled, job.State);
         Assert.Equal("Cancelled", job.History[^1].Kind);
         Assert.Equal(JobState.Cancelled, (await ServerHost.ReadAsync<JobView>(await _server.Client.GetAsync("api/jobs/job-cancel"))).State);
-    }
-
-    [Fact]
-    public async Task Delete_of_an_unknown_job_is_404_naming_id()
-    {
-        using var response = await _server.Client.DeleteAsync("api/jobs/nope");
-
-        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "id", "nope");
     }
 
     [Fact]
@@ -175,6 +160,31 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_filters_by_owner()
+    {
+        foreach (var (id, owner, project) in new[] { ("o-1", "kim", "owned"), ("o-2", "lee", "owned"), ("o-3", "kim", "owned"), ("o-4", "park", "other") })
+        {
+            var request = Jobs.Request(id, project);
+            request["owner"] = owner;
+            using var r = await _server.PostJsonAsync("api/jobs", request.ToJsonString());
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        }
+
+        var kim = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?owner=kim&project=owned"));
+        var lee = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?owner=lee"));
+        var park = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?owner=park"));
+        var nobody = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?owner=choi"));
+
+        Assert.Equal(["o-1", "o-3"], kim.Jobs.Select(j => j.Id));
+        Assert.Equal(2, kim.Total);
+        Assert.All(kim.Jobs, j => Assert.Equal("kim", j.Owner));
+        Assert.Equal(["o-2"], lee.Jobs.Select(j => j.Id));
+        Assert.Equal(["o-4"], park.Jobs.Select(j => j.Id));
+        Assert.Empty(nobody.Jobs);
+        Assert.Equal(0, nobody.Total);
+    }
+
+    [Fact]
     public async Task List_pages_by_id_with_limit_and_after()
     {
         foreach (var id in new[] { "p-1", "p-2", "p-3" })
@@ -192,6 +202,28 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal(["p-3"], second.Jobs.Select(j => j.Id));
         Assert.Null(second.NextAfter);
     }
+}
+
+/// <summary>Bad requests to /api/jobs: each names the field or id and changes nothing, so the tests share one server.</summary>
+public sealed class JobsApiBadRequestTests(SharedServer shared) : IClassFixture<SharedServer>
+{
+    private readonly ServerHost _server = shared.Server;
+
+    [Fact]
+    public async Task Get_of_an_unknown_job_is_404_naming_id()
+    {
+        using var response = await _server.Client.GetAsync("api/jobs/no-such-job");
+
+        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "id", "no-such-job");
+    }
+
+    [Fact]
+    public async Task Delete_of_an_unknown_job_is_404_naming_id()
+    {
+        using var response = await _server.Client.DeleteAsync("api/jobs/nope");
+
+        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "id", "nope");
+    }
 
     [Theory]
     [InlineData("state=Sleeping", "state", "must be one of")]
@@ -200,6 +232,8 @@ public sealed class JobsApiTests : IAsyncLifetime
     [InlineData("limit=0", "limit", "must be an integer from 1 to 1000")]
     [InlineData("limit=abc", "limit", "must be an integer from 1 to 1000")]
     [InlineData("project=%20", "project", "must not be empty")]
+    [InlineData("owner=", "owner", "must not be empty")]
+    [InlineData("owner=%20", "owner", "must not be empty")]
     public async Task List_with_a_bad_query_value_is_400_naming_it(string query, string field, string message)
     {
         using var response = await _server.Client.GetAsync("api/jobs?" + query);

@@ -1,5 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Federation.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Federation.Server.Tests;
 
@@ -43,9 +47,55 @@ public sealed class OperationsTests : IAsyncLifetime
         Assert.Contains("# TYPE federation_server_submit_duration_milliseconds histogram", lines);
         Assert.Contains("federation_server_submit_duration_milliseconds_count 2", lines);
         Assert.Contains(lines, l => l.StartsWith("federation_server_submit_duration_milliseconds_bucket{le=\"+Inf\"} 2", StringComparison.Ordinal));
-        // The runtime's own meter (Federation.Actors): activations exist once a job was submitted.
-        Assert.Contains(lines, l => l.StartsWith("orleans_catalog_activations ", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("# TYPE orleans_app_requests_latency_milliseconds histogram", StringComparison.Ordinal));
+        // The grains' meter beside the server's: the job was placed once (the repeat was answered from its row).
+        Assert.Contains("# TYPE federation_jobs_submitted_total counter", lines);
+        Assert.Contains("federation_jobs_submitted_total 1", lines);
+
+        // Orleans' meter (Microsoft.Orleans), beside the federation's. It is one per process, so the figures count every
+        // server a test has started in this process: at least the job activation this server created.
+        Assert.Contains("# TYPE orleans_catalog_activation_created_total counter", lines);
+        var jobActivations = Assert.Single(lines, l => l.StartsWith("orleans_catalog_activation_created_total{grain_type=\"job\"} ", StringComparison.Ordinal));
+        Assert.True(long.Parse(jobActivations.Split(' ')[^1], CultureInfo.InvariantCulture) >= 1, jobActivations);
+        Assert.Contains("# TYPE orleans_app_requests_latency_milliseconds histogram", lines);
+        Assert.Contains(lines, l => l.StartsWith("orleans_app_requests_latency_milliseconds_count ", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_Orleans_dashboard_serves_its_page_and_its_JSON()
+    {
+        using var page = await _server.Client.GetAsync("dashboard/");
+        using var cluster = await _server.Client.GetAsync("dashboard/ClusterStats");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<title>Orleans Dashboard</title>", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, cluster.StatusCode);
+        Assert.Equal("application/json", cluster.Content.Headers.ContentType?.MediaType);
+        Assert.IsType<JsonObject>(JsonNode.Parse(await cluster.Content.ReadAsStringAsync()));
+
+        // The dashboard collects its counters from the silos periodically: the first answers may list no silo yet.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        JsonArray hosts;
+        while (true)
+        {
+            using var counters = await _server.Client.GetAsync("dashboard/DashboardCounters");
+            Assert.Equal(HttpStatusCode.OK, counters.StatusCode);
+            Assert.Equal("application/json", counters.Content.Headers.ContentType?.MediaType);
+            hosts = JsonNode.Parse(await counters.Content.ReadAsStringAsync())!["hosts"]!.AsArray();
+            if (hosts.Count > 0 || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        // This server's one silo, active, on the ports it was given.
+        var silo = Assert.Single(hosts)!;
+        Assert.Equal("Active", silo["status"]!.GetValue<string>());
+        var options = _server.Services.GetRequiredService<IOptions<FederationServerOptions>>().Value;
+        Assert.StartsWith($"127.0.0.1:{options.SiloPort}@", silo["siloAddress"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(options.GatewayPort, silo["proxyPort"]!.GetValue<int>());
     }
 
     [Fact]

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using Federation.Actors.TestKit.Net;
 using Federation.Server.Hosting;
+using Federation.TestKit.Net;
 using Npgsql;
 
 namespace Federation.Server.Tests;

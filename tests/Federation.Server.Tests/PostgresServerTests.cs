@@ -2,7 +2,10 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Federation.Contracts;
 using Federation.Server.Hosting;
+using Federation.Storage;
+using Federation.Storage.Postgres;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Federation.Server.Tests;
 
@@ -145,7 +148,7 @@ public sealed class PostgresOptionsTests
             Schema = "federation",
         };
         var settings = ServerSettings.Resolve(options);
-        var provider = new Federation.Actors.AdoNet.Postgres.PostgresStorageOptions();
+        var provider = new PostgresStorageOptions();
 
         settings.ConfigurePostgres(provider);
 
@@ -155,6 +158,6 @@ public sealed class PostgresOptionsTests
         Assert.Equal(FederationServerOptions.DefaultStoreConnectTimeout, provider.ConnectTimeout);
         Assert.Equal(FederationServerOptions.DefaultStoreCommandTimeout, provider.CommandTimeout);
         Assert.Equal(FederationServerOptions.DefaultStoreMaxPoolSize, provider.MaxPoolSize);
-        Assert.True(provider.CommandTimeout < Federation.Actors.Configuration.MessagingOptions.DefaultResponseTimeout);
+        Assert.True(provider.CommandTimeout < new SiloMessagingOptions().ResponseTimeout);
     }
 }

@@ -53,9 +53,27 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
     {
         await using var connection = await OpenAsync(Schema);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM orleansstorage WHERE graintypestring = 'job' AND grainidstring = $1 AND payloadbinary IS NOT NULL";
+        command.CommandText = "SELECT count(*) FROM federationjobs WHERE jobid = $1";
         command.Parameters.AddWithValue(id);
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// Locks the job table of this schema (ACCESS EXCLUSIVE, in a transaction of its own) until the result is disposed:
+    /// every statement on job rows waits meanwhile, as behind a slow database, and then runs.
+    /// </summary>
+    public async Task<IAsyncDisposable> LockJobTableAsync()
+    {
+        var connection = await OpenAsync(Schema);
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "LOCK TABLE federationjobs IN ACCESS EXCLUSIVE MODE";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return new TableLock(connection, transaction);
     }
 
     /// <summary>
@@ -105,5 +123,15 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
         var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync();
         return connection;
+    }
+
+    private sealed class TableLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.RollbackAsync();
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Federation.Contracts;
+using Federation.Server.Tests.Support;
 
 namespace Federation.Server.Tests;
 
@@ -38,6 +39,56 @@ public sealed class RegionsApiTests : IAsyncLifetime
         Assert.Equal(8, region.Pools.Single(p => p.Type == "H100").Busy + (int)region.QueuedDemand);
     }
 
+    [Fact]
+    public async Task Put_offer_replaces_the_offer()
+    {
+        using var response = await _server.PutJsonAsync("api/regions/gwangyang/offer",
+            """{"accelerators": [{"type": "H100", "count": 64}], "from": "2026-01-01T00:00:00Z", "until": "2026-02-01T00:00:00Z", "preemptible": true}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var region = await ServerHost.ReadAsync<RegionView>(response);
+        Assert.Equal(["H100=64"], region.Offer.Accelerators.Select(a => $"{a.Type}={a.Count}"));
+        Assert.True(region.Offer.Preemptible);
+        Assert.Equal(new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero), region.Offer.Until);
+        var again = await ServerHost.ReadAsync<RegionView>(await _server.Client.GetAsync("api/regions/gwangyang"));
+        Assert.Equal(region.Offer.Accelerators.ToArray(), again.Offer.Accelerators.ToArray());
+    }
+
+    [Fact]
+    public async Task Drain_stops_admission_and_undo_returns_the_region_to_service()
+    {
+        using var drained = await _server.PostJsonAsync("api/regions/daegu/drain", "");
+        var draining = await ServerHost.ReadAsync<RegionView>(drained);
+
+        using var undone = await _server.PostJsonAsync("api/regions/daegu/drain", """{"drain": false}""");
+        var back = await ServerHost.ReadAsync<RegionView>(undone);
+
+        Assert.Equal(HttpStatusCode.OK, drained.StatusCode);
+        Assert.True(draining.Draining);
+        Assert.Equal(HttpStatusCode.OK, undone.StatusCode);
+        Assert.False(back.Draining);
+    }
+
+    [Fact]
+    public async Task Megaregion_aggregates_capacity_and_busy_over_the_regions()
+    {
+        using var job = await _server.PostJsonAsync("api/jobs", Jobs.Request("m-1", count: 16).ToJsonString());
+        Assert.Equal(HttpStatusCode.Created, job.StatusCode);
+        var regions = await ServerHost.ReadAsync<List<RegionView>>(await _server.Client.GetAsync("api/regions"));
+
+        var view = await ServerHost.ReadAsync<MegaregionView>(await _server.Client.GetAsync("api/megaregion"));
+
+        Assert.Equal(["daegu", "gwangju", "gwangyang", "suncheon"], view.Regions.Select(r => r.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(regions.Sum(r => r.Pools.Sum(p => p.Count)), view.TotalCapacity);
+        Assert.Equal(view.Regions.Sum(r => r.Capacity), view.TotalCapacity);
+    }
+}
+
+/// <summary>Bad requests to /api/regions: each names the field or id and changes nothing, so the tests share one server.</summary>
+public sealed class RegionsApiBadRequestTests(SharedServer shared) : IClassFixture<SharedServer>
+{
+    private readonly ServerHost _server = shared.Server;
+
     [Theory]
     [InlineData("GET", "api/regions/busan")]
     [InlineData("PUT", "api/regions/busan/offer")]
@@ -52,21 +103,6 @@ public sealed class RegionsApiTests : IAsyncLifetime
         using var response = await _server.Client.SendAsync(request);
 
         await Problem.AssertAsync(response, HttpStatusCode.NotFound, "id", "unknown region 'busan'");
-    }
-
-    [Fact]
-    public async Task Put_offer_replaces_the_offer()
-    {
-        using var response = await _server.PutJsonAsync("api/regions/gwangyang/offer",
-            """{"accelerators": [{"type": "H100", "count": 64}], "from": "2026-01-01T00:00:00Z", "until": "2026-02-01T00:00:00Z", "preemptible": true}""");
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var region = await ServerHost.ReadAsync<RegionView>(response);
-        Assert.Equal(["H100=64"], region.Offer.Accelerators.Select(a => $"{a.Type}={a.Count}"));
-        Assert.True(region.Offer.Preemptible);
-        Assert.Equal(new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero), region.Offer.Until);
-        var again = await ServerHost.ReadAsync<RegionView>(await _server.Client.GetAsync("api/regions/gwangyang"));
-        Assert.Equal(region.Offer.Accelerators.ToArray(), again.Offer.Accelerators.ToArray());
     }
 
     [Theory]
@@ -89,21 +125,6 @@ public sealed class RegionsApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Drain_stops_admission_and_undo_returns_the_region_to_service()
-    {
-        using var drained = await _server.PostJsonAsync("api/regions/daegu/drain", "");
-        var draining = await ServerHost.ReadAsync<RegionView>(drained);
-
-        using var undone = await _server.PostJsonAsync("api/regions/daegu/drain", """{"drain": false}""");
-        var back = await ServerHost.ReadAsync<RegionView>(undone);
-
-        Assert.Equal(HttpStatusCode.OK, drained.StatusCode);
-        Assert.True(draining.Draining);
-        Assert.Equal(HttpStatusCode.OK, undone.StatusCode);
-        Assert.False(back.Draining);
-    }
-
-    [Fact]
     public async Task A_bad_drain_body_is_400_naming_the_field_and_changes_nothing()
     {
         var before = await _server.SnapshotAsync();
@@ -112,19 +133,5 @@ public sealed class RegionsApiTests : IAsyncLifetime
 
         await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "drain", "must be true or false");
         Assert.Equal(before, await _server.SnapshotAsync());
-    }
-
-    [Fact]
-    public async Task Megaregion_aggregates_capacity_and_busy_over_the_regions()
-    {
-        using var job = await _server.PostJsonAsync("api/jobs", Jobs.Request("m-1", count: 16).ToJsonString());
-        Assert.Equal(HttpStatusCode.Created, job.StatusCode);
-        var regions = await ServerHost.ReadAsync<List<RegionView>>(await _server.Client.GetAsync("api/regions"));
-
-        var view = await ServerHost.ReadAsync<MegaregionView>(await _server.Client.GetAsync("api/megaregion"));
-
-        Assert.Equal(["daegu", "gwangju", "gwangyang", "suncheon"], view.Regions.Select(r => r.Id).Order(StringComparer.Ordinal));
-        Assert.Equal(regions.Sum(r => r.Pools.Sum(p => p.Count)), view.TotalCapacity);
-        Assert.Equal(view.Regions.Sum(r => r.Capacity), view.TotalCapacity);
     }
 }

@@ -1,8 +1,12 @@
+using System.Globalization;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Federation.Actors.TestKit;
 using Federation.Server.Hosting;
+using Federation.Storage;
+using Federation.TestKit;
+using Federation.TestKit.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
@@ -11,10 +15,15 @@ namespace Federation.Server.Tests;
 /// <summary>
 /// The real server, in process, with Kestrel on 127.0.0.1 and an ephemeral port, and an HttpClient that
 /// talks to it over loopback. Jobs execute on a manual clock, so nothing finishes unless a test advances it.
+/// Each server's silo and gateway get ports of their own (Orleans cannot bind port 0), so servers started by
+/// tests running in parallel never collide.
 /// </summary>
 public sealed class ServerHost : IAsyncDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>How many times a start is tried, on fresh silo and gateway ports each time, when a port was taken meanwhile.</summary>
+    private const int MaxPortAttempts = 3;
 
     private readonly WebApplication _app;
 
@@ -44,28 +53,57 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>Starts the server on <paramref name="clock"/> as its wall clock (a restart later in wall time).</summary>
     public static async Task<ServerHost> StartAsync(ManualTimeProvider clock, Action<FederationServerOptions>? configure, ILoggerProvider? logs, params string[] args)
     {
-        var builder = FederationServer.CreateBuilder(
-            ["--urls", "http://127.0.0.1:0", .. args],
-            o =>
-            {
-                if (!args.Contains("--storage"))
-                {
-                    o.Storage = StorageKind.Memory;
-                }
-
-                configure?.Invoke(o);
-            },
-            clock);
-        builder.Logging.ClearProviders();
-        if (logs is not null)
+        for (var attempt = 1; ; attempt++)
         {
-            builder.Logging.SetMinimumLevel(LogLevel.Trace).AddFilter(_ => true).AddProvider(logs);
+            var builder = FederationServer.CreateBuilder(
+                ["--urls", "http://127.0.0.1:0", .. OrleansPorts(), .. args],
+                o =>
+                {
+                    if (!args.Contains("--storage"))
+                    {
+                        o.Storage = StorageKind.Memory;
+                    }
+
+                    configure?.Invoke(o);
+                },
+                clock);
+            builder.Logging.ClearProviders();
+            if (logs is not null)
+            {
+                builder.Logging.SetMinimumLevel(LogLevel.Trace).AddFilter(_ => true).AddProvider(logs);
+            }
+
+            var app = FederationServer.Build(builder);
+            try
+            {
+                await app.StartAsync();
+                return new ServerHost(app, clock);
+            }
+            catch (Exception e) when (attempt < MaxPortAttempts && IsAddressInUse(e))
+            {
+                // A port free when it was chosen was taken before the silo bound it (an outgoing connection of this
+                // process, e.g. to PostgreSQL, gets its local port from the same range): start again on other ports.
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    private static bool IsAddressInUse(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
         }
 
-        var app = FederationServer.Build(builder);
-        await app.StartAsync();
-        return new ServerHost(app, clock);
+        return false;
     }
+
+    /// <summary>Free loopback ports for the silo and the gateway of one server.</summary>
+    public static string[] OrleansPorts() =>
+        ["--silo-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture), "--gateway-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture)];
 
     public async Task<JsonNode> GetJsonAsync(string path)
     {
@@ -91,7 +129,7 @@ public sealed class ServerHost : IAsyncDisposable
                 megaregion.Remove("at");
                 using var jobs = await Client.GetAsync("api/jobs?limit=1000");
                 return regions.ToJsonString() + megaregion.ToJsonString()
-                    + (jobs.IsSuccessStatusCode ? await jobs.Content.ReadAsStringAsync() : ((int)jobs.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    + (jobs.IsSuccessStatusCode ? await jobs.Content.ReadAsStringAsync() : ((int)jobs.StatusCode).ToString(CultureInfo.InvariantCulture));
             }
 
             await Task.Delay(20);

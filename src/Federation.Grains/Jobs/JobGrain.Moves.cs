@@ -30,9 +30,10 @@ public sealed partial class JobGrain
             return false;
         }
 
-        // Withdraw first: from here until the new admission the job is in no region's queue, never in two.
+        // Withdraw first: from here until the new admission the job is in no region's queue, never in two. Refused when
+        // the region has started the job meanwhile, or run it already: its notices then say so.
         var from = _grains.Region(fromRegion);
-        if (!await from.WithdrawAsync(Id))
+        if (!await from.WithdrawForMoveAsync(Id))
         {
             return false;
         }

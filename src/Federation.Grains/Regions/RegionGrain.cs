@@ -145,9 +145,21 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             return Task.FromResult(false);
         }
 
-        ForgetNotices(jobId);
-        Remove(entry);
-        RunSchedule();
+        Withdraw(entry);
+        return Task.FromResult(true);
+    }
+
+    public Task<bool> WithdrawForMoveAsync(string jobId)
+    {
+        // Not here (any more): the notices stay. The job may have been started and have ended here while the move was
+        // on its way (its Started and Finished notices not yet handled), and forgetting them would leave its row Queued
+        // or Running here for ever.
+        if (!_entries.TryGetValue(jobId, out var entry) || entry.Running)
+        {
+            return Task.FromResult(false);
+        }
+
+        Withdraw(entry);
         return Task.FromResult(true);
     }
 
@@ -203,6 +215,13 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _byTicket.Add(entry.Ticket, entry);
         _scheduler.EnqueueChecked(entry.Ticket, entry.Spec, nowS, entry.External, mask);
         _queuedWork += Work(entry.Spec);
+    }
+
+    private void Withdraw(Entry entry)
+    {
+        ForgetNotices(entry.JobId);
+        Remove(entry);
+        RunSchedule();
     }
 
     private void Remove(Entry entry)

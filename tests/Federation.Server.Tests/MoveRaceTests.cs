@@ -1,0 +1,103 @@
+using System.Net;
+using Federation.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using Orleans.Runtime;
+
+namespace Federation.Server.Tests;
+
+/// <summary>
+/// A rebalancer's move that reaches a queued job while its region starts it and its short run ends: the move finds
+/// the job no longer queued there and gives up, and the job still records its start and its end (the region's
+/// notices are not dropped by the move, or the job would stay Running for ever in a region that holds nothing). It
+/// happens after a restart, when the rebalancer plans from stale loads while regions start many jobs at once. Here
+/// the database is slowed by a lock on the job table, so the job's row is read (and the move decided) only after the
+/// region has run the job.
+/// </summary>
+public sealed class MoveRaceTests : IAsyncLifetime
+{
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
+
+    private PostgresTestDatabase _database = null!;
+
+    public Task InitializeAsync()
+    {
+        _database = new PostgresTestDatabase();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
+
+    [Fact]
+    public async Task A_move_that_finds_the_job_already_run_leaves_it_completed()
+    {
+        await using var server = await ServerHost.StartAsync(null, _database.Args());
+
+        // The other H100 regions drain, and a blocker fills gwangju's H100 pool for an hour: the job queues in gwangju.
+        foreach (var region in new[] { "gwangyang", "daegu" })
+        {
+            using var drained = await server.PostJsonAsync($"api/regions/{region}/drain", """{"drain": true}""");
+            Assert.Equal(HttpStatusCode.OK, drained.StatusCode);
+        }
+
+        var blocker = Jobs.Request("blocker", count: 1256);
+        blocker["allowedRegions"] = new System.Text.Json.Nodes.JsonArray("gwangju");
+        blocker["durationHours"] = 1;
+        using var blocked = await server.PostJsonAsync("api/jobs", blocker.ToJsonString());
+        Assert.Equal(JobState.Running, (await ServerHost.ReadAsync<JobView>(blocked)).State);
+        var short3Minutes = Jobs.Request("short-1");
+        short3Minutes["allowedRegions"] = new System.Text.Json.Nodes.JsonArray("gwangju", "gwangyang", "daegu");
+        short3Minutes["durationHours"] = 0.05;
+        using var queued = await server.PostJsonAsync("api/jobs", short3Minutes.ToJsonString());
+        var job = await ServerHost.ReadAsync<JobView>(queued);
+        Assert.Equal((JobState.Queued, "gwangju"), (job.State, job.Region));
+
+        // No activation of the job is left (a job releases its activation after each call; this makes sure): the move
+        // below activates it, and its first read of the row waits on the lock.
+        var grains = server.Services.GetRequiredService<IGrainFactory>();
+        var shortJob = grains.GetGrain<IJobGrain>("short-1");
+        await grains.GetGrain<IManagementGrain>(0).DeactivateGrain(shortJob.GetGrainId());
+
+        Task<bool> move;
+        await using (await _database.LockJobTableAsync())
+        {
+            move = shortJob.TryMoveAsync("gwangju", "gwangyang", "test");
+
+            // The blocker ends, the job starts (its start notice waits behind the move), then its three minutes end.
+            server.Clock.Advance(TimeSpan.FromHours(1));
+            await UntilAsync(async () => (await Gwangju(server)).RunningJobs == 1 && (await Gwangju(server)).QueuedJobs == 0, "the job to start in gwangju");
+            server.Clock.Advance(TimeSpan.FromHours(0.05));
+            await UntilAsync(async () => (await Gwangju(server)).RunningJobs == 0, "the job's run to end in gwangju");
+            Assert.False(move.IsCompleted);
+        }
+
+        Assert.False(await move.WaitAsync(WaitLimit));
+        var deadline = DateTime.UtcNow + WaitLimit;
+        var done = await Job(server, "short-1");
+        while (done.State != JobState.Completed && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+            done = await Job(server, "short-1");
+        }
+
+        Assert.True(done.State == JobState.Completed, $"the job is {done.State} in {done.Region} ({string.Join(", ", done.History.Select(e => $"{e.Kind}@{e.Region}"))}), its run ended");
+        Assert.Equal(["Submitted", "Queued", "Started", "Completed"], done.History.Select(e => e.Kind));
+        Assert.All(done.History.Skip(1), e => Assert.Equal("gwangju", e.Region));
+        var gwangju = await Gwangju(server);
+        Assert.Equal((0, 0, 0), (gwangju.RunningJobs, gwangju.QueuedJobs, gwangju.Pools.Sum(p => p.Busy)));
+    }
+
+    private static async Task<RegionView> Gwangju(ServerHost server) => await ServerHost.ReadAsync<RegionView>(await server.Client.GetAsync("api/regions/gwangju"));
+
+    private static async Task<JobView> Job(ServerHost server, string id) => await ServerHost.ReadAsync<JobView>(await server.Client.GetAsync($"api/jobs/{id}"));
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + WaitLimit;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(10);
+        }
+    }
+}
