@@ -229,10 +229,13 @@ public interface IMegaregionGrain : IGrainWithStringKey
     [OneWay]
     Task ReportLoadAsync(RegionLoad load);
 
-    /// <summary>From a job: it moved (or overflowed) between two regions.</summary>
-    [Alias("ReportFlowAsync")]
+    /// <summary>
+    /// From a silo: the jobs that left one region for another (placed outside their home, released, moved) since its
+    /// last report, summed per pair of regions.
+    /// </summary>
+    [Alias("ReportFlowsAsync")]
     [OneWay]
-    Task ReportFlowAsync(string fromRegion, string toRegion, double dataMovedGb);
+    Task ReportFlowsAsync(ImmutableArray<OverflowFlow> flows);
 
     /// <summary>Runs one rebalancing round now; returns how many jobs moved.</summary>
     [Alias("RebalanceAsync")]
@@ -290,13 +293,11 @@ public interface IProjectGrain : IGrainWithStringKey
     [Alias("ReturnAsync")]
     Task<ProjectView> ReturnAsync(string term, double acceleratorHours);
 
-    /// <summary>From a job: it used accelerator-hours.</summary>
-    [Alias("RecordUsageAsync")]
+    /// <summary>
+    /// From a silo: the project's jobs submitted, and the accelerator-hours its jobs used (charged once a job ends or is
+    /// cancelled), since its last report.
+    /// </summary>
+    [Alias("RecordAsync")]
     [OneWay]
-    Task RecordUsageAsync(string jobId, double acceleratorHours);
-
-    /// <summary>From a job: it was submitted.</summary>
-    [Alias("RecordSubmissionAsync")]
-    [OneWay]
-    Task RecordSubmissionAsync(string jobId);
+    Task RecordAsync(long jobsSubmitted, double acceleratorHours);
 }

@@ -15,7 +15,8 @@ using Microsoft.Extensions.Options;
 namespace Federation.Grains.Aggregation;
 
 /// <summary>
-/// The aggregated view (regions push their load one-way; jobs report flows one-way) and the rebalancer.
+/// The aggregated view (regions push their load one-way; each silo reports its jobs' flows one-way, summed once a
+/// second) and the rebalancer.
 /// It calls regions (estimates) and jobs (moves), both awaited; neither ever awaits it, so no cycle.
 /// Flow counters are written at most once per <see cref="FlowWriteInterval"/>: they are statistics, and
 /// each moved job's own row already records where it went.
@@ -117,18 +118,22 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         return Task.CompletedTask;
     }
 
-    public Task ReportFlowAsync(string fromRegion, string toRegion, double dataMovedGb)
+    public Task ReportFlowsAsync(ImmutableArray<OverflowFlow> flows)
     {
-        var key = fromRegion + ">" + toRegion;
-        if (!_state.State.Flows.TryGetValue(key, out var flow))
+        foreach (var f in flows.IsDefault ? [] : flows)
         {
-            flow = new FlowCounter { From = fromRegion, To = toRegion };
-            _state.State.Flows.Add(key, flow);
+            var key = f.From + ">" + f.To;
+            if (!_state.State.Flows.TryGetValue(key, out var flow))
+            {
+                flow = new FlowCounter { From = f.From, To = f.To };
+                _state.State.Flows.Add(key, flow);
+            }
+
+            flow.Jobs += f.Jobs;
+            flow.DataMovedGb += f.DataMovedGb;
+            _flowsDirty = true;
         }
 
-        flow.Jobs++;
-        flow.DataMovedGb += dataMovedGb;
-        _flowsDirty = true;
         return Task.CompletedTask;
     }
 

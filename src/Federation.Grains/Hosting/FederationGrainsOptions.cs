@@ -33,6 +33,9 @@ public sealed class FederationGrainsOptions
     /// <summary>Default for <see cref="MaxNoticeRetryDelay"/>.</summary>
     public static readonly TimeSpan DefaultMaxNoticeRetryDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>Default for <see cref="ReportInterval"/>.</summary>
+    public static readonly TimeSpan DefaultReportInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>The regions, their pools, links and default offers.</summary>
     public Megaregion Megaregion { get; set; } = MegaregionLoader.LoadDefault();
 
@@ -65,6 +68,9 @@ public sealed class FederationGrainsOptions
 
     /// <summary>Longest delay between two attempts of one notice.</summary>
     public TimeSpan MaxNoticeRetryDelay { get; set; } = DefaultMaxNoticeRetryDelay;
+
+    /// <summary>How often a silo sends the projects and the megaregion the statistics its jobs counted (silo time).</summary>
+    public TimeSpan ReportInterval { get; set; } = DefaultReportInterval;
 }
 
 /// <summary>Validates <see cref="FederationGrainsOptions"/>, naming the bad option.</summary>
@@ -107,6 +113,11 @@ public sealed class FederationGrainsOptionsValidator : IValidateOptions<Federati
         if (options.FirstNoticeRetryDelay <= TimeSpan.Zero || options.MaxNoticeRetryDelay < options.FirstNoticeRetryDelay)
         {
             return ValidateOptionsResult.Fail($"{Prefix}{nameof(FederationGrainsOptions.FirstNoticeRetryDelay)} must be positive and at most {nameof(FederationGrainsOptions.MaxNoticeRetryDelay)}.");
+        }
+
+        if (options.ReportInterval <= TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail($"{Prefix}{nameof(FederationGrainsOptions.ReportInterval)} must be positive (was {options.ReportInterval}).");
         }
 
         return ValidateOptionsResult.Success;

@@ -1,10 +1,13 @@
+using Federation.Grains.Aggregation;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans;
 using Orleans.Hosting;
+using Orleans.Runtime;
 
 namespace Federation.Grains.Hosting;
 
@@ -14,7 +17,7 @@ public static class FederationGrainsSiloBuilderExtensions
     /// <summary>
     /// Adds the options (validated on start), the execution clock, the simulated <see cref="IJobExecutor"/> (unless
     /// another executor is registered first), the job queries over the job store, the grain references and the grains'
-    /// metrics. The grain classes reach Orleans through the code the Orleans SDK generates for this assembly. The
+    /// metrics, and the silo's statistics reports. The grain classes reach Orleans through the code the Orleans SDK generates for this assembly. The
     /// storage (the job store and Orleans' grain storage) is the host's to add.
     /// </summary>
     public static ISiloBuilder AddFederationGrains(this ISiloBuilder silo, Action<FederationGrainsOptions>? configure = null)
@@ -37,6 +40,8 @@ public static class FederationGrainsSiloBuilderExtensions
         services.TryAddSingleton<IJobQuery>(static sp => sp.GetRequiredService<JobRows>());
         services.TryAddSingleton<IJobRowReader>(static sp => sp.GetRequiredService<JobRows>());
         services.TryAddSingleton<GrainReferences>();
+        services.TryAddSingleton<StatisticsReports>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<StatisticsReports>());
         return silo;
     }
 }

@@ -83,7 +83,7 @@ public sealed partial class JobGrain
 
             await WriteOrCompensateAsync(targetRegion, fromRegion, restore);
             _instruments.Moves.Add(1);
-            _ = _grains.Megaregion.ReportFlowAsync(fromRegion, targetRegion, transfer > 0 ? spec.DatasetSizeGb : 0);
+            _reports.JobMoved(fromRegion, targetRegion, transfer > 0 ? spec.DatasetSizeGb : 0);
             return true;
         }
 

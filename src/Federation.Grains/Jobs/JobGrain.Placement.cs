@@ -66,7 +66,7 @@ public sealed partial class JobGrain
     {
         if (hours > 0)
         {
-            _ = _grains.Project(Record.Request!.Project).RecordUsageAsync(Id, hours);
+            _reports.JobUsed(Record.Request!.Project, hours);
         }
     }
 
@@ -78,6 +78,6 @@ public sealed partial class JobGrain
         }
 
         var dataGb = outcome.TransferSeconds > 0 ? Record.Request!.Dataset?.SizeGb ?? 0 : 0;
-        _ = _grains.Megaregion.ReportFlowAsync(from, outcome.Region, dataGb);
+        _reports.JobMoved(from, outcome.Region, dataGb);
     }
 }

@@ -1,4 +1,5 @@
 using Federation.Contracts;
+using Federation.Grains.Aggregation;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
@@ -28,6 +29,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
     private readonly GrainsInstruments _instruments;
     private readonly ILogger<JobGrain> _logger;
     private readonly GrainReferences _grains;
+    private readonly StatisticsReports _reports;
     private string? _id;
 
     public JobGrain(
@@ -36,6 +38,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         IOptions<FederationGrainsOptions> options,
         GrainsInstruments instruments,
         GrainReferences grains,
+        StatisticsReports reports,
         ILogger<JobGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -45,6 +48,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         _instruments = instruments;
         _logger = logger;
         _grains = grains;
+        _reports = reports;
     }
 
     private JobRecord Record => _state.State;
@@ -122,7 +126,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         if (created)
         {
             _instruments.JobsSubmitted.Add(1);
-            _ = _grains.Project(job.Project).RecordSubmissionAsync(Id);
+            _reports.JobSubmitted(job.Project);
         }
 
         ReportFlowIfAway(job.HomeRegion, outcome);

@@ -10,10 +10,9 @@ namespace Federation.Grains.Projects;
 /// <summary>
 /// A project's allocations by term and its usage. Usage is charged to the shortest term with hours
 /// left (short, then mid, then long), the rest is recorded as unallocated. Operator changes
-/// (allocations, returns) are written before answering; usage and submission counters, which arrive
-/// one-way once per job after the job committed its own row, are written at most once per
-/// <see cref="CounterWriteInterval"/> and on deactivation: one write per job would make a busy project
-/// the bottleneck of placement, and the counters can be recomputed from the job rows.
+/// (allocations, returns) are written before answering; usage and submission counters, which each silo reports
+/// one-way, summed, once a second (<see cref="Aggregation.StatisticsReports"/>), are written at most once per
+/// <see cref="CounterWriteInterval"/> and on deactivation: the counters can be recomputed from the job rows.
 /// </summary>
 public sealed class ProjectGrain([PersistentState(ProjectState.StateName, StorageNames.GrainState)] IPersistentState<ProjectState> state) : Grain, IProjectGrain
 {
@@ -74,9 +73,15 @@ public sealed class ProjectGrain([PersistentState(ProjectState.StateName, Storag
         return View();
     }
 
-    public Task RecordUsageAsync(string jobId, double acceleratorHours)
+    public Task RecordAsync(long jobsSubmitted, double acceleratorHours)
     {
-        if (!(acceleratorHours >= 0) || double.IsInfinity(acceleratorHours))
+        if (jobsSubmitted > 0)
+        {
+            state.State.JobsSubmitted += jobsSubmitted;
+            _dirty = true;
+        }
+
+        if (!(acceleratorHours > 0) || double.IsInfinity(acceleratorHours))
         {
             return Task.CompletedTask;
         }
@@ -99,13 +104,6 @@ public sealed class ProjectGrain([PersistentState(ProjectState.StateName, Storag
         }
 
         state.State.UnallocatedAcceleratorHours += left;
-        _dirty = true;
-        return Task.CompletedTask;
-    }
-
-    public Task RecordSubmissionAsync(string jobId)
-    {
-        state.State.JobsSubmitted++;
         _dirty = true;
         return Task.CompletedTask;
     }
