@@ -55,10 +55,9 @@ public sealed class ExecutionClock
     /// returned handle to cancel a callback that has not fired.
     /// </summary>
     /// <remarks>
-    /// Every callback waits in one priority queue behind one timer armed for the earliest. A timer per
-    /// callback put tens of thousands of timers (one per job whose data is in transit, one per running job)
-    /// in the runtime's timer queue, whose lock and periodic scans of all timers showed in the placement
-    /// profile. Callbacks due at the same time fire in the order they were scheduled.
+    /// Every callback waits in one priority queue behind one timer armed for the earliest, so the runtime's
+    /// timer queue holds one timer however many callbacks are pending (one per running job, one per region
+    /// with data in transit). Callbacks due at the same time fire in the order they were scheduled.
     /// </remarks>
     public IDisposable At<TState>(DateTimeOffset at, Func<TState, Task> callback, TState state)
     {

@@ -5,9 +5,9 @@ namespace Federation.Grains.Regions;
 
 /// <summary>
 /// Jobs whose dataset is still moving here wait staged, in order of arrival time, behind one alarm on the execution
-/// clock for the earliest. An alarm (and a grain call when it fired) per staged job was most of what an overflow with
-/// data cost the region; a staged job that leaves (withdrawn, stopped, dropped) stays in the queue until its time and is
-/// skipped then.
+/// clock for the earliest, so the region holds one alarm however many jobs are in transit, and one alarm firing admits
+/// every job due by then. A staged job that leaves (withdrawn, stopped, dropped) stays in the queue until its time and
+/// is skipped then.
 /// </summary>
 public sealed partial class RegionGrain
 {

@@ -6,8 +6,8 @@ namespace Federation.Storage.Postgres;
 /// <summary>
 /// Connections from an <see cref="NpgsqlDataSource"/> pool, one per lease; each write runs in a
 /// transaction of its own, a one-statement write (every row write of the PostgreSQL dialect) in
-/// autocommit, so it costs one round trip. No group commit: measured, a pooled PostgreSQL commit costs a round trip and
-/// one WAL flush that the server already shares between concurrent committers (its own group commit),
+/// autocommit, so it costs one round trip. No group commit here: a pooled PostgreSQL commit costs a round trip
+/// and one WAL flush that the server already shares between concurrent committers (its own group commit),
 /// so batching writes here would add latency and coupling for little gain (docs/storage.md).
 /// A failure to reach the server, or a connection that breaks, becomes an
 /// <see cref="AdoNetStorageException"/> of kind <see cref="AdoNetStorageErrorKind.Unreachable"/>, and the
