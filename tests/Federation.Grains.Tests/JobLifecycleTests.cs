@@ -55,7 +55,7 @@ public sealed class JobLifecycleTests
         Assert.Equal(first.Job!.History.Length, again.Job!.History.Length);
         Assert.Equal(first.Job.Region, again.Job.Region);
 
-        // The job tells its project one-way, once its row is committed.
+        // The silo reports the submission to the project one-way (StatisticsReports), once the row is committed.
         await host.WaitUntilAsync(async () => (await host.Project("p1").GetAsync()).JobsSubmitted > 0, "the submission counted");
         Assert.Equal(1, (await host.Project("p1").GetAsync()).JobsSubmitted);
         await host.AssertAccountingAsync("j1");

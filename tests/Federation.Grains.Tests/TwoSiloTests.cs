@@ -102,7 +102,11 @@ public sealed class TwoSiloTests
             mega.Flows.Select(f => (f.From, f.To, f.Jobs, f.DataMovedGb)));
         Assert.Equal((36, 0, 0L), (mega.TotalCapacity, mega.TotalBusy, mega.TotalQueuedDemand));
         var project = client.GetGrain<IProjectGrain>("p1");
-        await host.WaitUntilAsync(async () => (await project.GetAsync()).UsedAcceleratorHours > 27.5, "every job's usage charged");
+        // Each silo reports what its own activations counted (submissions where the job grain ran, usage where the job
+        // ended), so wait for both reports before the exact check.
+        await host.WaitUntilAsync(
+            async () => await project.GetAsync() is { UsedAcceleratorHours: > 27.5, JobsSubmitted: >= 5 },
+            "every job's usage charged and every submission counted");
         var usage = await project.GetAsync();
         Assert.Equal((28.0, 5L), (Math.Round(usage.UsedAcceleratorHours, 9), usage.JobsSubmitted));
     }

@@ -1,20 +1,18 @@
+using Federation.TestKit.Postgres;
 using Npgsql;
 
 namespace Federation.Server.Tests;
 
 /// <summary>
-/// A PostgreSQL schema of its own on the test server named by <see cref="EnvironmentVariable"/> (the server's
+/// A PostgreSQL schema of its own on the test server named by <see cref="PostgresTestSchema.EnvironmentVariable"/> (the server's
 /// <c>--schema</c>), so tests running in parallel on one database never see each other's rows. Dropped with
 /// everything in it on dispose.
 /// </summary>
 public sealed class PostgresTestDatabase : IAsyncDisposable
 {
-    /// <summary>Set by ./eng/test.sh to the connection string of the server it provisions.</summary>
-    public const string EnvironmentVariable = "FEDERATION_TEST_POSTGRES";
-
     public PostgresTestDatabase()
     {
-        ConnectionString = ServerConnectionStringOrFail();
+        ConnectionString = PostgresTestSchema.ServerConnectionStringOrFail();
         Schema = "fedsrv_" + Guid.NewGuid().ToString("N");
     }
 
@@ -30,23 +28,6 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
 
     /// <summary>The test server's connection string with another host and port (a forwarder in front of it).</summary>
     public string Through(int port) => new NpgsqlConnectionStringBuilder(ConnectionString) { Host = "127.0.0.1", Port = port }.ConnectionString;
-
-    /// <summary>
-    /// The variable's value, or a failure telling how to get a server: a PostgreSQL test never passes or
-    /// skips without one.
-    /// </summary>
-    public static string ServerConnectionStringOrFail()
-    {
-        var value = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            throw new InvalidOperationException(
-                $"{EnvironmentVariable} is not set. Run the tests through ./eng/test.sh (it installs and starts PostgreSQL), " +
-                $"or set {EnvironmentVariable} yourself, e.g. {EnvironmentVariable}=\"$(./eng/ensure-postgres.sh)\".");
-        }
-
-        return value;
-    }
 
     /// <summary>Counts the stored rows of job <paramref name="id"/> in this schema, read directly (not through the server).</summary>
     public async Task<long> CountJobRowsAsync(string id)
