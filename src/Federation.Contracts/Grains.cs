@@ -231,10 +231,9 @@ public interface IMegaregionGrain : IGrainWithStringKey
 
     /// <summary>
     /// From a silo: the jobs that left one region for another (placed outside their home, released, moved) since its
-    /// last report, summed per pair of regions.
+    /// last report, summed per pair of regions. Acknowledged, so a silo whose report failed sends the counts again.
     /// </summary>
     [Alias("ReportFlowsAsync")]
-    [OneWay]
     Task ReportFlowsAsync(ImmutableArray<OverflowFlow> flows);
 
     /// <summary>Runs one rebalancing round now; returns how many jobs moved.</summary>
@@ -295,9 +294,8 @@ public interface IProjectGrain : IGrainWithStringKey
 
     /// <summary>
     /// From a silo: the project's jobs submitted, and the accelerator-hours its jobs used (charged once a job ends or is
-    /// cancelled), since its last report.
+    /// cancelled), since its last report. Acknowledged, so a silo whose report failed sends the counts again.
     /// </summary>
     [Alias("RecordAsync")]
-    [OneWay]
     Task RecordAsync(long jobsSubmitted, double acceleratorHours);
 }

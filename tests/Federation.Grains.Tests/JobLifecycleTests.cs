@@ -55,8 +55,8 @@ public sealed class JobLifecycleTests
         Assert.Equal(first.Job!.History.Length, again.Job!.History.Length);
         Assert.Equal(first.Job.Region, again.Job.Region);
 
-        // The silo reports the submission to the project one-way (StatisticsReports), once the row is committed.
-        await host.WaitUntilAsync(async () => (await host.Project("p1").GetAsync()).JobsSubmitted > 0, "the submission counted");
+        // The silo reports the submission the job committed to the project.
+        await host.FlushStatisticsAsync();
         Assert.Equal(1, (await host.Project("p1").GetAsync()).JobsSubmitted);
         await host.AssertAccountingAsync("j1");
     }
@@ -102,8 +102,8 @@ public sealed class JobLifecycleTests
         Assert.Equal(0, gwangju.Pools[0].Busy);
         Assert.Equal(0, gwangju.RunningJobs);
 
-        // Usage reaches the project one-way from each job once its end is committed: 4 x 2 h + 2 x 1 h.
-        await host.WaitUntilAsync(async () => (await host.Project("p1").GetAsync()).UsedAcceleratorHours > 9.5, "both jobs' usage charged");
+        // The silo reports the usage each job committed at its end to the project: 4 x 2 h + 2 x 1 h.
+        await host.FlushStatisticsAsync();
         Assert.Equal(10, (await host.Project("p1").GetAsync()).UsedAcceleratorHours, 9);
     }
 
@@ -171,8 +171,9 @@ public sealed class JobLifecycleTests
         Assert.Equal(JobState.Cancelled, cancelled!.State);
         Assert.Equal("cancelled: not needed", cancelled.Reason);
 
-        // The region started "next" when big's accelerators came free; its start notice travels one-way to the job.
-        await host.WaitUntilAsync(async () => (await host.Job("next").GetAsync())!.State == JobState.Running, "next started");
+        // The region started "next" when big's accelerators came free; its start notice reaches the job from the outbox.
+        await host.NoticesDeliveredAsync();
+        Assert.Equal(JobState.Running, (await host.Job("next").GetAsync())!.State);
         await host.AssertAccountingAsync("big", "next");
         Assert.Equal(6, (await host.Region("gwangju").GetAsync()).Pools[0].Busy);
     }

@@ -1,5 +1,7 @@
 using System.Net;
 using Federation.Contracts;
+using Federation.Grains.Execution;
+using Federation.Grains.Regions;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Runtime;
@@ -63,23 +65,24 @@ public sealed class MoveRaceTests : IAsyncLifetime
         {
             move = shortJob.TryMoveAsync("gwangju", "gwangyang", "test");
 
-            // The blocker ends, the job starts (its start notice waits behind the move), then its three minutes end.
+            // The blocker ends, the job starts (its start notice waits behind the move), then its three minutes end: each
+            // in the region's turn that the execution clock's callback calls, which the clock counts until it returns.
+            var clock = server.Services.GetRequiredService<ExecutionClock>();
             server.Clock.Advance(TimeSpan.FromHours(1));
-            await UntilAsync(async () => (await Gwangju(server)).RunningJobs == 1 && (await Gwangju(server)).QueuedJobs == 0, "the job to start in gwangju");
+            await clock.WhenIdleAsync().WaitAsync(WaitLimit);
+            var started = await Gwangju(server);
+            Assert.Equal((1, 0), (started.RunningJobs, started.QueuedJobs));
             server.Clock.Advance(TimeSpan.FromHours(0.05));
-            await UntilAsync(async () => (await Gwangju(server)).RunningJobs == 0, "the job's run to end in gwangju");
+            await clock.WhenIdleAsync().WaitAsync(WaitLimit);
+            Assert.Equal(0, (await Gwangju(server)).RunningJobs);
             Assert.False(move.IsCompleted);
         }
 
         Assert.False(await move.WaitAsync(WaitLimit));
-        var deadline = DateTime.UtcNow + WaitLimit;
-        var done = await Job(server, "short-1");
-        while (done.State != JobState.Completed && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-            done = await Job(server, "short-1");
-        }
 
+        // The start and end notices, held behind the move at the job, are delivered now.
+        await server.Services.GetRequiredService<NoticeDeliveries>().WhenDeliveredAsync().WaitAsync(WaitLimit);
+        var done = await Job(server, "short-1");
         Assert.True(done.State == JobState.Completed, $"the job is {done.State} in {done.Region} ({string.Join(", ", done.History.Select(e => $"{e.Kind}@{e.Region}"))}), its run ended");
         Assert.Equal(["Submitted", "Queued", "Started", "Completed"], done.History.Select(e => e.Kind));
         Assert.All(done.History.Skip(1), e => Assert.Equal("gwangju", e.Region));
@@ -90,14 +93,4 @@ public sealed class MoveRaceTests : IAsyncLifetime
     private static async Task<RegionView> Gwangju(ServerHost server) => await ServerHost.ReadAsync<RegionView>(await server.Client.GetAsync("api/regions/gwangju"));
 
     private static async Task<JobView> Job(ServerHost server, string id) => await ServerHost.ReadAsync<JobView>(await server.Client.GetAsync($"api/jobs/{id}"));
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + WaitLimit;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(10);
-        }
-    }
 }

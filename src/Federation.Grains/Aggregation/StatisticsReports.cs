@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using Federation.Contracts;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Hosting;
@@ -12,10 +11,11 @@ namespace Federation.Grains.Aggregation;
 
 /// <summary>
 /// The statistics jobs report — a project's submissions and usage, the flows between regions — summed per silo and sent
-/// to the project and megaregion grains once per <see cref="FederationGrainsOptions.ReportInterval"/>, one one-way call
-/// per project and one for all flows, instead of one call per job into one grain that every job of a project (or every
-/// overflow) calls. They are counters: each job's row records its own submission, usage and moves; a silo that dies
-/// loses at most one interval of them, as the grains, which write them at most once a second, already may.
+/// to the project and megaregion grains once per <see cref="FederationGrainsOptions.ReportInterval"/>, one call per
+/// project and one for all flows, instead of one call per job into one grain that every job of a project (or every
+/// overflow) calls. The reports are sent off the jobs' path and awaited: the counts of a report that fails are put back
+/// and go with the next one. They are counters: each job's row records its own submission, usage and moves; a silo that
+/// dies loses at most one interval of them, as the grains, which write them at most once a second, already may.
 /// </summary>
 public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
@@ -26,6 +26,7 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
     private readonly TimeSpan _interval;
     private readonly ILogger<StatisticsReports> _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
     private Task _loop = Task.CompletedTask;
     private int _disposed;
 
@@ -66,33 +67,59 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
         lifecycle.Subscribe(nameof(StatisticsReports), ServiceLifecycleStage.Active, StartAsync, StopAsync);
     }
 
-    /// <summary>Sends what was counted since the last report (the timer's work; also the last report at stop).</summary>
-    public void Flush()
+    /// <summary>
+    /// Sends what was counted since the last report and completes once every report was answered (the timer's work, the
+    /// last report at stop, and a barrier for tests). Flushes run one at a time, so a flush also waits for one in flight.
+    /// </summary>
+    public async Task FlushAsync()
     {
-        foreach (var (project, counts) in _projects)
+        await _flushing.WaitAsync().ConfigureAwait(false);
+        try
         {
-            var submitted = Interlocked.Exchange(ref counts.Submitted, 0);
-            var hours = Interlocked.Exchange(ref counts.Hours, 0);
-            if (submitted != 0 || hours != 0)
+            var reports = new List<Task>();
+            foreach (var (project, counts) in _projects)
             {
-                _ = ObserveAsync(_grains.Project(project).RecordAsync(submitted, hours), project);
+                var submitted = Interlocked.Exchange(ref counts.Submitted, 0);
+                var hours = Interlocked.Exchange(ref counts.Hours, 0);
+                if (submitted != 0 || hours != 0)
+                {
+                    reports.Add(ReportAsync(_grains.Project(project).RecordAsync(submitted, hours), project, () =>
+                    {
+                        Interlocked.Add(ref counts.Submitted, submitted);
+                        Add(ref counts.Hours, hours);
+                    }));
+                }
             }
-        }
 
-        ImmutableArray<OverflowFlow>.Builder? flows = null;
-        foreach (var ((from, to), counts) in _flows)
-        {
-            var jobs = Interlocked.Exchange(ref counts.Jobs, 0);
-            var data = Interlocked.Exchange(ref counts.DataGb, 0);
-            if (jobs != 0)
+            var flows = new List<(FlowCounts Counts, OverflowFlow Flow)>();
+            foreach (var ((from, to), counts) in _flows)
             {
-                (flows ??= ImmutableArray.CreateBuilder<OverflowFlow>()).Add(new OverflowFlow { From = from, To = to, Jobs = jobs, DataMovedGb = data });
+                var jobs = Interlocked.Exchange(ref counts.Jobs, 0);
+                var data = Interlocked.Exchange(ref counts.DataGb, 0);
+                if (jobs != 0)
+                {
+                    flows.Add((counts, new OverflowFlow { From = from, To = to, Jobs = jobs, DataMovedGb = data }));
+                }
             }
-        }
 
-        if (flows is not null)
+            if (flows.Count > 0)
+            {
+                var report = _grains.Megaregion.ReportFlowsAsync([.. flows.Select(static f => f.Flow)]);
+                reports.Add(ReportAsync(report, "the flows between regions", () =>
+                {
+                    foreach (var (counts, flow) in flows)
+                    {
+                        Interlocked.Add(ref counts.Jobs, flow.Jobs);
+                        Add(ref counts.DataGb, flow.DataMovedGb);
+                    }
+                }));
+            }
+
+            await Task.WhenAll(reports).ConfigureAwait(false);
+        }
+        finally
         {
-            _ = ObserveAsync(_grains.Megaregion.ReportFlowsAsync(flows.ToImmutable()), "the flows between regions");
+            _flushing.Release();
         }
     }
 
@@ -107,6 +134,7 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
+        _flushing.Dispose();
     }
 
     private Task StartAsync(CancellationToken cancellationToken)
@@ -119,7 +147,7 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        Flush();
+        await FlushAsync().ConfigureAwait(false);
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -129,7 +157,7 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                Flush();
+                await FlushAsync().ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -154,7 +182,8 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
         }
     }
 
-    private async Task ObserveAsync(Task report, string what)
+    /// <summary>Awaits one report; when it fails, the error is logged and <paramref name="putBack"/> returns its counts.</summary>
+    private async Task ReportAsync(Task report, string what, Action putBack)
     {
         try
         {
@@ -162,6 +191,7 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
         }
         catch (Exception ex)
         {
+            putBack();
             GrainsLog.ReportFailed(_logger, ex, what);
         }
     }

@@ -60,6 +60,6 @@ internal static partial class GrainsLog
     [LoggerMessage(19, LogLevel.Warning, "Job {Job} could not confirm its committed row to region {Region}; the region checks the row after its deadline")]
     public static partial void ConfirmFailed(ILogger logger, Exception exception, string job, string region);
 
-    [LoggerMessage(20, LogLevel.Warning, "Statistics of {What} could not be reported; they are lost (each job's row keeps its own)")]
+    [LoggerMessage(20, LogLevel.Warning, "Statistics of {What} could not be reported; they go with the next report")]
     public static partial void ReportFailed(ILogger logger, Exception exception, string what);
 }

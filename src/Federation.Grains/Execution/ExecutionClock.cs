@@ -19,14 +19,12 @@ public sealed class ExecutionClock
     /// <summary>A clock move while arming beyond which the timer is armed again (well above the time arming takes).</summary>
     private static readonly long ArmingJumpTicks = TimeSpan.FromMilliseconds(50).Ticks;
 
-    private readonly Lock _gate = new();
     private readonly Lock _queueGate = new();
     private readonly PriorityQueue<Shot, (long DueTicks, long Sequence)> _queue = new();
     private ITimer? _timer;
     private long _armedForTicks = long.MaxValue;
     private long _sequence;
-    private int _inFlight;
-    private TaskCompletionSource? _idle;
+    private readonly InFlightWork _callbacks = new();
 
     public ExecutionClock(IOptions<FederationGrainsOptions> options, TimeProvider hostTime)
     {
@@ -48,7 +46,7 @@ public sealed class ExecutionClock
         double.IsInfinity(s) || double.IsNaN(s) || s > 1e11 ? DateTimeOffset.MaxValue : Epoch.AddSeconds(s);
 
     /// <summary>Number of callbacks that fired and have not finished.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
+    public int InFlight => _callbacks.Count;
 
     /// <summary>
     /// Runs <paramref name="callback"/> once at <paramref name="at"/> (at once when it is due). Dispose the
@@ -68,42 +66,7 @@ public sealed class ExecutionClock
     }
 
     /// <summary>Completes when no callback is running (those that fire later are not waited for).</summary>
-    public Task WhenIdleAsync()
-    {
-        lock (_gate)
-        {
-            if (_inFlight == 0)
-            {
-                return Task.CompletedTask;
-            }
-
-            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _idle.Task;
-        }
-    }
-
-    private void Enter()
-    {
-        lock (_gate)
-        {
-            _inFlight++;
-        }
-    }
-
-    private void Exit()
-    {
-        TaskCompletionSource? idle = null;
-        lock (_gate)
-        {
-            if (--_inFlight == 0)
-            {
-                idle = _idle;
-                _idle = null;
-            }
-        }
-
-        idle?.TrySetResult();
-    }
+    public Task WhenIdleAsync() => _callbacks.WhenIdleAsync();
 
     private void Schedule(Shot shot, DateTimeOffset at)
     {
@@ -193,7 +156,7 @@ public sealed class ExecutionClock
                 return;
             }
 
-            owner.Enter();
+            owner._callbacks.Enter();
             _ = RunAsync();
         }
 
@@ -209,7 +172,7 @@ public sealed class ExecutionClock
             }
             finally
             {
-                owner.Exit();
+                owner._callbacks.Exit();
             }
         }
     }

@@ -2,6 +2,7 @@ using Federation.Grains.Aggregation;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Jobs;
+using Federation.Grains.Regions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -35,6 +36,7 @@ public static class FederationGrainsSiloBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<GrainsInstruments>();
         services.TryAddSingleton<ExecutionClock>();
+        services.TryAddSingleton<NoticeDeliveries>();
         services.TryAddSingleton<IJobExecutor, SimulatedJobExecutor>();
         services.TryAddSingleton<JobRows>();
         services.TryAddSingleton<IJobQuery>(static sp => sp.GetRequiredService<JobRows>());

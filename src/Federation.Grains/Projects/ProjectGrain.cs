@@ -11,7 +11,7 @@ namespace Federation.Grains.Projects;
 /// A project's allocations by term and its usage. Usage is charged to the shortest term with hours
 /// left (short, then mid, then long), the rest is recorded as unallocated. Operator changes
 /// (allocations, returns) are written before answering; usage and submission counters, which each silo reports
-/// one-way, summed, once a second (<see cref="Aggregation.StatisticsReports"/>), are written at most once per
+/// summed, once a second (<see cref="Aggregation.StatisticsReports"/>), are written at most once per
 /// <see cref="CounterWriteInterval"/> and on deactivation: the counters can be recomputed from the job rows.
 /// </summary>
 public sealed class ProjectGrain([PersistentState(ProjectState.StateName, StorageNames.GrainState)] IPersistentState<ProjectState> state) : Grain, IProjectGrain

@@ -25,9 +25,6 @@ public sealed partial class RegionGrain
         Released,
     }
 
-    /// <summary>Job ids with a notice not yet handled by the job (tests and diagnostics).</summary>
-    internal int UndeliveredJobs => _outbox.Count;
-
     private void NotifyStarted(string jobId, DateTimeOffset at) =>
         Send(jobId, new Notice(NoticeKind.Started, at, JobState.Running, ""));
 
@@ -49,6 +46,7 @@ public sealed partial class RegionGrain
         var queue = _spareQueues.Count > 0 ? _spareQueues.Pop() : new Queue<Notice>(2);
         queue.Enqueue(notice);
         _outbox.Add(jobId, queue);
+        _deliveries.Started();
         _ = DeliverAsync(jobId, queue);
     }
 
@@ -109,6 +107,7 @@ public sealed partial class RegionGrain
         }
 
         _spareQueues.Push(queue);
+        _deliveries.Finished();
     }
 
     private Task CallAsync(string jobId, Notice notice)

@@ -30,6 +30,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private readonly GrainReferences _grains;
     private readonly FederationGrainsOptions _options;
     private readonly TimeProvider _runtimeTime;
+    private readonly NoticeDeliveries _deliveries;
     private readonly ILogger<RegionGrain> _logger;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Entry> _byTicket = new();
@@ -56,6 +57,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         GrainReferences grains,
         IOptions<FederationGrainsOptions> options,
         TimeProvider runtimeTime,
+        NoticeDeliveries deliveries,
         ILogger<RegionGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -66,6 +68,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _grains = grains;
         _options = options.Value;
         _runtimeTime = runtimeTime;
+        _deliveries = deliveries;
         _logger = logger;
     }
 

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Federation.Contracts;
+using Federation.Grains.Aggregation;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
 using Federation.Grains.Regions;
@@ -160,19 +160,13 @@ internal sealed class FederationTestHost : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Notices the regions' outboxes still hold. Read from the activations as they are now (a count, read outside their
-    /// turns): a barrier polls it until it is zero.
-    /// </summary>
+    /// <summary>Jobs with a notice from a region not yet handled, over every silo.</summary>
     public int UndeliveredNotices()
     {
         var pending = 0;
-        foreach (var region in Services(0).GetRequiredService<IOptions<FederationGrainsOptions>>().Value.Megaregion.Regions)
+        for (var i = 0; i < SiloCount; i++)
         {
-            if (_cluster.TryGetGrainContext(Region(region.Id).GetGrainId(), out var context) && context.GrainInstance is RegionGrain grain)
-            {
-                pending += grain.UndeliveredJobs;
-            }
+            pending += Services(i).GetRequiredService<NoticeDeliveries>().Pending;
         }
 
         return pending;
@@ -217,46 +211,81 @@ internal sealed class FederationTestHost : IAsyncDisposable
 
         // A callback on one silo may start work on another silo's clock, and a notice may lead to more: settled when
         // every clock is idle and no notice is pending, both seen at once.
-        var waited = Stopwatch.StartNew();
-        while (clocks.Any(static c => c.InFlight > 0) || (waitForNotices && UndeliveredNotices() > 0))
+        var deliveries = new NoticeDeliveries[SiloCount];
+        for (var i = 0; i < deliveries.Length; i++)
         {
-            if (waited.Elapsed > PollDeadline)
+            deliveries[i] = Services(i).GetRequiredService<NoticeDeliveries>();
+        }
+
+        while (clocks.Any(static c => c.InFlight > 0) || (waitForNotices && deliveries.Any(static d => d.Pending > 0)))
+        {
+            var idle = clocks.Select(static c => c.WhenIdleAsync());
+            if (waitForNotices)
             {
-                Assert.Fail($"the cascade of advancing the execution clock by {by} did not settle in {PollDeadline.TotalSeconds:0} s ({UndeliveredNotices()} notices pending)");
+                idle = idle.Concat(deliveries.Select(static d => d.WhenDeliveredAsync()));
             }
 
-            foreach (var clock in clocks)
-            {
-                await clock.WhenIdleAsync();
-            }
-
-            if (waitForNotices && UndeliveredNotices() > 0)
-            {
-                await Task.Delay(PollInterval);
-            }
+            await Settled(Task.WhenAll(idle), $"the cascade of advancing the execution clock by {by}");
         }
     }
 
     /// <summary>Waits until every region has delivered every notice it sent (each job's handler returned).</summary>
-    public Task NoticesDeliveredAsync() =>
-        WaitUntilAsync(() => Task.FromResult(UndeliveredNotices() == 0), "every region delivered its notices");
+    public async Task NoticesDeliveredAsync()
+    {
+        // A notice handled on one silo may make a region on another send one more: settled when none is pending anywhere.
+        while (UndeliveredNotices() > 0)
+        {
+            var delivered = Enumerable.Range(0, SiloCount).Select(i => Services(i).GetRequiredService<NoticeDeliveries>().WhenDeliveredAsync());
+            await Settled(Task.WhenAll(delivered), "every region delivering its notices");
+        }
+    }
 
     /// <summary>
-    /// Polls <paramref name="condition"/> until it holds: the barrier for what happens on Orleans' own clock (a notice
-    /// retried after a backoff, a confirmation deadline) or travels one-way. Fails the test after <see cref="PollDeadline"/>.
+    /// Sends every silo's pending statistics reports (submissions, usage, flows) and waits until each was answered: after
+    /// it, the project and megaregion grains hold every count the jobs committed so far.
+    /// </summary>
+    public async Task FlushStatisticsAsync()
+    {
+        for (var i = 0; i < SiloCount; i++)
+        {
+            await Services(i).GetRequiredService<StatisticsReports>().FlushAsync();
+        }
+    }
+
+    /// <summary>Awaits a barrier; one that does not complete within <see cref="PollDeadline"/> fails the test, naming it.</summary>
+    private static async Task Settled(Task barrier, string what)
+    {
+        try
+        {
+            await barrier.WaitAsync(PollDeadline);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"{what} did not settle in {PollDeadline.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds, for what only Orleans' own clock moves and no barrier can
+    /// await: a grain timer's round (a region's reservation check after its confirmation deadline, its load published
+    /// to the megaregion), or a notice retried after a backoff while a store write keeps failing. Everything the test
+    /// drives has a barrier instead (<see cref="AdvanceAsync"/>, <see cref="NoticesDeliveredAsync"/>,
+    /// <see cref="FlushStatisticsAsync"/>). Fails the test, naming what it waited for, after <see cref="PollDeadline"/>.
     /// </summary>
     public async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        var waited = Stopwatch.StartNew();
+        using var deadline = new CancellationTokenSource(PollDeadline);
         while (!await condition())
         {
-            if (waited.Elapsed > PollDeadline)
+            try
+            {
+                await Task.Delay(PollInterval, deadline.Token);
+            }
+            catch (OperationCanceledException)
             {
                 Assert.Fail($"{what}: not so after {PollDeadline.TotalSeconds:0} s");
             }
-
-            await Task.Delay(PollInterval);
         }
     }
 
