@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Federation.Server.Hosting;
@@ -14,12 +13,6 @@ namespace Federation.Server.Tests;
 /// </summary>
 public sealed class PostgresOutageTests : IAsyncLifetime
 {
-    /// <summary>
-    /// Well under the 30 s grain call timeout: an answer within this shows the store's own short timeouts
-    /// ended the call. A bound on behaviour, not a performance figure.
-    /// </summary>
-    private static readonly TimeSpan FailsFast = TimeSpan.FromSeconds(20);
-
     private PostgresTestDatabase _database = null!;
     private TcpForwarder _forwarder = null!;
 
@@ -52,18 +45,16 @@ public sealed class PostgresOutageTests : IAsyncLifetime
 
         // Nothing has touched a grain yet: the regions will first activate, and rebuild from the job rows, during the outage.
         _forwarder.Cut();
-        var (refused, refusedIn) = await TimedAsync(() => server.PostJsonAsync("api/jobs", Jobs.Request("during-1").ToJsonString()));
-        var (region, _) = await TimedAsync(() => server.Client.GetAsync("api/regions/gwangju"));
-        var (list, _) = await TimedAsync(() => server.Client.GetAsync("api/jobs"));
-        var (health, healthIn) = await TimedAsync(() => server.Client.GetAsync("health"));
+        var refused = await server.PostJsonAsync("api/jobs", Jobs.Request("during-1").ToJsonString());
+        var region = await server.Client.GetAsync("api/regions/gwangju");
+        var list = await server.Client.GetAsync("api/jobs");
+        var health = await server.Client.GetAsync("health");
         var storedDuring = await _database.CountJobRowsAsync("during-1");
 
         await AssertStoreUnreachableAsync(refused);
-        Assert.True(refusedIn < FailsFast, $"POST answered after {refusedIn}");
         await AssertStoreUnreachableAsync(region);
         await AssertStoreUnreachableAsync(list);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
-        Assert.True(healthIn < FailsFast, $"/health answered after {healthIn}");
         var down = JsonNode.Parse(await health.Content.ReadAsStringAsync())!;
         Assert.Equal("Unhealthy", down["status"]!.GetValue<string>());
         Assert.Contains($"'127.0.0.1:{_forwarder.Port}/", down["error"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -96,16 +87,16 @@ public sealed class PostgresOutageTests : IAsyncLifetime
 
         // Connections from the schema creation sit in the pools: the first read goes to one of them and hangs.
         _forwarder.Stall();
-        var (refused, refusedIn) = await TimedAsync(() => server.PostJsonAsync("api/jobs", Jobs.Request("stalled-1").ToJsonString()));
-        var (health, healthIn) = await TimedAsync(() => server.Client.GetAsync("health"));
+        var refused = await server.PostJsonAsync("api/jobs", Jobs.Request("stalled-1").ToJsonString());
+        var health = await server.Client.GetAsync("health");
         var storedDuring = await _database.CountJobRowsAsync("stalled-1");
         _forwarder.Restore();
         using var retried = await server.PostJsonAsync("api/jobs", Jobs.Request("stalled-1").ToJsonString());
 
         await AssertStoreUnreachableAsync(refused);
-        Assert.True(refusedIn < FailsFast, $"POST answered after {refusedIn}");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
-        Assert.True(healthIn < FailsFast, $"/health answered after {healthIn}");
+        var stalled = JsonNode.Parse(await health.Content.ReadAsStringAsync())!;
+        Assert.Contains("is unreachable", stalled["error"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(0, storedDuring);
         Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
         Assert.Equal(1, await _database.CountJobRowsAsync("stalled-1"));
@@ -170,6 +161,10 @@ public sealed class PostgresOutageTests : IAsyncLifetime
         Assert.Equal(8, gwangju["pools"]!.AsArray().Sum(p => p!["busy"]!.GetValue<int>()));
     }
 
+    /// <summary>
+    /// The 503 of an unreachable store. Its title also says which timeout ended the request: the store's own short ones,
+    /// not the grain call timeout, whose 503 is titled "The service did not answer in time.".
+    /// </summary>
     private static async Task AssertStoreUnreachableAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
@@ -180,12 +175,5 @@ public sealed class PostgresOutageTests : IAsyncLifetime
         Assert.Equal(503, problem["status"]!.GetValue<int>());
         Assert.Equal(ApiExceptionHandler.StoreUnreachableTitle, problem["title"]!.GetValue<string>());
         Assert.Contains("Submitting a job again with the same id is safe", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-    }
-
-    private static async Task<(HttpResponseMessage Response, TimeSpan Elapsed)> TimedAsync(Func<Task<HttpResponseMessage>> call)
-    {
-        var watch = Stopwatch.StartNew();
-        var response = await call();
-        return (response, watch.Elapsed);
     }
 }
