@@ -1,0 +1,130 @@
+using System.Text.RegularExpressions;
+using Federation.Server.Hosting;
+
+namespace Federation.Server.Tests.Deploy;
+
+/// <summary>
+/// <c>deploy/local/megaregion.sh</c> without starting a silo: its syntax, its region and port table, its command line
+/// against the server's flags. (Running it end to end needs the server's cluster mode and PostgreSQL.)
+/// </summary>
+public sealed partial class LocalScriptTests
+{
+    [Fact]
+    public void The_script_parses()
+    {
+        var (exit, _, stderr) = DeployFiles.Bash(null, "-n", DeployFiles.Script);
+
+        Assert.True(exit == 0, $"bash -n megaregion.sh: {stderr}");
+    }
+
+    [Fact]
+    public void Its_table_has_one_silo_per_region_of_the_embedded_megaregion_with_ports_of_its_own()
+    {
+        var table = DeployFiles.ScriptPorts();
+
+        Assert.Equal(DeployFiles.Regions, table.Select(t => t.Region));
+        Assert.Equal(
+            [("gwangju", 5081, 11111, 30000), ("suncheon", 5082, 11112, 30001), ("gwangyang", 5083, 11113, 30002), ("daegu", 5084, 11114, 30003)],
+            table);
+        var ports = table.SelectMany(t => new[] { t.Http, t.Silo, t.Gateway }).ToList();
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+    }
+
+    [Fact]
+    public void The_first_port_of_each_kind_is_set_from_the_environment()
+    {
+        var table = DeployFiles.ScriptPorts(new Dictionary<string, string>
+        {
+            ["MEGAREGION_BASE_HTTP_PORT"] = "6100",
+            ["MEGAREGION_BASE_SILO_PORT"] = "21100",
+            ["MEGAREGION_BASE_GATEWAY_PORT"] = "31100",
+        });
+
+        Assert.Equal([6100, 6101, 6102, 6103], table.Select(t => t.Http));
+        Assert.Equal([21100, 21101, 21102, 21103], table.Select(t => t.Silo));
+        Assert.Equal([31100, 31101, 31102, 31103], table.Select(t => t.Gateway));
+    }
+
+    [Fact]
+    public void A_port_that_is_not_a_number_is_refused_naming_it()
+    {
+        var (exit, stdout, stderr) = DeployFiles.Bash(new Dictionary<string, string> { ["MEGAREGION_BASE_HTTP_PORT"] = "80a" }, DeployFiles.Script, "ports");
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains("'80a'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Status_with_no_silo_running_prints_nothing_and_exits_3()
+    {
+        var runDir = Directory.CreateTempSubdirectory("megaregion-run-");
+        try
+        {
+            // A pid file whose process is not a silo of its region (this test's own pid) does not count as running.
+            File.WriteAllText(Path.Combine(runDir.FullName, "gwangju.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.WriteAllText(Path.Combine(runDir.FullName, "gwangju.url"), "http://127.0.0.1:5081");
+
+            var (exit, stdout, _) = DeployFiles.Bash(new Dictionary<string, string> { ["MEGAREGION_RUN_DIR"] = runDir.FullName }, DeployFiles.Script, "status");
+
+            Assert.Equal(3, exit);
+            Assert.Equal("", stdout);
+        }
+        finally
+        {
+            runDir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_command_prints_the_usage_and_exits_2()
+    {
+        var (exit, _, stderr) = DeployFiles.Bash(null, DeployFiles.Script, "start");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("megaregion.sh up", stderr, StringComparison.Ordinal);
+        Assert.Contains("megaregion.sh down", stderr, StringComparison.Ordinal);
+        Assert.Contains("megaregion.sh status", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_silos_command_line_uses_only_flags_of_the_server_and_keeps_the_connection_string_off_it()
+    {
+        var flags = SiloFlags();
+
+        Assert.All(flags, f => Assert.True(f == "--urls" || FederationServer.Flags.ContainsKey(f), $"the server has no flag {f}"));
+        Assert.Contains("--region", flags);
+        Assert.Contains("--cluster-id", flags);
+        Assert.Contains("--storage", flags);
+        Assert.DoesNotContain("--connection", flags);
+        Assert.Contains("export Federation__Connection=", File.ReadAllText(DeployFiles.Script), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Its_run_directory_is_ignored_by_git()
+    {
+        Assert.Contains("deploy/local/run/", File.ReadAllLines(Path.Combine(DeployFiles.RepoRoot, ".gitignore")));
+    }
+
+    /// <summary>The flags of the <c>dotnet Federation.Server.dll</c> command that starts a silo (one command over continued lines).</summary>
+    private static List<string> SiloFlags()
+    {
+        var lines = File.ReadAllLines(DeployFiles.Script);
+        var start = Array.FindIndex(lines, l => l.Contains("dotnet \"$dll\"", StringComparison.Ordinal));
+        Assert.True(start >= 0, "the script has no 'dotnet \"$dll\"' command");
+        var command = new List<string>();
+        for (var i = start; i < lines.Length; i++)
+        {
+            command.Add(lines[i]);
+            if (!lines[i].TrimEnd().EndsWith('\\'))
+            {
+                break;
+            }
+        }
+
+        return [.. Flag().Matches(string.Join(' ', command)).Select(m => m.Value)];
+    }
+
+    [GeneratedRegex(@"(?<=\s)--[a-z][a-z-]*", RegexOptions.CultureInvariant)]
+    private static partial Regex Flag();
+}
