@@ -115,11 +115,11 @@ public static partial class Fedctl
             var o = context.Out;
             await o.WriteLineAsync($"Megaregion: {view.TotalBusy}/{view.TotalCapacity} accelerators busy ({Percent(view.Utilization)}), queued demand {view.TotalQueuedDemand}");
             await o.WriteLineAsync();
-            var regions = new Table("REGION", "CAPACITY", "BUSY", "EXTERNAL", "UTIL", "QUEUED JOBS", "QUEUED DEMAND", "OFFERED", "DRAINING");
+            var regions = new Table("REGION", "STATUS", "CAPACITY", "BUSY", "EXTERNAL", "UTIL", "QUEUED JOBS", "QUEUED DEMAND", "OFFERED", "DRAINING", "HOSTED ON");
             foreach (var r in view.Regions)
             {
-                regions.Add(r.Id, Int(r.Capacity), Int(r.Busy), Int(r.ExternalBusy), Percent(r.Utilization), Int(r.QueuedJobs),
-                    r.QueuedDemand.ToString(CultureInfo.InvariantCulture), Int(r.Offered), r.Draining ? "yes" : "no");
+                regions.Add(r.Id, r.Status, Int(r.Capacity), Int(r.Busy), Int(r.ExternalBusy), Percent(r.Utilization), Int(r.QueuedJobs),
+                    r.QueuedDemand.ToString(CultureInfo.InvariantCulture), Int(r.Offered), r.Draining ? "yes" : "no", HostedOn(r.HostSilo, r.Away));
             }
 
             regions.Write(o);
@@ -143,6 +143,20 @@ public static partial class Fedctl
         return command;
     }
 
+    /// <summary>The silo a region's grain runs on, as <c>host:port</c>, marked when it is away from the region's own silos.</summary>
+    private static string HostedOn(string? silo, bool away)
+    {
+        if (string.IsNullOrEmpty(silo))
+        {
+            return "-";
+        }
+
+        // host:port:generation; the generation tells restarts apart, not where.
+        var lastColon = silo.LastIndexOf(':');
+        var address = lastColon > 0 ? silo[..lastColon] : silo;
+        return away ? address + " (away)" : address;
+    }
+
     private static async Task WriteRegionAsync(CommandContext context, ApiResponse response, bool json)
     {
         if (json)
@@ -156,6 +170,7 @@ public static partial class Fedctl
         await o.WriteLineAsync($"Region:       {r.Id} - {r.Name}{(r.Illustrative ? " (illustrative figures)" : "")}");
         await o.WriteLineAsync($"Utilization:  {Percent(r.Utilization)}; {r.RunningJobs} running, {r.QueuedJobs} queued ({r.QueuedDemand} accelerators)");
         await o.WriteLineAsync($"Draining:     {(r.Draining ? "yes" : "no")}");
+        await o.WriteLineAsync($"Hosted on:    {HostedOn(r.HostSilo, r.Away)}{(r.Away ? ": no silo of the region is alive; it queues jobs and starts none until one returns" : "")}");
         await o.WriteLineAsync($"Offer:        {Offer(r.Offer)}{Window(r.Offer)}{(r.Offer.Preemptible ? ", preemptible" : "")}");
         await o.WriteLineAsync($"Compute:      {Number(r.TotalPetaflops)} PF, storage {Number(r.StoragePb)} PB");
         await o.WriteLineAsync();

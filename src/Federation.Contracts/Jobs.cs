@@ -188,6 +188,10 @@ public sealed record PlacementDecision
 
     [Id(2)]
     public ImmutableArray<RegionScore> Candidates { get; init; } = [];
+
+    /// <summary>What the scores alone do not say (e.g. the chosen region cannot be reached now), or null.</summary>
+    [Id(3)]
+    public string? Note { get; init; }
 }
 
 /// <summary>Why a job was placed where it was: the policy, the chosen region and every candidate's score.</summary>
@@ -202,6 +206,10 @@ public sealed record PlacementExplanation
 
     [Id(2)]
     public ImmutableArray<CandidateRegion> Candidates { get; init; } = [];
+
+    /// <summary>What the scores alone do not say (e.g. the chosen region cannot be reached now), or null.</summary>
+    [Id(3)]
+    public string? Note { get; init; }
 }
 
 /// <summary>A job as the API shows it: the request, where it is, its state, why it is there and what happened to it.</summary>

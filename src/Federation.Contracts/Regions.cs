@@ -100,6 +100,27 @@ public sealed record RegionView
     /// <summary>True when the region's figures are illustrative rather than published.</summary>
     [Id(11)]
     public bool Illustrative { get; init; }
+
+    /// <summary>The Orleans silo the region's grain runs on (<c>host:port:generation</c>).</summary>
+    [Id(12)]
+    public string? HostSilo { get; init; }
+
+    /// <summary>
+    /// True when the region's grain runs on a silo of another region because none of its own is alive: it queues what
+    /// it admits and starts nothing until one returns.
+    /// </summary>
+    [Id(13)]
+    public bool Away { get; init; }
+}
+
+/// <summary>Whether a region's own silos are alive, as the megaregion view shows it.</summary>
+public static class RegionStatus
+{
+    /// <summary>A silo of the region is active (always, in the embedded default's one silo).</summary>
+    public const string Up = "up";
+
+    /// <summary>No silo of the region is active in the cluster's membership: it was declared dead, or never joined.</summary>
+    public const string Unreachable = "unreachable";
 }
 
 /// <summary>A request to drain a region (or end a drain).</summary>
@@ -150,6 +171,22 @@ public sealed record RegionLoad
 
     [Id(8)]
     public bool Draining { get; init; }
+
+    /// <summary>The Orleans silo the region's grain runs on (<c>host:port:generation</c>), as of the region's last report.</summary>
+    [Id(9)]
+    public string? HostSilo { get; init; }
+
+    /// <summary>True when the region's grain runs away from its own silos (see <see cref="RegionView.Away"/>).</summary>
+    [Id(10)]
+    public bool Away { get; init; }
+
+    /// <summary><see cref="RegionStatus.Up"/> or <see cref="RegionStatus.Unreachable"/>, from the cluster's membership when the view is read.</summary>
+    [Id(11)]
+    public string Status { get; init; } = RegionStatus.Up;
+
+    /// <summary>The active silos of the region (empty in the embedded default, where one silo runs every region).</summary>
+    [Id(12)]
+    public ImmutableArray<string> Silos { get; init; } = [];
 }
 
 /// <summary>Jobs that left one region for another (their home, or a queue they were moved out of).</summary>

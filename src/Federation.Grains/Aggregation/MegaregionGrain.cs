@@ -3,6 +3,7 @@ using System.Globalization;
 using Orleans;
 using Orleans.Runtime;
 using Federation.Contracts;
+using Federation.Grains.Cluster;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
@@ -27,12 +28,16 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
     /// <summary>How often changed flow counters are written.</summary>
     public static readonly TimeSpan FlowWriteInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a call to one region is waited for (a hung silo is declared dead only after seconds).</summary>
+    private static readonly TimeSpan RegionWait = TimeSpan.FromSeconds(2);
+
     private readonly IPersistentState<MegaregionState> _state;
     private readonly ExecutionClock _clock;
     private readonly FederationGrainsOptions _options;
     private readonly Megaregion _model;
     private readonly ILogger<MegaregionGrain> _logger;
     private readonly GrainReferences _grains;
+    private readonly RegionSilos _silos;
     private readonly RegionLoad?[] _loads;
     private readonly List<RebalanceMove> _moves = new();
     private bool _flowsDirty;
@@ -43,6 +48,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         ExecutionClock clock,
         IOptions<FederationGrainsOptions> options,
         GrainReferences grains,
+        RegionSilos silos,
         ILogger<MegaregionGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -52,6 +58,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         _model = _options.Megaregion;
         _logger = logger;
         _grains = grains;
+        _silos = silos;
         _loads = new RegionLoad?[_model.Regions.Length];
     }
 
@@ -70,19 +77,37 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
 
     public async Task<MegaregionView> GetAsync()
     {
-        // A region that has not reported yet (e.g. just after a restart) is asked once.
+        // A region that has not reported yet (e.g. just after a restart) is asked once, if a silo of its own is alive and
+        // answers in time; else it shows its capacity and nothing more until it reports.
         for (var i = 0; i < _loads.Length; i++)
         {
-            _loads[i] ??= await _grains.Region(i).GetLoadAsync();
+            if (_loads[i] is null && _silos.IsReachable(_model.Regions[i].Id))
+            {
+                try
+                {
+                    _loads[i] = await _grains.Region(i).GetLoadAsync().WaitAsync(RegionWait);
+                }
+                catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+                {
+                    GrainsLog.RefreshFailed(_logger, ex, _model.Regions[i].Id);
+                }
+            }
         }
 
         var regions = ImmutableArray.CreateBuilder<RegionLoad>(_loads.Length);
         int capacity = 0, busy = 0;
         long demand = 0;
-        foreach (var load in _loads)
+        for (var i = 0; i < _loads.Length; i++)
         {
-            regions.Add(load!);
-            capacity += load!.Capacity;
+            var id = _model.Regions[i].Id;
+            var silos = _silos.ActiveSilosOf(id);
+            var load = (_loads[i] ?? new RegionLoad { Id = id, Capacity = _model.Regions[i].TotalAccelerators }) with
+            {
+                Status = _silos.PerRegion && silos.IsEmpty ? RegionStatus.Unreachable : RegionStatus.Up,
+                Silos = silos.IsEmpty ? [] : ImmutableArray.CreateRange(silos, static s => s.ToParsableString()),
+            };
+            regions.Add(load);
+            capacity += load.Capacity;
             busy += load.Busy;
             demand += load.QueuedDemand;
         }
@@ -158,7 +183,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         var copies = new RegionScheduler[estimates.Length];
         for (var i = 0; i < estimates.Length; i++)
         {
-            estimates[i] = await _grains.Region(i).GetEstimateAsync(options.CandidatesPerRegion);
+            estimates[i] = await _grains.Region(i).GetEstimateAsync(options.CandidatesPerRegion).WaitAsync(RegionWait);
             copies[i] = EstimatorCopy.Build(_model.Regions[i], estimates[i], nowS);
         }
 
@@ -169,7 +194,8 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         {
             // Tickets of a copy are slot index + 1; only tail slots carry a job id.
             var slot = estimates[move.FromRegion].Queued[(int)move.Ticket - 1];
-            if (slot.JobId is null || estimates[move.ToRegion].Draining)
+            // Nothing moves into a region whose silos are all down: it would wait there, not start.
+            if (slot.JobId is null || estimates[move.ToRegion].Draining || !_silos.IsReachable(_model.Regions[move.ToRegion].Id))
             {
                 continue;
             }

@@ -62,4 +62,13 @@ internal static partial class GrainsLog
 
     [LoggerMessage(20, LogLevel.Warning, "Statistics of {What} could not be reported; they go with the next report")]
     public static partial void ReportFailed(ILogger logger, Exception exception, string what);
+
+    [LoggerMessage(21, LogLevel.Warning, "Region {Region} is away from home on silo {Silo}: no silo of {Region} is alive. It queues what it admits and starts nothing until a silo of {Region} returns")]
+    public static partial void RegionAway(ILogger logger, string region, string silo);
+
+    [LoggerMessage(22, LogLevel.Information, "Region {Region}: silo {Home} of its own is back; leaving {Silo} for it")]
+    public static partial void RegionGoingHome(ILogger logger, string region, string home, string silo);
+
+    [LoggerMessage(23, LogLevel.Warning, "The router could not reach region {Region} ({Reason}); the job goes to the next best region")]
+    public static partial void AdmitUnreachable(ILogger logger, string region, string reason);
 }

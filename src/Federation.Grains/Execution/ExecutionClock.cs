@@ -8,7 +8,7 @@ namespace Federation.Grains.Execution;
 /// time on the execution clock that calls into a grain. In-flight callbacks are counted so a test (or a
 /// graceful stop) can wait until every cascade the clock started has finished.
 /// </summary>
-public sealed class ExecutionClock
+public sealed class ExecutionClock : IDisposable
 {
     /// <summary>
     /// Origin of the domain's seconds: the scheduling code works in seconds as doubles, and a fixed origin
@@ -25,6 +25,7 @@ public sealed class ExecutionClock
     private long _armedForTicks = long.MaxValue;
     private long _sequence;
     private readonly InFlightWork _callbacks = new();
+    private bool _disposed;
 
     public ExecutionClock(IOptions<FederationGrainsOptions> options, TimeProvider hostTime)
     {
@@ -65,6 +66,23 @@ public sealed class ExecutionClock
         return shot;
     }
 
+    /// <summary>
+    /// Stops the clock with its silo: callbacks not yet fired never fire (as in a process that ended), and
+    /// <see cref="At{TState}"/> schedules nothing from then on. What they stood for (a job's end) is rebuilt from the
+    /// committed rows by whichever silo hosts the grain next.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (_queueGate)
+        {
+            _disposed = true;
+            _queue.Clear();
+            _timer?.Dispose();
+            _timer = null;
+            _armedForTicks = long.MaxValue;
+        }
+    }
+
     /// <summary>Completes when no callback is running (those that fire later are not waited for).</summary>
     public Task WhenIdleAsync() => _callbacks.WhenIdleAsync();
 
@@ -73,6 +91,11 @@ public sealed class ExecutionClock
         var dueTicks = at.UtcTicks;
         lock (_queueGate)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             _queue.Enqueue(shot, (dueTicks, ++_sequence));
             if (dueTicks < _armedForTicks)
             {
@@ -114,6 +137,11 @@ public sealed class ExecutionClock
         List<Shot>? due = null;
         lock (_queueGate)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             var now = Time.GetUtcNow().UtcTicks;
             while (_queue.TryPeek(out var shot, out var priority) && priority.DueTicks <= now)
             {

@@ -24,6 +24,9 @@ public sealed class FederationGrainsOptions
     /// <summary>Default for <see cref="ConfirmationDeadline"/>.</summary>
     public static readonly TimeSpan DefaultConfirmationDeadline = TimeSpan.FromSeconds(5);
 
+    /// <summary>Default for <see cref="HomeCheckPeriod"/>.</summary>
+    public static readonly TimeSpan DefaultHomeCheckPeriod = TimeSpan.FromSeconds(1);
+
     /// <summary>Default for <see cref="ReservationCheckPeriod"/>.</summary>
     public static readonly TimeSpan DefaultReservationCheckPeriod = TimeSpan.FromSeconds(1);
 
@@ -62,6 +65,9 @@ public sealed class FederationGrainsOptions
 
     /// <summary>How often a region looks for admissions past <see cref="ConfirmationDeadline"/> (silo time).</summary>
     public TimeSpan ReservationCheckPeriod { get; set; } = DefaultReservationCheckPeriod;
+
+    /// <summary>How often a region grain away from home (no silo of its region alive) looks for one to move back to.</summary>
+    public TimeSpan HomeCheckPeriod { get; set; } = DefaultHomeCheckPeriod;
 
     /// <summary>Delay before a region retries a notice a job did not take; doubled per failure up to <see cref="MaxNoticeRetryDelay"/>.</summary>
     public TimeSpan FirstNoticeRetryDelay { get; set; } = DefaultFirstNoticeRetryDelay;
@@ -103,6 +109,11 @@ public sealed class FederationGrainsOptionsValidator : IValidateOptions<Federati
         if (options.LoadPublishInterval < TimeSpan.Zero)
         {
             return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.LoadPublishInterval) + " must not be negative.");
+        }
+
+        if (options.HomeCheckPeriod <= TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.HomeCheckPeriod) + " must be positive.");
         }
 
         if (options.ConfirmationDeadline <= TimeSpan.Zero || options.ReservationCheckPeriod <= TimeSpan.Zero)

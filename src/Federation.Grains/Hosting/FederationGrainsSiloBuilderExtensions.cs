@@ -1,4 +1,5 @@
 using Federation.Grains.Aggregation;
+using Federation.Grains.Cluster;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Jobs;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Federation.Grains.Hosting;
 
@@ -21,9 +23,16 @@ public static class FederationGrainsSiloBuilderExtensions
     /// metrics, and the silo's statistics reports. The grain classes reach Orleans through the code the Orleans SDK generates for this assembly. The
     /// storage (the job store and Orleans' grain storage) is the host's to add.
     /// </summary>
-    public static ISiloBuilder AddFederationGrains(this ISiloBuilder silo, Action<FederationGrainsOptions>? configure = null)
+    /// <param name="silo">The silo.</param>
+    /// <param name="configure">Sets the grains' options.</param>
+    /// <param name="region">
+    /// The region this silo runs, one silo per region (its silo metadata <c>region=&lt;id&gt;</c>, which places that region's
+    /// grain here); null for the embedded default, one silo that runs every region.
+    /// </param>
+    public static ISiloBuilder AddFederationGrains(this ISiloBuilder silo, Action<FederationGrainsOptions>? configure = null, string? region = null)
     {
         ArgumentNullException.ThrowIfNull(silo);
+        silo.UseSiloMetadata(region is null ? new Dictionary<string, string>() : new Dictionary<string, string> { [RegionSilos.MetadataKey] = region });
         var services = silo.Services;
         var options = services.AddOptions<FederationGrainsOptions>();
         if (configure is not null)
@@ -42,6 +51,8 @@ public static class FederationGrainsSiloBuilderExtensions
         services.TryAddSingleton<IJobQuery>(static sp => sp.GetRequiredService<JobRows>());
         services.TryAddSingleton<IJobRowReader>(static sp => sp.GetRequiredService<JobRows>());
         services.TryAddSingleton<GrainReferences>();
+        services.TryAddSingleton<RegionSilos>();
+        services.AddPlacementDirector<RegionAffinityPlacement, RegionAffinityPlacementDirector>();
         services.TryAddSingleton<StatisticsReports>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<StatisticsReports>());
         return silo;

@@ -222,7 +222,14 @@ public sealed partial class RegionGrain
                 entry.Running = true;
                 _entries.Add(jobId, entry);
                 RestoreRunning(entry);
-                StartExecution(entry);
+
+                // Away from home the job keeps its accelerators (it runs on the region's hardware, out of reach) and the
+                // home silo re-attaches it when the grain is back there.
+                if (!_away)
+                {
+                    StartExecution(entry);
+                }
+
                 running++;
                 continue;
             }
@@ -317,6 +324,8 @@ public sealed partial class RegionGrain
             StoragePb = _baseModel.StoragePb,
             TotalPetaflops = _baseModel.TotalPetaflops,
             Illustrative = _baseModel.Illustrative,
+            HostSilo = _silos.LocalSiloName,
+            Away = _away,
         };
     }
 
@@ -343,6 +352,8 @@ public sealed partial class RegionGrain
             ExternalBusy = externalBusy,
             Utilization = _scheduler.Capacity == 0 ? 0 : (double)_scheduler.Busy / _scheduler.Capacity,
             Draining = _config.State.Draining,
+            HostSilo = _silos.LocalSiloName,
+            Away = _away,
         };
     }
 

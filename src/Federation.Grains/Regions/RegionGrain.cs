@@ -1,6 +1,7 @@
 using Orleans;
 using Orleans.Runtime;
 using Federation.Contracts;
+using Federation.Grains.Cluster;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
@@ -19,8 +20,11 @@ namespace Federation.Grains.Regions;
 /// region (submit, cancel, move) can never be waiting on the region while the region waits on it. Notices
 /// are retried until the job has handled them (<c>RegionGrain.Notices.cs</c>). An admission only reserves:
 /// the executor is called for a job once a committed row names this region (<c>RegionGrain.Reservations.cs</c>).
+/// In a cluster the grain lives on a silo of its region (<see cref="RegionAffinityPlacement"/>); activated anywhere
+/// else, because no silo of its region is alive, it is away from home (<c>RegionGrain.Away.cs</c>).
 /// </summary>
 [KeepAlive]
+[RegionAffinityPlacement]
 public sealed partial class RegionGrain : Grain, IRegionGrain
 {
     private readonly IPersistentState<RegionConfig> _config;
@@ -31,6 +35,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private readonly FederationGrainsOptions _options;
     private readonly TimeProvider _runtimeTime;
     private readonly NoticeDeliveries _deliveries;
+    private readonly RegionSilos _silos;
     private readonly ILogger<RegionGrain> _logger;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Entry> _byTicket = new();
@@ -58,6 +63,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         IOptions<FederationGrainsOptions> options,
         TimeProvider runtimeTime,
         NoticeDeliveries deliveries,
+        RegionSilos silos,
         ILogger<RegionGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -69,6 +75,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _options = options.Value;
         _runtimeTime = runtimeTime;
         _deliveries = deliveries;
+        _silos = silos;
         _logger = logger;
     }
 
@@ -85,7 +92,13 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         _baseModel = _options.Megaregion.Regions[index];
         _scheduler = new RegionScheduler(CurrentModel());
+        _away = !_silos.IsHomeHere(Id);
         await RebuildAsync(cancellationToken);
+        if (_away)
+        {
+            WatchForHome();
+        }
+
         this.RegisterGrainTimer(static (g, _) => g.CheckReservationsAsync(), this, _options.ReservationCheckPeriod, _options.ReservationCheckPeriod);
         if (_options.LoadPublishInterval > TimeSpan.Zero)
         {
@@ -272,7 +285,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
     private void StartWhatFits()
     {
-        if (_config.State.Draining || _scheduler.QueuedCount == 0)
+        if (_away || _config.State.Draining || _scheduler.QueuedCount == 0)
         {
             return;
         }

@@ -8,13 +8,16 @@ namespace Federation.Grains.Routing;
 /// A router's decision state: one scheduler copy per region and the scores of the last decision. The
 /// decision runs <see cref="Placement.Decide"/> (earliest start) over the copies and then applies what
 /// the copies cannot know: a draining region, a region being moved away from, a region that just
-/// refused. No allocation on this path beyond what <see cref="Placement.Decide"/> does (none).
+/// refused, a region whose silos are all down. A region that cannot be reached is chosen only for a job that no
+/// reachable region may run (the job then waits in its queue until the region is back). No allocation on this path beyond what <see cref="Placement.Decide"/> does (none).
 /// </summary>
 internal sealed class RegionDecider
 {
     private readonly Megaregion _megaregion;
     private readonly RegionScheduler[] _copies;
     private readonly bool[] _draining;
+    private readonly bool[] _unreachable;
+    private readonly double[] _heldScores;
     private readonly string?[] _excluded;
     private readonly CandidateScore[] _scores;
     private readonly List<StartedJob> _started = new();
@@ -27,6 +30,8 @@ internal sealed class RegionDecider
         var n = megaregion.Regions.Length;
         _copies = new RegionScheduler[n];
         _draining = new bool[n];
+        _unreachable = new bool[n];
+        _heldScores = new double[n];
         _excluded = new string?[n];
         _scores = new CandidateScore[n];
         for (var i = 0; i < n; i++)
@@ -49,11 +54,21 @@ internal sealed class RegionDecider
         _draining[region] = draining;
     }
 
+    /// <summary>Marks a region reachable (a silo of its own is alive) or not.</summary>
+    public void SetReachable(int region, bool reachable) => _unreachable[region] = !reachable;
+
+    /// <summary>Whether the region was marked unreachable.</summary>
+    public bool IsUnreachable(int region) => _unreachable[region];
+
+    /// <summary>The reason an unreachable region is set aside.</summary>
+    public static string UnreachableReason(string region) => $"unreachable: no silo of {region} is alive";
+
     /// <summary>Scores every region and returns the best admissible one, or -1.</summary>
     public int Decide(JobSpec job, double nowS, int excludeRegion)
     {
         var chosen = Placement.Decide(PlacementPolicy.EarliestStart, job, _megaregion, _copies, nowS, _scores, _random);
         var any = false;
+        var bestUnreachable = -1;
         for (var r = 0; r < _scores.Length; r++)
         {
             _excluded[r] = null;
@@ -70,6 +85,16 @@ internal sealed class RegionDecider
             {
                 Exclude(r, "draining");
             }
+            else if (_unreachable[r])
+            {
+                _heldScores[r] = _scores[r].Score;
+                if (bestUnreachable < 0 || _heldScores[r] < _heldScores[bestUnreachable])
+                {
+                    bestUnreachable = r;
+                }
+
+                Exclude(r, UnreachableReason(_megaregion.Regions[r].Id));
+            }
             else
             {
                 any = true;
@@ -78,7 +103,15 @@ internal sealed class RegionDecider
 
         if (!any)
         {
-            return -1;
+            if (bestUnreachable < 0)
+            {
+                return -1;
+            }
+
+            // Only regions out of reach may run it: it waits in the best one's queue.
+            _excluded[bestUnreachable] = null;
+            _scores[bestUnreachable] = _scores[bestUnreachable] with { Score = _heldScores[bestUnreachable] };
+            return bestUnreachable;
         }
 
         return chosen >= 0 && !double.IsPositiveInfinity(_scores[chosen].Score) ? chosen : NextBest();

@@ -5,6 +5,7 @@ using Orleans;
 using Orleans.Runtime;
 using Orleans.Concurrency;
 using Federation.Contracts;
+using Federation.Grains.Cluster;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
@@ -30,6 +31,9 @@ public sealed class RouterGrain : Grain, IRouterGrain
 {
     private static readonly string PolicyName = nameof(PlacementPolicy.EarliestStart);
 
+    /// <summary>How long a refresh waits for one region's estimate (a hung silo is not declared dead for seconds).</summary>
+    private static readonly TimeSpan EstimateWait = TimeSpan.FromSeconds(2);
+
     private readonly ExecutionClock _clock;
     private readonly TimeProvider _runtimeTime;
     private readonly FederationGrainsOptions _options;
@@ -38,6 +42,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
     private readonly Megaregion _megaregion;
     private readonly RegionDecider _decider;
     private readonly GrainReferences _grains;
+    private readonly RegionSilos _silos;
 
     private long _refreshedAt;
     private bool _refreshed;
@@ -49,6 +54,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         IOptions<FederationGrainsOptions> options,
         GrainsInstruments instruments,
         GrainReferences grains,
+        RegionSilos silos,
         ILogger<RouterGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -60,6 +66,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         _megaregion = _options.Megaregion;
         _decider = new RegionDecider(_megaregion);
         _grains = grains;
+        _silos = silos;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -88,13 +95,26 @@ public sealed class RouterGrain : Grain, IRouterGrain
         {
             var score = _decider.Scores[chosen];
             var regionId = _megaregion.Regions[chosen].Id;
-            var admit = await _grains.Region(chosen).TryAdmitAsync(new AdmitRequest
+            AdmitResult admit;
+            try
             {
-                JobId = jobId,
-                Job = job,
-                SubmittedAt = submittedAt,
-                DataReadyAt = spec.DatasetSizeGb > 0 ? now + TimeSpan.FromSeconds(score.TransferS) : now,
-            });
+                admit = await _grains.Region(chosen).TryAdmitAsync(new AdmitRequest
+                {
+                    JobId = jobId,
+                    Job = job,
+                    SubmittedAt = submittedAt,
+                    DataReadyAt = spec.DatasetSizeGb > 0 ? now + TimeSpan.FromSeconds(score.TransferS) : now,
+                });
+            }
+            catch (Exception ex) when (ex is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+            {
+                // The region's silo died or hangs. If the admission reached it, it holds only a reservation: a region
+                // runs a job only once a committed row names it, and its deadline check drops a reservation whose row
+                // names another region. So the next best region may take the job.
+                GrainsLog.AdmitUnreachable(_logger, regionId, ex.GetType().Name);
+                admit = Refused(DescribeUnreachable(regionId, ex));
+            }
+
             if (admit.Admitted)
             {
                 _decider.Admitted(chosen, spec, nowS, score.TransferS);
@@ -104,7 +124,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
                     Placed = true,
                     Region = regionId,
                     State = admit.State,
-                    Decision = Decision(chosen, nowS),
+                    Decision = Decision(chosen, nowS, _decider.IsUnreachable(chosen) ? QueuedUnreachable(regionId) : null),
                     ExpectedStart = admit.ExpectedStart ?? ExecutionClock.FromSeconds(score.ExpectedStartS),
                     TransferSeconds = score.TransferS,
                 };
@@ -121,15 +141,24 @@ public sealed class RouterGrain : Grain, IRouterGrain
         {
             Placed = false,
             State = JobState.Failed,
-            Decision = Decision(-1, nowS),
+            Decision = Decision(-1, nowS, null),
         };
     }
+
+    /// <summary>The note on a job queued in a region that cannot be reached.</summary>
+    internal static string QueuedUnreachable(string region) =>
+        $"{region} is unreachable (no silo of {region} is alive) and no other region may run the job: it waits in {region}'s queue until a silo of {region} returns";
+
+    private static AdmitResult Refused(string because) => new() { Admitted = false, RefusedBecause = because };
+
+    private static string DescribeUnreachable(string region, Exception ex) =>
+        ex is TimeoutException ? $"{region} did not answer in time" : $"{region}'s silo is unavailable";
 
     /// <summary>
     /// The decision in numbers, one score per region: no text is built here (the job renders its reason when it is
     /// read), so a placement allocates one small array and no strings.
     /// </summary>
-    private PlacementDecision Decision(int chosen, double nowS)
+    private PlacementDecision Decision(int chosen, double nowS, string? note)
     {
         var scores = _decider.Scores;
         var candidates = new RegionScore[scores.Length];
@@ -153,6 +182,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
             Policy = PolicyName,
             ChosenRegion = chosen >= 0 ? _megaregion.Regions[chosen].Id : null,
             Candidates = ImmutableCollectionsMarshal.AsImmutableArray(candidates),
+            Note = note,
         };
     }
 
@@ -175,18 +205,27 @@ public sealed class RouterGrain : Grain, IRouterGrain
 
     private async Task RefreshAsync()
     {
-        var tasks = new Task<RegionEstimate>[_megaregion.Regions.Length];
+        // A region with no live silo is not asked (it would be activated away from home for nothing); the copy it had is
+        // kept, for a job that only it may run. A silo that hangs is not waited for beyond EstimateWait.
+        var tasks = new Task<RegionEstimate>?[_megaregion.Regions.Length];
         for (var i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = _grains.Region(i).GetEstimateAsync(0);
+            var reachable = _silos.IsReachable(_megaregion.Regions[i].Id);
+            _decider.SetReachable(i, reachable);
+            tasks[i] = reachable ? _grains.Region(i).GetEstimateAsync(0) : null;
         }
 
         var nowS = _clock.NowSeconds;
         for (var i = 0; i < tasks.Length; i++)
         {
+            if (tasks[i] is not { } task)
+            {
+                continue;
+            }
+
             try
             {
-                _decider.Update(i, await tasks[i], nowS);
+                _decider.Update(i, await task.WaitAsync(EstimateWait), nowS);
             }
             catch (Exception ex)
             {

@@ -62,6 +62,11 @@ public static class JobViews
         var sb = t_builder ?? new StringBuilder(512);
         t_builder = null;
         var chosen = IndexOf(candidates, decision.ChosenRegion);
+        if (decision.Note is { } note)
+        {
+            sb.Append(note).Append(". ");
+        }
+
         if (chosen < 0)
         {
             sb.Append("no region can run the job: ");
@@ -131,6 +136,7 @@ public static class JobViews
             Policy = decision.Policy,
             ChosenRegion = decision.ChosenRegion,
             Candidates = candidates.MoveToImmutable(),
+            Note = decision.Note,
         };
     }
 

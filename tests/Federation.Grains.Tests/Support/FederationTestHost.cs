@@ -70,6 +70,8 @@ internal sealed class FederationTestHost : IAsyncDisposable
     /// <param name="sqliteFile">Keep Orleans' grain state (and, without <paramref name="storage"/>, the job rows) in this
     /// SQLite file, so that it outlives the cluster; null keeps it in Orleans' memory storage.</param>
     /// <param name="serviceId">The cluster's service id, which keys the rows of SQLite storage: a restart passes the same.</param>
+    /// <param name="siloRegions">The region each silo runs, by the silo's index (<c>Silo_N</c>, silos started later
+    /// included); null (or a null entry, for every silo) is the embedded default's one silo for every region.</param>
     public static async Task<FederationTestHost> StartAsync(
         CountingStorage? storage = null,
         ManualTimeProvider? execution = null,
@@ -77,7 +79,8 @@ internal sealed class FederationTestHost : IAsyncDisposable
         Megaregion? megaregion = null,
         short silos = 1,
         string? sqliteFile = null,
-        string? serviceId = null)
+        string? serviceId = null,
+        string?[]? siloRegions = null)
     {
         if (storage is null && sqliteFile is null)
         {
@@ -100,7 +103,7 @@ internal sealed class FederationTestHost : IAsyncDisposable
             builder.Options.ServiceId = serviceId;
         }
 
-        builder.ConfigureSilo((_, silo) =>
+        builder.ConfigureSilo((siloOptions, silo) =>
         {
             var services = silo.Services;
             if (sqliteFile is null)
@@ -139,7 +142,8 @@ internal sealed class FederationTestHost : IAsyncDisposable
                 o.LoadPublishInterval = TimeSpan.Zero;
                 o.RebalanceInterval = TimeSpan.Zero;
                 configure?.Invoke(o);
-            });
+            },
+            RegionOf(siloRegions, siloOptions.SiloName));
         });
 
         var cluster = builder.Build();
@@ -158,6 +162,17 @@ internal sealed class FederationTestHost : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    private static string? RegionOf(string?[]? siloRegions, string siloName)
+    {
+        if (siloRegions is null)
+        {
+            return null;
+        }
+
+        var index = int.Parse(siloName[(siloName.LastIndexOf('_') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        return index < siloRegions.Length ? siloRegions[index] : null;
     }
 
     /// <summary>Jobs with a notice from a region not yet handled, over every silo.</summary>
