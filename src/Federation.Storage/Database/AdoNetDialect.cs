@@ -72,7 +72,7 @@ public abstract class AdoNetDialect
     /// <summary>Quotes a SQL text as a string literal (for the query texts a migration stores in Orleans' query table).</summary>
     protected static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 
-    /// <summary>The statements that store Orleans' persistence queries under their keys, replacing older texts.</summary>
+    /// <summary>The statements that store Orleans' queries (persistence or clustering) under their keys, replacing older texts.</summary>
     protected static IReadOnlyList<string> StoreQueries(IReadOnlyList<KeyValuePair<string, string>> queries)
     {
         ArgumentNullException.ThrowIfNull(queries);

@@ -6,15 +6,19 @@ namespace Federation.Storage.Postgres;
 
 /// <summary>
 /// PostgreSQL through Npgsql. This dialect adds the DDL (text keys with <c>COLLATE "C"</c>, so key order and range
-/// scans are byte order as on SQLite, timestamps as <c>timestamptz</c>), Orleans' persistence statements as single
-/// statements (a write is one round trip), and the schema lock: a transaction-scoped advisory lock keyed by the
-/// search path, taken first in the schema transaction, so two servers starting at once on one schema take turns and
-/// the second finds the version rows the first committed.
+/// scans are byte order as on SQLite, timestamps as <c>timestamptz</c>), Orleans' persistence and clustering statements
+/// as single statements (a write is one round trip, and a membership change is atomic without a stored procedure), and
+/// the schema lock: a transaction-scoped advisory lock keyed by the search path, taken first in the schema transaction,
+/// so two servers starting at once on one schema take turns and the second finds the version rows the first committed.
 /// </summary>
 public sealed class PostgresDialect : AdoNetDialect
 {
     /// <summary>First key of the schema advisory lock: the ASCII of "FdAN", unlikely to clash with an application's locks.</summary>
     public const int SchemaLockClass = 0x4664_414E;
+
+    /// <summary>Orleans' statements by key; created by whichever of its components a database gets first.</summary>
+    private const string QueryTable =
+        "CREATE TABLE IF NOT EXISTS orleansquery (querykey varchar(64) COLLATE \"C\" NOT NULL PRIMARY KEY, querytext text NOT NULL)";
 
     private const string StateKey =
         "serviceid = @ServiceId AND graintypestring = @GrainTypeString AND grainidextensionstring = COALESCE(@GrainIdExtensionString, '') " +
@@ -48,7 +52,7 @@ public sealed class PostgresDialect : AdoNetDialect
     private static readonly IReadOnlyList<IReadOnlyList<string>> OrleansMigrations =
     [
         [
-            "CREATE TABLE IF NOT EXISTS orleansquery (querykey varchar(64) COLLATE \"C\" NOT NULL PRIMARY KEY, querytext text NOT NULL)",
+            QueryTable,
 
             // Orleans keys a row by state name (passed as the grain type) and grain key, not by grain type (upstream
             // #8746): the grains keep their state names distinct. Here the key is the primary key itself, not hashes.
@@ -83,6 +87,122 @@ public sealed class PostgresDialect : AdoNetDialect
                     "WITH cleared AS (UPDATE orleansstorage SET payloadbinary = NULL, modifiedon = now(), version = version + 1 " +
                     "WHERE " + StateKey + " AND version = @GrainStateVersion RETURNING version) " +
                     "SELECT COALESCE((SELECT version FROM cleared), @GrainStateVersion) AS \"NewGrainStateVersion\""),
+            ]),
+        ],
+    ];
+
+    /// <summary>Orleans' <c>SiloStatus.Dead</c>, as the membership table stores it.</summary>
+    private const string Dead = "6";
+
+    private const string SiloKey = "m.address = @Address AND m.port = @Port AND m.generation = @Generation";
+
+    /// <summary>The columns Orleans' clustering provider reads by name: a silo's row and the version of the table.</summary>
+    private const string MemberColumns =
+        "m.address AS \"Address\", m.port AS \"Port\", m.generation AS \"Generation\", m.siloname AS \"SiloName\", " +
+        "m.hostname AS \"HostName\", m.status AS \"Status\", m.proxyport AS \"ProxyPort\", m.suspecttimes AS \"SuspectTimes\", " +
+        "m.starttime AS \"StartTime\", m.iamalivetime AS \"IAmAliveTime\", v.version AS \"Version\"";
+
+    /// <summary>
+    /// The cluster's version row, locked, if it is still at the version the caller read. A concurrent change of the
+    /// table waits on the lock and, once the first commits, finds the version moved on and selects nothing.
+    /// </summary>
+    private const string ExpectedVersion =
+        "expected AS (SELECT deploymentid FROM orleansmembershipversiontable WHERE deploymentid = @DeploymentId AND version = @Version FOR UPDATE)";
+
+    /// <summary>Increments the version of the cluster named by the rows of <c>changed</c>, i.e. only if a silo row was written.</summary>
+    private const string BumpVersion =
+        "bumped AS (UPDATE orleansmembershipversiontable v SET version = v.version + 1, modifiedon = now() " +
+        "FROM changed c WHERE v.deploymentid = c.deploymentid RETURNING v.version)";
+
+    private static readonly IReadOnlyList<IReadOnlyList<string>> ClusteringMigrations =
+    [
+        [
+            QueryTable,
+
+            // One row per cluster (Orleans calls the cluster id the deployment id). Every change of a silo's row
+            // increments version in the same statement; a reader gets the rows and the version from one snapshot.
+            """
+            CREATE TABLE IF NOT EXISTS orleansmembershipversiontable (
+                deploymentid text COLLATE "C" NOT NULL PRIMARY KEY,
+                version integer NOT NULL,
+                modifiedon timestamptz NOT NULL)
+            """,
+
+            // One row per silo incarnation (address, port, generation). Integers where Orleans reads 32-bit numbers;
+            // suspecttimes is Orleans' own text ("silo,time|silo,time"). Deleting a cluster's version row deletes its silos.
+            """
+            CREATE TABLE IF NOT EXISTS orleansmembershiptable (
+                deploymentid text COLLATE "C" NOT NULL REFERENCES orleansmembershipversiontable (deploymentid) ON DELETE CASCADE,
+                address text COLLATE "C" NOT NULL,
+                port integer NOT NULL,
+                generation integer NOT NULL,
+                siloname text NOT NULL,
+                hostname text NOT NULL,
+                status integer NOT NULL,
+                proxyport integer NOT NULL,
+                suspecttimes text NULL,
+                starttime timestamptz NOT NULL,
+                iamalivetime timestamptz NOT NULL,
+                PRIMARY KEY (deploymentid, address, port, generation))
+            """,
+            .. StoreQueries(
+            [
+                new(OrleansClusteringQueryKeys.InsertMembershipVersion,
+                    "WITH inserted AS (INSERT INTO orleansmembershipversiontable (deploymentid, version, modifiedon) " +
+                    "VALUES (@DeploymentId, 0, now()) ON CONFLICT DO NOTHING RETURNING 1) " +
+                    "SELECT EXISTS (SELECT 1 FROM inserted) AS \"Inserted\""),
+
+                // The row goes in only through the locked version row, and the version moves only if the row went in:
+                // a stale version or an existing row leaves both tables as they were.
+                new(OrleansClusteringQueryKeys.InsertMembership,
+                    "WITH " + ExpectedVersion + ", " +
+                    "changed AS (INSERT INTO orleansmembershiptable (deploymentid, address, port, generation, siloname, hostname, status, proxyport, suspecttimes, starttime, iamalivetime) " +
+                    "SELECT deploymentid, @Address, @Port, @Generation, @SiloName, @HostName, @Status, @ProxyPort, NULL, @StartTime, @IAmAliveTime FROM expected " +
+                    "ON CONFLICT DO NOTHING RETURNING deploymentid), " +
+                    BumpVersion + " " +
+                    "SELECT EXISTS (SELECT 1 FROM bumped) AS \"Inserted\""),
+
+                // As the insert; IAmAliveTime only moves forward, as a heartbeat written meanwhile may be newer.
+                new(OrleansClusteringQueryKeys.UpdateMembership,
+                    "WITH " + ExpectedVersion + ", " +
+                    "changed AS (UPDATE orleansmembershiptable m SET status = @Status, suspecttimes = @SuspectTimes, " +
+                    "iamalivetime = GREATEST(m.iamalivetime, @IAmAliveTime) " +
+                    "FROM expected e WHERE m.deploymentid = e.deploymentid AND " + SiloKey + " RETURNING m.deploymentid), " +
+                    BumpVersion + " " +
+                    "SELECT EXISTS (SELECT 1 FROM bumped) AS \"Updated\""),
+
+                // A heartbeat is no membership change: the version stays.
+                new(OrleansClusteringQueryKeys.UpdateIAmAliveTime,
+                    "UPDATE orleansmembershiptable m SET iamalivetime = GREATEST(m.iamalivetime, @IAmAliveTime) " +
+                    "WHERE m.deploymentid = @DeploymentId AND " + SiloKey),
+
+                // The version row joined to the silo's row, if any: the provider needs the version either way.
+                new(OrleansClusteringQueryKeys.MembershipReadRow,
+                    "SELECT " + MemberColumns + " FROM orleansmembershipversiontable v " +
+                    "LEFT JOIN orleansmembershiptable m ON m.deploymentid = v.deploymentid AND " + SiloKey + " " +
+                    "WHERE v.deploymentid = @DeploymentId"),
+                new(OrleansClusteringQueryKeys.MembershipReadAll,
+                    "SELECT " + MemberColumns + " FROM orleansmembershipversiontable v " +
+                    "LEFT JOIN orleansmembershiptable m ON m.deploymentid = v.deploymentid " +
+                    "WHERE v.deploymentid = @DeploymentId"),
+                new(OrleansClusteringQueryKeys.GatewaysQuery,
+                    "SELECT m.address AS \"Address\", m.proxyport AS \"ProxyPort\", m.generation AS \"Generation\" FROM orleansmembershiptable m " +
+                    "WHERE m.deploymentid = @DeploymentId AND m.status = @Status AND m.proxyport > 0 ORDER BY m.address, m.proxyport, m.generation"),
+                new(OrleansClusteringQueryKeys.DeleteMembershipTableEntries,
+                    "DELETE FROM orleansmembershipversiontable WHERE deploymentid = @DeploymentId"),
+
+                // Without reading the votes a row's text holds, a dead row with votes cannot tell when the silo was
+                // declared dead: only dead rows without votes go here. The provider runs the per-row statement below
+                // instead whenever it is stored, which it is.
+                new(OrleansClusteringQueryKeys.CleanupDefunctSiloEntries,
+                    "DELETE FROM orleansmembershiptable m WHERE m.deploymentid = @DeploymentId AND m.status = " + Dead + " " +
+                    "AND m.starttime < @IAmAliveTime AND m.iamalivetime < @IAmAliveTime AND COALESCE(m.suspecttimes, '') = ''"),
+
+                // The provider has picked the row from what it read (dead, older than the cutoff, no vote since): it goes
+                // only if it still holds what was read.
+                new(OrleansClusteringQueryKeys.CleanupDefunctSiloEntry,
+                    "DELETE FROM orleansmembershiptable m WHERE m.deploymentid = @DeploymentId AND " + SiloKey + " AND m.status = " + Dead + " " +
+                    "AND m.starttime = @StartTime AND m.iamalivetime = @IAmAliveTime AND COALESCE(m.suspecttimes, '') = COALESCE(@SuspectTimes, '')"),
             ]),
         ],
     ];
@@ -126,6 +246,7 @@ public sealed class PostgresDialect : AdoNetDialect
     {
         SchemaComponent.Jobs => JobMigrations,
         SchemaComponent.OrleansPersistence => OrleansMigrations,
+        SchemaComponent.OrleansClustering => ClusteringMigrations,
         _ => throw new ArgumentOutOfRangeException(nameof(component), component, "unknown schema component"),
     };
 

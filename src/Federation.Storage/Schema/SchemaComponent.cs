@@ -2,7 +2,8 @@ namespace Federation.Storage;
 
 /// <summary>
 /// A part of the schema with a version of its own in <see cref="AdoNetDialect.SchemaTable"/>: a database holds one or
-/// several (PostgreSQL holds both; the embedded SQLite default keeps each in a file of its own).
+/// several (PostgreSQL holds the jobs and Orleans' persistence, and Orleans' clustering where the silos cluster on it;
+/// the embedded SQLite default keeps each of the first two in a file of its own).
 /// </summary>
 public enum SchemaComponent
 {
@@ -15,6 +16,14 @@ public enum SchemaComponent
     /// project's, written to the provider's contract (parameter and column names, the version protocol).
     /// </summary>
     OrleansPersistence,
+
+    /// <summary>
+    /// What <c>Microsoft.Orleans.Clustering.AdoNet</c> reads and writes: its statements in <c>orleansquery</c> (keys in
+    /// <see cref="OrleansClusteringQueryKeys"/>), <c>orleansmembershipversiontable</c> (one row per cluster: the table
+    /// version every membership change increments) and <c>orleansmembershiptable</c> (one row per silo). PostgreSQL only:
+    /// Orleans has no SQLite clustering, and the embedded default's one silo uses localhost clustering.
+    /// </summary>
+    OrleansClustering,
 }
 
 /// <summary>Names of the components as stored in the schema table.</summary>
@@ -24,6 +33,7 @@ public static class SchemaComponents
     {
         SchemaComponent.Jobs => "federation.jobs",
         SchemaComponent.OrleansPersistence => "orleans.persistence",
+        SchemaComponent.OrleansClustering => "orleans.clustering",
         _ => throw new ArgumentOutOfRangeException(nameof(component), component, "unknown schema component"),
     };
 }

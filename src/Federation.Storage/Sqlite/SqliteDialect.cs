@@ -119,6 +119,8 @@ public sealed class SqliteDialect : AdoNetDialect
     {
         SchemaComponent.Jobs => JobMigrations,
         SchemaComponent.OrleansPersistence => OrleansMigrations,
+        SchemaComponent.OrleansClustering => throw new NotSupportedException(
+            "SQLite holds no 'orleans.clustering': Orleans has no SQLite clustering. A single silo uses localhost clustering; silos that form a cluster use PostgreSQL."),
         _ => throw new ArgumentOutOfRangeException(nameof(component), component, "unknown schema component"),
     };
 
