@@ -12,12 +12,13 @@ namespace Federation.Storage.Hosting;
 /// </summary>
 public sealed class FederationDatabases : IStorageHealthCheck, IAsyncDisposable
 {
-    private FederationDatabases(StorageKind kind, IReadOnlyList<AdoNetDatabase> all, string description, NpgsqlDataSource? dataSource)
+    private FederationDatabases(StorageKind kind, IReadOnlyList<AdoNetDatabase> all, string description, NpgsqlDataSource? dataSource, string? connectionString)
     {
         Kind = kind;
         All = all;
         Description = description;
         DataSource = dataSource;
+        ConnectionString = connectionString;
     }
 
     public StorageKind Kind { get; }
@@ -28,23 +29,26 @@ public sealed class FederationDatabases : IStorageHealthCheck, IAsyncDisposable
     /// <summary>Where state is kept, in words safe to log and show: files, or server and database; never credentials.</summary>
     public string Description { get; }
 
-    /// <summary>PostgreSQL only: the pool the job store and Orleans' provider share.</summary>
+    /// <summary>PostgreSQL only: the pool the job store and Orleans' providers share.</summary>
     public NpgsqlDataSource? DataSource { get; }
 
-    public static FederationDatabases Memory() => new(StorageKind.Memory, [], "memory (lost on exit)", null);
+    /// <summary>PostgreSQL only: the connection string <see cref="DataSource"/> was built from (<see cref="PostgresStorage.EffectiveConnectionString"/>); never logged.</summary>
+    internal string? ConnectionString { get; }
+
+    public static FederationDatabases Memory() => new(StorageKind.Memory, [], "memory (lost on exit)", null, null);
 
     public static FederationDatabases Sqlite(SqliteStorageOptions options, TimeProvider? time = null, ILoggerFactory? loggerFactory = null)
     {
         var jobs = SqliteStorage.CreateJobDatabase(options, time, loggerFactory);
         var grainState = SqliteStorage.CreateGrainStateDatabase(options, time, loggerFactory);
-        return new(StorageKind.Sqlite, [jobs, grainState], $"sqlite (jobs {jobs.DisplayName}, grain state {grainState.DisplayName})", null);
+        return new(StorageKind.Sqlite, [jobs, grainState], $"sqlite (jobs {jobs.DisplayName}, grain state {grainState.DisplayName})", null, null);
     }
 
     public static FederationDatabases Postgres(PostgresStorageOptions options, TimeProvider? time = null, ILoggerFactory? loggerFactory = null)
     {
         var dataSource = PostgresStorage.CreateDataSource(options, loggerFactory);
         var database = PostgresStorage.CreateDatabase(options, dataSource, time, loggerFactory);
-        return new(StorageKind.Postgres, [database], $"postgres ({database.DisplayName})", dataSource);
+        return new(StorageKind.Postgres, [database], $"postgres ({database.DisplayName})", dataSource, PostgresStorage.EffectiveConnectionString(options));
     }
 
     /// <summary>The job store on these databases.</summary>

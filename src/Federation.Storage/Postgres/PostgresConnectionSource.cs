@@ -19,12 +19,14 @@ public sealed class PostgresConnectionSource : IAdoNetConnectionSource
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresDialect _dialect;
     private readonly string _displayName;
+    private readonly bool _ownsDataSource;
     private long _commits;
 
-    /// <param name="dataSource">The pool; owned (disposed) by this instance.</param>
+    /// <param name="dataSource">The pool.</param>
     /// <param name="dialect">Classifies failures.</param>
     /// <param name="displayName">Names the server in errors: host, port and database, never credentials.</param>
-    public PostgresConnectionSource(NpgsqlDataSource dataSource, PostgresDialect dialect, string displayName)
+    /// <param name="ownsDataSource">True: disposing this instance disposes the pool. False: the pool is another's (shared).</param>
+    public PostgresConnectionSource(NpgsqlDataSource dataSource, PostgresDialect dialect, string displayName, bool ownsDataSource = true)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(dialect);
@@ -32,6 +34,7 @@ public sealed class PostgresConnectionSource : IAdoNetConnectionSource
         _dataSource = dataSource;
         _dialect = dialect;
         _displayName = displayName;
+        _ownsDataSource = ownsDataSource;
     }
 
     /// <summary>Transactions committed through <see cref="WriteAsync"/> and <see cref="WriteStatementAsync"/> (diagnostics).</summary>
@@ -99,7 +102,7 @@ public sealed class PostgresConnectionSource : IAdoNetConnectionSource
         }
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public ValueTask DisposeAsync() => _ownsDataSource ? _dataSource.DisposeAsync() : ValueTask.CompletedTask;
 
     private async Task<AdoNetConnection> OpenAsync(CancellationToken cancellationToken)
     {

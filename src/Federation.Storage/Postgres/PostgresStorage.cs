@@ -55,13 +55,25 @@ public static class PostgresStorage
         return builder.Build();
     }
 
-    /// <summary>The database holding both schema components on <paramref name="dataSource"/>; the schema is prepared on first use.</summary>
-    public static AdoNetDatabase CreateDatabase(PostgresStorageOptions options, NpgsqlDataSource dataSource, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    /// <summary>The database holding the job table and Orleans' persistence on <paramref name="dataSource"/> (owned); the schema is prepared on first use.</summary>
+    public static AdoNetDatabase CreateDatabase(PostgresStorageOptions options, NpgsqlDataSource dataSource, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null) =>
+        Create(options, dataSource, ownsDataSource: true, [SchemaComponent.Jobs, SchemaComponent.OrleansPersistence], timeProvider, loggerFactory);
+
+    /// <summary>
+    /// The database holding Orleans' clustering (<see cref="SchemaComponent.OrleansClustering"/>) on
+    /// <paramref name="dataSource"/>, which it disposes only if <paramref name="ownsDataSource"/>. Orleans' provider
+    /// does not go through it: the schema must be prepared (<see cref="AdoNetDatabase.InitializeAsync"/>) before the
+    /// membership table initialises.
+    /// </summary>
+    public static AdoNetDatabase CreateClusteringDatabase(PostgresStorageOptions options, NpgsqlDataSource dataSource, bool ownsDataSource, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null) =>
+        Create(options, dataSource, ownsDataSource, [SchemaComponent.OrleansClustering], timeProvider, loggerFactory);
+
+    private static AdoNetDatabase Create(PostgresStorageOptions options, NpgsqlDataSource dataSource, bool ownsDataSource, IReadOnlyList<SchemaComponent> components, TimeProvider? timeProvider, ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         var dialect = new PostgresDialect(options.Schema);
         var displayName = DisplayNameOf(options);
-        var source = new PostgresConnectionSource(dataSource, dialect, displayName);
-        return new AdoNetDatabase(dialect, source, displayName, [SchemaComponent.Jobs, SchemaComponent.OrleansPersistence], timeProvider, loggerFactory?.CreateLogger<AdoNetDatabase>());
+        var source = new PostgresConnectionSource(dataSource, dialect, displayName, ownsDataSource);
+        return new AdoNetDatabase(dialect, source, displayName, components, timeProvider, loggerFactory?.CreateLogger<AdoNetDatabase>());
     }
 }

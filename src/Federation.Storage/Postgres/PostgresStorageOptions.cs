@@ -1,6 +1,9 @@
 namespace Federation.Storage.Postgres;
 
-/// <summary>Options of the PostgreSQL store: the job table and Orleans' grain state, in one database (and schema).</summary>
+/// <summary>
+/// Options of the PostgreSQL store: the job table and Orleans' grain state, and Orleans' membership where the silos
+/// cluster on it, in one database (and schema).
+/// </summary>
 public sealed class PostgresStorageOptions
 {
     /// <summary>Default of <see cref="MaxPoolSize"/>: Npgsql's own default.</summary>
