@@ -7,6 +7,7 @@ using Federation.Storage;
 using Federation.Storage.Hosting;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
+using System.Net;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Storage;
@@ -40,6 +41,9 @@ public static class FederationServer
         ["--time-scale"] = "Federation:TimeScale",
         ["--silo-port"] = "Federation:SiloPort",
         ["--gateway-port"] = "Federation:GatewayPort",
+        ["--region"] = "Federation:Region",
+        ["--cluster-id"] = "Federation:ClusterId",
+        ["--advertise-address"] = "Federation:AdvertiseAddress",
         ["--demo-rate"] = "Federation:DemoJobsPerSecond",
         ["--demo-seed"] = "Federation:DemoSeed",
     };
@@ -48,10 +52,13 @@ public static class FederationServer
         "usage: Federation.Server [--urls http://127.0.0.1:5080] [--storage sqlite|memory|postgres] [--connection <file or connection string>]\n" +
         "                         [--schema <postgres schema>] [--megaregion <file.json>] [--time-scale N] [--demo] [--demo-rate jobs/s] [--demo-seed n]\n" +
         "                         [--silo-port 11111] [--gateway-port 30000]\n" +
+        "                         [--region <id> [--cluster-id megaregion] [--advertise-address 127.0.0.1]]\n" +
         "  sqlite (default): --connection is the job file (default data/federation.db) or \"Data Source=...\"; Orleans' grain state\n" +
         "                    is kept beside it (federation.orleans.db).\n" +
         "  postgres: --connection \"Host=db;Port=5432;Username=federation;Password=...;Database=federation\" is required;\n" +
         "            keep the password off the command line: Federation__Connection in the environment or appsettings.json.\n" +
+        "  --region <id>: one silo of a cluster, one silo per region; joins the cluster --cluster-id through PostgreSQL membership\n" +
+        "            (needs --storage postgres). Other silos reach it at --advertise-address:--silo-port; Orleans clients at --gateway-port.\n" +
         "Every option can also be set in appsettings.json or the environment, under Federation (e.g. Federation__Storage=memory).";
 
     /// <summary>
@@ -186,7 +193,8 @@ public static class FederationServer
         services.AddSingleton<IValidateOptions<FederationServerOptions>, FederationServerOptionsValidator>();
 
         // A store that outlives the process gets a clock that resumes where the last run left it, even at scale 1
-        // (the last run may have been scaled); memory storage starts empty, so the wall clock is the right origin.
+        // (the last run may have been scaled); memory storage starts empty, so the wall clock is the right origin. The
+        // silos of a cluster share one anchored clock instead.
         TimeProvider executionClock;
         ScaledTimeProvider? resumable = null;
         if (settings.Storage == StorageKind.Memory)
@@ -199,10 +207,19 @@ public static class FederationServer
             executionClock = resumable;
         }
 
+        var options = settings.Options;
         builder.UseOrleans(silo =>
         {
-            // One silo with every region: the embedded default. Its endpoints are on loopback only.
-            silo.UseLocalhostClustering(settings.Options.SiloPort, settings.Options.GatewayPort, serviceId: ServiceId, clusterId: ServiceId);
+            if (options.Clustered)
+            {
+                UseCluster(silo, settings);
+            }
+            else
+            {
+                // One silo with every region: the embedded default. Its endpoints are on loopback only.
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: ServiceId, clusterId: ServiceId);
+            }
+
             switch (settings.Storage)
             {
                 case StorageKind.Sqlite:
@@ -216,13 +233,24 @@ public static class FederationServer
                     break;
             }
 
-            silo.AddFederationGrains(o =>
-            {
-                o.Megaregion = settings.Megaregion;
-                o.ExecutionClock = executionClock;
-            });
+            silo.AddFederationGrains(
+                o =>
+                {
+                    o.Megaregion = settings.Megaregion;
+                    o.ExecutionClock = executionClock;
+                },
+                options.Region);
             silo.AddDashboard();
-            if (resumable is not null)
+            if (resumable is not null && options.Clustered)
+            {
+                silo.Services.AddSingleton(sp => new ClusterClockAnchor(
+                    sp.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState),
+                    resumable,
+                    clock,
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger<ClusterClockAnchor>()));
+                silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<ClusterClockAnchor>());
+            }
+            else if (resumable is not null)
             {
                 silo.Services.AddSingleton(sp => new ExecutionClockKeeper(
                     sp.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState),
@@ -254,6 +282,39 @@ public static class FederationServer
             document.Info.Description = "Submit jobs once, anywhere in the megaregion; see where they run and why. Every error is RFC 7807 problem details naming the field.";
             return Task.CompletedTask;
         }));
+    }
+
+    /// <summary>
+    /// Joins the cluster: PostgreSQL membership (the schema the store uses), the silo's endpoints, and membership
+    /// options that declare a dead silo within seconds (<see cref="ClusterMembership"/>).
+    /// </summary>
+    private static void UseCluster(ISiloBuilder silo, ServerSettings settings)
+    {
+        var options = settings.Options;
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ServiceId = ServiceId;
+            o.ClusterId = options.ClusterId;
+        });
+        silo.AddFederationPostgresClustering(settings.ConfigurePostgres);
+        if (options.Kubernetes)
+        {
+            // The pod's IP and the cluster id come from the pod (see FederationServerOptions.Kubernetes); the ports are ours.
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.SiloPort = options.SiloPort;
+                o.GatewayPort = options.GatewayPort;
+            });
+            silo.UseKubernetesHosting();
+        }
+        else
+        {
+            var address = IPAddress.Parse(options.AdvertiseAddress);
+            silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(address));
+        }
+
+        silo.Configure<ClusterMembershipOptions>(ClusterMembership.Apply);
+        silo.Configure<SiloOptions>(o => o.SiloName = $"{options.Region}-{Environment.MachineName}-{Environment.ProcessId}");
     }
 
     /// <summary>Creates the exporter when the host starts, so instruments published from then on are listened to.</summary>

@@ -10,7 +10,7 @@ namespace Federation.Grains.Regions;
 /// admits waits in its queue (the router sends it only jobs that no reachable region may run, and says why), the jobs
 /// its rows say are running keep their accelerators without being re-attached, and the rebalancer may move queued jobs
 /// out. Every <see cref="Hosting.FederationGrainsOptions.HomeCheckPeriod"/> it looks for a silo of its region; when one is
-/// active it deactivates, and the next call activates it there (<see cref="Cluster.RegionAffinityPlacement"/>), where
+/// active it migrates there (placement by <see cref="Cluster.RegionAffinityPlacement"/> again), where
 /// the rebuild from the committed rows re-attaches the running jobs to the region's executor: none runs twice, none
 /// is forgotten.
 /// </summary>
@@ -33,7 +33,9 @@ public sealed partial class RegionGrain
         if (!home.IsEmpty)
         {
             GrainsLog.RegionGoingHome(_logger, Id, home[0].ToString(), _silos.LocalSilo.ToString());
-            this.DeactivateOnIdle();
+            // Migration runs placement again (the director picks the home silo) and moves the directory entry with the
+            // activation; a plain deactivation would be re-created here by the next call that still has this address.
+            this.MigrateOnIdle();
         }
 
         return Task.CompletedTask;

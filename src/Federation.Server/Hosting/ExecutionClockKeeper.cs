@@ -90,6 +90,16 @@ public sealed class ExecutionClockKeeper : ILifecycleParticipant<ISiloLifecycle>
         await _storage.ReadStateAsync(StateName, RecordId, _state, cancellationToken).ConfigureAwait(false);
         var wallNow = _wall.GetUtcNow();
         var mark = _state.RecordExists ? Row.HighWaterMark : (DateTimeOffset?)null;
+
+        // A cluster that ran on this store wrote its times on its own anchored clock (ClusterClockAnchor): not behind that either.
+        var anchor = new GrainState<ClusterClockRecord>(new ClusterClockRecord());
+        await _storage.ReadStateAsync(StateName, ClusterClockAnchor.RecordId, anchor, cancellationToken).ConfigureAwait(false);
+        if (anchor.RecordExists && anchor.State is { } a)
+        {
+            var clusterNow = a.SimulatedOrigin + TimeSpan.FromTicks(checked((long)((wallNow - a.WallOrigin).Ticks * a.TimeScale)));
+            mark = mark is { } m0 && m0 > clusterNow ? m0 : clusterNow;
+        }
+
         var origin = mark is { } m && m > wallNow ? m : wallNow;
         _clock.ResumeAt(origin);
         if (origin > wallNow)

@@ -109,6 +109,38 @@ public sealed class FederationServerOptions
     /// <summary>The TCP port of the silo's Orleans gateway on loopback (for Orleans clients).</summary>
     public int GatewayPort { get; set; } = DefaultGatewayPort;
 
+    /// <summary>Default of <see cref="ClusterId"/>.</summary>
+    public const string DefaultClusterId = "megaregion";
+
+    /// <summary>Default of <see cref="AdvertiseAddress"/>: loopback, for silos on one machine.</summary>
+    public const string DefaultAdvertiseAddress = "127.0.0.1";
+
+    /// <summary>
+    /// The region this server's silo runs, one silo per region: giving it makes the server join the cluster
+    /// <see cref="ClusterId"/> through PostgreSQL membership (which requires <c>postgres</c> storage), with silo metadata
+    /// <c>region=&lt;id&gt;</c>. Null (the default) runs every region in one silo with localhost clustering.
+    /// </summary>
+    public string? Region { get; set; }
+
+    /// <summary>The Orleans cluster id the silos of one megaregion share (with <see cref="Region"/> only).</summary>
+    public string ClusterId { get; set; } = DefaultClusterId;
+
+    /// <summary>
+    /// The IP address the silo advertises to the others (with <see cref="Region"/> only). On loopback the silo listens
+    /// on loopback only; any other address makes it listen on every interface.
+    /// </summary>
+    public string AdvertiseAddress { get; set; } = DefaultAdvertiseAddress;
+
+    /// <summary>
+    /// Running in a Kubernetes pod (with <see cref="Region"/> only): the pod's IP, name and namespace and the cluster id come
+    /// from the environment (<c>POD_IP</c>, <c>POD_NAME</c>, <c>POD_NAMESPACE</c>, <c>ORLEANS_CLUSTER_ID</c>,
+    /// <c>ORLEANS_SERVICE_ID</c>) through Orleans' Kubernetes hosting, which also deletes the pods of silos declared dead.
+    /// </summary>
+    public bool Kubernetes { get; set; }
+
+    /// <summary>Whether the server is one silo of a cluster (one per region).</summary>
+    public bool Clustered => Region is not null;
+
     /// <summary>A megaregion JSON file; null means the embedded default.</summary>
     public string? Megaregion { get; set; }
 
@@ -193,12 +225,52 @@ public sealed partial class FederationServerOptionsValidator : IValidateOptions<
             failures.Add($"Federation:SiloPort (--silo-port) and Federation:GatewayPort (--gateway-port) must differ (both are {options.SiloPort}).");
         }
 
+        CheckCluster(options, failures);
+
         if (options.Megaregion is { } m && string.IsNullOrWhiteSpace(m))
         {
             failures.Add("Federation:Megaregion (--megaregion) must not be blank; leave it unset for the embedded default.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ClusterIdName();
+
+    /// <summary>The cluster options; whether <see cref="FederationServerOptions.Region"/> names a region of the megaregion is checked once it is loaded.</summary>
+    private static void CheckCluster(FederationServerOptions options, List<string> failures)
+    {
+        if (options.Region is null)
+        {
+            if (options.Kubernetes)
+            {
+                failures.Add("Federation:Kubernetes applies to a cluster only: set Federation:Region (--region) to the region this silo runs.");
+            }
+
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Region))
+        {
+            failures.Add("Federation:Region (--region) must name a region of the megaregion, not be blank; leave it unset for the embedded default (one silo, every region).");
+        }
+
+        if (options.Storage != StorageKind.Postgres)
+        {
+            failures.Add($"Federation:Region (--region) makes this server one silo of a cluster, whose membership and state are in PostgreSQL: "
+                + $"set Federation:Storage (--storage) to postgres (not {options.Storage.ToString().ToLowerInvariant()}) and Federation:Connection (--connection).");
+        }
+
+        if (!ClusterIdName().IsMatch(options.ClusterId ?? ""))
+        {
+            failures.Add($"Federation:ClusterId (--cluster-id) must be lower-case letters, digits and '-' (at most 63, not starting with '-'), not '{options.ClusterId}'.");
+        }
+
+        if (!System.Net.IPAddress.TryParse(options.AdvertiseAddress, out var address) || address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            failures.Add($"Federation:AdvertiseAddress (--advertise-address) must be the IP address other silos reach this one at (e.g. 10.0.0.5), not '{options.AdvertiseAddress}'.");
+        }
     }
 
     private static void CheckPostgres(FederationServerOptions options, List<string> failures)

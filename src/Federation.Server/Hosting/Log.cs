@@ -23,6 +23,15 @@ internal static partial class Log
     [LoggerMessage(23, LogLevel.Information, "Execution clock: its mark is written again ({Mark:O})")]
     public static partial void ClockWriteRecovered(ILogger logger, DateTimeOffset mark);
 
+    [LoggerMessage(24, LogLevel.Information, "Execution clock: this silo anchored the cluster's simulated time at {Origin:O} (time scale {TimeScale})")]
+    public static partial void ClusterClockCreated(ILogger logger, DateTimeOffset origin, double timeScale);
+
+    [LoggerMessage(25, LogLevel.Information, "Execution clock: on the cluster's simulated time, now {Now:O} (time scale {TimeScale})")]
+    public static partial void ClusterClockJoined(ILogger logger, DateTimeOffset now, double timeScale);
+
+    [LoggerMessage(26, LogLevel.Information, "Silo of region {Region} joins cluster {ClusterId} (service {ServiceId}) through PostgreSQL membership; silo {Address}:{SiloPort}, gateway {GatewayPort}")]
+    public static partial void JoiningCluster(ILogger logger, string region, string clusterId, string serviceId, string address, int siloPort, int gatewayPort);
+
     [LoggerMessage(10, LogLevel.Information, "demo: {JobId} from {Home} ({Count} x {Types}, {Hours:F1} h): {State} in {Region}")]
     public static partial void DemoSubmitted(ILogger logger, string jobId, string home, int count, string types, double hours, string state, string? region);
 

@@ -53,6 +53,12 @@ public sealed class ScaledTimeProvider : TimeProvider
     /// </summary>
     public void ResumeAt(DateTimeOffset simulatedNow) => Volatile.Write(ref _anchor, new Anchor(_inner.GetUtcNow(), simulatedNow));
 
+    /// <summary>
+    /// Makes simulated time <paramref name="simulated"/> at the inner clock's instant <paramref name="inner"/> (past or
+    /// future), running at <see cref="Scale"/> through it: silos that share one anchor share one simulated time.
+    /// </summary>
+    public void AnchorAt(DateTimeOffset inner, DateTimeOffset simulated) => Volatile.Write(ref _anchor, new Anchor(inner, simulated));
+
     public override long GetTimestamp() => _originTimestamp + (long)((_inner.GetTimestamp() - _originTimestamp) * Scale);
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>

@@ -95,6 +95,12 @@ public sealed class ServerSettings
             megaregion = MegaregionLoader.LoadDefault();
         }
 
+        if (options.Region is { } region && megaregion.IndexOf(region) < 0)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(FederationServerOptions.SectionName, typeof(FederationServerOptions),
+                [$"Federation:Region (--region) must be one of the megaregion's regions ({string.Join(", ", megaregion.Regions.Select(r => r.Id))}), not '{region}'."]);
+        }
+
         if (options.Storage != StorageKind.Sqlite)
         {
             return new ServerSettings(options, megaregion, null, null);
