@@ -25,9 +25,16 @@ internal sealed class ServerProcess : IAsyncDisposable
     private bool _closed;
     private volatile bool _addressInUse;
 
-    public ServerProcess(string[] storageArgs, double timeScale, string logPath)
+    private readonly IReadOnlyDictionary<string, string>? _environment;
+
+    /// <param name="storageArgs">The server's arguments after its ports (the store, a region).</param>
+    /// <param name="timeScale">The execution clock's time scale.</param>
+    /// <param name="logPath">The log file, appended across restarts.</param>
+    /// <param name="environment">Environment variables set for the server beyond the test's own (configuration).</param>
+    public ServerProcess(string[] storageArgs, double timeScale, string logPath, IReadOnlyDictionary<string, string>? environment = null)
     {
         _storageArgs = storageArgs;
+        _environment = environment;
         _timeScale = timeScale;
         LogPath = logPath;
         _log = new StreamWriter(logPath, append: true) { AutoFlush = true };
@@ -45,6 +52,12 @@ internal sealed class ServerProcess : IAsyncDisposable
     public int Starts { get; private set; }
 
     public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>The silo port of the current (or last) start: the silo's address in Orleans' membership is 127.0.0.1:this.</summary>
+    public int SiloPort { get; private set; }
+
+    /// <summary>The process id of the current start.</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("the server is not running");
 
     /// <summary>The server assembly, built next to this project in the same configuration.</summary>
     public static string ServerDll
@@ -95,6 +108,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     private async Task StartOnceAsync(TimeSpan timeout)
     {
         var ports = FreePorts(2);
+        SiloPort = ports[0];
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -122,6 +136,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         info.Environment["Logging__LogLevel__Federation.Grains.Jobs.JobGrain"] = "Debug";
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["DOTNET_TieredPGO"] = "0";
+        foreach (var (key, value) in _environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
 
         Starts++;
         _addressInUse = false;
@@ -163,6 +181,52 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         throw new TimeoutException($"the server did not become healthy within {timeout}; see {LogPath}");
+    }
+
+    /// <summary>SIGSTOP: the process hangs (every thread stopped, its sockets open), as a silo in a long pause does.</summary>
+    public void Pause(string why) => Signal("STOP", why);
+
+    /// <summary>SIGCONT: a paused process runs on (a silo declared dead meanwhile learns it and stops itself).</summary>
+    public void Resume(string why) => Signal("CONT", why);
+
+    /// <summary>Waits for the process to end by itself; false when it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (_process is not { } process)
+        {
+            return true;
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        Write($"==== exited by itself with {process.ExitCode}");
+        process.Dispose();
+        _process = null;
+        return true;
+    }
+
+    private void Signal(string signal, string why)
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            throw new InvalidOperationException("the server is not running");
+        }
+
+        Write($"==== kill -{signal} ({why})");
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {process.Id} exited with {kill.ExitCode}");
+        }
     }
 
     /// <summary>SIGKILL, then waits for the process to be gone.</summary>

@@ -62,6 +62,23 @@ internal static class Workload
         return jobs;
     }
 
+    /// <summary>
+    /// Jobs for a four-silo cluster at time scale 1: seconds long, homed in every region, most allowed anywhere their type
+    /// exists, one in ten pinned to its home (data residency), a few with a small dataset to move.
+    /// </summary>
+    public static CrashJob ClusterJob(Random random, string id)
+    {
+        var a100 = random.NextDouble() < 0.3;
+        var type = a100 ? "A100" : "H100";
+        var homes = a100 ? A100Regions : H100Regions;
+        var home = homes[random.Next(homes.Length)];
+        string[] allowed = random.NextDouble() < 0.1 ? [home] : [];
+        var countAcc = 8 * random.Next(1, 9);
+        var hours = Math.Round((5 + (random.NextDouble() * 25)) / 3600, 6);
+        var dataGb = random.NextDouble() < 0.2 ? random.Next(1, 5) * 5 : 0;
+        return Make(id, type, countAcc, home, allowed, hours, dataGb, random.Next(0, 3));
+    }
+
     /// <summary>Jobs that outlast the test (hundreds of hours), for an accounting check while nothing ends.</summary>
     public static List<CrashJob> Long(Random random, string prefix, int count)
     {
