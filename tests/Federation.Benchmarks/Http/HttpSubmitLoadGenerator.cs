@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using System.Text.Json;
 using Federation.Server;
 using Federation.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -14,29 +12,39 @@ namespace Federation.Benchmarks.Http;
 /// <summary>
 /// <c>http-submit</c>: POST /api/jobs at a fixed rate (open loop: a request's send time is fixed in
 /// advance, whether or not earlier ones have been answered) from concurrent clients over loopback, for a
-/// bounded time, and prints p50/p90/p99/p99.9/max latency and the achieved rate. Two latencies are
-/// reported: from the actual send, and from the intended send time (which also counts any time a request
-/// waited for a free client, so a server that falls behind cannot hide it). By default the server runs as a
-/// process of its own on 127.0.0.1 (memory, SQLite or PostgreSQL storage), as deployed, and its CPU is
-/// reported apart; <c>--server in-process</c> hosts it in this process instead, <c>--url</c> targets a
-/// running one. The clients are keep-alive sockets sending prepared requests (<c>--client httpclient</c>
-/// uses <see cref="HttpClient"/>, which costs several times the server's CPU per request). The warm-up
-/// (10 s by default) runs at the same rate so that the tiered JIT has optimized the server's hot path
-/// before the measured window. On PostgreSQL each run gets a schema of its own, dropped afterwards.
+/// bounded time, and prints p50/p90/p99/p99.9/max latency, the achieved rate of placements (201 answers per
+/// second) and the answers that were not 201 by status. Two latencies are reported: from the actual send, and
+/// from the intended send time (which also counts any time a request waited for a free client, so a server that
+/// falls behind cannot hide it). By default the server runs as a process of its own on 127.0.0.1 (memory, SQLite
+/// or PostgreSQL storage), as deployed, and its CPU is reported apart; <c>--server in-process</c> hosts it in this
+/// process instead. <c>--url</c> targets one running server and <c>--targets</c> several, such as the four silos
+/// of <c>deploy/local/megaregion.sh</c>, each serving the whole API: submissions are spread over them
+/// (<see cref="SubmitSpread"/>) and the split per target is printed. The clients are keep-alive sockets sending
+/// prepared requests (<c>--client httpclient</c> uses <see cref="HttpClient"/>, which costs several times the
+/// server's CPU per request). The warm-up (10 s by default) runs at the same rate so that the tiered JIT has
+/// optimized the server's hot path before the measured window. On PostgreSQL each run gets a schema of its own,
+/// dropped afterwards. <c>--rates</c> runs several rates in a row on the same servers, and <c>--saturate</c>
+/// searches for the highest rate whose p99 stays under a target.
 /// </summary>
-public sealed class HttpSubmitLoadGenerator : ILoadGenerator
+public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
 {
     private const string UsageText =
-        "http-submit [--rate 2000] [--duration 10] [--warmup 10] [--clients 64] [--storage memory|sqlite|postgres]\n" +
-        "            [--connection <sqlite file | Npgsql connection string, default $FEDERATION_TEST_POSTGRES>]\n" +
-        "            [--time-scale 100] [--hours 0.01] [--server process|in-process | --url http://host:port]\n" +
-        "            [--client raw|httpclient]";
+        "http-submit [--rate 2000 | --rates 250,500,1000 | --saturate <p99 ms> [--rate <first>] [--max-rate 20000] [--search-steps 3]]\n" +
+        "            [--duration 10] [--warmup 10] [--clients 64] [--hours 0.01] [--client raw|httpclient]\n" +
+        "            server started here: [--storage memory|sqlite|postgres] [--server process|in-process] [--time-scale 100]\n" +
+        "                                 [--connection <sqlite file | Npgsql connection string, default $FEDERATION_TEST_POSTGRES>]\n" +
+        "            running servers:     --url http://host:port | --targets http://h:p1,http://h:p2,... [--spread round-robin|home]\n" +
+        "                                 [--pids <their process ids, for their CPU>]";
 
-    private static readonly string[] Regions = ["gwangju", "suncheon", "gwangyang", "daegu"];
+    /// <summary>The lowest rate <c>--saturate</c> tries before it gives up.</summary>
+    private const double MinimumRate = 10;
+
+    /// <summary>Between two steps: the jobs of the last one finish (0.36 s at time scale 100) and its notices settle.</summary>
+    private static readonly TimeSpan PauseBetweenSteps = TimeSpan.FromSeconds(3);
 
     public string Verb => "http-submit";
 
-    public string Description => "POST /api/jobs at a fixed rate over loopback from keep-alive sockets; p50/p99/p99.9/max from send and from intended send (server as a child process, in process, or --url)";
+    public string Description => "POST /api/jobs at fixed rates over loopback from keep-alive sockets to one server or several (a cluster's silos); placements/s, p50/p90/p99/p99.9/max from send and from intended send, errors by status, split per target";
 
     public string Usage => UsageText;
 
@@ -58,12 +66,26 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
         ServerChildProcess? child = null;
         string? tempFolder = null;
         string? postgres = null, schema = null;
-        var url = o.Url;
-        string? storage = null;
         var failed = false;
         try
         {
-            if (url is null)
+            SubmitTargets targets;
+            string server;
+            IReadOnlyList<int> pids = o.Pids;
+            var stallsLabel = "load generator process: ";
+            if (o.Targets is not null || o.Url is not null)
+            {
+                targets = o.Targets is { } list ? SubmitTargets.Parse(list, o.Spread) : SubmitTargets.Single(o.Url!);
+                if (!await DescribeTargetsAsync(targets, o, cancellationToken))
+                {
+                    return 2;
+                }
+
+                server = targets.Count == 1
+                    ? targets.Uris[0].ToString()
+                    : $"{targets.Count} targets ({(targets.Spread == SubmitSpread.Home ? "each job to its home region's" : "round-robin")})";
+            }
+            else
             {
                 var serverArgs = new List<string> { "--storage", o.Storage, "--time-scale", o.TimeScale.ToString(CultureInfo.InvariantCulture) };
                 if (o.Storage == "sqlite")
@@ -94,12 +116,13 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
                     serverArgs.AddRange(["--connection", postgres, "--schema", schema, "--Federation:StoreMaxPoolSize", BenchmarkPostgres.MaxPoolSize.ToString(CultureInfo.InvariantCulture)]);
                 }
 
-                storage = $"{o.Storage}, time scale {o.TimeScale.ToString(CultureInfo.InvariantCulture)}x";
+                var storage = $"{o.Storage}, time scale {o.TimeScale.ToString(CultureInfo.InvariantCulture)}x";
                 if (o.Server == "process")
                 {
                     child = await ServerChildProcess.StartAsync(serverArgs, cancellationToken);
-                    url = child.Url;
-                    storage = $"server process {child.ProcessId} ({storage})";
+                    targets = SubmitTargets.Single(child.Url);
+                    server = $"server process {child.ProcessId} ({storage})";
+                    pids = [child.ProcessId];
                 }
                 else
                 {
@@ -117,14 +140,22 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
                     appLogGate.Apply(builder.Logging);
                     app = FederationServer.Build(builder);
                     await app.StartAsync(cancellationToken);
-                    url = app.Urls.Single();
-                    storage = $"server in this process ({storage}, {app.Services.GetRequiredService<ServerSettings>().StorageDescription})";
+                    targets = SubmitTargets.Single(app.Urls.Single());
+                    server = $"server in this process ({storage}, {app.Services.GetRequiredService<ServerSettings>().StorageDescription})";
+                    stallsLabel = "this process (server and load generator): ";
                 }
             }
 
-            var code = await DriveAsync(o, url, storage, child, cancellationToken);
-            failed = code != 0;
-            return code;
+            var steps = await RunStepsAsync(o, targets, server, pids, stallsLabel, cancellationToken);
+
+            // A fixed rate is expected to be placed in full; a search runs into the rates where it is not.
+            failed = o.Saturate is null && steps.Exists(s => s.Failed > 0 || s.NotSent > 0);
+            return failed ? 1 : 0;
+        }
+        catch (FormatException e)
+        {
+            await Console.Error.WriteLineAsync($"http-submit: {e.Message}\n{LoadGeneratorArgs.UsageLine(UsageText)}");
+            return 2;
         }
         finally
         {
@@ -161,182 +192,191 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
         }
     }
 
-    /// <param name="server">Where the server runs, in words; null when driving <c>--url</c>.</param>
-    /// <param name="child">The server process when it is a child of this one (its CPU is reported).</param>
-    private static async Task<int> DriveAsync(Options o, string url, string? server, ServerChildProcess? child, CancellationToken cancellationToken)
+    /// <summary>The fixed rates one after another, or the search of <c>--saturate</c>; prints each step, then a table of all.</summary>
+    private static async Task<List<SubmitStepResult>> RunStepsAsync(
+        Options o, SubmitTargets targets, string server, IReadOnlyList<int> pids, string stallsLabel, CancellationToken cancellationToken)
     {
-        var baseUri = new Uri(url.TrimEnd('/') + "/");
-        var run = DateTime.UtcNow.ToString("HHmmssfff", CultureInfo.InvariantCulture);
-        var warmupCount = (int)(o.Rate * o.Warmup);
-        var total = warmupCount + (int)(o.Rate * o.Duration);
-        var bodies = new byte[total][];
-        for (var i = 0; i < total; i++)
+        var steps = new List<SubmitStepResult>();
+        async Task<SubmitStepResult> StepAsync(double rate)
         {
-            var body = Encoding.UTF8.GetBytes(Body($"load-{run}-{i:D7}", Regions[i % Regions.Length], o.Hours));
-            bodies[i] = o.Client == "raw" ? RawHttpConnection.JsonPost(baseUri.Authority, baseUri.AbsolutePath + "api/jobs", body) : body;
-        }
-
-        var serviceTicks = new long[total];
-        var intendedTicks = new long[total];
-        var failures = 0;
-        string? firstFailure = null;
-        var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 5;
-        long Intended(int i) => start + (long)(i * (double)Stopwatch.Frequency / o.Rate);
-
-        void Record(int i, long sent, long done, int status, string? error)
-        {
-            if (status != (int)HttpStatusCode.Created)
+            if (steps.Count > 0)
             {
-                Interlocked.Increment(ref failures);
-                Interlocked.CompareExchange(ref firstFailure, status == 0 ? error : $"{status}: {error}", null);
-                serviceTicks[i] = intendedTicks[i] = -1;
-                return;
+                await Task.Delay(PauseBetweenSteps, cancellationToken);
             }
 
-            serviceTicks[i] = done - sent;
+            if (steps.Count > 0 || o.Saturate is not null || o.Rates is not null)
+            {
+                Console.WriteLine();
+            }
 
-            // From the intended time, or from the send when the pacer let it go early (by < 1 ms): never less than from send.
-            intendedTicks[i] = done - Math.Min(sent, Intended(i));
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"http-submit: {rate}/s for {o.Duration} s after {o.Warmup} s warm-up, {o.Clients} {(o.Client == "raw" ? "keep-alive socket" : "HttpClient")} clients, {server}; {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
+            var step = await RunStepAsync(o, rate, targets, pids, stallsLabel, cancellationToken);
+            step.Print(Console.Out);
+            steps.Add(step);
+            return step;
         }
 
-        // Open loop without a pacer thread: a free client takes the next request in order and sends it at its
-        // intended time; when every client is busy the request waits for one, which "from intended" counts.
-        var next = -1;
-        async Task<int> NextAsync()
+        if (o.Saturate is { } p99Target)
         {
-            var i = Interlocked.Increment(ref next);
-            if (i < total)
+            var best = await SaturateAsync(o, p99Target, StepAsync);
+            PrintTable(steps, p99Target);
+            Console.WriteLine(best is { } rate
+                ? string.Create(CultureInfo.InvariantCulture, $"highest rate with every submission placed and p99 from intended send <= {p99Target} ms: {rate}/s")
+                : string.Create(CultureInfo.InvariantCulture, $"no rate down to {MinimumRate}/s kept p99 from intended send <= {p99Target} ms"));
+        }
+        else
+        {
+            foreach (var rate in o.Rates ?? [o.Rate])
             {
-                // Task.Delay rounds to whole milliseconds: a wait under 1 ms sends at once.
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), Intended(i));
-                if (wait >= TimeSpan.FromMilliseconds(1))
+                await StepAsync(rate);
+            }
+
+            if (steps.Count > 1)
+            {
+                PrintTable(steps, null);
+            }
+        }
+
+        return steps;
+    }
+
+    /// <summary>
+    /// Up by half from <c>--rate</c> while a step meets the target (down by a third while it does not), then
+    /// <c>--search-steps</c> bisections between the highest rate that met it and the lowest that did not. One step
+    /// per rate: on a machine whose runs differ by ±15 %, repeat the search to see its spread.
+    /// </summary>
+    private static async Task<double?> SaturateAsync(Options o, double p99Target, Func<double, Task<SubmitStepResult>> stepAsync)
+    {
+        double? good = null, bad = null;
+        var rate = Round(o.Rate);
+        while (true)
+        {
+            var step = await stepAsync(rate);
+            if (step.Meets(p99Target))
+            {
+                good = rate;
+                if (bad is not null || rate >= o.MaxRate)
                 {
-                    await Task.Delay(wait, cancellationToken);
+                    break;
+                }
+
+                rate = Math.Min(o.MaxRate, Round(rate * 1.5));
+            }
+            else
+            {
+                bad = rate;
+                if (good is not null || rate / 1.5 < MinimumRate)
+                {
+                    break;
+                }
+
+                rate = Round(rate / 1.5);
+            }
+        }
+
+        for (var s = 0; s < o.SearchSteps && good is { } g && bad is { } b; s++)
+        {
+            var mid = Round((g + b) / 2);
+            if (mid <= g || mid >= b)
+            {
+                break;
+            }
+
+            if ((await stepAsync(mid)).Meets(p99Target))
+            {
+                good = mid;
+            }
+            else
+            {
+                bad = mid;
+            }
+        }
+
+        return good;
+    }
+
+    /// <summary>To 10/s from 100/s up, to 1/s below.</summary>
+    private static double Round(double rate) => rate >= 100 ? Math.Round(rate / 10) * 10 : Math.Max(1, Math.Round(rate));
+
+    private static void PrintTable(List<SubmitStepResult> steps, double? p99Target)
+    {
+        var i = CultureInfo.InvariantCulture;
+        Console.WriteLine();
+        Console.WriteLine($"{"rate/s",8} {"placed/s",9} {"failed",7}   {"latency from send (ms): p50",28} {"p90",8} {"p99",8} {"p99.9",8} {"max",8}   {"p99 from intended",17}   {"servers CPU",11} {"machine CPU",11}{(p99Target is null ? "" : "   meets")}");
+        foreach (var s in steps.OrderBy(s => s.Rate))
+        {
+            var l = s.FromSend;
+            string Ms(double? v) => v is { } x ? x.ToString("F2", i) : "-";
+            var servers = s.ServerCpu.Length > 0 ? s.ServerCpu.Sum(c => c.Cpu).ToString("F0", i) + " %" : "-";
+            var machine = s.MachineCpu is { } m ? m.ToString("F0", i) + " %" : "-";
+            Console.WriteLine(string.Create(i, $"{s.Rate,8} {s.Achieved,9:F0} {s.Failed + s.NotSent,7}   {Ms(l?.P50),28} {Ms(l?.P90),8} {Ms(l?.P99),8} {Ms(l?.P999),8} {Ms(l?.Max),8}   {Ms(s.FromIntended?.P99),17}   {servers,11} {machine,11}{(p99Target is { } t ? (s.Meets(t) ? "   yes" : "   no") : "")}"));
+        }
+    }
+
+    /// <summary>
+    /// Prints what each running target says of itself on <c>/health</c> (storage, database, time scale), so a run's
+    /// output names what it measured; false when one is not healthy.
+    /// </summary>
+    private static async Task<bool> DescribeTargetsAsync(SubmitTargets targets, Options o, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var healthy = true;
+        for (var t = 0; t < targets.Count; t++)
+        {
+            var uri = targets.Uris[t];
+            var region = targets.RegionOf(t) is { } r ? $" ({r})" : "";
+            try
+            {
+                using var response = await http.GetAsync(new Uri(uri, "health"), cancellationToken);
+                using var health = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                var root = health.RootElement;
+                string Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "-";
+                var timeScale = root.TryGetProperty("timeScale", out var ts) && ts.ValueKind == JsonValueKind.Number ? ts.GetDouble() : double.NaN;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target {uri}{region}: {Text("status")}, {Text("storage")} {Text("database")}, time scale {timeScale}x (a {o.Hours}-hour job runs {o.Hours * 3600 / timeScale:F2} s)"));
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    Console.WriteLine($"  {(int)response.StatusCode}: {Text("error")}");
+                    healthy = false;
                 }
             }
-
-            return i;
-        }
-
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
-        using var http = new HttpClient(handler) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
-        var endPoint = new IPEndPoint(IPAddress.Parse(baseUri.Host == "localhost" ? "127.0.0.1" : baseUri.Host), baseUri.Port);
-        var connections = new List<RawHttpConnection>();
-        if (o.Client == "raw")
-        {
-            for (var c = 0; c < o.Clients; c++)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
             {
-                connections.Add(await RawHttpConnection.ConnectAsync(endPoint, cancellationToken));
+                Console.WriteLine($"target {uri}{region}: no health answer ({e.Message})");
+                healthy = false;
             }
         }
 
-        var workers = new Task[o.Clients];
-        for (var w = 0; w < workers.Length; w++)
-        {
-            var connection = o.Client == "raw" ? connections[w] : null;
-            workers[w] = Task.Run(
-                async () =>
-                {
-                    int i;
-                    while ((i = await NextAsync()) < total && !cancellationToken.IsCancellationRequested)
-                    {
-                        var sent = Stopwatch.GetTimestamp();
-                        try
-                        {
-                            if (connection is not null)
-                            {
-                                var (status, body) = await connection.SendAsync(bodies[i], (int)HttpStatusCode.Created, cancellationToken);
-                                Record(i, sent, Stopwatch.GetTimestamp(), status, body);
-                            }
-                            else
-                            {
-                                using var content = new ByteArrayContent(bodies[i]);
-                                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-                                using var response = await http.PostAsync("api/jobs", content, cancellationToken);
-                                var done = Stopwatch.GetTimestamp();
-                                var error = response.StatusCode == HttpStatusCode.Created ? null : await response.Content.ReadAsStringAsync(cancellationToken);
-                                Record(i, sent, done, (int)response.StatusCode, error);
-                            }
-                        }
-                        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or InvalidDataException)
-                        {
-                            Record(i, sent, Stopwatch.GetTimestamp(), 0, e.Message);
-                            if (connection is not null)
-                            {
-                                // A broken connection ends this client; the others go on.
-                                return;
-                            }
-                        }
-                    }
-                },
-                cancellationToken);
-        }
-
-        // Stall attribution for the measured window (warm-up excluded): GC pauses and collections, process
-        // CPU, and the thread pool's backlog sampled every millisecond by a thread of its own.
-        var monitor = new StallMonitor();
-        var measuredFrom = Intended(warmupCount);
-        var untilMeasured = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measuredFrom);
-        if (untilMeasured > TimeSpan.Zero)
-        {
-            await Task.Delay(untilMeasured, cancellationToken);
-        }
-
-        var serverCpuBefore = child?.Cpu;
-        monitor.Start();
-        await Task.WhenAll(workers);
-        var end = Stopwatch.GetTimestamp();
-        var serverCpu = child is null ? (TimeSpan?)null : child.Cpu - serverCpuBefore!.Value;
-        var stalls = monitor.Stop();
-        foreach (var c in connections)
-        {
-            c.Dispose();
-        }
-
-        var window = Stopwatch.GetElapsedTime(measuredFrom, end).TotalSeconds;
-        var measured = total - warmupCount;
-        var achieved = measured / window;
-
-        Console.WriteLine($"http-submit: {o.Rate.ToString(CultureInfo.InvariantCulture)}/s for {o.Duration.ToString(CultureInfo.InvariantCulture)} s after {o.Warmup.ToString(CultureInfo.InvariantCulture)} s warm-up, " +
-            $"{o.Clients} {(o.Client == "raw" ? "keep-alive socket" : "HttpClient")} clients, {server ?? url}; {Environment.ProcessorCount} cores");
-        Console.WriteLine($"requests measured: {measured} ({failures} failed over the whole run); achieved rate {achieved:F0}/s");
-        if (firstFailure is not null)
-        {
-            Console.WriteLine($"first failure: {firstFailure}");
-        }
-
-        Console.WriteLine($"latency from send (ms):            {Percentiles(serviceTicks, warmupCount)}");
-        Console.WriteLine($"latency from intended send (ms):   {Percentiles(intendedTicks, warmupCount)}");
-        if (serverCpu is { } cpu)
-        {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server process: CPU {100 * cpu.TotalSeconds / window:F0} % of one core, {cpu.TotalMilliseconds * 1000 / measured:F0} us per request"));
-        }
-
-        Console.WriteLine((child is null && server is not null ? "this process (server and load generator): " : "load generator process: ") + stalls);
-        return failures == 0 ? 0 : 1;
+        return healthy;
     }
 
-    private static string Percentiles(long[] ticks, int skip)
+    /// <summary>The 1-, 5- and 15-minute load averages, or "-" without <c>/proc/loadavg</c>.</summary>
+    private static string LoadAverage()
     {
-        var measured = ticks.Skip(skip).Where(t => t >= 0).Select(t => t * 1000.0 / Stopwatch.Frequency).ToArray();
-        if (measured.Length == 0)
+        try
         {
-            return "no successful requests";
+            var f = File.ReadAllText("/proc/loadavg").Split(' ');
+            return $"{f[0]} {f[1]} {f[2]}";
         }
-
-        Array.Sort(measured);
-        string At(double q) => measured[Math.Min(measured.Length - 1, (int)Math.Ceiling(q * measured.Length) - 1)].ToString("F2", CultureInfo.InvariantCulture);
-        return $"p50 {At(0.50)}  p90 {At(0.90)}  p99 {At(0.99)}  p99.9 {At(0.999)}  max {measured[^1].ToString("F2", CultureInfo.InvariantCulture)}";
+        catch (IOException)
+        {
+            return "-";
+        }
     }
-
-    private static string Body(string id, string home, double hours) =>
-        "{\"id\":\"" + id + "\",\"project\":\"load\",\"owner\":\"bench\",\"homeRegion\":\"" + home
-        + "\",\"accelerators\":{\"count\":1},\"durationHours\":" + hours.ToString(CultureInfo.InvariantCulture)
-        + ",\"dataset\":{\"region\":\"" + home + "\",\"sizeGb\":10}}";
 
     private sealed record Options
     {
         public double Rate { get; init; } = 2000;
+
+        public double[]? Rates { get; init; }
+
+        /// <summary>The p99 target (ms) of <c>--saturate</c>; null for fixed rates.</summary>
+        public double? Saturate { get; init; }
+
+        public double MaxRate { get; init; } = 20000;
+
+        public int SearchSteps { get; init; } = 3;
 
         public double Duration { get; init; } = 10;
 
@@ -354,6 +394,12 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
 
         public string? Url { get; init; }
 
+        public string? Targets { get; init; }
+
+        public SubmitSpread Spread { get; init; } = SubmitSpread.RoundRobin;
+
+        public int[] Pids { get; init; } = [];
+
         public string Client { get; init; } = "raw";
 
         public string Server { get; init; } = "process";
@@ -367,6 +413,10 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
                 o = args[i] switch
                 {
                     "--rate" => o with { Rate = Positive(args[i], value) },
+                    "--rates" => o with { Rates = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Positive(args[i], v))] },
+                    "--saturate" => o with { Saturate = Positive(args[i], value) },
+                    "--max-rate" => o with { MaxRate = Positive(args[i], value) },
+                    "--search-steps" => o with { SearchSteps = (int)Positive(args[i], value) },
                     "--duration" => o with { Duration = Positive(args[i], value) },
                     "--warmup" => o with { Warmup = double.Parse(value, CultureInfo.InvariantCulture) },
                     "--clients" => o with { Clients = (int)Positive(args[i], value) },
@@ -375,6 +425,14 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
                     "--time-scale" => o with { TimeScale = Positive(args[i], value) },
                     "--hours" => o with { Hours = Positive(args[i], value) },
                     "--url" => o with { Url = value },
+                    "--targets" => o with { Targets = value },
+                    "--spread" => value switch
+                    {
+                        "round-robin" => o with { Spread = SubmitSpread.RoundRobin },
+                        "home" => o with { Spread = SubmitSpread.Home },
+                        _ => throw new FormatException("--spread must be round-robin or home"),
+                    },
+                    "--pids" => o with { Pids = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => (int)Positive(args[i], v))] },
                     "--client" => value is "raw" or "httpclient" ? o with { Client = value } : throw new FormatException("--client must be raw or httpclient"),
                     "--server" => value is "process" or "in-process" ? o with { Server = value } : throw new FormatException("--server must be process or in-process"),
                     _ => throw new FormatException($"unknown option {args[i]}"),
@@ -382,10 +440,25 @@ public sealed class HttpSubmitLoadGenerator : ILoadGenerator
                 i++;
             }
 
+            if (o.Url is not null && o.Targets is not null)
+            {
+                throw new FormatException("--url and --targets exclude each other (--targets takes one URL too)");
+            }
+
+            if (o.Rates is not null && o.Saturate is not null)
+            {
+                throw new FormatException("--rates and --saturate exclude each other");
+            }
+
+            if (o.Rates is { Length: 0 })
+            {
+                throw new FormatException("--rates needs at least one rate");
+            }
+
             return o;
         }
 
         private static double Positive(string name, string value) =>
-            double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new FormatException($"{name} must be a number > 0");
+            double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new FormatException($"{name} must be a number > 0 (was '{value}')");
     }
 }
