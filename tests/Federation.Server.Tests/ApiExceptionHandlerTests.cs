@@ -17,6 +17,7 @@ public sealed class ApiExceptionHandlerTests
         { new AggregateException(new AggregateException(Unreachable)), 503 },
         { new TimeoutException("no response within 30 s"), 503 },
         { new InvalidOperationException("call failed", new TimeoutException("no response")), 503 },
+        { new Orleans.Runtime.SiloUnavailableException("The target silo became unavailable for message: Request job/j1"), 503 },
         { new AdoNetStorageException("schema version 9 is newer than this build", AdoNetStorageErrorKind.Failed, null), 500 },
         { new InvalidOperationException("a bug"), 500 },
         { new ArgumentException("accelerators.count must be positive"), 400 },
@@ -25,7 +26,7 @@ public sealed class ApiExceptionHandlerTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void An_outage_or_a_timeout_anywhere_in_the_exception_is_503_a_refused_argument_400_anything_else_500(Exception exception, int status)
+    public void An_outage_a_timeout_or_a_lost_silo_anywhere_in_the_exception_is_503_a_refused_argument_400_anything_else_500(Exception exception, int status)
     {
         Assert.Equal(status, ApiExceptionHandler.StatusOf(exception));
     }

@@ -5,8 +5,8 @@ namespace Federation.Server.Hosting;
 
 /// <summary>
 /// Turns an exception a grain threw into a problem answer: a refused argument is the client's error (400),
-/// an unreachable state store or a timed-out grain call is the server's momentary trouble (503 with
-/// <c>Retry-After</c>), anything else is a 500. Never leaks the exception's stack.
+/// an unreachable state store, a timed-out grain call or a silo of the cluster that died under the call is the
+/// server's momentary trouble (503 with <c>Retry-After</c>), anything else is a 500. Never leaks the exception's stack.
 /// </summary>
 internal sealed class ApiExceptionHandler : IExceptionHandler
 {
@@ -25,6 +25,9 @@ internal sealed class ApiExceptionHandler : IExceptionHandler
         + "Submitting a job again with the same id is safe: if the first attempt was stored after all, the retry returns that job instead of creating a second one. "
         + "A job submitted without an id may have been stored: look it up (GET /api/jobs) before submitting it again.";
 
+    /// <summary>Title of the 503 for a call that met a silo that died or could not be reached.</summary>
+    public const string SiloUnavailableTitle = "A silo of the cluster is unavailable.";
+
     /// <summary>How deep to look through wrapping exceptions (activation failures, AggregateException) for the cause.</summary>
     private const int MaxDepth = 8;
 
@@ -42,7 +45,8 @@ internal sealed class ApiExceptionHandler : IExceptionHandler
     {
         ArgumentNullException.ThrowIfNull(exception);
         if (StorageErrors.FindUnreachable(exception) is not null
-            || Find<TimeoutException>(exception, static _ => true, 0) is not null)
+            || Find<TimeoutException>(exception, static _ => true, 0) is not null
+            || SiloTrouble(exception) is not null)
         {
             return StatusCodes.Status503ServiceUnavailable;
         }
@@ -60,6 +64,14 @@ internal sealed class ApiExceptionHandler : IExceptionHandler
             // credentials) rather than a stack per request while it lasts.
             Log.StoreUnreachable(_logger, httpContext.Request.Method, httpContext.Request.Path, outage.Message);
             (title, detail) = (StoreUnreachableTitle, StoreUnreachableDetail);
+        }
+        else if (SiloTrouble(exception) is { } silo)
+        {
+            // A silo died under the call: its grains move to the silos left once membership declares it dead (seconds).
+            Log.SiloUnavailable(_logger, httpContext.Request.Method, httpContext.Request.Path, silo.Message);
+            (title, detail) = (SiloUnavailableTitle,
+                "The request reached a part of the cluster on a silo that stopped or cannot be reached; its work moves to the silos left within seconds. "
+                + "Retry later (see Retry-After). Submitting a job again with the same id is safe: if the first attempt was stored, the retry returns that job.");
         }
         else if (status == StatusCodes.Status503ServiceUnavailable)
         {
@@ -90,6 +102,10 @@ internal sealed class ApiExceptionHandler : IExceptionHandler
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
     }
+
+    /// <summary>A silo that died under the call, or a message Orleans could not deliver to one; null when neither.</summary>
+    private static Exception? SiloTrouble(Exception exception) =>
+        (Exception?)Find<SiloUnavailableException>(exception, static _ => true, 0) ?? Find<OrleansMessageRejectionException>(exception, static _ => true, 0);
 
     /// <summary>The exception itself, or the single exception an AggregateException carries.</summary>
     private static Exception Unwrap(Exception exception) =>

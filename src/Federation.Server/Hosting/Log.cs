@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Warning, "Request {Method} {Path} answered 503: {Reason}")]
     public static partial void StoreUnreachable(ILogger logger, string method, string path, string reason);
 
+    [LoggerMessage(4, LogLevel.Warning, "Request {Method} {Path} answered 503: a silo is unavailable ({Reason})")]
+    public static partial void SiloUnavailable(ILogger logger, string method, string path, string reason);
+
     [LoggerMessage(20, LogLevel.Information, "Execution clock resumes at {Origin:O}, {AheadHours:F1} h ahead of wall time (time scale {TimeScale}): the previous run on this store reached that far")]
     public static partial void ClockResumed(ILogger logger, DateTimeOffset origin, double aheadHours, double timeScale);
 
