@@ -15,7 +15,7 @@
 #   MEGAREGION_BASE_SILO_PORT        Orleans silo port of the first region [11111]
 #   MEGAREGION_BASE_GATEWAY_PORT     Orleans gateway port of the first region [30000]
 #   MEGAREGION_TIME_SCALE            --time-scale of every silo [1]
-#   MEGAREGION_START_TIMEOUT         seconds to wait for every /health [120]
+#   MEGAREGION_START_TIMEOUT         seconds to wait for each silo's /health [120]
 #   MEGAREGION_STOP_TIMEOUT          seconds between SIGTERM and SIGKILL [30]
 #   MEGAREGION_RUN_DIR               logs and pid files [deploy/local/run]
 set -euo pipefail
@@ -72,6 +72,13 @@ running_pid() {
   fi
 }
 
+# Whether the process lives (a zombie, exited but not yet reaped, does not).
+alive() {
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  [[ -n $state && $state != Z ]]
+}
+
 print_line() {
   local region=$1 pid=$2
   echo "$region $(<"$(url_file "$region")") $pid"
@@ -114,7 +121,7 @@ stop_regions() {
   while :; do
     left=0
     for pid in "${pids[@]}"; do
-      if kill -0 "$pid" 2>/dev/null; then left=$((left + 1)); fi
+      if alive "$pid"; then left=$((left + 1)); fi
     done
     [[ $left -gt 0 && $SECONDS -lt $deadline ]] || break
     sleep 0.5
@@ -122,7 +129,7 @@ stop_regions() {
 
   local i
   for i in "${!pids[@]}"; do
-    if kill -0 "${pids[$i]}" 2>/dev/null; then
+    if alive "${pids[$i]}"; then
       log "${names[$i]} (pid ${pids[$i]}) did not stop within ${stop_timeout}s: SIGKILL"
       kill -KILL "${pids[$i]}" 2>/dev/null || true
     fi
@@ -135,6 +142,7 @@ stop_regions() {
 }
 
 cmd_down() {
+  lock_run_dir
   local region any=0
   for region in "${REGIONS[@]}"; do
     if [[ -n $(running_pid "$region") ]]; then any=1; fi
@@ -153,11 +161,74 @@ connection_string() {
 
 healthy() { curl -fsS -o /dev/null --max-time 2 "$1/health" 2>/dev/null; }
 
+# Whether something accepts connections on the loopback port.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Refuses to start when a port of the table is taken: a silo there would fail to bind, and a /health answered by
+# another server would pass for one of ours.
+check_ports_free() {
+  local i port kind
+  for i in "${!REGIONS[@]}"; do
+    for kind in http silo gateway; do
+      port=$("${kind}_port" "$i")
+      if listening "$port"; then
+        die "port $port ($kind port of ${REGIONS[$i]}) is in use: another server listens there (see 'ss -ltnp'); stop it or choose other ports (MEGAREGION_BASE_${kind^^}_PORT)"
+      fi
+    done
+  done
+}
+
+# One up or down at a time on a run directory: two would overwrite each other's pid files.
+lock_run_dir() {
+  mkdir -p "$run_dir"
+  exec 9>"$run_dir/.lock"
+  flock -n 9 || die "another '$0' is starting or stopping the silos of $run_dir"
+}
+
+# Starts the silo of region number $1 in the background, with the connection string $2, and writes its pid and URL files.
+start_silo() {
+  local i=$1 connection=$2 region=${REGIONS[$1]} url
+  url="http://127.0.0.1:$(http_port "$i")"
+  # The connection string (it holds a password) goes through the environment, never the command line.
+  (
+    cd "$run_dir"
+    exec 9>&- # the lock is this script's, not the silo's
+    export Federation__Connection="$connection"
+    exec nohup dotnet "$dll" --region "$region" --storage postgres --schema "$schema" --cluster-id "$cluster_id" \
+      --silo-port "$(silo_port "$i")" --gateway-port "$(gateway_port "$i")" --urls "$url" --time-scale "$time_scale" \
+      </dev/null >"$(log_file "$region")" 2>&1
+  ) &
+  # Out of the job table: bash would otherwise report the silo's end as a job notice.
+  disown "$!"
+  echo "$!" >"$(pid_file "$region")"
+  echo "$url" >"$(url_file "$region")"
+  log "started $region (pid $!), log $(log_file "$region")"
+}
+
+# Waits until the region's silo answers /health; prints nothing then, or why it failed (it exited, or the timeout).
+wait_healthy() {
+  local region=$1 pid url deadline=$((SECONDS + start_timeout))
+  pid=$(<"$(pid_file "$region")")
+  url=$(<"$(url_file "$region")")
+  until healthy "$url"; do
+    if ! alive "$pid"; then
+      echo "$region exited before answering /health"
+      return 0
+    fi
+    if [[ $SECONDS -ge $deadline ]]; then
+      echo "$region did not answer GET $url/health within ${start_timeout}s"
+      return 0
+    fi
+    sleep 0.5
+  done
+}
+
 cmd_up() {
   command -v dotnet >/dev/null || die "dotnet is not on PATH (the .NET 10 SDK is needed)"
   command -v curl >/dev/null || die "curl is not on PATH (it checks each silo's /health)"
 
-  local region pid i
+  lock_run_dir
+  local region i
   local -a running=() stopped=()
   for region in "${REGIONS[@]}"; do
     if [[ -n $(running_pid "$region") ]]; then running+=("$region"); else stopped+=("$region"); fi
@@ -171,7 +242,7 @@ cmd_up() {
     die "some silos are running (${running[*]}) and others are not (${stopped[*]}): run '$0 down' first"
   fi
 
-  mkdir -p "$run_dir"
+  check_ports_free
   log "building src/Federation.Server (Release)"
   if ! dotnet build "$repo/src/Federation.Server" -c Release -nologo -v quiet >"$run_dir/build.log" 2>&1; then
     tail -n 30 "$run_dir/build.log" >&2
@@ -183,63 +254,28 @@ cmd_up() {
   connection=$(connection_string) || die "no PostgreSQL: eng/ensure-postgres.sh failed (or set FEDERATION_POSTGRES)"
   [[ -n $connection ]] || die "no PostgreSQL connection string (set FEDERATION_POSTGRES)"
 
-  local url
+  # One silo at a time, each once the one before answers /health: the first creates the schema, and on two cores
+  # four processes starting at once starve one another (the database connect timeout at start is 3 s).
   local -a started=()
+  local failed=""
+  # Interrupted while starting (Ctrl+C), up stops what it started, as on a failure.
+  trap 'log "interrupted"; stop_regions "${started[@]}"; exit 130' INT TERM HUP
   for i in "${!REGIONS[@]}"; do
     region=${REGIONS[$i]}
-    url="http://127.0.0.1:$(http_port "$i")"
-    # The connection string (it holds a password) goes through the environment, never the command line.
-    (
-      cd "$run_dir"
-      export Federation__Connection="$connection"
-      exec nohup dotnet "$dll" --region "$region" --storage postgres --schema "$schema" --cluster-id "$cluster_id" \
-        --silo-port "$(silo_port "$i")" --gateway-port "$(gateway_port "$i")" --urls "$url" --time-scale "$time_scale" \
-        </dev/null >"$(log_file "$region")" 2>&1
-    ) &
-    echo "$!" >"$(pid_file "$region")"
-    echo "$url" >"$(url_file "$region")"
+    start_silo "$i" "$connection"
     started+=("$region")
-    log "started $region (pid $!), log $(log_file "$region")"
-  done
-
-  # Every silo answers /health, or the first that exits or misses the deadline stops the lot.
-  local deadline=$((SECONDS + start_timeout)) failed="" waiting
-  local -A up=()
-  while [[ -z $failed ]]; do
-    waiting=0
-    for region in "${REGIONS[@]}"; do
-      [[ -z ${up[$region]:-} ]] || continue
-      pid=$(<"$(pid_file "$region")")
-      if healthy "$(<"$(url_file "$region")")"; then
-        up[$region]=1
-      elif ! kill -0 "$pid" 2>/dev/null; then
-        failed="$region exited before answering /health"
-        break
-      else
-        waiting=$((waiting + 1))
-      fi
-    done
-    [[ -z $failed && $waiting -gt 0 ]] || break
-    if [[ $SECONDS -ge $deadline ]]; then
-      for region in "${REGIONS[@]}"; do
-        if [[ -z ${up[$region]:-} ]]; then
-          failed="$region did not answer GET $(<"$(url_file "$region")")/health within ${start_timeout}s"
-          break
-        fi
-      done
-      break
-    fi
-    sleep 1
+    failed=$(wait_healthy "$region")
+    [[ -z $failed ]] || break
   done
 
   if [[ -n $failed ]]; then
-    region=${failed%% *}
-    log "$failed; the end of $(log_file "$region"):"
-    tail -n 20 "$(log_file "$region")" | sed 's/^/    /' >&2
+    log "$failed; the end of $(log_file "$region") (stack frames left out):"
+    grep -v -E '^[[:space:]]+at ' "$(log_file "$region")" | tail -n 20 | sed 's/^/    /' >&2
     stop_regions "${started[@]}"
     die "up failed: $failed"
   fi
 
+  trap - INT TERM HUP
   for region in "${REGIONS[@]}"; do
     print_line "$region" "$(<"$(pid_file "$region")")"
   done

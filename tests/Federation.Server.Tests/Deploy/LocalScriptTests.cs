@@ -1,5 +1,7 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using Federation.Server.Hosting;
 
 namespace Federation.Server.Tests.Deploy;
 
@@ -62,7 +64,7 @@ public sealed partial class LocalScriptTests
         try
         {
             // A pid file whose process is not a silo of its region (this test's own pid) does not count as running.
-            File.WriteAllText(Path.Combine(runDir.FullName, "gwangju.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.WriteAllText(Path.Combine(runDir.FullName, "gwangju.pid"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             File.WriteAllText(Path.Combine(runDir.FullName, "gwangju.url"), "http://127.0.0.1:5081");
 
             var (exit, stdout, _) = DeployFiles.Bash(new Dictionary<string, string> { ["MEGAREGION_RUN_DIR"] = runDir.FullName }, DeployFiles.Script, "status");
@@ -72,6 +74,34 @@ public sealed partial class LocalScriptTests
         }
         finally
         {
+            runDir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Up_refuses_a_port_another_server_listens_on_before_building_or_starting_anything()
+    {
+        var runDir = Directory.CreateTempSubdirectory("megaregion-run-");
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+            var (exit, stdout, stderr) = DeployFiles.Bash(
+                new Dictionary<string, string> { ["MEGAREGION_RUN_DIR"] = runDir.FullName, ["MEGAREGION_BASE_HTTP_PORT"] = port.ToString(CultureInfo.InvariantCulture) },
+                DeployFiles.Script,
+                "up");
+
+            Assert.Equal(1, exit);
+            Assert.Equal("", stdout);
+            Assert.Contains($"port {port} (http port of gwangju) is in use", stderr, StringComparison.Ordinal);
+            Assert.Empty(runDir.GetFiles("*.pid"));
+            Assert.Empty(runDir.GetFiles("build.log"));
+        }
+        finally
+        {
+            listener.Stop();
             runDir.Delete(recursive: true);
         }
     }
