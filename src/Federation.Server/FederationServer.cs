@@ -305,16 +305,20 @@ public static class FederationServer
                 o.SiloPort = options.SiloPort;
                 o.GatewayPort = options.GatewayPort;
             });
-            silo.UseKubernetesHosting();
+            // The silo's name is the pod's (Orleans matches silos to pods by name); pods of silos declared dead are deleted,
+            // so their Deployment starts a fresh one.
+            silo.UseKubernetesHosting(o => o.Configure(k => k.DeleteDefunctSiloPods = true));
         }
         else
         {
             var address = IPAddress.Parse(options.AdvertiseAddress);
             silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(address));
+
+            // Named by region, so membership and the dashboard say which silo is which.
+            silo.Configure<SiloOptions>(o => o.SiloName = $"{options.Region}-{Environment.MachineName}-{Environment.ProcessId}");
         }
 
         silo.Configure<ClusterMembershipOptions>(ClusterMembership.Apply);
-        silo.Configure<SiloOptions>(o => o.SiloName = $"{options.Region}-{Environment.MachineName}-{Environment.ProcessId}");
     }
 
     /// <summary>Creates the exporter when the host starts, so instruments published from then on are listened to.</summary>

@@ -27,3 +27,10 @@ catch (AdoNetStorageException e)
     Console.Error.WriteLine($"error: {e.Message}");
     return 3;
 }
+catch (Exception e) when (e is IOException or Orleans.Runtime.OrleansLifecycleCanceledException)
+{
+    // Kestrel or the silo could not start (most often a port in use: --urls, --silo-port, --gateway-port); the host
+    // has logged the cause. One line and an exit code, not an unhandled exception.
+    Console.Error.WriteLine($"error: the server could not start ({e.Message}); the log above names the cause, e.g. a port already in use (--urls, --silo-port, --gateway-port)");
+    return 4;
+}

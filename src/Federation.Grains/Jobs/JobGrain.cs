@@ -9,6 +9,7 @@ using Federation.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
+using Orleans.Placement;
 using Orleans.Runtime;
 
 namespace Federation.Grains.Jobs;
@@ -19,8 +20,11 @@ namespace Federation.Grains.Jobs;
 /// only one-way (never awaited), so no call cycle can form. One partial file per concern: the calls of researchers
 /// (this file), the notices of regions (<c>JobGrain.Notices.cs</c>), moves (<c>JobGrain.Moves.cs</c>), placement
 /// (<c>JobGrain.Placement.cs</c>) and the write path that keeps the row and the regions in agreement
-/// (<c>JobGrain.Durability.cs</c>). What every call does first and last is in <see cref="Invoke"/>.
+/// (<c>JobGrain.Durability.cs</c>). What every call does first and last is in <see cref="Invoke"/>. Activated on the
+/// silo that first calls it (the one whose API took the submission): its first calls, from the API and to the stateless
+/// router, stay in that process.
 /// </summary>
+[PreferLocalPlacement]
 public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilter
 {
     private readonly IPersistentState<JobRecord> _state;

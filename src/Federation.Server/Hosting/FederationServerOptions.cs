@@ -134,7 +134,8 @@ public sealed class FederationServerOptions
     /// <summary>
     /// Running in a Kubernetes pod (with <see cref="Region"/> only): the pod's IP, name and namespace and the cluster id come
     /// from the environment (<c>POD_IP</c>, <c>POD_NAME</c>, <c>POD_NAMESPACE</c>, <c>ORLEANS_CLUSTER_ID</c>,
-    /// <c>ORLEANS_SERVICE_ID</c>) through Orleans' Kubernetes hosting, which also deletes the pods of silos declared dead.
+    /// <c>ORLEANS_SERVICE_ID</c>) through Orleans' Kubernetes hosting, which names the silo after its pod and deletes the pods
+    /// of silos declared dead (the pod's service account needs pods get, list, watch, patch and delete).
     /// </summary>
     public bool Kubernetes { get; set; }
 

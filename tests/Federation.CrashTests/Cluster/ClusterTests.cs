@@ -38,6 +38,17 @@ public sealed class ClusterTests(ITestOutputHelper output)
             Assert.True(mega.IsSiloOf(region, Assert.Single(view.Regions[i].Silos)));
         }
 
+        // The Orleans dashboard of any silo shows the four silos, named by region.
+        await Eventually.HoldsAsync(
+            async ct =>
+            {
+                var counters = System.Text.Json.Nodes.JsonNode.Parse(await mega.Api("daegu").GetStringAsync("dashboard/DashboardCounters", ct))!;
+                var active = counters["hosts"]!.AsArray().Where(h => h!["status"]!.GetValue<string>() == "Active").Select(h => h!["siloName"]!.GetValue<string>().Split('-')[0]).Order();
+                return string.Join(' ', active) == "daegu gwangju gwangyang suncheon";
+            },
+            Detection,
+            "the dashboard shows the four silos active");
+
         // A job submitted through each silo, homed in and pinned to another region, is placed there and reads the same
         // through every silo.
         var ids = new List<(string Id, string Region)>();
