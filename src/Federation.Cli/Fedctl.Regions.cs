@@ -151,9 +151,9 @@ public static partial class Fedctl
             return "-";
         }
 
-        // host:port:generation; the generation tells restarts apart, not where.
-        var lastColon = silo.LastIndexOf(':');
-        var address = lastColon > 0 ? silo[..lastColon] : silo;
+        // host:port@generation; the generation tells restarts apart, not where.
+        var at = silo.LastIndexOf('@');
+        var address = at > 0 ? silo[..at] : silo;
         return away ? address + " (away)" : address;
     }
 

@@ -101,7 +101,7 @@ public sealed record RegionView
     [Id(11)]
     public bool Illustrative { get; init; }
 
-    /// <summary>The Orleans silo the region's grain runs on (<c>host:port:generation</c>).</summary>
+    /// <summary>The Orleans silo the region's grain runs on (<c>host:port@generation</c>).</summary>
     [Id(12)]
     public string? HostSilo { get; init; }
 
@@ -172,7 +172,7 @@ public sealed record RegionLoad
     [Id(8)]
     public bool Draining { get; init; }
 
-    /// <summary>The Orleans silo the region's grain runs on (<c>host:port:generation</c>), as of the region's last report.</summary>
+    /// <summary>The Orleans silo the region's grain runs on (<c>host:port@generation</c>), as of the region's last report.</summary>
     [Id(9)]
     public string? HostSilo { get; init; }
 

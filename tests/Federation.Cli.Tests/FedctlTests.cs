@@ -231,6 +231,15 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
         Assert.Matches("^Megaregion: \\d+/\\d+ accelerators busy", run.OutLines[0]);
         Assert.StartsWith("REGION ", run.OutLines[1], StringComparison.Ordinal);
         Assert.Equal(["daegu", "gwangju", "gwangyang", "suncheon"], run.OutLines[2..6].Select(l => l.Split(' ')[0]).Order(StringComparer.Ordinal));
+
+        // The embedded default: one silo, every region up on it, none away.
+        Assert.Matches("^REGION +STATUS +CAPACITY .* HOSTED ON$", run.OutLines[1]);
+        foreach (var line in run.OutLines[2..6])
+        {
+            var columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("up", columns[1]);
+            Assert.Matches("^127\\.0\\.0\\.1:\\d+$", columns[^1]);
+        }
     }
 
     [Fact]

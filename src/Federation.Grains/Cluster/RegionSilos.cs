@@ -41,7 +41,7 @@ public sealed class RegionSilos
     /// <summary>This silo.</summary>
     public SiloAddress LocalSilo => _localSilo;
 
-    /// <summary>This silo's address as text (<c>host:port:generation</c>).</summary>
+    /// <summary>This silo's address as text (<c>host:port@generation</c>).</summary>
     public string LocalSiloName { get; }
 
     /// <summary>The region a silo runs, as its metadata says; null when it names none or is not known yet.</summary>
