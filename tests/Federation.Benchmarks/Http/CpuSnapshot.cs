@@ -7,30 +7,40 @@ namespace Federation.Benchmarks.Http;
 /// CPU used so far by the whole machine, by PostgreSQL's processes and by the given server processes, read from
 /// <c>/proc</c> (Linux): the difference of two snapshots says where a measured window's CPU went. On a 2-core machine
 /// with the servers, PostgreSQL and the load generator on the same cores, that is what tells a slow server from a
-/// machine with no CPU left. Elsewhere (no <c>/proc</c>) the machine and PostgreSQL figures are absent.
+/// machine with no CPU left, and what the machine spent on anything else (another process, the kernel) tells a quiet
+/// machine from a shared one. Elsewhere (no <c>/proc</c>) the machine and PostgreSQL figures are absent.
 /// </summary>
 internal sealed class CpuSnapshot
 {
-    private CpuSnapshot(long busyTicks, long totalTicks, long postgresTicks, TimeSpan[] servers, long timestamp)
+    /// <summary>
+    /// USER_HZ, the unit of <c>/proc/stat</c> and <c>/proc/[pid]/stat</c>: 100 on every architecture .NET runs Linux on.
+    /// </summary>
+    private const double TicksPerSecond = 100;
+
+    private CpuSnapshot(long idleTicks, long postgresTicks, TimeSpan[] servers, TimeSpan generator, long timestamp)
     {
-        BusyTicks = busyTicks;
-        TotalTicks = totalTicks;
+        IdleTicks = idleTicks;
         PostgresTicks = postgresTicks;
         Servers = servers;
+        Generator = generator;
         Timestamp = timestamp;
     }
 
-    /// <summary>Jiffies of all cores not idle (user, nice, system, irq, softirq, steal); -1 without <c>/proc/stat</c>.</summary>
-    public long BusyTicks { get; }
-
-    /// <summary>Jiffies of all cores, idle and I/O wait included.</summary>
-    public long TotalTicks { get; }
+    /// <summary>
+    /// Idle and I/O-wait ticks of all cores; -1 without <c>/proc/stat</c>. The machine's busy time is the wall-clock time
+    /// of its cores less these: the kernel measures idle time exactly on a tickless machine, while its user and system
+    /// counts are samples at ticks, which here missed a fifth of the busy time of a server answering on loopback.
+    /// </summary>
+    public long IdleTicks { get; }
 
     /// <summary>User and system jiffies of the processes named <c>postgres</c> that are alive now.</summary>
     public long PostgresTicks { get; }
 
     /// <summary>CPU time of each server process given, in their order (zero for one that has exited).</summary>
     public TimeSpan[] Servers { get; }
+
+    /// <summary>CPU time of this process (the load generator, and the server when it runs in process).</summary>
+    public TimeSpan Generator { get; }
 
     public long Timestamp { get; }
 
@@ -42,33 +52,32 @@ internal sealed class CpuSnapshot
             servers[k] = ProcessCpu(serverPids[k]);
         }
 
-        var (busy, total) = MachineTicks();
-        return new CpuSnapshot(busy, total, ReadPostgresTicks(), servers, Stopwatch.GetTimestamp());
+        using var self = Process.GetCurrentProcess();
+        return new CpuSnapshot(IdleTicksNow(), ReadPostgresTicks(), servers, self.TotalProcessorTime, Stopwatch.GetTimestamp());
     }
 
     /// <summary>
     /// What was used between <paramref name="before"/> and <paramref name="after"/>, as percentages of one core
-    /// (200 % is both cores of a 2-core machine): the machine, PostgreSQL, and each server.
+    /// (200 % is both cores of a 2-core machine): the machine, PostgreSQL, each server and this process.
     /// </summary>
-    public static (double? Machine, double? Postgres, double[] Servers) Used(CpuSnapshot before, CpuSnapshot after)
+    public static (double? Machine, double? Postgres, double[] Servers, double Generator) Used(CpuSnapshot before, CpuSnapshot after)
     {
         var seconds = Stopwatch.GetElapsedTime(before.Timestamp, after.Timestamp).TotalSeconds;
+        var generator = 100 * (after.Generator - before.Generator).TotalSeconds / seconds;
         var servers = new double[before.Servers.Length];
         for (var k = 0; k < servers.Length; k++)
         {
             servers[k] = 100 * (after.Servers[k] - before.Servers[k]).TotalSeconds / seconds;
         }
 
-        var total = after.TotalTicks - before.TotalTicks;
-        if (before.BusyTicks < 0 || after.BusyTicks < 0 || total <= 0)
+        if (before.IdleTicks < 0 || after.IdleTicks < 0 || seconds <= 0)
         {
-            return (null, null, servers);
+            return (null, null, servers, generator);
         }
 
-        // Jiffies of all cores over the window: one core's worth is total / cores.
-        var perCore = (double)total / Environment.ProcessorCount;
-        var postgres = Math.Max(0, after.PostgresTicks - before.PostgresTicks);
-        return (100 * (after.BusyTicks - before.BusyTicks) / perCore, 100 * postgres / perCore, servers);
+        var idle = 100 * (after.IdleTicks - before.IdleTicks) / TicksPerSecond / seconds;
+        var postgres = 100 * Math.Max(0, after.PostgresTicks - before.PostgresTicks) / TicksPerSecond / seconds;
+        return (Math.Max(0, (100 * Environment.ProcessorCount) - idle), postgres, servers, generator);
     }
 
     private static TimeSpan ProcessCpu(int pid)
@@ -84,21 +93,17 @@ internal sealed class CpuSnapshot
         }
     }
 
-    private static (long Busy, long Total) MachineTicks()
+    private static long IdleTicksNow()
     {
         try
         {
-            // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"; guest time is already in user.
-            var line = File.ReadLines("/proc/stat").First();
-            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            long At(int i) => i < f.Length ? long.Parse(f[i], CultureInfo.InvariantCulture) : 0;
-            var idle = At(4) + At(5);
-            var busy = At(1) + At(2) + At(3) + At(6) + At(7) + At(8);
-            return (busy, busy + idle);
+            // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
+            var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return long.Parse(f[4], CultureInfo.InvariantCulture) + long.Parse(f[5], CultureInfo.InvariantCulture);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
-            return (-1, -1);
+            return -1;
         }
     }
 

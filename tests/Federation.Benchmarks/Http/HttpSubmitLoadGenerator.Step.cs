@@ -16,10 +16,10 @@ public sealed partial class HttpSubmitLoadGenerator
     /// <param name="pids">Server processes whose CPU is reported (the child, or <c>--pids</c>).</param>
     /// <param name="stallsLabel">What runs in this process, for the line of its own figures.</param>
     private static async Task<SubmitStepResult> RunStepAsync(
-        Options o, double rate, SubmitTargets targets, IReadOnlyList<int> pids, string stallsLabel, CancellationToken cancellationToken)
+        Options o, double rate, double warmup, SubmitTargets targets, IReadOnlyList<int> pids, string stallsLabel, CancellationToken cancellationToken)
     {
         var run = DateTime.UtcNow.ToString("HHmmssfff", CultureInfo.InvariantCulture);
-        var warmupCount = (int)(rate * o.Warmup);
+        var warmupCount = (int)(rate * warmup);
         var total = warmupCount + (int)(rate * o.Duration);
         var targetOf = new int[total];
         var bodies = new byte[total][];
@@ -160,13 +160,14 @@ public sealed partial class HttpSubmitLoadGenerator
             var end = Stopwatch.GetTimestamp();
             var cpuAfter = CpuSnapshot.Take(pids);
             var stalls = monitor.Stop();
-            var (machineCpu, postgresCpu, serverCpu) = CpuSnapshot.Used(cpuBefore, cpuAfter);
+            var (machineCpu, postgresCpu, serverCpu, generatorCpu) = CpuSnapshot.Used(cpuBefore, cpuAfter);
             return Summarize(rate, targets, warmupCount, targetOf, statuses, serviceTicks, intendedTicks, firstErrors) with
             {
                 WindowSeconds = Stopwatch.GetElapsedTime(measuredFrom, end).TotalSeconds,
                 MachineCpu = machineCpu,
                 PostgresCpu = postgresCpu,
                 ServerCpu = pids.Select((pid, k) => (pid, serverCpu[k])).ToArray(),
+                GeneratorCpu = generatorCpu,
                 Stalls = stallsLabel + stalls,
             };
         }
@@ -198,6 +199,9 @@ public sealed partial class HttpSubmitLoadGenerator
             perTarget[t] = (0, 0, [], new SortedDictionary<string, int>(StringComparer.Ordinal));
         }
 
+        // Which second of the window (by intended send) each answer belongs to, to tell a tail spread over the window
+        // from one that a few stalls make.
+        var seconds = new List<(int Second, double Ms)>();
         int created = 0, notSent = 0, warmupFailures = 0;
         for (var i = 0; i < statuses.Length; i++)
         {
@@ -221,6 +225,7 @@ public sealed partial class HttpSubmitLoadGenerator
                 created++;
                 target.Created++;
                 fromSend.Add(Ms(serviceTicks[i]));
+                seconds.Add(((int)((i - warmupCount) / rate), Ms(serviceTicks[i])));
                 fromIntended.Add(Ms(intendedTicks[i]));
                 target.FromSend.Add(Ms(serviceTicks[i]));
             }
@@ -233,14 +238,16 @@ public sealed partial class HttpSubmitLoadGenerator
         }
 
         var measured = statuses.Length - warmupCount;
+        var summary = LatencySummary.Of(fromSend);
         return new SubmitStepResult
         {
+            TailSeconds = summary is null ? [] : TailSeconds(seconds, summary.P99),
             Rate = rate,
             Measured = measured,
             Created = created,
             NotSent = notSent,
             WindowSeconds = 1,
-            FromSend = LatencySummary.Of(fromSend),
+            FromSend = summary,
             FromIntended = LatencySummary.Of(fromIntended),
             Errors = errors,
             FirstErrors = new Dictionary<string, string>(firstErrors, StringComparer.Ordinal),
@@ -249,6 +256,22 @@ public sealed partial class HttpSubmitLoadGenerator
             ServerCpu = [],
             Stalls = "",
         };
+    }
+
+    /// <summary>The (at most) three seconds of the window with the most answers slower than <paramref name="p99"/>.</summary>
+    private static (int Second, int Count, double MaxMs)[] TailSeconds(List<(int Second, double Ms)> answers, double p99)
+    {
+        var bySecond = new Dictionary<int, (int Count, double Max)>();
+        foreach (var (second, ms) in answers)
+        {
+            if (ms > p99)
+            {
+                var (count, max) = bySecond.GetValueOrDefault(second);
+                bySecond[second] = (count + 1, Math.Max(max, ms));
+            }
+        }
+
+        return [.. bySecond.OrderByDescending(s => s.Value.Count).ThenByDescending(s => s.Value.Max).Take(3).Select(s => (s.Key, s.Value.Count, s.Value.Max))];
     }
 
     private static string Body(string id, string home, double hours) =>

@@ -51,6 +51,9 @@ internal sealed record SubmitStepResult
 
     public required LatencySummary? FromIntended { get; init; }
 
+    /// <summary>The seconds of the window (from its start) holding most of the answers slower than the p99 from send.</summary>
+    public required (int Second, int Count, double MaxMs)[] TailSeconds { get; init; }
+
     /// <summary>Answers other than 201 in the measured window by status ("connection" for a transport error).</summary>
     public required SortedDictionary<string, int> Errors { get; init; }
 
@@ -69,6 +72,9 @@ internal sealed record SubmitStepResult
 
     /// <summary>Each server process's CPU over the window, % of one core, with its pid.</summary>
     public required (int Pid, double Cpu)[] ServerCpu { get; init; }
+
+    /// <summary>This process's CPU over the window, % of one core.</summary>
+    public double GeneratorCpu { get; init; }
 
     /// <summary>The load generator's own figures (GC, CPU, thread pool) over the window, labelled with what runs in its process.</summary>
     public required string Stalls { get; init; }
@@ -114,6 +120,11 @@ internal sealed record SubmitStepResult
 
         output.WriteLine($"latency from send (ms):            {LatencySummary.Format(FromSend)}");
         output.WriteLine($"latency from intended send (ms):   {LatencySummary.Format(FromIntended)}");
+        if (TailSeconds.Length > 0)
+        {
+            var slow = Math.Max(1, Created - (int)Math.Ceiling(0.99 * Created));
+            output.WriteLine(string.Create(i, $"answers slower than p99 from send ({slow} or so), most in seconds of the window: {string.Join(", ", TailSeconds.Select(t => string.Create(i, $"{t.Second} s: {t.Count} (max {t.MaxMs:F0} ms)")))}"));
+        }
         if (Targets.Length > 1)
         {
             output.WriteLine("per target (latency from send, ms):");
@@ -134,7 +145,10 @@ internal sealed record SubmitStepResult
 
         if (MachineCpu is { } machine)
         {
-            output.WriteLine(string.Create(i, $"machine: CPU busy {machine:F0} % of one core ({Environment.ProcessorCount * 100} % = every core), of which PostgreSQL's processes {PostgresCpu:F0} %"));
+            // Whatever the servers, PostgreSQL and this process did not use went to other processes or the kernel.
+            var servers = ServerCpu.Sum(s => s.Cpu);
+            var rest = machine - servers - (PostgresCpu ?? 0) - GeneratorCpu;
+            output.WriteLine(string.Create(i, $"machine: CPU busy {machine:F0} % of one core ({Environment.ProcessorCount * 100} % = every core): server processes {servers:F0} %, PostgreSQL's processes {PostgresCpu:F0} %, this process {GeneratorCpu:F0} %, everything else {rest:F0} %"));
         }
 
         output.WriteLine(Stalls);
