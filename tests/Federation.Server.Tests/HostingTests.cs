@@ -44,6 +44,18 @@ public sealed class HostingTests
     }
 
     [Theory]
+    [InlineData(new[] { "--storage", "sqlite", "--region", "daegu" }, "Federation:Region (--region) makes this server one silo of a cluster, whose membership and state are in PostgreSQL: set Federation:Storage (--storage) to postgres (not sqlite)")]
+    [InlineData(new[] { "--storage", "postgres", "--connection", "Host=db", "--region", "daegu", "--cluster-id", "Mega Region" }, "Federation:ClusterId (--cluster-id) must be lower-case letters, digits and '-' (at most 63, not starting with '-'), not 'Mega Region'.")]
+    [InlineData(new[] { "--storage", "postgres", "--connection", "Host=db", "--region", "daegu", "--advertise-address", "0.0.0.0" }, "Federation:AdvertiseAddress (--advertise-address) must be the IP address other silos reach this one at (e.g. 10.0.0.5), not '0.0.0.0'.")]
+    [InlineData(new[] { "--storage", "postgres", "--connection", "Host=db", "--region", "busan" }, "Federation:Region (--region) must be one of the megaregion's regions (gwangju, suncheon, gwangyang, daegu), not 'busan'.")]
+    [InlineData(new[] { "--storage", "memory", "--Federation:Kubernetes=true" }, "Federation:Kubernetes applies to a cluster only: set Federation:Region (--region) to the region this silo runs.")]
+    public void A_bad_cluster_option_fails_naming_it(string[] args, string message)
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(args));
+        Assert.Contains(e.Failures, f => f.StartsWith(message, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("oracle")]
     [InlineData("2")]
     public void A_bad_storage_kind_fails_naming_the_option_and_the_accepted_values(string value)
