@@ -91,6 +91,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         var nowS = ExecutionClock.ToSeconds(now);
         var exclude = excludeRegion is null ? -1 : _megaregion.IndexOf(excludeRegion);
         var chosen = _decider.Decide(spec, nowS, exclude);
+        Exception? unreachable = null;
         while (chosen >= 0)
         {
             var score = _decider.Scores[chosen];
@@ -113,6 +114,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
                 // names another region. So the next best region may take the job.
                 GrainsLog.AdmitUnreachable(_logger, regionId, ex.GetType().Name);
                 admit = Refused(DescribeUnreachable(regionId, ex));
+                unreachable = ex;
             }
 
             if (admit.Admitted)
@@ -135,6 +137,14 @@ public sealed class RouterGrain : Grain, IRouterGrain
             _refreshed = false;
             _decider.Refused(chosen, "refused: " + (admit.RefusedBecause ?? "no reason given"));
             chosen = _decider.NextBest();
+        }
+
+        // No region took it, and one that might have could not be asked: that is the cluster's momentary trouble, not the
+        // job's. The caller fails (a submit answers 503 and nothing is stored; the client retries with the same id)
+        // instead of the job failing for good.
+        if (unreachable is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(unreachable);
         }
 
         return new PlacementOutcome
