@@ -18,6 +18,8 @@ public sealed class ApiExceptionHandlerTests
         { new TimeoutException("no response within 30 s"), 503 },
         { new InvalidOperationException("call failed", new TimeoutException("no response")), 503 },
         { new Orleans.Runtime.SiloUnavailableException("The target silo became unavailable for message: Request job/j1"), 503 },
+        { new Orleans.Runtime.OrleansException("Trying to register job/j1 on invalid silo: S127.0.0.1:11112:1. Known status: Dead"), 503 },
+        { new Orleans.Storage.InconsistentStateException("version conflict"), 500 },
         { new AdoNetStorageException("schema version 9 is newer than this build", AdoNetStorageErrorKind.Failed, null), 500 },
         { new InvalidOperationException("a bug"), 500 },
         { new ArgumentException("accelerators.count must be positive"), 400 },

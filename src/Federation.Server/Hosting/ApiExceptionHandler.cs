@@ -1,4 +1,6 @@
 using Federation.Storage;
+using Orleans.Runtime;
+using Orleans.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Federation.Server.Hosting;
@@ -103,9 +105,14 @@ internal sealed class ApiExceptionHandler : IExceptionHandler
         });
     }
 
-    /// <summary>A silo that died under the call, or a message Orleans could not deliver to one; null when neither.</summary>
+    /// <summary>
+    /// The cluster's own trouble under the call: a silo that died, a message Orleans could not deliver, this silo
+    /// declared dead while it still answered (its grains cannot register). Orleans reports them as
+    /// <see cref="OrleansException"/>s; a stale write (<see cref="InconsistentStateException"/>) is not one of them.
+    /// Null when none.
+    /// </summary>
     private static Exception? SiloTrouble(Exception exception) =>
-        (Exception?)Find<SiloUnavailableException>(exception, static _ => true, 0) ?? Find<OrleansMessageRejectionException>(exception, static _ => true, 0);
+        Find<OrleansException>(exception, static e => e is not InconsistentStateException, 0);
 
     /// <summary>The exception itself, or the single exception an AggregateException carries.</summary>
     private static Exception Unwrap(Exception exception) =>
