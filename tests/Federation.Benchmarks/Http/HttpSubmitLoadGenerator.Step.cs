@@ -148,6 +148,9 @@ public sealed partial class HttpSubmitLoadGenerator
             // CPU, and the thread pool's backlog sampled every millisecond by a thread of its own.
             var monitor = new StallMonitor();
             var measuredFrom = Intended(warmupCount);
+
+            // In UTC too, so the seconds of slow answers can be matched with the logs of the servers and the database.
+            var windowStart = DateTime.UtcNow + Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measuredFrom);
             var untilMeasured = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measuredFrom);
             if (untilMeasured > TimeSpan.Zero)
             {
@@ -164,6 +167,7 @@ public sealed partial class HttpSubmitLoadGenerator
             return Summarize(rate, targets, warmupCount, targetOf, statuses, serviceTicks, intendedTicks, firstErrors) with
             {
                 WindowSeconds = Stopwatch.GetElapsedTime(measuredFrom, end).TotalSeconds,
+                WindowStart = windowStart,
                 MachineCpu = machineCpu,
                 PostgresCpu = postgresCpu,
                 ServerCpu = pids.Select((pid, k) => (pid, serverCpu[k])).ToArray(),
@@ -247,6 +251,7 @@ public sealed partial class HttpSubmitLoadGenerator
             Created = created,
             NotSent = notSent,
             WindowSeconds = 1,
+            WindowStart = default,
             FromSend = summary,
             FromIntended = LatencySummary.Of(fromIntended),
             Errors = errors,

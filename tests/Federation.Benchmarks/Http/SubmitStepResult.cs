@@ -47,6 +47,9 @@ internal sealed record SubmitStepResult
     /// <summary>From the first intended send of the measured window to the last answer.</summary>
     public required double WindowSeconds { get; init; }
 
+    /// <summary>The first intended send of the measured window, UTC.</summary>
+    public required DateTime WindowStart { get; init; }
+
     public required LatencySummary? FromSend { get; init; }
 
     public required LatencySummary? FromIntended { get; init; }
@@ -123,7 +126,7 @@ internal sealed record SubmitStepResult
         if (TailSeconds.Length > 0)
         {
             var slow = Math.Max(1, Created - (int)Math.Ceiling(0.99 * Created));
-            output.WriteLine(string.Create(i, $"answers slower than p99 from send ({slow} or so), most in seconds of the window: {string.Join(", ", TailSeconds.Select(t => string.Create(i, $"{t.Second} s: {t.Count} (max {t.MaxMs:F0} ms)")))}"));
+            output.WriteLine(string.Create(i, $"answers slower than p99 from send ({slow} or so), most in seconds of the window (from {WindowStart:HH:mm:ss.f} UTC): {string.Join(", ", TailSeconds.Select(t => string.Create(i, $"{t.Second} s: {t.Count} (max {t.MaxMs:F0} ms)")))}"));
         }
         if (Targets.Length > 1)
         {
