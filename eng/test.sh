@@ -21,6 +21,19 @@ if [ -z "${FEDERATION_TEST_POSTGRES:-}" ]; then
 fi
 export FEDERATION_TEST_POSTGRES
 
+# Chromium for the console's browser tests and Prometheus for the metrics test: installed when missing.
+# FEDERATION_TEST_CHROMIUM / FEDERATION_TEST_PROMETHEUS set by the caller are used as they are.
+if [ -z "${FEDERATION_TEST_CHROMIUM:-}" ] || [ -z "${FEDERATION_TEST_PROMETHEUS:-}" ]; then
+  if ! tools=$(./eng/ensure-tools.sh); then
+    echo "could not install chromium and prometheus (see above)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  FEDERATION_TEST_CHROMIUM=${FEDERATION_TEST_CHROMIUM:-$(echo "$tools" | sed -n 1p)}
+  FEDERATION_TEST_PROMETHEUS=${FEDERATION_TEST_PROMETHEUS:-$(echo "$tools" | sed -n 2p)}
+fi
+export FEDERATION_TEST_CHROMIUM FEDERATION_TEST_PROMETHEUS
+
 echo "== build ($config)"
 if ! dotnet build Federation.sln -c "$config" -nologo -v q; then
   echo "build failed"
