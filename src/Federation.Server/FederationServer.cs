@@ -1,5 +1,6 @@
 using Federation.Grains.Hosting;
 using Federation.Server.Api;
+using Federation.Server.WebConsole;
 using Federation.Server.Demo;
 using Federation.Server.Hosting;
 using Federation.Server.Metrics;
@@ -16,7 +17,7 @@ namespace Federation.Server;
 
 /// <summary>
 /// The composition root: an Orleans silo (<c>UseOrleans</c> on the host) with the domain grains and the store, the
-/// REST API, the Orleans dashboard at <c>/dashboard</c>, <c>/health</c>, <c>/metrics</c> and the OpenAPI document.
+/// REST API, the web console at <c>/</c>, the Orleans dashboard at <c>/dashboard</c>, <c>/health</c>, <c>/metrics</c> and the OpenAPI document.
 /// <c>Program.cs</c> only calls <see cref="CreateBuilder"/> and <see cref="Build"/>; tests and benchmarks do the same
 /// to host the server in process.
 /// </summary>
@@ -129,6 +130,7 @@ public static class FederationServer
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseConsole();
         app.MapOpenApi();
 
         // The dashboard's page and JSON endpoints are Orleans' internals, not this API: kept out of the OpenAPI

@@ -1,0 +1,44 @@
+using Microsoft.Playwright;
+
+namespace Federation.Console.Tests;
+
+/// <summary>The console's shell: served at /, every page reachable from the navigation, no script errors.</summary>
+public sealed class ShellTests(Browser browser) : IClassFixture<Browser>, IAsyncLifetime
+{
+    private ConsoleServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await ConsoleServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task The_console_is_served_at_the_root_and_every_navigation_link_opens_its_page_without_a_script_error()
+    {
+        var errors = new List<string>();
+        var page = await browser.NewPageAsync(_server.BaseAddress, errors);
+        var response = await page.GotoAsync("/");
+        Assert.Equal(200, response!.Status);
+        Assert.Contains("script-src 'self'", await response.HeaderValueAsync("content-security-policy"), StringComparison.Ordinal);
+
+        var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
+        foreach (var (link, title) in new[] { ("Jobs", "Jobs"), ("Regions", "Regions"), ("What-if", "What-if"), ("Megaregion", "Megaregion") })
+        {
+            await nav.GetByRole(AriaRole.Link, new() { Name = link, Exact = true }).ClickAsync();
+            await Assertions.Expect(page).ToHaveTitleAsync($"{title} · Megaregion Federation");
+            await Assertions.Expect(nav.GetByRole(AriaRole.Link, new() { Name = link, Exact = true })).ToHaveAttributeAsync("aria-current", "page");
+        }
+
+        Assert.Equal("dashboard/", await nav.GetByRole(AriaRole.Link, new() { Name = "Orleans dashboard" }).GetAttributeAsync("href"));
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task An_unknown_console_address_says_so_and_links_back()
+    {
+        var page = await browser.NewPageAsync(_server.BaseAddress);
+        await page.GotoAsync("/#/nowhere");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not found" })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Back to the megaregion" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveTitleAsync("Megaregion · Megaregion Federation");
+    }
+}
