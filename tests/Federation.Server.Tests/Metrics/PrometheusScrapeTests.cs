@@ -86,22 +86,9 @@ public sealed class PrometheusScrapeTests : IAsyncLifetime
         Assert.True(Value(Assert.Single(activations)) >= 2, activations.ToJsonString());
     }
 
-    /// <summary>The Prometheus binary: the test script's, else Debian's; never a silent skip.</summary>
-    private static string PrometheusPath()
-    {
-        var path = Environment.GetEnvironmentVariable("FEDERATION_TEST_PROMETHEUS");
-        if (string.IsNullOrEmpty(path))
-        {
-            path = "/usr/bin/prometheus";
-        }
-
-        Assert.True(File.Exists(path), $"Prometheus is not installed ({path} is missing): run eng/ensure-tools.sh, or set FEDERATION_TEST_PROMETHEUS to a prometheus binary.");
-        return path;
-    }
-
     private Process Start(string config, Uri web)
     {
-        var info = new ProcessStartInfo(PrometheusPath())
+        var info = new ProcessStartInfo(PrometheusTools.Prometheus)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
