@@ -141,6 +141,7 @@ public static class FederationServer
         app.MapRegionsApi();
         app.MapMegaregionApi();
         app.MapOperationsApi();
+        app.MapServerMetrics();
         var settings = app.Services.GetRequiredService<ServerSettings>();
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),
             settings.StorageDescription, settings.MegaregionSource, settings.Megaregion.Regions.Length, settings.TimeScale, settings.Options.Demo);
@@ -266,8 +267,7 @@ public static class FederationServer
         services.AddSingleton<RequestValidation>();
         services.AddSingleton<StorageProbe>();
         services.AddSingleton<ServerInstruments>();
-        services.AddSingleton<PrometheusExporter>();
-        services.AddHostedService<ExporterStarter>();
+        services.AddServerMetrics();
         if (settings.Options.Demo)
         {
             services.AddHostedService<DemoWorkload>();
@@ -282,6 +282,7 @@ public static class FederationServer
             document.Servers?.Clear();
             document.Info.Title = "Megaregion Federation API";
             document.Info.Description = "Submit jobs once, anywhere in the megaregion; see where they run and why. Every error is RFC 7807 problem details naming the field.";
+            ServerMetrics.DescribeScrapingEndpoint(document);
             return Task.CompletedTask;
         }));
     }
@@ -321,17 +322,5 @@ public static class FederationServer
         }
 
         silo.Configure<ClusterMembershipOptions>(ClusterMembership.Apply);
-    }
-
-    /// <summary>Creates the exporter when the host starts, so instruments published from then on are listened to.</summary>
-    private sealed class ExporterStarter(PrometheusExporter exporter) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            _ = exporter;
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Federation.Server.Hosting;
+using Federation.Server.Tests.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -35,29 +35,25 @@ public sealed class OperationsTests : IAsyncLifetime
         using var repeat = await _server.PostJsonAsync("api/jobs", Jobs.Request("metrics-1").ToJsonString());
         using var bad = await _server.PostJsonAsync("api/jobs", "{");
 
-        using var response = await _server.Client.GetAsync("metrics");
+        var scrape = await Scrape.ReadAsync(_server);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        var lines = (await response.Content.ReadAsStringAsync()).Split('\n');
-        Assert.Contains("# TYPE federation_server_jobs_submitted_total counter", lines);
-        Assert.Contains("federation_server_jobs_submitted_total 1", lines);
-        Assert.Contains("federation_server_jobs_repeated_total 1", lines);
-        Assert.Contains("federation_server_jobs_rejected_total 1", lines);
-        Assert.Contains("# TYPE federation_server_submit_duration_milliseconds histogram", lines);
-        Assert.Contains("federation_server_submit_duration_milliseconds_count 2", lines);
-        Assert.Contains(lines, l => l.StartsWith("federation_server_submit_duration_milliseconds_bucket{le=\"+Inf\"} 2", StringComparison.Ordinal));
+        Assert.Equal("counter", scrape.Types["federation_server_jobs_submitted_total"]);
+        Assert.Equal(1, scrape.Value("federation_server_jobs_submitted_total"));
+        Assert.Equal(1, scrape.Value("federation_server_jobs_repeated_total"));
+        Assert.Equal(1, scrape.Value("federation_server_jobs_rejected_total"));
+        Assert.Equal("histogram", scrape.Types["federation_server_submit_duration_seconds"]);
+        Assert.Equal(2, scrape.Value("federation_server_submit_duration_seconds_count"));
+        Assert.Equal(2, scrape.Value("federation_server_submit_duration_seconds_bucket", ("le", "+Inf")));
         // The grains' meter beside the server's: the job was placed once (the repeat was answered from its row).
-        Assert.Contains("# TYPE federation_jobs_submitted_total counter", lines);
-        Assert.Contains("federation_jobs_submitted_total 1", lines);
+        Assert.Equal("counter", scrape.Types["federation_jobs_submitted_total"]);
+        Assert.Equal(1, scrape.Value("federation_jobs_submitted_total"));
 
         // Orleans' meter (Microsoft.Orleans), beside the federation's. It is one per process, so the figures count every
         // server a test has started in this process: at least the job activation this server created.
-        Assert.Contains("# TYPE orleans_catalog_activation_created_total counter", lines);
-        var jobActivations = Assert.Single(lines, l => l.StartsWith("orleans_catalog_activation_created_total{grain_type=\"job\"} ", StringComparison.Ordinal));
-        Assert.True(long.Parse(jobActivations.Split(' ')[^1], CultureInfo.InvariantCulture) >= 1, jobActivations);
-        Assert.Contains("# TYPE orleans_app_requests_latency_milliseconds histogram", lines);
-        Assert.Contains(lines, l => l.StartsWith("orleans_app_requests_latency_milliseconds_count ", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal));
+        Assert.Equal("counter", scrape.Types["orleans_catalog_activation_created_total"]);
+        Assert.True(scrape.Value("orleans_catalog_activation_created_total", ("grain_type", "job")) >= 1);
+        Assert.Equal("histogram", scrape.Types["orleans_app_requests_latency_milliseconds"]);
+        Assert.True(scrape.Value("orleans_app_requests_latency_milliseconds_count") > 0);
     }
 
     [Fact]

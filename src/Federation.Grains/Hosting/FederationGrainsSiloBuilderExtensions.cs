@@ -44,6 +44,8 @@ public static class FederationGrainsSiloBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FederationGrainsOptions>, FederationGrainsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<GrainsInstruments>();
+        services.TryAddSingleton<RegionGauges>();
+        services.TryAddSingleton<IRegionGauges>(static sp => sp.GetRequiredService<RegionGauges>());
         services.TryAddSingleton<ExecutionClock>();
         services.TryAddSingleton<NoticeDeliveries>();
         services.TryAddSingleton<IJobExecutor, SimulatedJobExecutor>();

@@ -82,7 +82,7 @@ public sealed partial class JobGrain
             }
 
             await WriteOrCompensateAsync(targetRegion, fromRegion, restore);
-            _instruments.Moves.Add(1);
+            _instruments.Moved(fromRegion, targetRegion);
             _reports.JobMoved(fromRegion, targetRegion, transfer > 0 ? spec.DatasetSizeGb : 0);
             return true;
         }

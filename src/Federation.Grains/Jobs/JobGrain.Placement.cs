@@ -27,7 +27,7 @@ public sealed partial class JobGrain
         var transfer = outcome.TransferSeconds > 0 ? outcome.TransferSeconds : 0;
         if (!string.Equals(outcome.Region, record.Request!.HomeRegion, StringComparison.Ordinal))
         {
-            _instruments.Overflows.Add(1);
+            _instruments.Overflowed(outcome.Region, record.Request!.HomeRegion);
             record.AddEvent(now, JobEventKinds.Overflowed, outcome.Region, null, transfer);
         }
         else

@@ -359,6 +359,7 @@ public sealed partial class RegionGrain
 
     private void MarkLoadChanged()
     {
+        UpdateGauges();
         _loadDirty = true;
         if (_options.LoadPublishInterval == TimeSpan.Zero
             || _runtimeTime.GetElapsedTime(_lastPublishTimestamp) >= _options.LoadPublishInterval)

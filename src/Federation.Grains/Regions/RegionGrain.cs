@@ -36,6 +36,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private readonly TimeProvider _runtimeTime;
     private readonly NoticeDeliveries _deliveries;
     private readonly RegionSilos _silos;
+    private readonly IRegionGauges _gauges;
     private readonly ILogger<RegionGrain> _logger;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Entry> _byTicket = new();
@@ -64,6 +65,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         TimeProvider runtimeTime,
         NoticeDeliveries deliveries,
         RegionSilos silos,
+        IRegionGauges gauges,
         ILogger<RegionGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -76,6 +78,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _runtimeTime = runtimeTime;
         _deliveries = deliveries;
         _silos = silos;
+        _gauges = gauges;
         _logger = logger;
     }
 
@@ -94,6 +97,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _scheduler = new RegionScheduler(CurrentModel());
         _away = !_silos.IsHomeHere(Id);
         await RebuildAsync(cancellationToken);
+        OpenGauges();
         if (_away)
         {
             WatchForHome();
@@ -104,6 +108,12 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         {
             this.RegisterGrainTimer(static (g, _) => g.PublishIfDirty(), this, _options.LoadPublishInterval, _options.LoadPublishInterval);
         }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        CloseGauges();
+        return Task.CompletedTask;
     }
 
     public ValueTask<AdmitResult> TryAdmitAsync(AdmitRequest request)

@@ -75,11 +75,25 @@ public sealed class RouterGrain : Grain, IRouterGrain
         this.RegisterGrainTimer(static (g, _) => g.RefreshOnceAsync(), this, _options.SnapshotRefresh, _options.SnapshotRefresh);
     }
 
+    /// <summary>Places one job; its duration, whatever the outcome, goes to <see cref="GrainsInstruments.PlacementDuration"/>.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<PlacementOutcome> PlaceAsync(string jobId, JobRequest job, DateTimeOffset submittedAt, string? excludeRegion)
     {
         ArgumentNullException.ThrowIfNull(job);
+        var started = _runtimeTime.GetTimestamp();
+        try
+        {
+            return await PlaceCoreAsync(jobId, job, submittedAt, excludeRegion);
+        }
+        finally
+        {
+            _instruments.PlacementDuration.Record(_runtimeTime.GetElapsedTime(started).TotalSeconds);
+        }
+    }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<PlacementOutcome> PlaceCoreAsync(string jobId, JobRequest job, DateTimeOffset submittedAt, string? excludeRegion)
+    {
         // The timer keeps the copies fresh; this only catches an activation whose timer could not run.
         if (!_refreshed || _runtimeTime.GetElapsedTime(_refreshedAt) > _options.SnapshotRefresh)
         {
@@ -120,7 +134,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
             if (admit.Admitted)
             {
                 _decider.Admitted(chosen, spec, nowS, score.TransferS);
-                _instruments.Placements.Add(1);
+                _instruments.Placed(regionId);
                 return new PlacementOutcome
                 {
                     Placed = true,
@@ -133,7 +147,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
             }
 
             // The copy was stale: refresh at the next decision, and try the next best region now.
-            _instruments.PlacementRefusals.Add(1);
+            _instruments.Refused(regionId);
             _refreshed = false;
             _decider.Refused(chosen, "refused: " + (admit.RefusedBecause ?? "no reason given"));
             chosen = _decider.NextBest();

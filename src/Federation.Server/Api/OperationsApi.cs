@@ -1,6 +1,5 @@
 using Federation.Grains.Hosting;
 using Federation.Server.Hosting;
-using Federation.Server.Metrics;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Federation.Server.Api;
@@ -28,9 +27,12 @@ public sealed record HealthReport
     public string? Error { get; init; }
 }
 
-/// <summary><c>/health</c> and <c>/metrics</c>: for load balancers, operators and Prometheus.</summary>
+/// <summary><c>/health</c> for load balancers and operators (<c>/metrics</c>, for Prometheus, is <see cref="Metrics.ServerMetrics"/>).</summary>
 public static class OperationsApi
 {
+    /// <summary>The OpenAPI tag of the operations endpoints.</summary>
+    public const string Tag = "Operations";
+
     /// <summary>How long the health check waits for the grains and the store before answering unhealthy.</summary>
     public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(5);
 
@@ -38,15 +40,10 @@ public static class OperationsApi
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapGet("/health", HealthAsync)
-            .WithTags("Operations")
+            .WithTags(Tag)
             .WithName("GetHealth")
             .WithSummary("200 when the silo answers and the store is reachable; 503 with the reason otherwise.")
             .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
-        endpoints.MapGet("/metrics", Metrics)
-            .WithTags("Operations")
-            .WithName("GetMetrics")
-            .WithSummary("Orleans' runtime metrics and the grains' and server's, in the Prometheus text exposition format.")
-            .Produces<string>(StatusCodes.Status200OK, "text/plain");
         return endpoints;
     }
 
@@ -75,6 +72,4 @@ public static class OperationsApi
             return TypedResults.Json(report with { Status = "Unhealthy", Error = e is TimeoutException ? "no answer within " + HealthTimeout.TotalSeconds + " s" : e.Message }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
-
-    private static IResult Metrics(PrometheusExporter exporter) => TypedResults.Text(exporter.Render(), PrometheusExporter.ContentType);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Federation.Grains.Diagnostics;
 
 namespace Federation.Server.Metrics;
 
@@ -17,7 +18,7 @@ public sealed class ServerInstruments
     /// <summary>Submissions refused with a 4xx answer.</summary>
     public const string JobsRejected = "federation.server.jobs.rejected";
 
-    /// <summary>Time from reading the request to having the placed and stored job, ms.</summary>
+    /// <summary>Time from reading the request to having the placed and stored job, in seconds.</summary>
     public const string SubmitDuration = "federation.server.submit.duration";
 
     private readonly Counter<long> _submitted;
@@ -32,13 +33,18 @@ public sealed class ServerInstruments
         _submitted = meter.CreateCounter<long>(JobsSubmitted, "{job}", "Jobs created through POST /api/jobs");
         _repeated = meter.CreateCounter<long>(JobsRepeated, "{job}", "Idempotent repeats of a submission");
         _rejected = meter.CreateCounter<long>(JobsRejected, "{job}", "Submissions refused with a 4xx answer");
-        _duration = meter.CreateHistogram<double>(SubmitDuration, "ms", "POST /api/jobs: body read to placed and stored job");
+        _duration = meter.CreateHistogram(
+            SubmitDuration,
+            "s",
+            "POST /api/jobs: body read to placed and stored job",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = GrainsInstruments.LatencyBucketsSeconds });
     }
 
     internal void Submitted(bool created, TimeSpan elapsed)
     {
         (created ? _submitted : _repeated).Add(1);
-        _duration.Record(elapsed.TotalMilliseconds);
+        _duration.Record(elapsed.TotalSeconds);
     }
 
     internal void Rejected() => _rejected.Add(1);
