@@ -223,7 +223,7 @@ public sealed partial class JobPagesTests(Browser browser) : IClassFixture<Brows
     /// (a refused form, /api/live where the server has none), not errors of the page.
     /// </summary>
     private static void AssertNoScriptErrors(List<string> errors) =>
-        Assert.Empty(errors.Where(e => !e.StartsWith("Failed to load resource: the server responded with a status of 4", StringComparison.Ordinal)));
+        Assert.DoesNotContain(errors, e => !e.StartsWith("Failed to load resource: the server responded with a status of 4", StringComparison.Ordinal));
 
     private static async Task FillValidFormAsync(IPage page)
     {
