@@ -3,6 +3,7 @@ using Federation.Server.Api;
 using Federation.Server.WebConsole;
 using Federation.Server.Demo;
 using Federation.Server.Hosting;
+using Federation.Server.Live;
 using Federation.Server.Metrics;
 using Federation.Storage;
 using Federation.Storage.Hosting;
@@ -141,6 +142,8 @@ public static class FederationServer
         app.MapRegionsApi();
         app.MapMegaregionApi();
         app.MapOperationsApi();
+        app.MapLiveApi();
+        app.MapHistoryApi();
         var settings = app.Services.GetRequiredService<ServerSettings>();
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),
             settings.StorageDescription, settings.MegaregionSource, settings.Megaregion.Regions.Length, settings.TimeScale, settings.Options.Demo);
@@ -268,6 +271,7 @@ public static class FederationServer
         services.AddSingleton<ServerInstruments>();
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ExporterStarter>();
+        services.AddLiveFeed();
         if (settings.Options.Demo)
         {
             services.AddHostedService<DemoWorkload>();
