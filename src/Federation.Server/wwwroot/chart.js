@@ -4,6 +4,7 @@
 import { svg, h } from './dom.js';
 import { clock, number } from './format.js';
 
+const withSeconds = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const W = 720, H = 240, left = 52, right = 12, top = 12, bottom = 28;
 
 /** A round step for about `n` ticks between 0 and `max`. */
@@ -29,14 +30,14 @@ export function timeChart(series, { label }) {
     grid.push(svg('line', { x1: left, x2: W - right, y1: y(v), y2: y(v), class: 'grid' }),
       svg('text', { x: left - 6, y: y(v) + 4, class: 'ytick' }, number(v)));
   }
-  // Time ticks on whole local hours (or half/quarter hours for short spans), labelled in the viewer's zone.
-  const span = t1 - t0, hour = 3600e3;
-  const every = span > 12 * hour ? 3 * hour : span > 4 * hour ? hour : span > hour ? hour / 2 : hour / 4;
+  // Time ticks on round local times (at most ~8), labelled in the viewer's zone; seconds only for short spans.
+  const span = t1 - t0;
+  const every = [10e3, 30e3, 60e3, 300e3, 900e3, 1800e3, 3600e3, 3 * 3600e3, 6 * 3600e3].find((s) => span / s <= 8) ?? 12 * 3600e3;
+  const label = every < 60e3 ? (t) => withSeconds.format(new Date(t)) : (t) => clock(new Date(t).toISOString());
   const offset = -new Date(t0).getTimezoneOffset() * 60e3;
-  const first = Math.ceil((t0 + offset) / every) * every - offset;
-  for (let t = first; t <= t1; t += every) {
+  for (let t = Math.ceil((t0 + offset) / every) * every - offset; t <= t1; t += every) {
     grid.push(svg('line', { x1: x(t), x2: x(t), y1: H - bottom, y2: H - bottom + 4, class: 'axis' }),
-      svg('text', { x: x(t), y: H - 8, class: 'xtick' }, clock(new Date(t).toISOString())));
+      svg('text', { x: x(t), y: H - 8, class: 'xtick' }, label(t)));
   }
 
   const drawn = series.map((s) => {

@@ -8,7 +8,7 @@ import { number, percent } from './format.js';
 import { shortName } from './regioninfo.js';
 
 // Equirectangular projection scaled by cos(latitude) at the map's middle, 200 px per degree of latitude.
-const north = 36.45, south = 34.15, west = 126.1, east = 129.75, k = 200, cosLat = Math.cos((35.3 * Math.PI) / 180);
+const north = 36.45, south = 33.95, west = 126.1, east = 129.75, k = 200, cosLat = Math.cos((35.3 * Math.PI) / 180);
 const width = Math.round((east - west) * cosLat * k), height = Math.round((north - south) * k);
 const project = ([lat, lon]) => [(lon - west) * cosLat * k, (north - lat) * k];
 
@@ -25,8 +25,8 @@ export const sites = {
 const coast = [
   [36.8, 126.45], [36.4, 126.5], [36.2, 126.55], [36.0, 126.7], [35.8, 126.62], [35.6, 126.48], [35.45, 126.42],
   [35.3, 126.35], [35.1, 126.3], [34.95, 126.35], [34.8, 126.38], [34.6, 126.3], [34.4, 126.42], [34.3, 126.55],
-  [34.38, 126.75], [34.35, 126.95], [34.5, 127.1], [34.55, 127.3], [34.45, 127.45], [34.7, 127.55], [34.85, 127.55],
-  [34.72, 127.7], [34.9, 127.78], [34.95, 127.95], [34.75, 128.0], [34.88, 128.2], [34.85, 128.45], [35.0, 128.6],
+  [34.38, 126.75], [34.35, 126.95], [34.5, 127.1], [34.55, 127.3], [34.45, 127.45], [34.62, 127.5], [34.78, 127.55],
+  [34.74, 127.65], [34.86, 127.74], [34.95, 127.95], [34.75, 128.0], [34.88, 128.2], [34.85, 128.45], [35.0, 128.6],
   [35.05, 128.8], [35.1, 129.03], [35.2, 129.22], [35.45, 129.36], [35.7, 129.48], [36.0, 129.57], [36.1, 129.42],
   [36.4, 129.4], [36.8, 129.4],
 ];
@@ -65,7 +65,10 @@ export function createMap({ label = 'Map of the megaregion' } = {}) {
         svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }))),
     svg('rect', { x: 0, y: 0, width, height, class: 'sea' }),
     svg('polygon', { points, class: 'land' }),
-    svg('text', { x: 12, y: height - 12, class: 'map-note' }, 'Korea, southern peninsula (simplified)'),
+    svg('text', { x: width - 10, y: height - 10, class: 'map-note' }, 'Korea, southern peninsula (simplified)'),
+    // 50 km: 0.45° of latitude.
+    svg('g', { class: 'scale' }, svg('line', { x1: 12, x2: 12 + 0.45 * k, y1: height - 14, y2: height - 14 }),
+      svg('text', { x: 12, y: height - 20, class: 'map-note start' }, '50 km')),
     flowLayer,
     markerLayer);
 

@@ -1,7 +1,7 @@
 // Rate-limiting a refresh that live snapshots trigger: at most one call per `ms`, and the last request is never
 // dropped (a trailing call runs once the interval has passed), so the page ends on the newest data.
 
-/** Returns { run, stop }: run() asks for a call; stop() cancels a pending one (page cleanup). */
+/** Returns { run, stop }: run() asks for a call; stop() cancels a pending one (page cleanup). `ms` may be a function. */
 export function throttle(fn, ms) {
   let last = 0;
   let timer = null;
@@ -19,7 +19,7 @@ export function throttle(fn, ms) {
   }
   function run() {
     if (timer) return;
-    const wait = Math.max(0, last + ms - Date.now());
+    const wait = Math.max(0, last + (typeof ms === 'function' ? ms() : ms) - Date.now());
     timer = setTimeout(call, wait);
   }
   return { run, stop: () => { clearTimeout(timer); timer = null; again = false; } };

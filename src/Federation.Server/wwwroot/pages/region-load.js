@@ -1,6 +1,7 @@
 // The region page's load chart: busy accelerators against capacity, and the queued demand, over the last hours
 // (GET /api/regions/{id}/history), drawn as SVG with the viewer's local times; a summary sentence and a table of
-// the samples give the same figures as text. Re-read at most every 15 s while snapshots arrive.
+// the samples give the same figures as text. Re-read while snapshots arrive, at most once per sample interval
+// (clamped to 1..15 s).
 
 import { h, replace } from '../dom.js';
 import { api, ApiError } from '../api.js';
@@ -20,6 +21,7 @@ export function loadChart(id) {
       h('div', { class: 'inline-field' }, h('label', { for: 'load-hours' }, 'Last'), hours)),
     figure, summary, table);
 
+  let interval = 15;
   async function load() {
     let history;
     try {
@@ -28,6 +30,7 @@ export function loadChart(id) {
       replace(figure, h('p', { class: e instanceof ApiError && e.status === 404 ? 'muted' : 'error' }, `The load history could not be read: ${e.message}`));
       return;
     }
+    interval = Math.min(15, Math.max(1, history.intervalSeconds ?? 15));
     const samples = history.samples ?? [];
     if (samples.length < 2) {
       replace(figure, h('p', { class: 'muted' }, 'Not enough samples yet: the history grows as the region reports.'));
@@ -46,7 +49,7 @@ export function loadChart(id) {
     replace(figure, svgChart, legend);
     const busy = samples.map((s) => s.busy), demand = samples.map((s) => s.queuedDemand), now = samples.at(-1);
     replace(summary,
-      `From ${clock(samples[0].at)} to ${clock(now.at)} (${timeZone}), one sample every ${number(history.intervalSeconds)} s: busy between ${number(Math.min(...busy))} and ${number(Math.max(...busy))} of ${number(now.capacity)} accelerators, now ${number(now.busy)}; queued demand peaked at ${number(Math.max(...demand))}, now ${number(now.queuedDemand)}.`);
+      `From ${clock(samples[0].at)} to ${clock(now.at)} (${timeZone}), one sample every ${number(history.intervalSeconds, 1)} s: busy between ${number(Math.min(...busy))} and ${number(Math.max(...busy))} of ${number(now.capacity)} accelerators, now ${number(now.busy)}; queued demand peaked at ${number(Math.max(...demand))}, now ${number(now.queuedDemand)}.`);
     // The table shows at most ~60 rows: every n-th sample, always the newest.
     const every = Math.max(1, Math.ceil(samples.length / 60));
     const rows = samples.filter((_, i) => (samples.length - 1 - i) % every === 0);
@@ -59,6 +62,6 @@ export function loadChart(id) {
           [s.busy, s.capacity, s.externalBusy, s.runningJobs, s.queuedJobs, s.queuedDemand].map((v) => h('td', { class: 'num' }, number(v))))))));
   }
 
-  const refresher = throttle(load, 15000);
+  const refresher = throttle(load, () => interval * 1000);
   return { element, refresh: refresher.run, stop: refresher.stop };
 }
