@@ -1,10 +1,171 @@
-// Placeholder until the page is built.
-import { h } from '../dom.js';
+// #/jobs: search the jobs a page at a time. The filters live in the hash's query (a search is a link, the back button
+// goes back through searches and pages); pages are keyset pages of the list API (`after` = the previous page's
+// `nextAfter`), so the page never asks for more than one page of jobs however many the store holds.
+
+import { api, ApiError, query } from '../api.js';
+import { h, replace } from '../dom.js';
+import { field, showProblem } from '../forms.js';
+import { timeElement, timeZone, number } from '../format.js';
+import { STATES, acceleratorsText, hoursText, jobHref, regions, statePill } from '../jobs-common.js';
+
+const PAGE_SIZES = ['10', '25', '50', '100'];
+const DEFAULT_LIMIT = '25';
+
+/** The list's orders: the API's `order` values, the first the default. */
+const ORDERS = [{ value: 'id', label: 'By id' }];
+const DEFAULT_ORDER = ORDERS[0].value;
+
+/**
+ * The `after` cursors of the pages seen since the first page of one search: cursors[i] opens page i+1 ('' = the first).
+ * Kept across renders (each page change is a new hash) so Previous knows where the previous page started.
+ * A search opened at a later page (a shared link) starts its trail there: its page number is unknown.
+ */
+let trail = { key: null, cursors: [''] };
 
 export default {
   title: 'Jobs',
   nav: 'jobs',
-  render(main) {
-    main.append(h('h1', {}, 'Jobs'), h('p', { class: 'muted' }, 'This page is being built.'));
+  async render(main, { query: q, navigate, isCurrent }) {
+    const search = {
+      state: q.get('state') ?? '',
+      region: q.get('region') ?? '',
+      project: q.get('project') ?? '',
+      owner: q.get('owner') ?? '',
+      limit: q.get('limit') ?? DEFAULT_LIMIT,
+      order: q.get('order') ?? DEFAULT_ORDER,
+    };
+    const after = q.get('after') ?? '';
+    const key = JSON.stringify(search);
+    if (trail.key !== key) trail = { key, cursors: [''] };
+    let index = trail.cursors.indexOf(after);
+    if (index < 0) {
+      trail.cursors = [after];
+      index = 0;
+    }
+    const known = trail.cursors[0] === '';
+
+    const regionList = await regions();
+    if (!isCurrent()) return;
+
+    // The address of this search at another page; the order is left out when it is the default.
+    const href = (cursor) => '#/jobs' + query({ ...search, order: search.order === DEFAULT_ORDER ? '' : search.order, limit: search.limit === DEFAULT_LIMIT ? '' : search.limit, after: cursor });
+
+    const form = filterForm(search, regionList, (values) => navigate('#/jobs' + query(values)));
+    const status = h('p', { class: 'list-status', role: 'status', 'aria-live': 'polite' }, 'Loading…');
+    const results = h('div', { class: 'list-results', 'aria-busy': 'true' });
+    main.append(
+      h('div', { class: 'page-head' },
+        h('h1', {}, 'Jobs'),
+        h('a', { href: '#/jobs/new', class: 'button' }, 'Submit a job')),
+      form,
+      h('h2', { class: 'visually-hidden' }, 'Results'),
+      status,
+      results);
+
+    let page;
+    try {
+      page = await api.get('api/jobs' + query({ ...search, order: search.order === 'id' ? '' : search.order, after }));
+    } catch (error) {
+      if (!isCurrent()) return;
+      results.removeAttribute('aria-busy');
+      if (!(error instanceof ApiError)) throw error;
+      if (error.status === 400) {
+        showProblem(form, error, { heading: 'The search was refused: fix the filters marked below.' });
+        replace(status, 'No results: the search was refused.');
+      } else {
+        replace(status, '');
+        results.append(h('div', { class: 'alert', role: 'alert' }, h('strong', {}, error.title), ' ', error.detail));
+      }
+      return;
+    }
+    if (!isCurrent()) return;
+
+    trail.cursors = trail.cursors.slice(0, index + 1);
+    if (page.nextAfter) trail.cursors.push(page.nextAfter);
+
+    const limit = Number(search.limit);
+    const first = index * limit + 1;
+    replace(status,
+      h('strong', {}, `${number(page.total)} ${page.total === 1 ? 'job' : 'jobs'}`),
+      page.jobs.length === 0 ? '' : known
+        ? ` · showing ${number(first)}–${number(first + page.jobs.length - 1)} · page ${index + 1} of ${number(Math.max(1, Math.ceil(page.total / limit)))}`
+        : ` · showing ${page.jobs.length} after ${after}`);
+
+    results.removeAttribute('aria-busy');
+    if (page.jobs.length === 0) {
+      results.append(h('p', { class: 'empty' }, page.total === 0 ? 'No job matches this search. ' : 'No more jobs on this page. ',
+        h('a', { href: '#/jobs/new' }, 'Submit a job'), '.'));
+    } else {
+      results.append(table(page.jobs));
+    }
+
+    const previous = index > 0 ? href(trail.cursors[index - 1]) : null;
+    const next = page.nextAfter ? href(page.nextAfter) : null;
+    results.append(h('nav', { class: 'pager', 'aria-label': 'Pages' },
+      pagerLink(previous, '← Previous page', 'prev'),
+      pagerLink(next, 'Next page →', 'next'),
+      !known || index > 1 ? h('a', { href: href('') }, 'First page') : null,
+      h('span', { class: 'muted' }, `times in ${timeZone}`)));
   },
 };
+
+/** A pager link, or the same words as disabled text when there is no such page. */
+function pagerLink(target, text, rel) {
+  return target
+    ? h('a', { href: target, class: 'button secondary', rel }, text)
+    : h('span', { class: 'button secondary disabled', 'aria-disabled': 'true' }, text);
+}
+
+function filterForm(search, regionList, go) {
+  // A value the hash carries that no option has (a hand-edited link) stays visible, so the server's message about it
+  // has something to sit beside.
+  const select = (id, name, value, options, anyText) => {
+    const list = [{ value: '', label: anyText }, ...options];
+    if (value !== '' && !list.some((o) => o.value === value)) list.push({ value, label: value });
+    return h('select', { id, name }, list.map((o) => h('option', { value: o.value, selected: o.value === value }, o.label)));
+  };
+  const text = (id, name, value) => h('input', { id, name, type: 'search', value, autocomplete: 'off', spellcheck: 'false' });
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Search jobs' },
+    h('div', { class: 'row' },
+      field({ label: 'State' }, select('jobs-state', 'state', search.state, STATES.map((s) => ({ value: s, label: s })), 'Any state')),
+      field({ label: 'Region' }, select('jobs-region', 'region', search.region, regionList.map((r) => ({ value: r.id, label: r.id })), 'Any region')),
+      field({ label: 'Project' }, text('jobs-project', 'project', search.project)),
+      field({ label: 'Owner' }, text('jobs-owner', 'owner', search.owner)),
+      field({ label: 'Page size' }, select('jobs-limit', 'limit', search.limit === DEFAULT_LIMIT ? '' : search.limit, PAGE_SIZES.filter((s) => s !== DEFAULT_LIMIT).map((s) => ({ value: s, label: `${s} a page` })), `${DEFAULT_LIMIT} a page`)),
+      ORDERS.length > 1 ? field({ label: 'Order' }, select('jobs-order', 'order', search.order === DEFAULT_ORDER ? '' : search.order, ORDERS.slice(1), ORDERS[0].label)) : null,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit' }, 'Search'),
+        h('a', { href: '#/jobs', class: 'button secondary' }, 'Clear'))));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const values = {};
+    for (const el of form.elements) if (el.name) values[el.name] = el.value;
+    go(values);
+  });
+  return form;
+}
+
+function table(jobs) {
+  return h('div', { class: 'table-wrap' },
+    h('table', { class: 'jobs-table' },
+      h('thead', {}, h('tr', {},
+        h('th', { scope: 'col' }, 'Job'),
+        h('th', { scope: 'col' }, 'State'),
+        h('th', { scope: 'col' }, 'Region'),
+        h('th', { scope: 'col' }, 'Home'),
+        h('th', { scope: 'col' }, 'Accelerators'),
+        h('th', { scope: 'col', class: 'num' }, 'Hours'),
+        h('th', { scope: 'col' }, 'Project'),
+        h('th', { scope: 'col' }, 'Owner'),
+        h('th', { scope: 'col' }, 'Submitted'))),
+      h('tbody', {}, jobs.map((job) => h('tr', {},
+        h('td', { class: 'mono' }, h('a', { href: jobHref(job.id) }, job.id)),
+        h('td', {}, statePill(job.state)),
+        h('td', {}, job.region ?? '—'),
+        h('td', {}, job.homeRegion),
+        h('td', {}, acceleratorsText(job.accelerators)),
+        h('td', { class: 'num' }, hoursText(job.durationHours)),
+        h('td', {}, job.project),
+        h('td', {}, job.owner || '—'),
+        h('td', { class: 'nowrap' }, timeElement(h, job.submittedAt)))))));
+}

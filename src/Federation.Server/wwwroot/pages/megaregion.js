@@ -86,7 +86,7 @@ export default {
               h('th', { scope: 'row' }, t.type),
               h('td', { class: 'num' }, `${number(t.busy)} / ${number(t.count)}`),
               h('td', { class: 'bar-cell' }, bar(t.count ? t.busy / t.count : 0, `${t.type} ${percent(t.count ? t.busy / t.count : 0)} busy`)))))),
-          h('dl', { class: 'facts' },
+          h('dl', { class: 'card-facts' },
             fact('running', 'Running', number(region.runningJobs)),
             fact('queued', 'Queued', number(region.queuedJobs)),
             fact('queued-demand', 'Queued demand', number(region.queuedDemand)),

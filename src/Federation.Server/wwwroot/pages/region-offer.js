@@ -40,7 +40,7 @@ export function offerEditor(initial, onSaved) {
       h('div', { class: 'row' },
         h('div', { class: 'field' }, h('label', { for: 'offer-from' }, 'From'), from, slotFor('from', from)),
         h('div', { class: 'field' }, h('label', { for: 'offer-until' }, 'Until'), until, slotFor('until', until)))),
-    h('div', { class: 'check' }, preemptible, ' ', h('label', { for: 'offer-preemptible' }, 'Preemptible: lent accelerators may be taken back from guest jobs'), slotFor('preemptible', preemptible)),
+    h('div', { class: 'choice' }, preemptible, ' ', h('label', { for: 'offer-preemptible' }, 'Preemptible: lent accelerators may be taken back from guest jobs'), slotFor('preemptible', preemptible)),
     h('div', { class: 'toolbar' }, save, h('button', { type: 'button', class: 'secondary', onclick: () => fill(current) }, 'Reset')),
     status);
 
