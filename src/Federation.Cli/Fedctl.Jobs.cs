@@ -87,7 +87,8 @@ public static partial class Fedctl
         var project = new Option<string>("--project", "-p") { Description = "Project." };
         var owner = new Option<string>("--owner") { Description = "Who submitted the job." };
         var limit = new Option<int?>("--limit") { Description = "At most this many jobs (1-1000, default 100)." };
-        var command = new Command("jobs", "List jobs, filtered by state, region, project and owner.") { state, region, project, owner, limit };
+        var newest = new Option<bool>("--newest") { Description = "Newest submission first (default: by job id)." };
+        var command = new Command("jobs", "List jobs, filtered by state, region, project and owner.") { state, region, project, owner, limit, newest };
         command.SetAction((parse, ct) => context.CallAsync(parse, async (client, json) =>
         {
             var query = new List<string>();
@@ -96,6 +97,7 @@ public static partial class Fedctl
             AddQuery(query, "project", parse.GetValue(project));
             AddQuery(query, "owner", parse.GetValue(owner));
             AddQuery(query, "limit", parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture));
+            AddQuery(query, "order", parse.GetValue(newest) ? "newest" : null);
             var response = await client.GetAsync("api/jobs" + (query.Count == 0 ? "" : "?" + string.Join('&', query)), ct);
             if (json)
             {

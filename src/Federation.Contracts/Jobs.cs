@@ -365,7 +365,7 @@ public sealed record JobList
     [Id(1)]
     public int Total { get; init; }
 
-    /// <summary>Pass as the next page's "after" to continue; null on the last page.</summary>
+    /// <summary>Pass as the next page's "after" (with the same filters and order) to continue; null on the last page.</summary>
     [Id(2)]
     public string? NextAfter { get; init; }
 }

@@ -175,6 +175,28 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task Jobs_newest_lists_the_latest_submission_first()
+    {
+        // Submitted one after another in id order: newest first reverses it (a tie in time falls back to id descending).
+        foreach (var id in new[] { "cli-n1", "cli-n2", "cli-n3" })
+        {
+            Assert.Equal(0, (await RunAsync("submit", "--id", id, "--project", "p-newest", "--home", "suncheon", "-n", "1", "--hours", "1")).ExitCode);
+        }
+
+        var newest = await RunAsync("jobs", "--project", "p-newest", "--newest");
+        var newestJson = await RunAsync("jobs", "--project", "p-newest", "--newest", "--limit", "2", "--json");
+        var byId = await RunAsync("jobs", "--project", "p-newest");
+
+        Assert.Equal(0, newest.ExitCode);
+        Assert.Equal(["cli-n3", "cli-n2", "cli-n1"], newest.OutLines[1..^1].Select(l => l.Split(' ')[0]));
+        Assert.Equal("3 of 3 job(s)", newest.OutLines[^1]);
+        var page = JsonNode.Parse(newestJson.Out)!;
+        Assert.Equal(["cli-n3", "cli-n2"], page["jobs"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()));
+        Assert.Equal("cli-n2", page["nextAfter"]!.GetValue<string>());
+        Assert.Equal(["cli-n1", "cli-n2", "cli-n3"], byId.OutLines[1..^1].Select(l => l.Split(' ')[0]));
+    }
+
+    [Fact]
     public async Task Jobs_with_a_bad_state_exits_1_naming_state()
     {
         var run = await RunAsync("jobs", "--state", "Sleeping");

@@ -211,6 +211,33 @@ public sealed partial class JobPagesTests(Browser browser) : IClassFixture<Brows
     }
 
     [Fact]
+    public async Task A_queued_job_page_follows_the_job_and_shows_it_running_once_the_job_ahead_of_it_is_cancelled()
+    {
+        // Two jobs that each fill gwangyang's one pool and may run nowhere else: the second waits for the first.
+        var gwangyang = await _server.Client.GetFromJsonAsync<JsonElement>("api/regions/gwangyang", ConsoleServer.Json);
+        var all = gwangyang.GetProperty("pools")[0].GetProperty("count").GetInt32();
+        object Filling(string id) => new { id, project = "kr-llm", owner = "kim", homeRegion = "gwangyang", accelerators = new { count = all, types = new[] { "H100" } }, durationHours = 4, allowedRegions = new[] { "gwangyang" } };
+        await _server.SubmitAsync(Filling("ahead"));
+        await _server.SubmitAsync(Filling("behind"));
+
+        var errors = new List<string>();
+        var page = await browser.NewPageAsync(_server.BaseAddress, errors);
+        await page.GotoAsync("/#/jobs/behind");
+        var state = page.Locator(".job-state");
+        await Assertions.Expect(state).ToContainTextAsync("Queued");
+        await Assertions.Expect(page.GetByRole(AriaRole.Row, new() { Name = "suncheon" })).ToContainTextAsync("no — ");
+
+        using (var cancelled = await _server.Client.DeleteAsync("api/jobs/ahead"))
+        {
+            cancelled.EnsureSuccessStatusCode();
+        }
+
+        await Assertions.Expect(state).ToContainTextAsync("Running");
+        await Assertions.Expect(page.Locator("table.history tbody tr").Last).ToContainTextAsync("Started");
+        AssertNoScriptErrors(errors);
+    }
+
+    [Fact]
     public async Task An_unknown_job_id_says_no_job_has_it()
     {
         var page = await browser.NewPageAsync(_server.BaseAddress);
@@ -223,7 +250,7 @@ public sealed partial class JobPagesTests(Browser browser) : IClassFixture<Brows
     /// (a refused form, /api/live where the server has none), not errors of the page.
     /// </summary>
     private static void AssertNoScriptErrors(List<string> errors) =>
-        Assert.Empty(errors.Where(e => !e.StartsWith("Failed to load resource: the server responded with a status of 4", StringComparison.Ordinal)));
+        Assert.DoesNotContain(errors, e => !e.StartsWith("Failed to load resource: the server responded with a status of 4", StringComparison.Ordinal));
 
     private static async Task FillValidFormAsync(IPage page)
     {

@@ -101,6 +101,6 @@ public sealed class JobRowTests
             record.Placement!.Candidates.ToArray());
         Assert.Equal(["Submitted", "Overflowed", "Started"], record.History.Select(e => e.Kind));
         Assert.Equal(T0.AddSeconds(2.5), record.History[2].At);
-        Assert.Equal(new JobRowColumns("Running", "gwangju", "p", "o", Active: true), record.Columns);
+        Assert.Equal(new JobRowColumns("Running", "gwangju", "p", "o", Active: true, SubmittedOn: T0), record.Columns);
     }
 }

@@ -3,6 +3,7 @@ using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
 using Federation.Grains.Tests.Support;
 using Federation.Scheduling;
+using Federation.Storage.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using static Federation.Grains.Tests.Support.TestMegaregion;
 
@@ -45,19 +46,19 @@ public sealed class ProjectAndOptionsTests
         await host.SubmitAsync(Job("c", 2, 1, home: "suncheon", project: "p2"));
         var query = host.Services(0).GetRequiredService<IJobQuery>();
 
-        var queued = await query.ListAsync(JobState.Queued, null, null, null, 100, null);
-        var inGwangju = await query.ListAsync(null, "gwangju", null, null, 100, null);
-        var p2 = await query.ListAsync(null, null, "p2", null, 100, null);
-        var page = await query.ListAsync(null, null, null, null, 2, null);
+        var queued = await query.ListAsync(JobState.Queued, null, null, null, JobRowOrder.Id, 100, null);
+        var inGwangju = await query.ListAsync(null, "gwangju", null, null, JobRowOrder.Id, 100, null);
+        var p2 = await query.ListAsync(null, null, "p2", null, JobRowOrder.Id, 100, null);
+        var page = await query.ListAsync(null, null, null, null, JobRowOrder.Id, 2, null);
 
         Assert.Equal(["b"], queued.Jobs.Select(j => j.Id));
         Assert.Equal(["a", "b"], inGwangju.Jobs.Select(j => j.Id));
         Assert.Equal(["c"], p2.Jobs.Select(j => j.Id));
         Assert.Equal(3, page.Total);
         Assert.Equal("b", page.NextAfter);
-        Assert.Equal(["c"], (await query.ListAsync(null, null, null, null, 100, page.NextAfter)).Jobs.Select(j => j.Id));
-        Assert.Equal(["a", "b", "c"], (await query.ListAsync(null, null, null, "kim", 100, null)).Jobs.Select(j => j.Id));
-        Assert.Empty((await query.ListAsync(null, null, null, "lee", 100, null)).Jobs);
+        Assert.Equal(["c"], (await query.ListAsync(null, null, null, null, JobRowOrder.Id, 100, page.NextAfter)).Jobs.Select(j => j.Id));
+        Assert.Equal(["a", "b", "c"], (await query.ListAsync(null, null, null, "kim", JobRowOrder.Id, 100, null)).Jobs.Select(j => j.Id));
+        Assert.Empty((await query.ListAsync(null, null, null, "lee", JobRowOrder.Id, 100, null)).Jobs);
     }
 
     [Theory]

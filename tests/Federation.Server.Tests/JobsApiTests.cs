@@ -202,6 +202,37 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal(["p-3"], second.Jobs.Select(j => j.Id));
         Assert.Null(second.NextAfter);
     }
+
+    [Fact]
+    public async Task List_newest_first_orders_by_submission_time_then_id_descending_and_pages_with_after()
+    {
+        // Submitted out of id order, a minute apart but n-a and n-d in one instant; n-x, another project's, last of all.
+        foreach (var (id, project, minutes) in new[] { ("n-c", "newest", 0), ("n-a", "newest", 1), ("n-d", "newest", 0), ("n-b", "newest", 1), ("n-x", "other", 1) })
+        {
+            _server.Clock.Advance(TimeSpan.FromMinutes(minutes));
+            using var r = await _server.PostJsonAsync("api/jobs", Jobs.Request(id, project).ToJsonString());
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        }
+
+        var t0 = _server.Clock.Start;
+        var first = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?project=newest&order=newest&limit=2"));
+        var second = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync($"api/jobs?project=newest&order=newest&limit=2&after={first.NextAfter}"));
+        var afterOther = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?project=newest&order=newest&after=n-x"));
+        var all = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?order=newest"));
+        var byId = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?project=newest"));
+        var byIdNamed = await ServerHost.ReadAsync<JobList>(await _server.Client.GetAsync("api/jobs?project=newest&order=id"));
+
+        Assert.Equal(["n-b", "n-d"], first.Jobs.Select(j => j.Id));
+        Assert.Equal([t0.AddMinutes(2), t0.AddMinutes(1)], first.Jobs.Select(j => j.SubmittedAt));
+        Assert.Equal((4, "n-d"), (first.Total, first.NextAfter));
+        Assert.Equal(["n-a", "n-c"], second.Jobs.Select(j => j.Id));
+        Assert.Equal([t0.AddMinutes(1), t0], second.Jobs.Select(j => j.SubmittedAt));
+        Assert.Equal((4, (string?)null), (second.Total, second.NextAfter));
+        Assert.Equal(["n-b", "n-d", "n-a", "n-c"], afterOther.Jobs.Select(j => j.Id));
+        Assert.Equal(["n-x", "n-b", "n-d", "n-a", "n-c"], all.Jobs.Select(j => j.Id));
+        Assert.Equal(["n-a", "n-b", "n-c", "n-d"], byId.Jobs.Select(j => j.Id));
+        Assert.Equal(byId.Jobs.Select(j => j.Id), byIdNamed.Jobs.Select(j => j.Id));
+    }
 }
 
 /// <summary>Bad requests to /api/jobs: each names the field or id and changes nothing, so the tests share one server.</summary>
@@ -234,6 +265,9 @@ public sealed class JobsApiBadRequestTests(SharedServer shared) : IClassFixture<
     [InlineData("project=%20", "project", "must not be empty")]
     [InlineData("owner=", "owner", "must not be empty")]
     [InlineData("owner=%20", "owner", "must not be empty")]
+    [InlineData("order=oldest", "order", "must be id or newest")]
+    [InlineData("order=", "order", "must be id or newest")]
+    [InlineData("order=newest&after=no-such-job", "after", "no job has id 'no-such-job' (newest first, after must name a job: the previous page's nextAfter)")]
     public async Task List_with_a_bad_query_value_is_400_naming_it(string query, string field, string message)
     {
         using var response = await _server.Client.GetAsync("api/jobs?" + query);

@@ -7,7 +7,7 @@ namespace Federation.Grains.Jobs;
 /// <summary>
 /// The durable row of one job in the job store: the single source of truth of its spec, state, region and history. A
 /// region's queue and running allocations are rebuilt from these rows (columns region + active), and the API lists jobs
-/// by state, region, project and owner (<see cref="Columns"/>, written with the row). Stored as JSON by
+/// by state, region, project and owner, in id order or newest submission first (<see cref="Columns"/>, written with the row). Stored as JSON by
 /// <see cref="JobRecordJsonConverter"/>.
 /// </summary>
 [JsonConverter(typeof(JobRecordJsonConverter))]
@@ -55,7 +55,7 @@ public sealed class JobRecord : IJobRow
 
     public bool IsFinal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
-    public JobRowColumns Columns => new(State.ToString(), Region, Request?.Project, Request?.Owner, IsActive);
+    public JobRowColumns Columns => new(State.ToString(), Region, Request?.Project, Request?.Owner, IsActive, SubmittedAt);
 
     /// <summary>Adds an event; a null <paramref name="message"/> is rendered from the kind when the job is shown (<see cref="JobViews"/>).</summary>
     public void AddEvent(DateTimeOffset at, string kind, string? region, string? message = null, double transferSeconds = 0)

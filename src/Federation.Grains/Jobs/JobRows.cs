@@ -4,14 +4,20 @@ using Federation.Storage.Jobs;
 
 namespace Federation.Grains.Jobs;
 
-/// <summary>A page of jobs, as their rows hold them (the API renders them).</summary>
-public sealed record JobPage(ImmutableArray<JobSnapshot> Jobs, int Total, string? NextAfter);
+/// <summary>
+/// A page of jobs, as their rows hold them (the API renders them). <paramref name="UnknownAfter"/>: newest first, the
+/// <c>after</c> asked for names no job, so there was no position to start from and the page is empty.
+/// </summary>
+public sealed record JobPage(ImmutableArray<JobSnapshot> Jobs, int Total, string? NextAfter, bool UnknownAfter = false);
 
-/// <summary>Lists jobs from their committed rows (what <c>GET /api/jobs?state=&amp;region=&amp;project=&amp;owner=</c> serves).</summary>
+/// <summary>Lists jobs from their committed rows (what <c>GET /api/jobs?state=&amp;region=&amp;project=&amp;owner=&amp;order=</c> serves).</summary>
 public interface IJobQuery
 {
-    /// <summary>Jobs matching every given filter (null = any), ordered by id, at most <paramref name="limit"/> after <paramref name="after"/>.</summary>
-    Task<JobPage> ListAsync(JobState? state, string? region, string? project, string? owner, int limit, string? after, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Jobs matching every given filter (null = any) in <paramref name="order"/> (by id, or newest submission first),
+    /// at most <paramref name="limit"/>, starting after the job <paramref name="after"/> in that order.
+    /// </summary>
+    Task<JobPage> ListAsync(JobState? state, string? region, string? project, string? owner, JobRowOrder order, int limit, string? after, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -34,7 +40,7 @@ internal sealed class JobRows(IJobStore store) : IJobQuery, IJobRowReader
     /// <summary>Rows read per page when a region rebuilds.</summary>
     private const int RebuildPage = 1000;
 
-    public async Task<JobPage> ListAsync(JobState? state, string? region, string? project, string? owner, int limit, string? after, CancellationToken cancellationToken = default)
+    public async Task<JobPage> ListAsync(JobState? state, string? region, string? project, string? owner, JobRowOrder order, int limit, string? after, CancellationToken cancellationToken = default)
     {
         var filter = new JobRowFilter
         {
@@ -43,14 +49,14 @@ internal sealed class JobRows(IJobStore store) : IJobQuery, IJobRowReader
             Project = string.IsNullOrEmpty(project) ? null : project,
             Owner = string.IsNullOrEmpty(owner) ? null : owner,
         };
-        var page = await store.QueryAsync<JobRecord>(filter, limit, after, cancellationToken).ConfigureAwait(false);
+        var page = await store.QueryAsync<JobRecord>(filter, order, limit, after, cancellationToken).ConfigureAwait(false);
         var jobs = ImmutableArray.CreateBuilder<JobSnapshot>(page.Rows.Count);
         foreach (var row in page.Rows)
         {
             jobs.Add(row.Row.ToSnapshot(row.JobId));
         }
 
-        return new JobPage(jobs.MoveToImmutable(), page.Total, page.NextAfter);
+        return new JobPage(jobs.MoveToImmutable(), page.Total, page.NextAfter, page.UnknownAfter);
     }
 
     public async Task<JobRecord?> ReadAsync(string jobId, CancellationToken cancellationToken = default) =>
@@ -63,7 +69,7 @@ internal sealed class JobRows(IJobStore store) : IJobQuery, IJobRowReader
         string? after = null;
         do
         {
-            var page = await store.QueryAsync<JobRecord>(filter, RebuildPage, after, cancellationToken).ConfigureAwait(false);
+            var page = await store.QueryAsync<JobRecord>(filter, JobRowOrder.Id, RebuildPage, after, cancellationToken).ConfigureAwait(false);
             foreach (var row in page.Rows)
             {
                 result.Add((row.JobId, row.Row));

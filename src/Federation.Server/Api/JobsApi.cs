@@ -4,6 +4,7 @@ using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
 using Federation.Server.Hosting;
 using Federation.Server.Metrics;
+using Federation.Storage.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -17,6 +18,12 @@ public static class JobsApi
 
     /// <summary>Largest page size of <c>GET /api/jobs</c>.</summary>
     public const int MaxLimit = 1000;
+
+    /// <summary><c>order</c> of <c>GET /api/jobs</c>, the default: by job id (ordinal).</summary>
+    public const string OrderById = "id";
+
+    /// <summary><c>order</c> of <c>GET /api/jobs</c>: newest submission first, ties by job id descending.</summary>
+    public const string OrderNewest = "newest";
 
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder endpoints)
     {
@@ -36,7 +43,7 @@ public static class JobsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/", ListAsync)
             .WithName("ListJobs")
-            .WithSummary("Jobs filtered by state, region, project and owner, ordered by id, one page at a time.")
+            .WithSummary("Jobs filtered by state, region, project and owner, by id or newest submission first (order=id|newest), one page at a time.")
             .ProducesValidationProblem();
         group.MapDelete("/{id}", CancelAsync)
             .WithName("CancelJob")
@@ -97,6 +104,7 @@ public static class JobsApi
         [FromQuery] string? owner,
         [FromQuery] string? limit,
         [FromQuery] string? after,
+        [FromQuery] string? order,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -134,12 +142,24 @@ public static class JobsApi
             errors["limit"] = [$"must be an integer from 1 to {MaxLimit}"];
         }
 
+        var parsedOrder = JobRowOrder.Id;
+        if (order is not null && !TryParseOrder(order, out parsedOrder))
+        {
+            errors["order"] = [$"must be {OrderById} or {OrderNewest}"];
+        }
+
         if (errors.Count > 0)
         {
             return Problems.Invalid(errors);
         }
 
-        var page = await query.ListAsync(parsedState, region, project, owner, pageSize, after, cancellationToken);
+        var page = await query.ListAsync(parsedState, region, project, owner, parsedOrder, pageSize, after, cancellationToken);
+        if (page.UnknownAfter)
+        {
+            // Newest first, `after` is a position only a stored job has: an unknown id would read as the end of the list.
+            return Problems.Invalid("after", $"no job has id '{after}' (newest first, after must name a job: the previous page's nextAfter)");
+        }
+
         var views = ImmutableArray.CreateBuilder<JobView>(page.Jobs.Length);
         foreach (var job in page.Jobs)
         {
@@ -160,6 +180,24 @@ public static class JobsApi
         return job is null ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job.ToView());
     }
 
-    /// <summary>A new job id: time-ordered (UUIDv7), so ids sort by submission in listings.</summary>
+    private static bool TryParseOrder(string value, out JobRowOrder order)
+    {
+        if (string.Equals(value, OrderById, StringComparison.OrdinalIgnoreCase))
+        {
+            order = JobRowOrder.Id;
+            return true;
+        }
+
+        if (string.Equals(value, OrderNewest, StringComparison.OrdinalIgnoreCase))
+        {
+            order = JobRowOrder.Newest;
+            return true;
+        }
+
+        order = JobRowOrder.Id;
+        return false;
+    }
+
+    /// <summary>A new job id: time-ordered (UUIDv7), so server-chosen ids sort by submission in id order too.</summary>
     private static string NewJobId(TimeProvider time) => "job-" + Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
 }

@@ -63,15 +63,16 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
         return payload is null ? null : new StoredJobRow<T>(jobId, Serializer.Deserialize<T>(new BinaryData(payload))!, Format(version));
     }
 
-    public override async Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, int limit, string? after, CancellationToken cancellationToken = default)
+    public override async Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, JobRowOrder order, int limit, string? after, CancellationToken cancellationToken = default)
     {
-        CheckQuery(filter, limit);
+        CheckQuery(filter, order, limit);
         var rows = new List<(string Id, byte[] Payload, long Version)>();
         long total = 0;
+        var unknownAfter = false;
         try
         {
             using var lease = await _database.AcquireAsync(AdoNetAccess.Read, cancellationToken).ConfigureAwait(false);
-            var command = Filtered(lease.Connection, _sql.Query(filter, after is not null), filter);
+            var command = Filtered(lease.Connection, _sql.Query(filter, order, after is not null), filter);
             if (after is not null)
             {
                 AdoNetConnection.Bind(command, "@after", after);
@@ -92,6 +93,13 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
             {
                 var count = await Filtered(lease.Connection, _sql.Count(filter), filter).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
                 total = Convert.ToInt64(count, CultureInfo.InvariantCulture);
+
+                // Newest first, an empty page is either the end or an id with no row (no position at all): tell them apart.
+                if (order == JobRowOrder.Newest && after is not null)
+                {
+                    var version = await Keyed(lease.Connection, _sql.ReadVersion, after).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                    unknownAfter = version is null or DBNull;
+                }
             }
         }
         catch (Exception exception) when (_database.IsConnectionFailure(exception))
@@ -107,7 +115,7 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
             items.Add(new StoredJobRow<T>(id, Serializer.Deserialize<T>(new BinaryData(payload))!, Format(version)));
         }
 
-        return new JobRowPage<T>(items, checked((int)total), rows.Count > limit ? rows[limit - 1].Id : null);
+        return new JobRowPage<T>(items, checked((int)total), rows.Count > limit ? rows[limit - 1].Id : null, unknownAfter);
     }
 
     protected override async Task<bool> WriteAsync(string jobId, JobRowColumns columns, BinaryData payload, long? expectedVersion, CancellationToken cancellationToken)
@@ -159,6 +167,10 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
         if (write.Version is { } version)
         {
             AdoNetConnection.Bind(command, "@version", version);
+        }
+        else
+        {
+            AdoNetConnection.Bind(command, "@submittedon", _dialect.ToDbTimestamp(c.SubmittedOn));
         }
 
         // Not cancellable once started: the caller learns the outcome of a write it began.

@@ -9,7 +9,11 @@ namespace Federation.Storage.Jobs;
 /// <param name="Project">The project it belongs to.</param>
 /// <param name="Owner">Who submitted it.</param>
 /// <param name="Active">True while it is queued or running (what a region rebuilds its queue from).</param>
-public readonly record struct JobRowColumns(string State, string? Region, string? Project, string? Owner, bool Active);
+/// <param name="SubmittedOn">
+/// When the job was submitted: what <see cref="JobRowOrder.Newest"/> lists by. Stored to the millisecond by the write
+/// that inserts the row and never changed by a later write, so a job keeps its place in the newest-first order.
+/// </param>
+public readonly record struct JobRowColumns(string State, string? Region, string? Project, string? Owner, bool Active, DateTimeOffset SubmittedOn);
 
 /// <summary>A state a job store can hold: it says its own index columns.</summary>
 public interface IJobRow
@@ -32,11 +36,28 @@ public sealed record JobRowFilter
     public bool ActiveOnly { get; init; }
 }
 
+/// <summary>The order a listing returns rows in, and what its keyset <c>after</c> is a position in.</summary>
+public enum JobRowOrder
+{
+    /// <summary>By job id, ordinal (byte-wise) ascending; <c>after</c> is any id, stored or not.</summary>
+    Id,
+
+    /// <summary>
+    /// By submission time (<see cref="JobRowColumns.SubmittedOn"/>, to the millisecond) descending, ties by job id
+    /// descending; <c>after</c> must name a stored row (its submission time is the position), matching the filter or not.
+    /// </summary>
+    Newest,
+}
+
 /// <summary>One stored job row.</summary>
 public sealed record StoredJobRow<T>(string JobId, T Row, string ETag);
 
-/// <summary>A page of rows in job id order: the rows, how many matched in all, and the id to continue after (null at the end).</summary>
-public sealed record JobRowPage<T>(IReadOnlyList<StoredJobRow<T>> Rows, int Total, string? NextAfter);
+/// <summary>
+/// A page of rows in the order asked for: the rows, how many matched in all, and the id to continue after (null at the
+/// end). <paramref name="UnknownAfter"/> is true when the order is <see cref="JobRowOrder.Newest"/> and <c>after</c>
+/// names no stored row: there is no position to continue from, so the page is empty (the total is still counted).
+/// </summary>
+public sealed record JobRowPage<T>(IReadOnlyList<StoredJobRow<T>> Rows, int Total, string? NextAfter, bool UnknownAfter = false);
 
 /// <summary>
 /// The job store: Orleans grain storage for the job grain's state (the <see cref="Orleans.Storage.IGrainStorage"/> it
@@ -49,10 +70,11 @@ public interface IJobStore : Orleans.Storage.IGrainStorage
     string Description { get; }
 
     /// <summary>
-    /// Rows matching <paramref name="filter"/> in job id order (ordinal), at most <paramref name="limit"/> after the id
-    /// <paramref name="after"/>. Served by an index on the filtered column; the total is counted in the same statement.
+    /// Rows matching <paramref name="filter"/> in <paramref name="order"/>, at most <paramref name="limit"/>, starting
+    /// after the job <paramref name="after"/> in that order. Served by an index on the filtered column for either
+    /// order; the total is counted in the same statement.
     /// </summary>
-    Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, int limit, string? after, CancellationToken cancellationToken = default);
+    Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, JobRowOrder order, int limit, string? after, CancellationToken cancellationToken = default);
 
     /// <summary>The committed row of one job, or null when it has none.</summary>
     Task<StoredJobRow<T>?> ReadAsync<T>(string jobId, CancellationToken cancellationToken = default);

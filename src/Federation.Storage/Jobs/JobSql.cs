@@ -7,11 +7,14 @@ namespace Federation.Storage.Jobs;
 /// The statements of the job table, the same on SQLite and PostgreSQL but for the boolean literal. Each write is one
 /// statement: the row and its index columns change together, or neither does, and on PostgreSQL it runs in autocommit
 /// (one round trip). A listing filters on the indexed columns; the active-only filter is written as a literal so that
-/// the partial index on active rows serves a region's rebuild.
+/// the partial index on active rows serves a region's rebuild. The submission time is written by the insert only, so
+/// a job's place in the newest-first order never moves.
 /// </summary>
 internal sealed class JobSql
 {
     private const string Key = "serviceid = @serviceid AND jobid = @jobid";
+    private const int AfterBit = 32;
+    private const int NewestBit = 64;
 
     private readonly string _true;
     private readonly ConcurrentDictionary<int, string> _queries = new();
@@ -29,10 +32,10 @@ internal sealed class JobSql
 
     /// <summary>The first write: version 1, or no row affected when one exists.</summary>
     public string Insert { get; } =
-        "INSERT INTO federationjobs (serviceid, jobid, version, state, region, project, owner, active, payload, modifiedon) " +
-        "VALUES (@serviceid, @jobid, 1, @state, @region, @project, @owner, @active, @payload, @modifiedon) ON CONFLICT DO NOTHING";
+        "INSERT INTO federationjobs (serviceid, jobid, version, state, region, project, owner, active, payload, modifiedon, submittedon) " +
+        "VALUES (@serviceid, @jobid, 1, @state, @region, @project, @owner, @active, @payload, @modifiedon, @submittedon) ON CONFLICT DO NOTHING";
 
-    /// <summary>A write with ETag v: one row affected only if the stored version is still v.</summary>
+    /// <summary>A write with ETag v: one row affected only if the stored version is still v. The submission time stays.</summary>
     public string Update { get; } =
         "UPDATE federationjobs SET version = version + 1, state = @state, region = @region, project = @project, owner = @owner, " +
         "active = @active, payload = @payload, modifiedon = @modifiedon WHERE " + Key + " AND version = @version";
@@ -40,12 +43,14 @@ internal sealed class JobSql
     public string Delete { get; } = "DELETE FROM federationjobs WHERE " + Key + " AND version = @version";
 
     /// <summary>
-    /// A page in job id order, each row with the count over all pages (computed in the same statement, so the page and
-    /// the total come from one snapshot). Parameters: <c>@state</c>, <c>@region</c>, <c>@project</c>, <c>@owner</c> for
-    /// the filters given, <c>@after</c> when paging on, <c>@limit</c>.
+    /// A page in <paramref name="order"/>, each row with the count over all pages (computed in the same statement, so
+    /// the page and the total come from one snapshot). Parameters: <c>@state</c>, <c>@region</c>, <c>@project</c>,
+    /// <c>@owner</c> for the filters given, <c>@after</c> when paging on, <c>@limit</c>. Newest first, the position of
+    /// <c>@after</c> is its row's (submission time, id), read by a subquery of the same statement: a row that no longer
+    /// matches the filter still has its place, and an id with no row gives no rows.
     /// </summary>
-    public string Query(JobRowFilter filter, bool after) =>
-        _queries.GetOrAdd(Mask(filter) | (after ? 32 : 0), static (mask, self) => self.BuildQuery(mask), this);
+    public string Query(JobRowFilter filter, JobRowOrder order, bool after) =>
+        _queries.GetOrAdd(Mask(filter) | (after ? AfterBit : 0) | (order == JobRowOrder.Newest ? NewestBit : 0), static (mask, self) => self.BuildQuery(mask), this);
 
     /// <summary>The count alone (for a page past the end, where no row carries it).</summary>
     public string Count(JobRowFilter filter) =>
@@ -54,9 +59,16 @@ internal sealed class JobSql
     public static int Mask(JobRowFilter filter) =>
         (filter.State is null ? 0 : 1) | (filter.Region is null ? 0 : 2) | (filter.Project is null ? 0 : 4) | (filter.Owner is null ? 0 : 8) | (filter.ActiveOnly ? 16 : 0);
 
-    private string BuildQuery(int mask) =>
-        $"SELECT j.jobid, j.payload, j.version, (SELECT count(*) FROM federationjobs c WHERE {Predicate("c", mask)}) " +
-        $"FROM federationjobs j WHERE {Predicate("j", mask)}{((mask & 32) != 0 ? " AND j.jobid > @after" : "")} ORDER BY j.jobid LIMIT @limit";
+    private string BuildQuery(int mask)
+    {
+        var newest = (mask & NewestBit) != 0;
+        var after = (mask & AfterBit) == 0 ? ""
+            : newest ? " AND (j.submittedon, j.jobid) < ((SELECT a.submittedon FROM federationjobs a WHERE a.serviceid = @serviceid AND a.jobid = @after), @after)"
+            : " AND j.jobid > @after";
+        return $"SELECT j.jobid, j.payload, j.version, (SELECT count(*) FROM federationjobs c WHERE {Predicate("c", mask)}) " +
+            $"FROM federationjobs j WHERE {Predicate("j", mask)}{after} " +
+            $"ORDER BY {(newest ? "j.submittedon DESC, j.jobid DESC" : "j.jobid")} LIMIT @limit";
+    }
 
     private string Predicate(string a, int mask)
     {

@@ -92,7 +92,7 @@ public abstract class JobStoreBase : IJobStore
         grainState.RecordExists = false;
     }
 
-    public abstract Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, int limit, string? after, CancellationToken cancellationToken = default);
+    public abstract Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, JobRowOrder order, int limit, string? after, CancellationToken cancellationToken = default);
 
     public abstract Task<StoredJobRow<T>?> ReadAsync<T>(string jobId, CancellationToken cancellationToken = default);
 
@@ -117,9 +117,14 @@ public abstract class JobStoreBase : IJobStore
             : memory.ToArray();
     }
 
-    protected static void CheckQuery(JobRowFilter filter, int limit)
+    protected static void CheckQuery(JobRowFilter filter, JobRowOrder order, int limit)
     {
         ArgumentNullException.ThrowIfNull(filter);
+        if (!Enum.IsDefined(order))
+        {
+            throw new ArgumentOutOfRangeException(nameof(order), order, "a listing is in id order or newest first");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, JobStoreOptions.MaxPageSize);
     }

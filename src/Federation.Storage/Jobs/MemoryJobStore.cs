@@ -57,10 +57,11 @@ public sealed class MemoryJobStore : JobStoreBase
         return Task.FromResult(ShardOf(jobId).TryGetValue(jobId, out var row) ? ToStored<T>(jobId, row) : null);
     }
 
-    public override Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, int limit, string? after, CancellationToken cancellationToken = default)
+    public override Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, JobRowOrder order, int limit, string? after, CancellationToken cancellationToken = default)
     {
-        CheckQuery(filter, limit);
+        CheckQuery(filter, order, limit);
         cancellationToken.ThrowIfCancellationRequested();
+        var newest = order == JobRowOrder.Newest;
         var matches = new List<KeyValuePair<string, Row>>();
         foreach (var shard in _shards)
         {
@@ -73,12 +74,24 @@ public sealed class MemoryJobStore : JobStoreBase
             }
         }
 
-        matches.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        // Newest first, the position of `after` is its row's: it need not match the filter, but it must exist.
+        long afterSubmitted = 0;
+        if (newest && after is not null)
+        {
+            if (!ShardOf(after).TryGetValue(after, out var afterRow))
+            {
+                return Task.FromResult(new JobRowPage<T>([], matches.Count, null, UnknownAfter: true));
+            }
+
+            afterSubmitted = afterRow.SubmittedOn;
+        }
+
+        matches.Sort(newest ? NewestFirst : ById);
         var items = new List<StoredJobRow<T>>(Math.Min(limit, matches.Count));
         string? next = null;
         foreach (var (id, row) in matches)
         {
-            if (after is not null && string.CompareOrdinal(id, after) <= 0)
+            if (after is not null && !(newest ? FollowsNewestFirst(row.SubmittedOn, id, afterSubmitted, after) : string.CompareOrdinal(id, after) > 0))
             {
                 continue;
             }
@@ -102,13 +115,13 @@ public sealed class MemoryJobStore : JobStoreBase
         var rows = ShardOf(jobId);
         if (expectedVersion is not { } expected)
         {
-            return Task.FromResult(rows.TryAdd(jobId, new Row(bytes, 1, columns)));
+            return Task.FromResult(rows.TryAdd(jobId, new Row(bytes, 1, columns, columns.SubmittedOn.ToUnixTimeMilliseconds())));
         }
 
         return Task.FromResult(
             rows.TryGetValue(jobId, out var current)
             && current.Version == expected
-            && rows.TryUpdate(jobId, new Row(bytes, expected + 1, columns), current));
+            && rows.TryUpdate(jobId, new Row(bytes, expected + 1, columns, current.SubmittedOn), current));
     }
 
     protected override Task<bool> DeleteAsync(string jobId, long expectedVersion, CancellationToken cancellationToken)
@@ -130,16 +143,34 @@ public sealed class MemoryJobStore : JobStoreBase
         && (f.Owner is null || string.Equals(c.Owner, f.Owner, StringComparison.Ordinal))
         && (!f.ActiveOnly || c.Active);
 
+    /// <summary>Job id order, ordinal, as the databases compare ids.</summary>
+    private static int ById(KeyValuePair<string, Row> a, KeyValuePair<string, Row> b) => string.CompareOrdinal(a.Key, b.Key);
+
+    /// <summary>Submission time (milliseconds) descending, then job id descending.</summary>
+    private static int NewestFirst(KeyValuePair<string, Row> a, KeyValuePair<string, Row> b)
+    {
+        var bySubmission = b.Value.SubmittedOn.CompareTo(a.Value.SubmittedOn);
+        return bySubmission != 0 ? bySubmission : string.CompareOrdinal(b.Key, a.Key);
+    }
+
+    /// <summary>True when the row (submitted, id) comes after the position (afterSubmitted, afterId) newest first.</summary>
+    private static bool FollowsNewestFirst(long submitted, string id, long afterSubmitted, string afterId) =>
+        submitted < afterSubmitted || (submitted == afterSubmitted && string.CompareOrdinal(id, afterId) < 0);
+
     private StoredJobRow<T> ToStored<T>(string jobId, Row row) =>
         new(jobId, Serializer.Deserialize<T>(new BinaryData(row.Payload))!, Format(row.Version));
 
     /// <summary>A class, not a record: TryUpdate/TryRemove must compare by reference, not by value.</summary>
-    private sealed class Row(byte[] payload, long version, JobRowColumns columns)
+    /// <param name="submittedOn">Unix milliseconds, from the first write (the databases keep the same precision).</param>
+    private sealed class Row(byte[] payload, long version, JobRowColumns columns, long submittedOn)
     {
         public byte[] Payload { get; } = payload;
 
         public long Version { get; } = version;
 
+        /// <summary>The columns of the latest write (its <see cref="JobRowColumns.SubmittedOn"/> is not used: see <see cref="SubmittedOn"/>).</summary>
         public JobRowColumns Columns { get; } = columns;
+
+        public long SubmittedOn { get; } = submittedOn;
     }
 }

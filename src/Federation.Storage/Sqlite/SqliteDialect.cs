@@ -41,6 +41,18 @@ public sealed class SqliteDialect : AdoNetDialect
             "CREATE INDEX IF NOT EXISTS ix_federationjobs_owner ON federationjobs (serviceid, owner, jobid)",
             "CREATE INDEX IF NOT EXISTS ix_federationjobs_active ON federationjobs (serviceid, region, jobid) WHERE active = 1",
         ],
+        [
+            // The submission time, for the newest-first listing. SQLite adds a NOT NULL column only with a default; every
+            // insert writes the column, so the default is never used. Rows written before this version get their last
+            // write's time, the best the table knows: their order among themselves is approximate.
+            "ALTER TABLE federationjobs ADD COLUMN submittedon INTEGER NOT NULL DEFAULT 0",
+            "UPDATE federationjobs SET submittedon = modifiedon",
+            "CREATE INDEX IF NOT EXISTS ix_federationjobs_newest ON federationjobs (serviceid, submittedon, jobid)",
+            "CREATE INDEX IF NOT EXISTS ix_federationjobs_state_newest ON federationjobs (serviceid, state, submittedon, jobid)",
+            "CREATE INDEX IF NOT EXISTS ix_federationjobs_region_newest ON federationjobs (serviceid, region, submittedon, jobid)",
+            "CREATE INDEX IF NOT EXISTS ix_federationjobs_project_newest ON federationjobs (serviceid, project, submittedon, jobid)",
+            "CREATE INDEX IF NOT EXISTS ix_federationjobs_owner_newest ON federationjobs (serviceid, owner, submittedon, jobid)",
+        ],
     ];
 
     private static readonly IReadOnlyList<IReadOnlyList<string>> OrleansMigrations =

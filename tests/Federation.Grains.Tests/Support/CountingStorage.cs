@@ -108,8 +108,8 @@ internal sealed class CountingStorage(IJobStore inner) : IJobStore
     }
 
     /// <summary>Listings and a region's rebuild pass through: no test stages an outage of them.</summary>
-    public Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, int limit, string? after, CancellationToken cancellationToken = default) =>
-        inner.QueryAsync<T>(filter, limit, after, cancellationToken);
+    public Task<JobRowPage<T>> QueryAsync<T>(JobRowFilter filter, JobRowOrder order, int limit, string? after, CancellationToken cancellationToken = default) =>
+        inner.QueryAsync<T>(filter, order, limit, after, cancellationToken);
 
     private static void Count(ConcurrentDictionary<string, int> counts, string stateName) =>
         counts.AddOrUpdate(stateName, 1, static (_, n) => n + 1);

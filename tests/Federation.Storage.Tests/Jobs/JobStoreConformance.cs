@@ -19,6 +19,9 @@ public abstract class JobStoreConformance : IAsyncLifetime
 
     private static readonly GrainType JobType = GrainType.Create(JobStoreOptions.DefaultGrainType);
 
+    /// <summary>Submission times are seconds after this instant.</summary>
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
+
     private IJobStore _store = null!;
 
     /// <summary>
@@ -286,7 +289,7 @@ public abstract class JobStoreConformance : IAsyncLifetime
 
         Assert.Equal("1", state.ETag);
         Assert.Contains("holds state 'row' of grain type 'task' only", refused.Message, StringComparison.Ordinal);
-        Assert.Equal(["t1"], Ids(await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "suncheon" }, 10, null)));
+        Assert.Equal(["t1"], Ids(await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "suncheon" }, JobRowOrder.Id, 10, null)));
     }
 
     [Fact]
@@ -413,6 +416,133 @@ public abstract class JobStoreConformance : IAsyncLifetime
         Assert.Equal((3, (string?)null), (beyond.Total, beyond.NextAfter));
         Assert.Empty(afterLast.Rows);
         Assert.Equal((3, (string?)null), (afterLast.Total, afterLast.NextAfter));
+    }
+
+    [Fact]
+    public async Task NewestFirstListsBySubmissionTimeThenIdDescendingUnderEachFilter()
+    {
+        await WriteListingRowsAsync();
+
+        var all = await ListNewestAsync(new JobRowFilter());
+        Assert.Equal(["j03", "j06", "j01", "j07", "j04", "j02", "j05"], Ids(all));
+        Assert.Equal((7, (string?)null, false), (all.Total, all.NextAfter, all.UnknownAfter));
+        Assert.Equal([3, 6, 1, 7, 4, 2, 5], all.Rows.Select(r => r.Row.Value));
+        Assert.Equal(["1", "1", "1", "3", "1", "2", "1"], all.Rows.Select(r => r.ETag));
+        Assert.Equal(["j01", "j04"], Ids(await ListNewestAsync(new JobRowFilter { State = "Queued" })));
+        Assert.Equal(["j06", "j02"], Ids(await ListNewestAsync(new JobRowFilter { State = "Running" })));
+        Assert.Equal(["j03", "j01", "j02"], Ids(await ListNewestAsync(new JobRowFilter { Region = "gwangju" })));
+        Assert.Equal(["j07", "j04"], Ids(await ListNewestAsync(new JobRowFilter { Region = "daegu" })));
+        Assert.Equal(["j01", "j07", "j02", "j05"], Ids(await ListNewestAsync(new JobRowFilter { Project = "p-ai" })));
+        Assert.Equal(["j03", "j04"], Ids(await ListNewestAsync(new JobRowFilter { Project = "p-bio" })));
+        Assert.Equal(["j03", "j01", "j05"], Ids(await ListNewestAsync(new JobRowFilter { Owner = "alice" })));
+        Assert.Equal(["j06", "j02"], Ids(await ListNewestAsync(new JobRowFilter { Owner = "bob" })));
+        Assert.Equal(["j06", "j01", "j04", "j02"], Ids(await ListNewestAsync(new JobRowFilter { ActiveOnly = true })));
+        Assert.Equal(["j03", "j01"], Ids(await ListNewestAsync(new JobRowFilter { Region = "gwangju", Owner = "alice" })));
+        Assert.Equal(["j07", "j02", "j05"], Ids(await ListNewestAsync(new JobRowFilter { Project = "p-ai" }, after: "j01")));
+        var none = await ListNewestAsync(new JobRowFilter { Region = "gwangyang" });
+        Assert.Equal((0, 0, (string?)null, false), (none.Rows.Count, none.Total, none.NextAfter, none.UnknownAfter));
+    }
+
+    [Fact]
+    public async Task NewestFirstPagesAcrossTiesInSubmissionTimeAndEachPageCarriesTheTotal()
+    {
+        await WriteAsync("k1", Row("Queued", "gwangju", submitted: 2));
+        await WriteAsync("k4", Row("Queued", "gwangju", submitted: 1));
+        await WriteAsync("k3", Row("Queued", "gwangju", submitted: 2));
+        await WriteAsync("k5", Row("Queued", "gwangju", submitted: 3));
+        await WriteAsync("k2", Row("Queued", "gwangju", submitted: 2));
+
+        // Rows the filter excludes, at the tied instant between and around the matching ones.
+        await WriteAsync("k25", Row("Running", "gwangju", submitted: 2));
+        await WriteAsync("k0", Row("Running", "gwangju", submitted: 2));
+        var queued = new JobRowFilter { State = "Queued" };
+
+        var first = await ListNewestAsync(queued, limit: 2);
+        var second = await ListNewestAsync(queued, limit: 2, after: first.NextAfter);
+        var third = await ListNewestAsync(queued, limit: 2, after: second.NextAfter);
+        var fromExcluded = await ListNewestAsync(queued, limit: 2, after: "k25");
+        var whole = await ListNewestAsync(queued, limit: 5);
+        var afterLast = await ListNewestAsync(queued, limit: 2, after: "k4");
+
+        Assert.Equal(["k5", "k3"], Ids(first));
+        Assert.Equal("k3", first.NextAfter);
+        Assert.Equal(["k2", "k1"], Ids(second));
+        Assert.Equal("k1", second.NextAfter);
+        Assert.Equal(["k4"], Ids(third));
+        Assert.Null(third.NextAfter);
+        Assert.Equal(["k2", "k1"], Ids(fromExcluded));
+        Assert.Equal("k1", fromExcluded.NextAfter);
+        Assert.Equal(["k5", "k3", "k2", "k1", "k4"], Ids(whole));
+        Assert.Null(whole.NextAfter);
+        Assert.Empty(afterLast.Rows);
+        Assert.Equal((null, false), (afterLast.NextAfter, afterLast.UnknownAfter));
+        Assert.All(new[] { first, second, third, fromExcluded, whole, afterLast }, p => Assert.Equal(5, p.Total));
+        Assert.All(new[] { first, second, third, fromExcluded, whole }, p => Assert.False(p.UnknownAfter));
+    }
+
+    [Fact]
+    public async Task NewestFirstAfterAJobThatNoLongerMatchesContinuesFromItsPlace()
+    {
+        foreach (var (key, submitted) in new[] { ("n1", 1), ("n2", 2), ("n3", 3), ("n4", 4), ("n5", 5) })
+        {
+            await WriteAsync(key, Row("Queued", "daegu", submitted: submitted));
+        }
+
+        var queued = new JobRowFilter { State = "Queued", Region = "daegu" };
+        var first = await ListNewestAsync(queued, limit: 2);
+
+        // The last job of the page starts running (and its later write carries another submission time, which is not
+        // stored): it leaves the filter but keeps its place, so the next page starts right after it.
+        var moved = await ReadAsync("n4");
+        moved.State.State = "Running";
+        moved.State.SubmittedOn = T0.AddSeconds(100);
+        await _store.WriteStateAsync(StateName, Grain("n4"), moved);
+        var second = await ListNewestAsync(queued, limit: 2, after: first.NextAfter);
+        var third = await ListNewestAsync(queued, limit: 2, after: second.NextAfter);
+
+        Assert.Equal(["n5", "n4"], Ids(first));
+        Assert.Equal(("n4", 5), (first.NextAfter, first.Total));
+        Assert.Equal(["n3", "n2"], Ids(second));
+        Assert.Equal(("n2", 4, false), (second.NextAfter, second.Total, second.UnknownAfter));
+        Assert.Equal(["n1"], Ids(third));
+        Assert.Equal(((string?)null, 4), (third.NextAfter, third.Total));
+        Assert.Equal(["n5", "n4", "n3", "n2", "n1"], Ids(await ListNewestAsync(new JobRowFilter { Region = "daegu" })));
+    }
+
+    [Fact]
+    public async Task NewestFirstAfterAnIdWithNoRowIsAnEmptyPageThatSaysSo()
+    {
+        await WriteAsync("u1", Row("Queued", "suncheon", submitted: 1));
+        await WriteAsync("u3", Row("Queued", "suncheon", submitted: 3));
+        var gone = await WriteAsync("u2", Row("Queued", "suncheon", submitted: 2));
+        await _store.ClearStateAsync(StateName, Grain("u2"), gone);
+
+        var newest = await ListNewestAsync(new JobRowFilter { Region = "suncheon" }, limit: 1, after: "u2");
+        var byId = await ListAsync(new JobRowFilter { Region = "suncheon" }, limit: 1, after: "u2");
+
+        Assert.Empty(newest.Rows);
+        Assert.Equal((2, (string?)null, true), (newest.Total, newest.NextAfter, newest.UnknownAfter));
+        Assert.Equal(["u3"], Ids(byId));
+        Assert.Equal(((string?)null, false), (byId.NextAfter, byId.UnknownAfter));
+    }
+
+    [Fact]
+    public async Task TheSubmissionTimeIsKeptFromTheFirstWriteToTheMillisecond()
+    {
+        var early = await WriteAsync("s1", Row("Queued", "gwangyang", submitted: 1));
+        await WriteAsync("s2", Row("Queued", "gwangyang", submitted: 2));
+
+        // Later writes carry another submission time (the row's, or a mistaken one): the stored one stays.
+        early.State.SubmittedOn = T0.AddSeconds(50);
+        early.State.State = "Running";
+        await _store.WriteStateAsync(StateName, Grain("s1"), early);
+
+        // Stored to the millisecond on every store: 0.9 ms and 0.4 ms after one millisecond are a tie, broken by id.
+        await WriteAsync("s3", Row("Queued", "gwangyang", submitted: 3.0019));
+        await WriteAsync("s4", Row("Queued", "gwangyang", submitted: 3.0014));
+
+        Assert.Equal(["s4", "s3", "s2", "s1"], Ids(await ListNewestAsync(new JobRowFilter { Region = "gwangyang" })));
+        Assert.Equal(["s1"], Ids(await ListNewestAsync(new JobRowFilter { State = "Running" })));
     }
 
     [Fact]
@@ -639,25 +769,32 @@ public abstract class JobStoreConformance : IAsyncLifetime
     [Fact]
     public async Task AnInvalidQueryIsRejected()
     {
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.QueryAsync<TestJobRow>(new JobRowFilter(), 0, null));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.QueryAsync<TestJobRow>(new JobRowFilter(), JobStoreOptions.MaxPageSize + 1, null));
-        await Assert.ThrowsAsync<ArgumentNullException>(() => _store.QueryAsync<TestJobRow>(null!, 10, null));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.QueryAsync<TestJobRow>(new JobRowFilter(), JobRowOrder.Id, 0, null));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.QueryAsync<TestJobRow>(new JobRowFilter(), JobRowOrder.Id, JobStoreOptions.MaxPageSize + 1, null));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => _store.QueryAsync<TestJobRow>(null!, JobRowOrder.Id, 10, null));
+        var order = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.QueryAsync<TestJobRow>(new JobRowFilter(), (JobRowOrder)7, 10, null));
+        Assert.Equal("order", order.ParamName);
         await Assert.ThrowsAsync<ArgumentException>(() => _store.ReadAsync<TestJobRow>(string.Empty));
     }
 
-    /// <summary>Seven jobs over the columns, written out of id order; j02 written twice and j07 three times.</summary>
+    /// <summary>
+    /// Seven jobs over the columns, written out of id order; j02 written twice and j07 three times. Submitted (seconds
+    /// after <see cref="T0"/>) out of id order too, j02, j04 and j07 at one instant: newest first is j03 (7), j06 (6),
+    /// j01 (5), j07, j04, j02 (3, by id descending), j05 (1).
+    /// </summary>
     private async Task WriteListingRowsAsync()
     {
-        await WriteAsync("j04", Row("Queued", "daegu", project: "p-bio", owner: "carol", active: true, value: 4));
-        await WriteAsync("j01", Row("Queued", "gwangju", project: "p-ai", owner: "alice", active: true, value: 1));
-        await WriteAsync("j07", Row("Failed", "daegu", project: "p-ai", owner: null, active: false, value: 7), writes: 3);
-        await WriteAsync("j02", Row("Running", "gwangju", project: "p-ai", owner: "bob", active: true, value: 2), writes: 2);
-        await WriteAsync("j06", Row("Running", "suncheon", project: null, owner: "bob", active: true, value: 6));
-        await WriteAsync("j03", Row("Completed", "gwangju", project: "p-bio", owner: "alice", active: false, value: 3));
-        await WriteAsync("j05", Row("Submitted", region: null, project: "p-ai", owner: "alice", active: false, value: 5));
+        await WriteAsync("j04", Row("Queued", "daegu", project: "p-bio", owner: "carol", active: true, value: 4, submitted: 3));
+        await WriteAsync("j01", Row("Queued", "gwangju", project: "p-ai", owner: "alice", active: true, value: 1, submitted: 5));
+        await WriteAsync("j07", Row("Failed", "daegu", project: "p-ai", owner: null, active: false, value: 7, submitted: 3), writes: 3);
+        await WriteAsync("j02", Row("Running", "gwangju", project: "p-ai", owner: "bob", active: true, value: 2, submitted: 3), writes: 2);
+        await WriteAsync("j06", Row("Running", "suncheon", project: null, owner: "bob", active: true, value: 6, submitted: 6));
+        await WriteAsync("j03", Row("Completed", "gwangju", project: "p-bio", owner: "alice", active: false, value: 3, submitted: 7));
+        await WriteAsync("j05", Row("Submitted", region: null, project: "p-ai", owner: "alice", active: false, value: 5, submitted: 1));
     }
 
-    private static TestJobRow Row(string state, string? region, string? project = null, string? owner = null, bool? active = null, int value = 0, string text = "") => new()
+    private static TestJobRow Row(
+        string state, string? region, string? project = null, string? owner = null, bool? active = null, int value = 0, string text = "", double submitted = 0) => new()
     {
         State = state,
         Region = region,
@@ -666,6 +803,7 @@ public abstract class JobStoreConformance : IAsyncLifetime
         Active = active ?? state is "Queued" or "Running",
         Value = value,
         Text = text,
+        SubmittedOn = T0.AddSeconds(submitted),
     };
 
     private static GrainId Grain(string key) => GrainId.Create(JobType, key);
@@ -691,5 +829,8 @@ public abstract class JobStoreConformance : IAsyncLifetime
     }
 
     private Task<JobRowPage<TestJobRow>> ListAsync(JobRowFilter filter, int limit = 100, string? after = null) =>
-        _store.QueryAsync<TestJobRow>(filter, limit, after);
+        _store.QueryAsync<TestJobRow>(filter, JobRowOrder.Id, limit, after);
+
+    private Task<JobRowPage<TestJobRow>> ListNewestAsync(JobRowFilter filter, int limit = 100, string? after = null) =>
+        _store.QueryAsync<TestJobRow>(filter, JobRowOrder.Newest, limit, after);
 }

@@ -20,6 +20,9 @@ public sealed class TestJobRow : IJobRow
 
     public bool Active { get; set; }
 
+    /// <summary>The submission time the store keeps from the row's first write (what newest first lists by).</summary>
+    public DateTimeOffset SubmittedOn { get; set; }
+
     public int Value { get; set; }
 
     public string Text { get; set; } = string.Empty;
@@ -27,5 +30,5 @@ public sealed class TestJobRow : IJobRow
     public List<int> Items { get; set; } = [];
 
     [JsonIgnore]
-    public JobRowColumns Columns => new(State, Region, Project, Owner, Active);
+    public JobRowColumns Columns => new(State, Region, Project, Owner, Active, SubmittedOn);
 }

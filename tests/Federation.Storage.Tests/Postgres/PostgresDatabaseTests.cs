@@ -52,7 +52,7 @@ public sealed class PostgresDatabaseTests : IAsyncLifetime
         state.State.Value = 3;
         await reopened.WriteStateAsync(StateName, Job("kept"), state);
         Assert.Equal("3", state.ETag);
-        Assert.Equal(["kept"], (await reopened.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, 10, null)).Rows.Select(r => r.JobId));
+        Assert.Equal(["kept"], (await reopened.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, JobRowOrder.Id, 10, null)).Rows.Select(r => r.JobId));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class PostgresDatabaseTests : IAsyncLifetime
         await south.ReadStateAsync(StateName, Job("shared-key"), read);
 
         Assert.Equal((null, false), (read.ETag, read.RecordExists));
-        Assert.Equal(0, (await south.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju" }, 10, null)).Total);
+        Assert.Equal(0, (await south.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju" }, JobRowOrder.Id, 10, null)).Total);
         Assert.Equal([("north", "shared-key", 1L)], await _schema.QueryAsync(
             "SELECT serviceid, jobid, version FROM federationjobs",
             r => (r.GetString(0), r.GetString(1), r.GetInt64(2))));
@@ -116,7 +116,7 @@ public sealed class PostgresDatabaseTests : IAsyncLifetime
         var init = await Assert.ThrowsAsync<AdoNetStorageException>(() => database.InitializeAsync());
         var read = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.ReadStateAsync(StateName, Job("k"), new TestGrainState<TestJobRow>(new TestJobRow())));
         var write = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.WriteStateAsync(StateName, Job("k"), new TestGrainState<TestJobRow>(new TestJobRow())));
-        var list = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.QueryAsync<TestJobRow>(new JobRowFilter(), 10, null));
+        var list = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.QueryAsync<TestJobRow>(new JobRowFilter(), JobRowOrder.Id, 10, null));
         var health = await database.CheckHealthAsync();
 
         foreach (var error in new[] { init, read, write, list })
@@ -154,14 +154,14 @@ public sealed class PostgresDatabaseTests : IAsyncLifetime
         state.State.Value = 2;
         var write = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.WriteStateAsync(StateName, Job("k"), state));
         var eTagAfterFailedWrite = state.ETag;
-        var list = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "daegu" }, 10, null));
+        var list = await Assert.ThrowsAsync<AdoNetStorageException>(() => store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "daegu" }, JobRowOrder.Id, 10, null));
         var downHealth = await database.CheckHealthAsync();
 
         forwarder.Restore();
         var read = new TestGrainState<TestJobRow>(new TestJobRow());
         await store.ReadStateAsync(StateName, Job("k"), read);
         await store.WriteStateAsync(StateName, Job("k"), state);
-        var page = await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "daegu" }, 10, null);
+        var page = await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "daegu" }, JobRowOrder.Id, 10, null);
         var upHealth = await database.CheckHealthAsync();
 
         foreach (var error in new[] { pooledRead, write, list })
@@ -199,7 +199,7 @@ public sealed class PostgresDatabaseTests : IAsyncLifetime
         var read = new TestGrainState<TestJobRow>(new TestJobRow());
         await store.ReadStateAsync(StateName, Job("j"), read);
         Assert.Equal((1, "gwangju", "1"), (read.State.Value, read.State.Region, read.ETag));
-        Assert.Equal(["j"], (await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, 10, null)).Rows.Select(r => r.JobId));
+        Assert.Equal(["j"], (await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, JobRowOrder.Id, 10, null)).Rows.Select(r => r.JobId));
 
         state.State.Region = "daegu";
         await store.WriteStateAsync(StateName, Job("j"), state);

@@ -15,7 +15,11 @@ public sealed class PostgresSchemaTests : SchemaConformance
     protected override string DisplayName => PostgresStorage.DisplayNameOf(_schema.Options());
 
     protected override IReadOnlyList<string> ExpectedJobIndexes =>
-        ["federationjobs_pkey", "ix_federationjobs_active", "ix_federationjobs_owner", "ix_federationjobs_project", "ix_federationjobs_region", "ix_federationjobs_state"];
+        [
+            "federationjobs_pkey", "ix_federationjobs_active", "ix_federationjobs_newest", "ix_federationjobs_owner", "ix_federationjobs_owner_newest",
+            "ix_federationjobs_project", "ix_federationjobs_project_newest", "ix_federationjobs_region", "ix_federationjobs_region_newest",
+            "ix_federationjobs_state", "ix_federationjobs_state_newest",
+        ];
 
     protected override string TablesSql =>
         "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name";
@@ -60,6 +64,76 @@ public sealed class PostgresSchemaTests : SchemaConformance
     }
 
     [Theory]
+    [InlineData(null, false)]
+    [InlineData(null, true)]
+    [InlineData("state", false)]
+    [InlineData("state", true)]
+    [InlineData("region", false)]
+    [InlineData("region", true)]
+    [InlineData("project", true)]
+    [InlineData("owner", true)]
+    public async Task ANewestFirstListingScansTheFiltersNewestIndexBackwardWithoutASort(string? column, bool after)
+    {
+        const int Rows = 4000;
+        await using (var database = NewDatabase(TimeProvider.System))
+        {
+            await database.InitializeAsync();
+        }
+
+        await InsertJobsAsync(Rows);
+        var (filter, value, matches) = column switch
+        {
+            "state" => (new JobRowFilter { State = "Running" }, (object)"Running", (Func<int, bool>)(i => i % 47 == 0)),
+            "region" => (new JobRowFilter { Region = "daegu" }, "daegu", i => i % 4 == 3),
+            "project" => (new JobRowFilter { Project = "p3" }, "p3", i => i % 10 == 3),
+            "owner" => (new JobRowFilter { Owner = "u7" }, "u7", i => i % 20 == 7),
+            _ => (new JobRowFilter(), "", (Func<int, bool>)(_ => true)),
+        };
+        var sql = new JobSql(new PostgresDialect(_schema.Name)).Query(filter, JobRowOrder.Newest, after);
+        var parameters = new List<(string, object)> { ("serviceid", "svc"), ("limit", 11L) };
+        if (column is not null)
+        {
+            parameters.Add((column, value));
+        }
+
+        // Position after job 3000 (submitted in the same second as 3001-3003): the page continues below it by id.
+        if (after)
+        {
+            parameters.Add(("after", "job-003000"));
+        }
+
+        var plan = await _schema.QueryAsync("EXPLAIN " + sql, r => r.GetString(0), [.. parameters]);
+        var rows = await _schema.QueryAsync(sql, r => (r.GetString(0), r.GetInt64(3)), [.. parameters]);
+
+        var index = column is null ? "ix_federationjobs_newest" : $"ix_federationjobs_{column}_newest";
+        Assert.Contains(plan, line => line.Contains($"Index Scan Backward using {index} on federationjobs j", StringComparison.Ordinal)
+            || line.Contains($"Index Only Scan Backward using {index} on federationjobs j", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, line => line.Contains("Sort", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, line => line.Contains("Seq Scan on federationjobs j", StringComparison.Ordinal));
+
+        // Submitted four to a second (job i at second i / 4): newest first is by second, then by id, both descending.
+        var expected = Enumerable.Range(1, Rows).Where(matches).Where(i => !after || i / 4 < 3000 / 4 || (i / 4 == 3000 / 4 && i < 3000))
+            .OrderByDescending(i => i / 4).ThenByDescending(i => i).Take(10).Select(i => $"job-{i:D6}");
+        Assert.Equal(expected, rows.Take(10).Select(r => r.Item1));
+        Assert.All(rows, r => Assert.Equal(Enumerable.Range(1, Rows).Count(matches), r.Item2));
+    }
+
+    /// <summary>
+    /// A few thousand finished jobs over four regions, one in 47 still active (what a region rebuilds from), submitted
+    /// four to a second: job i at second i / 4.
+    /// </summary>
+    private async Task InsertJobsAsync(int rows)
+    {
+        await _schema.ExecuteAsync(
+            "INSERT INTO federationjobs (serviceid, jobid, version, state, region, project, owner, active, payload, modifiedon, submittedon) " +
+            "SELECT 'svc', 'job-' || lpad(i::text, 6, '0'), 1, CASE WHEN i % 47 = 0 THEN 'Running' ELSE 'Completed' END, " +
+            "(ARRAY['gwangju', 'suncheon', 'gwangyang', 'daegu'])[1 + i % 4], 'p' || (i % 10), 'u' || (i % 20), i % 47 = 0, '\\x7b7d'::bytea, now(), " +
+            "timestamptz '2026-01-01 00:00:00+00' + (i / 4) * interval '1 second' " +
+            $"FROM generate_series(1, {rows}) AS i");
+        await _schema.ExecuteAsync("ANALYZE federationjobs");
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task AListingByRegionOfActiveJobsUsesAnIndexNotASequentialScan(bool after)
@@ -70,14 +144,8 @@ public sealed class PostgresSchemaTests : SchemaConformance
             await database.InitializeAsync();
         }
 
-        // A few thousand finished jobs over four regions, one in 47 still active: what a region rebuilds from.
-        await _schema.ExecuteAsync(
-            "INSERT INTO federationjobs (serviceid, jobid, version, state, region, project, owner, active, payload, modifiedon) " +
-            "SELECT 'svc', 'job-' || lpad(i::text, 6, '0'), 1, CASE WHEN i % 47 = 0 THEN 'Running' ELSE 'Completed' END, " +
-            "(ARRAY['gwangju', 'suncheon', 'gwangyang', 'daegu'])[1 + i % 4], 'p' || (i % 10), 'u' || (i % 20), i % 47 = 0, '\\x7b7d'::bytea, now() " +
-            $"FROM generate_series(1, {Rows}) AS i");
-        await _schema.ExecuteAsync("ANALYZE federationjobs");
-        var sql = new JobSql(new PostgresDialect(_schema.Name)).Query(new JobRowFilter { Region = "daegu", ActiveOnly = true }, after);
+        await InsertJobsAsync(Rows);
+        var sql = new JobSql(new PostgresDialect(_schema.Name)).Query(new JobRowFilter { Region = "daegu", ActiveOnly = true }, JobRowOrder.Id, after);
         (string, object)[] parameters = after
             ? [("serviceid", "svc"), ("region", "daegu"), ("limit", 101L), ("after", "job-000100")]
             : [("serviceid", "svc"), ("region", "daegu"), ("limit", 101L)];

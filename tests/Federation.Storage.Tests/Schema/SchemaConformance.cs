@@ -1,5 +1,8 @@
 using System.Data.Common;
+using Federation.Storage.Jobs;
+using Federation.Storage.Tests.Jobs;
 using Federation.TestKit;
+using Orleans.Runtime;
 
 namespace Federation.Storage.Tests.Schema;
 
@@ -153,6 +156,84 @@ public abstract class SchemaConformance : IAsyncLifetime
         Assert.Contains("WHERE active", active, StringComparison.Ordinal);
         Assert.Contains("(serviceid, state, jobid)", Assert.Single(indexes, i => i.Name == "ix_federationjobs_state").Definition, StringComparison.Ordinal);
         Assert.Contains("(serviceid, owner, jobid)", Assert.Single(indexes, i => i.Name == "ix_federationjobs_owner").Definition, StringComparison.Ordinal);
+        Assert.Contains("(serviceid, submittedon, jobid)", Assert.Single(indexes, i => i.Name == "ix_federationjobs_newest").Definition, StringComparison.Ordinal);
+        foreach (var column in new[] { "state", "region", "project", "owner" })
+        {
+            Assert.Contains($"(serviceid, {column}, submittedon, jobid)", Assert.Single(indexes, i => i.Name == $"ix_federationjobs_{column}_newest").Definition, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task AJobTableAtVersion1IsMigratedInPlaceAndItsRowsListNewestFirstByTheirLastWrite()
+    {
+        var clock = new ManualTimeProvider();
+        var t0 = clock.Start;
+        var old = Database(clock);
+        var dialect = old.Dialect;
+        var serializer = new JsonRowSerializer();
+
+        // The database as version 1 left it: its table (no submission time), its version row, rows written then.
+        (string Id, string State, string Region, int Minutes)[] rows =
+            [("old-a", "Completed", "gwangju", 10), ("old-b", "Queued", "gwangju", 30), ("old-c", "Running", "daegu", 10), ("old-d", "Completed", "gwangju", 20)];
+        using (var lease = await old.Connections.AcquireAsync(AdoNetAccess.Write, CancellationToken.None))
+        {
+            var connection = lease.Connection;
+            await connection.Command(dialect.CreateSchemaVersionTable).ExecuteNonQueryAsync();
+            foreach (var statement in dialect.Migrations(SchemaComponent.Jobs)[0])
+            {
+                await connection.Command(statement).ExecuteNonQueryAsync();
+            }
+
+            var version = connection.Command(dialect.InsertSchemaVersion);
+            AdoNetConnection.Bind(version, "@component", "federation.jobs");
+            AdoNetConnection.Bind(version, "@version", 1L);
+            AdoNetConnection.Bind(version, "@appliedon", dialect.ToDbTimestamp(t0));
+            await version.ExecuteNonQueryAsync();
+            var insert = connection.Command(
+                "INSERT INTO federationjobs (serviceid, jobid, version, state, region, project, owner, active, payload, modifiedon) " +
+                "VALUES ('svc', @jobid, 1, @state, @region, NULL, NULL, @active, @payload, @modifiedon)");
+            foreach (var (id, state, region, minutes) in rows)
+            {
+                AdoNetConnection.Bind(insert, "@jobid", id);
+                AdoNetConnection.Bind(insert, "@state", state);
+                AdoNetConnection.Bind(insert, "@region", region);
+                AdoNetConnection.Bind(insert, "@active", dialect.ToDbBoolean(state is "Queued" or "Running"));
+                AdoNetConnection.Bind(insert, "@payload", serializer.Serialize(new TestJobRow { State = state, Region = region, Value = minutes }).ToArray());
+                AdoNetConnection.Bind(insert, "@modifiedon", dialect.ToDbTimestamp(t0.AddMinutes(minutes)));
+                await insert.ExecuteNonQueryAsync();
+            }
+        }
+
+        clock.Advance(TimeSpan.FromHours(1));
+        var migrated = Database(clock);
+        await migrated.InitializeAsync();
+        var store = new AdoNetJobStore(migrated, "svc", new JobStoreOptions(), serializer, clock);
+        var all = await store.QueryAsync<TestJobRow>(new JobRowFilter(), JobRowOrder.Newest, 100, null);
+        var gwangju = await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju" }, JobRowOrder.Newest, 2, null);
+        var gwangjuNext = await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju" }, JobRowOrder.Newest, 2, gwangju.NextAfter);
+
+        Assert.Equal(2, migrated.SchemaVersion(SchemaComponent.Jobs));
+        Assert.Equal(
+            [("federation.jobs", 2L, t0.AddHours(1))],
+            await QueryAsync(
+                "SELECT component, version, appliedon FROM federationschema WHERE component = 'federation.jobs'",
+                r => (r.GetString(0), Convert.ToInt64(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture), dialect.FromDbTimestamp(r.GetValue(2)))));
+        Assert.Equal(
+            rows.Select(r => (r.Id, t0.AddMinutes(r.Minutes))),
+            await QueryAsync("SELECT jobid, submittedon FROM federationjobs ORDER BY jobid", r => (r.GetString(0), dialect.FromDbTimestamp(r.GetValue(1)))));
+        Assert.Equal(["old-b", "old-d", "old-c", "old-a"], all.Rows.Select(r => r.JobId));
+        Assert.Equal([30, 20, 10, 10], all.Rows.Select(r => r.Row.Value));
+        Assert.Equal(["old-b", "old-d"], gwangju.Rows.Select(r => r.JobId));
+        Assert.Equal(("old-d", 3), (gwangju.NextAfter, gwangju.Total));
+        Assert.Equal(["old-a"], gwangjuNext.Rows.Select(r => r.JobId));
+
+        // New rows carry their submission time; an old row rewritten keeps the one the migration gave it.
+        var jobType = GrainType.Create(JobStoreOptions.DefaultGrainType);
+        await store.WriteStateAsync(JobStoreOptions.DefaultStateName, GrainId.Create(jobType, "new-1"),
+            new TestGrainState<TestJobRow>(new TestJobRow { State = "Queued", Region = "daegu", Active = true, SubmittedOn = t0.AddMinutes(15) }));
+        await store.WriteStateAsync(JobStoreOptions.DefaultStateName, GrainId.Create(jobType, "old-a"),
+            new TestGrainState<TestJobRow>(new TestJobRow { State = "Completed", Region = "gwangju", SubmittedOn = t0.AddMinutes(50) }, "1"));
+        Assert.Equal(["old-b", "old-d", "new-1", "old-c", "old-a"], (await store.QueryAsync<TestJobRow>(new JobRowFilter(), JobRowOrder.Newest, 100, null)).Rows.Select(r => r.JobId));
     }
 
     private AdoNetDatabase Database(TimeProvider time)

@@ -15,7 +15,10 @@ public sealed class SqliteSchemaTests : SchemaConformance
     protected override string DisplayName => _directory.JobFile;
 
     protected override IReadOnlyList<string> ExpectedJobIndexes =>
-        ["ix_federationjobs_active", "ix_federationjobs_owner", "ix_federationjobs_project", "ix_federationjobs_region", "ix_federationjobs_state"];
+        [
+            "ix_federationjobs_active", "ix_federationjobs_newest", "ix_federationjobs_owner", "ix_federationjobs_owner_newest", "ix_federationjobs_project",
+            "ix_federationjobs_project_newest", "ix_federationjobs_region", "ix_federationjobs_region_newest", "ix_federationjobs_state", "ix_federationjobs_state_newest",
+        ];
 
     protected override string TablesSql => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
 
@@ -89,7 +92,7 @@ public sealed class SqliteSchemaTests : SchemaConformance
         }
 
         var sql = new JobSql(new SqliteDialect(SqliteStorageOptions.DefaultBusyTimeout, SqliteStorageOptions.DefaultSynchronous))
-            .Query(new JobRowFilter { Region = "daegu", ActiveOnly = true }, after);
+            .Query(new JobRowFilter { Region = "daegu", ActiveOnly = true }, JobRowOrder.Id, after);
         await using var connection = await OpenAsync(_directory.JobFile);
         await using var command = connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + sql;
@@ -115,6 +118,65 @@ public sealed class SqliteSchemaTests : SchemaConformance
         Assert.All(scans, line => Assert.StartsWith("SEARCH", line, StringComparison.Ordinal));
         Assert.All(scans, line => Assert.Contains("INDEX ix_federationjobs_", line, StringComparison.Ordinal));
         Assert.DoesNotContain(plan, line => line.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData(null, true)]
+    [InlineData("state", false)]
+    [InlineData("state", true)]
+    [InlineData("region", false)]
+    [InlineData("region", true)]
+    [InlineData("project", true)]
+    [InlineData("owner", true)]
+    public async Task ANewestFirstListingSearchesTheFiltersNewestIndexWithoutASort(string? column, bool after)
+    {
+        await using (var database = NewDatabase(TimeProvider.System))
+        {
+            await database.InitializeAsync();
+        }
+
+        var filter = column switch
+        {
+            "state" => new JobRowFilter { State = "Queued" },
+            "region" => new JobRowFilter { Region = "daegu" },
+            "project" => new JobRowFilter { Project = "p" },
+            "owner" => new JobRowFilter { Owner = "o" },
+            _ => new JobRowFilter(),
+        };
+        var sql = new JobSql(new SqliteDialect(SqliteStorageOptions.DefaultBusyTimeout, SqliteStorageOptions.DefaultSynchronous)).Query(filter, JobRowOrder.Newest, after);
+        await using var connection = await OpenAsync(_directory.JobFile);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        command.Parameters.AddWithValue("@serviceid", "svc");
+        if (column is not null)
+        {
+            command.Parameters.AddWithValue("@" + column, "x");
+        }
+
+        command.Parameters.AddWithValue("@limit", 101L);
+        if (after)
+        {
+            command.Parameters.AddWithValue("@after", "job-000100");
+        }
+
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        var index = column is null ? "ix_federationjobs_newest" : $"ix_federationjobs_{column}_newest";
+        Assert.Contains(plan, line => line.StartsWith($"SEARCH j USING INDEX {index} ", StringComparison.Ordinal) || line.StartsWith($"SEARCH j USING COVERING INDEX {index} ", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, line => line.StartsWith("SCAN", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, line => line.Contains("TEMP B-TREE", StringComparison.Ordinal));
+        if (after)
+        {
+            Assert.Contains(plan, line => line.Contains("(submittedon,jobid)<(?,?)", StringComparison.Ordinal));
+        }
     }
 
     private static async Task<SqliteConnection> OpenAsync(string file)

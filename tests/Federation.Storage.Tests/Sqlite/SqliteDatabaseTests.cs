@@ -36,7 +36,7 @@ public sealed class SqliteDatabaseTests : IDisposable
         await reopened.ReadStateAsync(StateName, Job("kept"), read);
 
         Assert.Equal((2, "before", "2", true), (read.State.Value, read.State.Text, read.ETag, read.RecordExists));
-        Assert.Equal(["kept"], (await reopened.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, 10, null)).Rows.Select(r => r.JobId));
+        Assert.Equal(["kept"], (await reopened.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, JobRowOrder.Id, 10, null)).Rows.Select(r => r.JobId));
 
         // The ETag held across the reopen is still the current one.
         state.State.Value = 3;
@@ -139,8 +139,8 @@ public sealed class SqliteDatabaseTests : IDisposable
 
         Assert.Equal((null, false), (read.ETag, read.RecordExists));
         Assert.Equal("1", southState.ETag);
-        Assert.Equal([1], (await north.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju" }, 10, null)).Rows.Select(r => r.Row.Value));
-        Assert.Equal([2], (await south.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju" }, 10, null)).Rows.Select(r => r.Row.Value));
+        Assert.Equal([1], (await north.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju" }, JobRowOrder.Id, 10, null)).Rows.Select(r => r.Row.Value));
+        Assert.Equal([2], (await south.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju" }, JobRowOrder.Id, 10, null)).Rows.Select(r => r.Row.Value));
         Assert.Equal([("north", "shared-key"), ("south", "shared-key")], await QueryAsync("SELECT serviceid, jobid FROM federationjobs ORDER BY serviceid", r => (r.GetString(0), r.GetString(1))));
     }
 

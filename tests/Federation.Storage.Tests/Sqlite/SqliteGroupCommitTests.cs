@@ -152,7 +152,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
 
         Assert.Equal(1, _source.Commits - commitsBefore);
         Assert.All(states, s => Assert.Equal("1", s.ETag));
-        var page = await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, 100, null);
+        var page = await store.QueryAsync<TestJobRow>(new JobRowFilter { Region = "gwangju", ActiveOnly = true }, JobRowOrder.Id, 100, null);
         Assert.Equal(Jobs, page.Total);
         Assert.Equal(Enumerable.Range(0, Jobs), page.Rows.Select(r => r.Row.Value));
     }
