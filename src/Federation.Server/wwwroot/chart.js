@@ -33,11 +33,11 @@ export function timeChart(series, { label }) {
   // Time ticks on round local times (at most ~8), labelled in the viewer's zone; seconds only for short spans.
   const span = t1 - t0;
   const every = [10e3, 30e3, 60e3, 300e3, 900e3, 1800e3, 3600e3, 3 * 3600e3, 6 * 3600e3].find((s) => span / s <= 8) ?? 12 * 3600e3;
-  const label = every < 60e3 ? (t) => withSeconds.format(new Date(t)) : (t) => clock(new Date(t).toISOString());
+  const tickLabel = every < 60e3 ? (t) => withSeconds.format(new Date(t)) : (t) => clock(new Date(t).toISOString());
   const offset = -new Date(t0).getTimezoneOffset() * 60e3;
   for (let t = Math.ceil((t0 + offset) / every) * every - offset; t <= t1; t += every) {
     grid.push(svg('line', { x1: x(t), x2: x(t), y1: H - bottom, y2: H - bottom + 4, class: 'axis' }),
-      svg('text', { x: x(t), y: H - 8, class: 'xtick' }, label(t)));
+      svg('text', { x: x(t), y: H - 8, class: 'xtick' }, tickLabel(t)));
   }
 
   const drawn = series.map((s) => {

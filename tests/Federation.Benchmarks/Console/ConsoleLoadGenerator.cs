@@ -27,8 +27,8 @@ public sealed class ConsoleLoadGenerator : ILoadGenerator
     [
         ("megaregion", "/#/", "body[data-ready=\"megaregion\"]"),
         ("megaregion latest jobs", "/#/", ".latest-jobs tbody tr"),
-        ("jobs", "/#/jobs", "#page table tbody tr"),
-        ("job", "/#/jobs/{job}", "#page h1 ~ *"),
+        ("jobs", "/#/jobs", ".jobs-table tbody tr"),
+        ("job", "/#/jobs/{job}", ".job-state:not(:empty)"),
     ];
 
     // Installed before the page's own scripts: records when the selector first matches and the longest task.
