@@ -3,6 +3,7 @@ using Federation.Server.Api;
 using Federation.Server.Demo;
 using Federation.Server.Hosting;
 using Federation.Server.Live;
+using Federation.Server.Simulation;
 using Federation.Server.Metrics;
 using Federation.Storage;
 using Federation.Storage.Hosting;
@@ -142,6 +143,7 @@ public static class FederationServer
         app.MapOperationsApi();
         app.MapLiveApi();
         app.MapHistoryApi();
+        app.MapWhatIfApi();
         var settings = app.Services.GetRequiredService<ServerSettings>();
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),
             settings.StorageDescription, settings.MegaregionSource, settings.Megaregion.Regions.Length, settings.TimeScale, settings.Options.Demo);
@@ -270,6 +272,7 @@ public static class FederationServer
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ExporterStarter>();
         services.AddLiveFeed();
+        services.AddWhatIfRuns();
         if (settings.Options.Demo)
         {
             services.AddHostedService<DemoWorkload>();
