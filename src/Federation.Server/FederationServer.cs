@@ -4,6 +4,7 @@ using Federation.Server.WebConsole;
 using Federation.Server.Demo;
 using Federation.Server.Hosting;
 using Federation.Server.Live;
+using Federation.Server.Simulation;
 using Federation.Server.Metrics;
 using Federation.Storage;
 using Federation.Storage.Hosting;
@@ -144,6 +145,7 @@ public static class FederationServer
         app.MapOperationsApi();
         app.MapLiveApi();
         app.MapHistoryApi();
+        app.MapWhatIfApi();
         var settings = app.Services.GetRequiredService<ServerSettings>();
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),
             settings.StorageDescription, settings.MegaregionSource, settings.Megaregion.Regions.Length, settings.TimeScale, settings.Options.Demo);
@@ -272,6 +274,7 @@ public static class FederationServer
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ExporterStarter>();
         services.AddLiveFeed();
+        services.AddWhatIfRuns();
         if (settings.Options.Demo)
         {
             services.AddHostedService<DemoWorkload>();
