@@ -20,7 +20,8 @@ const defaultPolicies = new Set(['isolated', 'least-loaded', 'earliest-start', '
 // Labels of the summary's columns (the simulator's PolicySummary); unknown columns show their own names.
 const columns = {
   name: 'Policy', meanWaitS: 'Mean wait', p50WaitS: 'p50 wait', p95WaitS: 'p95 wait', p99WaitS: 'p99 wait', meanJctS: 'Mean completion',
-  overflowJobs: 'Overflow jobs', dataMovedTB: 'Data moved (TB)', violations: 'Violations', gapClosure: 'Gap closure',
+  overflowJobs: 'Overflow jobs', overflowShare: 'Overflow share', dataMovedTB: 'Data moved (TB)', violations: 'Violations',
+  unfinishedJobs: 'Never started', rebalanceMoves: 'Rebalance moves', gapClosure: 'Gap closure',
 };
 
 const active = (state) => state === 'queued' || state === 'running';
@@ -31,7 +32,9 @@ export default {
   render(main, ctx) {
     let poll = null;
     let stopped = false;
-    const traceSelect = h('select', { id: 'whatif-trace', 'aria-describedby': 'whatif-trace-error' }, h('option', { value: '' }, 'Loading…'));
+    const traceSelect = h('select', { id: 'whatif-trace', 'aria-describedby': 'whatif-trace-hint whatif-trace-error', onchange: describeTrace }, h('option', { value: '' }, 'Loading…'));
+    const traceHint = h('span', { class: 'hint', id: 'whatif-trace-hint' });
+    let traceList = [];
     const bundled = h('input', { type: 'radio', name: 'source', id: 'whatif-source-bundled', value: 'bundled', checked: true, onchange: sourceChanged });
     const upload = h('input', { type: 'radio', name: 'source', id: 'whatif-source-upload', value: 'upload', onchange: sourceChanged });
     const file = h('input', { type: 'file', id: 'whatif-file', accept: '.csv,text/csv', disabled: true, 'aria-describedby': 'whatif-file-error whatif-file-hint' });
@@ -49,7 +52,7 @@ export default {
       h('fieldset', {},
         h('legend', {}, 'Trace'),
         h('div', { class: 'choice' }, bundled, ' ', h('label', { for: 'whatif-source-bundled' }, 'A bundled trace')),
-        h('div', { class: 'field indent' }, h('label', { for: 'whatif-trace' }, 'Bundled trace'), traceSelect, err('trace')),
+        h('div', { class: 'field indent' }, h('label', { for: 'whatif-trace' }, 'Bundled trace'), traceSelect, traceHint, err('trace')),
         h('div', { class: 'choice' }, upload, ' ', h('label', { for: 'whatif-source-upload' }, 'Upload a CSV trace')),
         h('div', { class: 'field indent' }, h('label', { for: 'whatif-file' }, 'CSV file'), file,
           h('span', { class: 'hint', id: 'whatif-file-hint' }, 'The simulator\'s trace format (docs/simulator.md).'), err('file'))),
@@ -62,7 +65,7 @@ export default {
       h('div', { class: 'row' },
         h('div', { class: 'field' }, h('label', { for: 'whatif-load-scale' }, 'Load scale'), loadScale, h('span', { class: 'hint' }, '× the trace\'s arrival rate'), err('loadScale')),
         h('div', { class: 'field' }, h('label', { for: 'whatif-seed' }, 'Seed'), seed, err('seed')),
-        h('div', { class: 'field' }, h('label', { for: 'whatif-max-jobs' }, 'At most, jobs'), maxJobs, h('span', { class: 'hint' }, 'empty: the whole trace'), err('maxJobs'))),
+        h('div', { class: 'field' }, h('label', { for: 'whatif-max-jobs' }, 'At most, jobs'), maxJobs, h('span', { class: 'hint' }, 'empty: the whole trace, up to the server\'s limit'), err('maxJobs'))),
       h('div', { class: 'toolbar' }, runButton));
 
     const runPanel = h('section', { class: 'card run-panel', 'aria-labelledby': 'run-heading', hidden: true });
@@ -75,6 +78,10 @@ export default {
         h('section', { class: 'card', 'aria-labelledby': 'new-run-heading' }, h('h2', { id: 'new-run-heading' }, 'New run'), form),
         h('section', { class: 'card', 'aria-labelledby': 'runs-heading' }, h('h2', { id: 'runs-heading' }, 'Recent runs'), runsBody)),
       runPanel);
+
+    function describeTrace() {
+      traceHint.textContent = traceList.find((t) => t.name === traceSelect.value)?.description ?? '';
+    }
 
     function sourceChanged() {
       traceSelect.disabled = !bundled.checked;
@@ -144,7 +151,7 @@ export default {
       const heading = h('h2', { id: 'run-heading', tabindex: '-1' }, 'Run ', h('code', {}, run.id));
       const parts = [
         heading,
-        h('p', { class: 'muted' }, `Trace ${run.trace ?? 'uploaded'}; policies ${(run.policies ?? []).join(', ')}; created `, timeElement(h, run.createdAt),
+        h('p', { class: 'muted' }, `Trace ${run.trace || 'uploaded'}${run.jobs ? ` (${number(run.jobs)} jobs)` : ''}, load × ${run.loadScale ?? 1}, seed ${run.seed ?? '—'}; policies ${(run.policies ?? []).join(', ')}; created `, timeElement(h, run.createdAt),
           run.finishedAt ? [', finished ', timeElement(h, run.finishedAt)] : null),
         h('p', { role: 'status', 'aria-live': 'polite', 'data-field': 'run-state' }, h('span', { class: `pill run-${run.state}` }, run.state),
           active(run.state) ? ` ${Math.round((run.progress ?? 0) * 100)} %` : null),
@@ -206,7 +213,9 @@ export default {
       try {
         const traces = await api.get('api/whatif/traces');
         if (stopped) return;
-        replace(traceSelect, traces.map((t) => h('option', { value: t.name }, `${t.name}${t.jobs ? ` (${number(t.jobs)} jobs)` : ''}${t.description ? ` — ${t.description}` : ''}`)));
+        traceList = traces;
+        replace(traceSelect, traces.map((t) => h('option', { value: t.name }, `${t.name}${t.jobs ? ` (${number(t.jobs)} jobs)` : ''}`)));
+        describeTrace();
       } catch (e) {
         if (!stopped) replace(traceSelect, h('option', { value: '' }, `no bundled traces: ${e.message}`));
       }
@@ -234,6 +243,7 @@ function summaryTable(rows) {
 function cell(key, v) {
   if (typeof v !== 'number') return v === null || v === undefined ? '—' : String(v);
   if (Number.isNaN(v)) return '—';
+  if (key === 'overflowShare') return `${number(v * 100, 1)} %`;
   if (key.endsWith('S')) return v >= 3600 ? `${number(v / 3600, 2)} h` : v >= 60 ? `${number(v / 60, 1)} min` : `${number(v, 0)} s`;
   return number(v, Number.isInteger(v) ? 0 : 3);
 }
