@@ -35,7 +35,11 @@ export function timeChart(series, { label }) {
   const every = [10e3, 30e3, 60e3, 300e3, 900e3, 1800e3, 3600e3, 3 * 3600e3, 6 * 3600e3].find((s) => span / s <= 8) ?? 12 * 3600e3;
   const tickLabel = every < 60e3 ? (t) => withSeconds.format(new Date(t)) : (t) => clock(new Date(t).toISOString());
   const offset = -new Date(t0).getTimezoneOffset() * 60e3;
-  for (let t = Math.ceil((t0 + offset) / every) * every - offset; t <= t1; t += every) {
+  const ticks = [];
+  for (let t = Math.ceil((t0 + offset) / every) * every - offset; t <= t1; t += every) ticks.push(t);
+  // A span shorter than one step still gets its two ends labelled.
+  if (ticks.length === 0) ticks.push(t0, t1);
+  for (const t of ticks) {
     grid.push(svg('line', { x1: x(t), x2: x(t), y1: H - bottom, y2: H - bottom + 4, class: 'axis' }),
       svg('text', { x: x(t), y: H - 8, class: 'xtick' }, tickLabel(t)));
   }

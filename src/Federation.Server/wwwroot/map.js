@@ -16,8 +16,8 @@ const project = ([lat, lon]) => [(lon - west) * cosLat * k, (north - lat) * k];
 export const sites = {
   gwangju: { lat: 35.16, lon: 126.85, offset: [0, 0] },
   // Suncheon and Gwangyang are 20 km apart: their markers sit out over the sea, apart, each tied to its site.
-  suncheon: { lat: 34.95, lon: 127.49, offset: [-38, 92] },
-  gwangyang: { lat: 34.94, lon: 127.70, offset: [48, 92] },
+  suncheon: { lat: 34.95, lon: 127.49, offset: [-62, 96] },
+  gwangyang: { lat: 34.94, lon: 127.70, offset: [66, 96] },
   daegu: { lat: 35.87, lon: 128.60, offset: [0, 0] },
 };
 
@@ -61,7 +61,8 @@ export function createMap({ label = 'Map of the megaregion' } = {}) {
 
   const element = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'map', role: 'group', 'aria-label': label },
     svg('defs', {},
-      svg('marker', { id: 'flow-arrow', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 5, markerHeight: 5, orient: 'auto-start-reverse', markerUnits: 'strokeWidth' },
+      // One arrowhead size for every width (user units), so a wide flow's head does not swallow a short arrow.
+      svg('marker', { id: 'flow-arrow', viewBox: '0 0 10 10', refX: 7, refY: 5, markerWidth: 14, markerHeight: 14, orient: 'auto-start-reverse', markerUnits: 'userSpaceOnUse' },
         svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }))),
     svg('rect', { x: 0, y: 0, width, height, class: 'sea' }),
     svg('polygon', { points, class: 'land' }),

@@ -4,7 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import { api, ApiError } from '../api.js';
-import { number, timeElement } from '../format.js';
+import { number, time, timeElement } from '../format.js';
 
 // The simulator's policies (Federation.Simulator SimPolicies), with what each means.
 const policies = [
@@ -198,12 +198,12 @@ export default {
         const list = Array.isArray(runs) ? runs : runs.runs ?? [];
         replace(runsBody, list.length === 0 ? h('p', { class: 'muted' }, 'No run yet.')
           : h('table', { class: 'compact' },
-            h('thead', {}, h('tr', {}, ['Run', 'Trace', 'State', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
+            h('thead', {}, h('tr', {}, ['Created', 'Trace and policies', 'State'].map((c) => h('th', { scope: 'col' }, c)))),
             h('tbody', {}, list.slice(0, 20).map((r) => h('tr', { 'data-run': r.id },
-              h('td', {}, h('a', { href: `#/whatif?run=${encodeURIComponent(r.id)}`, class: 'mono' }, r.id)),
-              h('td', {}, r.trace ?? 'uploaded', h('div', { class: 'small muted' }, (r.policies ?? []).join(', '))),
-              h('td', {}, h('span', { class: `pill run-${r.state}` }, r.state)),
-              h('td', {}, timeElement(h, r.createdAt)))))));
+              // The run's id is long: the link reads as its creation time, the id is its title.
+              h('td', {}, h('a', { href: `#/whatif?run=${encodeURIComponent(r.id)}`, title: r.id }, time(r.createdAt))),
+              h('td', {}, `${r.trace || 'uploaded'}${r.jobs ? ` · ${number(r.jobs)} jobs` : ''}`, h('div', { class: 'small muted' }, (r.policies ?? []).join(', '))),
+              h('td', {}, h('span', { class: `pill run-${r.state}` }, r.state)))))));
       } catch (e) {
         if (!stopped) replace(runsBody, h('p', { class: 'error' }, `The runs could not be read: ${e.message}`));
       }
