@@ -193,7 +193,9 @@ public sealed class ConsoleLoadGenerator : ILoadGenerator
         await context.AddInitScriptAsync($"window.__probeSelector = {JsonSerializer.Serialize(selector)};\n{ProbeScript}");
         var page = await context.NewPageAsync();
         await page.GotoAsync(address);
-        await page.WaitForFunctionAsync("window.__probe && window.__probe.readyAt !== null");
+        // Not WaitForFunction: its predicate is evaluated from a string, which the console's CSP (no 'unsafe-eval')
+        // refuses. The probe has recorded the time by the moment the selector matches.
+        await page.WaitForSelectorAsync(selector, new() { State = WaitForSelectorState.Attached });
         var figures = await page.EvaluateAsync<JsonElement>("""
             () => {
               const nav = performance.getEntriesByType('navigation')[0];
