@@ -25,7 +25,8 @@ export default {
     main.append(
       h('div', { class: 'page-head' },
         h('h1', {}, 'Megaregion'),
-        h('p', { class: 'muted snapshot', 'aria-live': 'polite' }, 'Snapshot of ', stamp)),
+        // Not a live region: a snapshot may arrive every second, which a screen reader would read out each time.
+        h('p', { class: 'muted snapshot' }, 'Snapshot of ', stamp)),
       totals,
       h('div', { class: 'mega-layout' },
         h('section', { class: 'card map-panel', 'aria-labelledby': 'map-heading' },

@@ -85,9 +85,15 @@ export default {
             dialog))));
 
     let last = null;
+    let pillState = '';
     function apply({ region: r, load }) {
       region = r;
-      replace(pills, statusPills(r, load ?? last?.load), ' ', h('span', { class: 'muted small' }, r.illustrative ? 'figures are illustrative' : ''));
+      // The pills are a live region: rewritten only when they change, so each change is announced once.
+      const state = `${(load ?? last?.load)?.status ?? 'up'}/${r.draining}/${r.away}`;
+      if (state !== pillState) {
+        pillState = state;
+        replace(pills, statusPills(r, load ?? last?.load), ' ', h('span', { class: 'muted small' }, r.illustrative ? 'figures are illustrative' : ''));
+      }
       const capacity = r.pools.reduce((n, p) => n + p.count, 0), busy = r.pools.reduce((n, p) => n + p.busy, 0);
       replace(facts,
         stat('Accelerators', number(capacity)),
