@@ -41,7 +41,8 @@ export function timeChart(series, { label }) {
   if (ticks.length === 0) ticks.push(t0, t1);
   for (const t of ticks) {
     grid.push(svg('line', { x1: x(t), x2: x(t), y1: H - bottom, y2: H - bottom + 4, class: 'axis' }),
-      svg('text', { x: x(t), y: H - 8, class: 'xtick' }, tickLabel(t)));
+      // Labels near an edge are anchored inside the chart rather than centred past it.
+      svg('text', { x: x(t), y: H - 8, class: x(t) > W - right - 30 ? 'xtick end' : 'xtick' }, tickLabel(t)));
   }
 
   const drawn = series.map((s) => {
