@@ -128,6 +128,8 @@ public sealed partial class JobPagesTests(Browser browser) : IClassFixture<Brows
         var rows = page.Locator("table.jobs-table tbody tr");
         await Assertions.Expect(status).ToContainTextAsync("showing 1–10 · page 1 of 3");
         await Assertions.Expect(rows).ToHaveCountAsync(10);
+        // Newest first by default (the jobs share one submission instant on the test's clock: ties go by id, descending).
+        await Assertions.Expect(rows.First.Locator("td").First).ToHaveTextAsync("job-030");
         var firstPageFirst = await rows.First.Locator("td").First.TextContentAsync();
         var next = page.GetByRole(AriaRole.Link, new() { Name = "Next page →" });
         var previous = page.GetByRole(AriaRole.Link, new() { Name = "← Previous page" });
@@ -149,6 +151,15 @@ public sealed partial class JobPagesTests(Browser browser) : IClassFixture<Brows
         // The back button walks back through the pages seen.
         await page.GoBackAsync();
         await Assertions.Expect(status).ToContainTextAsync("showing 11–20 · page 2 of 3");
+
+        // The other order, by id.
+        await page.GetByLabel("Order").SelectOptionAsync("id");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/jobs\?.*order=id"));
+        await Assertions.Expect(rows.First.Locator("td").First).ToHaveTextAsync("job-001");
+        await Assertions.Expect(status).ToContainTextAsync("showing 1–10 · page 1 of 3");
+        await page.GoBackAsync();
+        await Assertions.Expect(rows.First.Locator("td").First).ToHaveTextAsync("job-020");
 
         // A filter from the form is in the address, so the search is a link.
         await page.GetByLabel("Project").FillAsync("kr-vision");

@@ -11,8 +11,8 @@ import { STATES, acceleratorsText, hoursText, jobHref, regions, statePill } from
 const PAGE_SIZES = ['10', '25', '50', '100'];
 const DEFAULT_LIMIT = '25';
 
-/** The list's orders: the API's `order` values, the first the default. */
-const ORDERS = [{ value: 'id', label: 'By id' }];
+/** The list's orders: the API's `order` values, the first the console's default (the latest submissions first). */
+const ORDERS = [{ value: 'newest', label: 'Newest first' }, { value: 'id', label: 'By id' }];
 const DEFAULT_ORDER = ORDERS[0].value;
 
 /**
@@ -64,7 +64,7 @@ export default {
 
     let page;
     try {
-      page = await api.get('api/jobs' + query({ ...search, order: search.order === 'id' ? '' : search.order, after }));
+      page = await api.get('api/jobs' + query({ ...search, after }));
     } catch (error) {
       if (!isCurrent()) return;
       results.removeAttribute('aria-busy');

@@ -33,7 +33,7 @@ export default {
         h('div', { class: 'row' },
           field({ label: 'Accelerators', hint: 'a gang: all in one pool of one region' },
             number('job-count', 'accelerators.count', { required: true, step: '1', inputmode: 'numeric' })),
-          field({ label: 'Min memory per accelerator (GB)', hint: 'optional' },
+          field({ label: 'Min memory (GB)', hint: 'per accelerator; optional' },
             number('job-memory', 'accelerators.minMemoryGb', { step: '1', inputmode: 'numeric' })),
           field({ label: 'Duration (hours)', hint: 'estimated run time' },
             number('job-duration', 'durationHours', { required: true, step: 'any' })),
