@@ -3,6 +3,8 @@ using Federation.Server.Api;
 using Federation.Server.WebConsole;
 using Federation.Server.Demo;
 using Federation.Server.Hosting;
+using Federation.Server.Live;
+using Federation.Server.Simulation;
 using Federation.Server.Metrics;
 using Federation.Storage;
 using Federation.Storage.Hosting;
@@ -142,6 +144,9 @@ public static class FederationServer
         app.MapMegaregionApi();
         app.MapOperationsApi();
         app.MapServerMetrics();
+        app.MapLiveApi();
+        app.MapHistoryApi();
+        app.MapWhatIfApi();
         var settings = app.Services.GetRequiredService<ServerSettings>();
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),
             settings.StorageDescription, settings.MegaregionSource, settings.Megaregion.Regions.Length, settings.TimeScale, settings.Options.Demo);
@@ -268,6 +273,8 @@ public static class FederationServer
         services.AddSingleton<StorageProbe>();
         services.AddSingleton<ServerInstruments>();
         services.AddServerMetrics();
+        services.AddLiveFeed();
+        services.AddWhatIfRuns();
         if (settings.Options.Demo)
         {
             services.AddHostedService<DemoWorkload>();

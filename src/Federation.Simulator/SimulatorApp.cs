@@ -197,48 +197,40 @@ public static class SimulatorApp
             trace = SyntheticTrace.Resample(trace, count, a.Seed);
         }
 
-        var workload = WorkloadBuilder.Build(mega, trace, new WorkloadOptions { Seed = a.Seed, LoadScale = a.LoadScale, CapacityScale = a.CapacityScale, EstimateFactor = a.EstimateFactor });
+        var whatIf = new WhatIfOptions
+        {
+            Trace = trace,
+            TraceName = a.Trace,
+            Megaregion = mega,
+            MegaregionName = a.MegaregionPath ?? "(default megaregion)",
+            Policies = a.Policies,
+            LoadScale = a.LoadScale,
+            CapacityScale = a.CapacityScale,
+            Seed = a.Seed,
+            EstimateFactor = a.EstimateFactor,
+            Parallelism = a.Parallelism,
+            Command = "Federation.Simulator " + string.Join(' ', rawArgs),
+        };
+        var workload = WhatIf.Load(whatIf);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{workload.Jobs.Length:N0} jobs, {workload.Megaregion.TotalAccelerators:N0} accelerators ({workload.CapacityMode}), loaded in {total.Elapsed.TotalSeconds:F1} s"));
 
         var policies = a.Policies;
-        var results = new PolicyResult[policies.Count];
-        var seconds = new double[policies.Count];
-        long done = 0;
         var work = (long)workload.Jobs.Length * policies.Count;
-        using var bar = a.Progress ? new ProgressBar(stderr, work, () => Interlocked.Read(ref done)) : null;
-        var engine = new EngineOptions { Seed = a.Seed };
-        Parallel.For(
-            0,
-            policies.Count,
-            new ParallelOptions { MaxDegreeOfParallelism = a.Parallelism, CancellationToken = ct },
-            i =>
-            {
-                var sw = Stopwatch.StartNew();
-                results[i] = SimulationEngine.Run(workload, policies[i], engine, d => Interlocked.Add(ref done, d), ct);
-                seconds[i] = sw.Elapsed.TotalSeconds;
-            });
-        bar?.Dispose();
-        var simulated = total.Elapsed.TotalSeconds;
+        var fraction = new Fraction();
+        WhatIfResult result;
+        using (var bar = a.Progress ? new ProgressBar(stderr, work, () => (long)(fraction.Value * work)) : null)
+        {
+            result = WhatIf.Simulate(whatIf, workload, fraction, ct);
+        }
 
-        var summaries = new PolicySummary[policies.Count];
-        Parallel.For(0, policies.Count, new ParallelOptions { MaxDegreeOfParallelism = a.Parallelism, CancellationToken = ct }, i => summaries[i] = Metrics.Summarize(workload, results[i]));
-        Metrics.SetGapClosure(summaries);
+        var simulated = total.Elapsed.TotalSeconds;
+        var summaries = result.Summaries;
+        var seconds = result.SimulationSeconds;
 
         Directory.CreateDirectory(a.Out);
-        var run = new RunInfo(
-            a.Trace,
-            a.MegaregionPath ?? "(default megaregion)",
-            a.Seed,
-            a.LoadScale,
-            a.CapacityScale is { } x ? x.ToString(CultureInfo.InvariantCulture) : "auto",
-            workload.Jobs.Length,
-            "Federation.Simulator " + string.Join(' ', rawArgs))
-        {
-            EstimateFactor = a.EstimateFactor,
-        };
         using (var f = File.Create(Path.Combine(a.Out, "summary.json")))
         {
-            ReportWriter.WriteSummary(f, workload, run, summaries);
+            result.WriteSummary(f);
         }
 
         if (a.WriteJobs)
@@ -246,13 +238,13 @@ public static class SimulatorApp
             for (var i = 0; i < policies.Count; i++)
             {
                 using var w = new StreamWriter(Path.Combine(a.Out, $"jobs-{SimPolicies.Name(policies[i])}.csv"));
-                ReportWriter.WriteJobs(w, workload, results[i]);
+                result.WriteJobs(i, w);
             }
         }
 
         using (var w = new StreamWriter(Path.Combine(a.Out, "report.html")))
         {
-            ReportWriter.WriteHtml(w, workload, run, summaries, results);
+            result.WriteHtml(w);
         }
 
         var inv = CultureInfo.InvariantCulture;
@@ -319,5 +311,15 @@ public static class SimulatorApp
         }
 
         return list;
+    }
+
+    /// <summary>The latest fraction a run reported, read by the progress bar's thread.</summary>
+    private sealed class Fraction : IProgress<double>
+    {
+        private double _value;
+
+        public double Value => Volatile.Read(ref _value);
+
+        public void Report(double value) => Volatile.Write(ref _value, value);
     }
 }

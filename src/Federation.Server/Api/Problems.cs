@@ -18,6 +18,12 @@ internal static class Problems
     public static ProblemHttpResult Conflict(string field, string message) =>
         TypedResults.Problem(detail: message, statusCode: StatusCodes.Status409Conflict, title: "Conflict.", extensions: Fields(field, message));
 
+    public static ProblemHttpResult TooLarge(string field, string message) =>
+        TypedResults.Problem(detail: message, statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request is too large.", extensions: Fields(field, message));
+
+    public static ProblemHttpResult TooMany(string message) =>
+        TypedResults.Problem(detail: message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests.");
+
     /// <summary>
     /// Documents the 503 every grain-backed endpoint may answer (with <c>Retry-After</c>) when the state
     /// store is unreachable or a grain does not answer in time; written by <c>ApiExceptionHandler</c>.

@@ -91,7 +91,7 @@ public sealed class ClusteringSchemaTests : IAsyncLifetime
         await Task.WhenAll(initialising);
 
         Assert.Equal(
-            [("federation.jobs", 1), ("orleans.clustering", 1), ("orleans.persistence", 1)],
+            [("federation.jobs", 2), ("orleans.clustering", 1), ("orleans.persistence", 1)],
             (await VersionRowsAsync()).Select(r => (r.Component, r.Version)));
         Assert.Equal(
             ["federationjobs", "federationschema", "orleansmembershiptable", "orleansmembershipversiontable", "orleansquery", "orleansstorage"],

@@ -105,7 +105,8 @@ public sealed class SqliteDatabaseTests : IDisposable
     {
         await using var database = Database();
         var store = Store(database, serviceId: "megaregion");
-        var state = new TestGrainState<TestJobRow>(new TestJobRow { State = "Running", Region = "daegu", Project = "p-npu", Owner = "alice", Active = true, Value = 5 });
+        var submitted = new DateTimeOffset(2026, 3, 1, 9, 0, 0, 250, TimeSpan.Zero);
+        var state = new TestGrainState<TestJobRow>(new TestJobRow { State = "Running", Region = "daegu", Project = "p-npu", Owner = "alice", Active = true, Value = 5, SubmittedOn = submitted });
         await store.WriteStateAsync(StateName, Job("j1"), state);
         await store.WriteStateAsync(StateName, Job("j1"), state);
         var cleared = new TestGrainState<TestJobRow>(new TestJobRow());
@@ -113,15 +114,18 @@ public sealed class SqliteDatabaseTests : IDisposable
         await store.ClearStateAsync(StateName, Job("j2"), cleared);
 
         var rows = await QueryAsync(
-            "SELECT serviceid, jobid, version, state, region, project, owner, active, CAST(payload AS TEXT) FROM federationjobs",
-            r => (r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt64(7), r.GetString(8)));
+            "SELECT serviceid, jobid, version, state, region, project, owner, active, CAST(payload AS TEXT), submittedon FROM federationjobs",
+            r => (r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt64(7), r.GetString(8), r.GetInt64(9)));
 
         // A clear deletes the row: the job store keeps no tombstones.
         var row = Assert.Single(rows);
         Assert.Equal(("megaregion", "j1", 2L, "Running", "daegu", "p-npu", "alice", 1L), (row.Item1, row.Item2, row.Item3, row.Item4, row.Item5, row.Item6, row.Item7, row.Item8));
         Assert.Equal(
-            """{"State":"Running","Region":"daegu","Project":"p-npu","Owner":"alice","Active":true,"Value":5,"Text":"","Items":[]}""",
+            """{"State":"Running","Region":"daegu","Project":"p-npu","Owner":"alice","Active":true,"SubmittedOn":"2026-03-01T09:00:00.25+00:00","Value":5,"Text":"","Items":[]}""",
             row.Item9);
+
+        // The submission time as Unix milliseconds, like every timestamp column on SQLite.
+        Assert.Equal(1_772_355_600_250L, row.Item10);
     }
 
     [Fact]
