@@ -33,6 +33,34 @@ public sealed class ShellTests(Browser browser) : IClassFixture<Browser>, IAsync
     }
 
     [Fact]
+    public async Task The_header_says_live_on_a_page_that_shows_no_live_figures_and_the_stream_is_the_servers()
+    {
+        var page = await browser.NewPageAsync(_server.BaseAddress);
+        var streams = new List<string>();
+        page.Request += (_, request) =>
+        {
+            if (request.Url.EndsWith("/api/live", StringComparison.Ordinal))
+            {
+                lock (streams)
+                {
+                    streams.Add(request.Url);
+                }
+            }
+        };
+        await page.GotoAsync("/#/whatif");
+        await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("live");
+        await Assertions.Expect(page.Locator("#live-status")).ToHaveAttributeAsync("data-state", "live");
+
+        // One stream per tab, whichever pages the viewer opens.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Megaregion", Exact = true }).First.ClickAsync();
+        await Assertions.Expect(page.Locator("body[data-ready=\"megaregion\"]")).ToHaveCountAsync(1);
+        lock (streams)
+        {
+            Assert.Equal([new Uri(_server.BaseAddress, "api/live").ToString()], streams);
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_console_address_says_so_and_links_back()
     {
         var page = await browser.NewPageAsync(_server.BaseAddress);

@@ -3,7 +3,7 @@
 // (called when the viewer leaves the page: close streams, stop timers).
 
 import { h, replace } from './dom.js';
-import { onStatus } from './live.js';
+import { onStatus, subscribe } from './live.js';
 
 const routes = [
   { pattern: /^\/$/, module: './pages/megaregion.js' },
@@ -38,7 +38,18 @@ async function show() {
     return;
   }
   const params = Object.fromEntries(Object.entries(path.match(route.pattern).groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
-  const page = (await import(route.module)).default;
+  let page;
+  try {
+    page = (await import(route.module)).default;
+  } catch (e) {
+    // A module that fails to load (a newer server restarted under an open tab, a network error) says so, not nothing.
+    if (mine !== generation) return;
+    document.title = 'Error · Megaregion Federation';
+    replace(main, h('h1', {}, 'This page could not be loaded'),
+      h('p', { role: 'alert', class: 'error' }, String(e.message ?? e)),
+      h('p', {}, h('a', { href: location.hash || '#/', onclick: () => location.reload() }, 'Reload the console')));
+    return;
+  }
   if (mine !== generation) return;
   document.title = `${typeof page.title === 'function' ? page.title(params) : page.title} · Megaregion Federation`;
   for (const a of document.querySelectorAll('[data-nav]')) {
@@ -61,6 +72,9 @@ onStatus((state, text) => {
   status.textContent = text;
   status.dataset.state = state;
 });
+
+// The live feed stays open on every page, so the status in the header always says whether the console is current.
+subscribe(() => {});
 
 window.addEventListener('hashchange', show);
 show();
