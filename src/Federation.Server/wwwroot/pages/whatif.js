@@ -55,7 +55,7 @@ export default {
         h('div', { class: 'field indent' }, h('label', { for: 'whatif-trace' }, 'Bundled trace'), traceSelect, traceHint, err('trace')),
         h('div', { class: 'choice' }, upload, ' ', h('label', { for: 'whatif-source-upload' }, 'Upload a CSV trace')),
         h('div', { class: 'field indent' }, h('label', { for: 'whatif-file' }, 'CSV file'), file,
-          h('span', { class: 'hint', id: 'whatif-file-hint' }, 'The simulator\'s trace format (docs/simulator.md).'), err('file'))),
+          h('span', { class: 'hint', id: 'whatif-file-hint' }, 'The simulator\'s trace CSV: a header with job_id, submit_time_s, gpus, duration_s (gpu_type, tenant, home_region, dataset_gb optional; any order), rows in submission order; at most 20 MB.'), err('file'))),
       h('fieldset', { 'aria-describedby': 'whatif-policies-error' },
         h('legend', {}, 'Policies to compare'),
         policies.map(([name, text]) => h('div', { class: 'choice' },
