@@ -25,9 +25,13 @@ public static partial class Fedctl
         var datasetGb = new Option<double?>("--dataset-gb") { Description = "Size of the input data, GB." };
         var allowed = new Option<string[]>("--allowed") { Description = "A region the job may run in (repeat; none = any)." };
         var priority = new Option<int?>("--priority") { Description = "Higher runs first." };
+        var script = new Option<FileInfo>("--script") { Description = "The batch script the job runs (its first line #!/bin/bash or another interpreter); --hours is its time limit." };
+        var image = new Option<string>("--image") { Description = "A container image to run the script in (Slurm's --container)." };
+        var environment = new Option<string[]>("--env", "-e") { Description = "NAME=VALUE for the script's environment (repeat).", AllowMultipleArgumentsPerToken = false };
+        var workdir = new Option<string>("--workdir") { Description = "The directory the script runs in (absolute)." };
         var command = new Command("submit", "Submit a job; it is placed where it starts soonest once data movement is counted.")
         {
-            file, id, project, owner, home, count, types, memory, hours, datasetRegion, datasetGb, allowed, priority,
+            file, id, project, owner, home, count, types, memory, hours, datasetRegion, datasetGb, allowed, priority, script, image, environment, workdir,
         };
         command.SetAction((parse, ct) => context.CallAsync(parse, async (client, json) =>
         {
@@ -63,6 +67,7 @@ public static partial class Fedctl
                 body["allowedRegions"] = new JsonArray(regions.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray());
             }
 
+            SetRun(body, parse.GetValue(script), parse.GetValue(image), parse.GetValue(environment), parse.GetValue(workdir));
             var response = await client.PostAsync("api/jobs", body, ct);
             if (json)
             {
@@ -171,6 +176,16 @@ public static partial class Fedctl
         await o.WriteLineAsync($"Dataset:      {(job.Dataset is { } d ? $"{Number(d.SizeGb)} GB in {d.Region}" : "none")}");
         await o.WriteLineAsync($"Submitted:    {Time(job.SubmittedAt)}{(job.StartedAt is { } s ? ", started " + Time(s) : "")}{(job.EndedAt is { } ended ? ", ended " + Time(ended) : "")}");
         await o.WriteLineAsync($"Reason:       {job.Reason}");
+        if (job.Run is { } run)
+        {
+            var lines = run.Script.Split('\n').Length;
+            await o.WriteLineAsync($"Runs:         a script of {lines} line(s){(run.Image is { } image ? $" in {image}" : "")}{(run.WorkingDirectory is { } dir ? $" in {dir}" : "")}{(run.Environment is { Count: > 0 } env ? $", {env.Count} environment variable(s)" : "")}");
+        }
+
+        if (job.BackendJobId is not null || job.ExitCode is not null || job.BackendReason is not null)
+        {
+            await o.WriteLineAsync($"Backend:      {(job.BackendJobId is { } backend ? "job " + backend : "not submitted")}{(job.ExitCode is { } code ? $", exit code {code}" : "")}{(job.BackendReason is { } why ? $", {why}" : "")}");
+        }
         if (job.Placement is { Candidates.Length: > 0 } placement)
         {
             await o.WriteLineAsync();
@@ -197,6 +212,47 @@ public static partial class Fedctl
             }
 
             history.Write(o);
+        }
+    }
+
+    /// <summary>Sets <c>run</c> from <c>--script</c>, <c>--image</c>, <c>--env</c> and <c>--workdir</c> (over what <c>--file</c> gave).</summary>
+    private static void SetRun(JsonObject body, FileInfo? script, string? image, string[]? environment, string? workdir)
+    {
+        if (script is null && image is null && environment is not { Length: > 0 } && workdir is null)
+        {
+            return;
+        }
+
+        var run = body["run"] as JsonObject ?? [];
+        body["run"] = run;
+        if (script is not null)
+        {
+            try
+            {
+                run["script"] = File.ReadAllText(script.FullName);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot read --script {script.FullName}: {e.Message}");
+            }
+        }
+
+        Set(run, "image", image);
+        Set(run, "workingDirectory", workdir);
+        if (environment is { Length: > 0 })
+        {
+            var env = run["environment"] as JsonObject ?? [];
+            run["environment"] = env;
+            foreach (var pair in environment)
+            {
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw new UsageException($"--env must be NAME=VALUE, not '{pair}'");
+                }
+
+                env[pair[..eq]] = pair[(eq + 1)..];
+            }
         }
     }
 

@@ -33,7 +33,11 @@ public interface IJobGrain : IGrainWithStringKey
 
     /// <summary>From the region holding the job: it ended there (Completed or Failed).</summary>
     [Alias("OnFinishedAsync")]
-    Task OnFinishedAsync(string regionId, JobState outcome, DateTimeOffset at, string message);
+    Task OnFinishedAsync(string regionId, RunEnd end);
+
+    /// <summary>From the region running the job: what its backend says of it (its id there, why it waits).</summary>
+    [Alias("OnBackendReportAsync")]
+    Task OnBackendReportAsync(string regionId, BackendReport report);
 
     /// <summary>From the region holding the job: it no longer holds it (drained); the job is placed again.</summary>
     [Alias("OnReleasedAsync")]
@@ -144,6 +148,13 @@ public interface IRegionGrain : IGrainWithStringKey
     [Alias("SetDrainAsync")]
     Task<RegionView> SetDrainAsync(DrainRequest request);
 
+    /// <summary>
+    /// Sets the region's pool sizes by accelerator type (from its Slurm's nodes): running jobs keep their accelerators,
+    /// queued jobs the pools can no longer run are placed again. Types not given keep their size.
+    /// </summary>
+    [Alias("SetCapacityAsync")]
+    Task<RegionView> SetCapacityAsync(ImmutableDictionary<string, int> counts);
+
     /// <summary>The region's supply and demand, as the megaregion aggregates it.</summary>
     [Alias("GetLoadAsync")]
     [ReadOnly]
@@ -160,7 +171,11 @@ public interface IRegionGrain : IGrainWithStringKey
 
     /// <summary>From the executor: the job's run ended (Completed or Failed).</summary>
     [Alias("OnExecutionEndedAsync")]
-    Task OnExecutionEndedAsync(string jobId, JobState outcome, DateTimeOffset at, string message);
+    Task OnExecutionEndedAsync(string jobId, RunEnd end);
+
+    /// <summary>From the executor: what the backend running the job says of it (its id there, why it waits); passed on to the job.</summary>
+    [Alias("OnExecutionReportAsync")]
+    Task OnExecutionReportAsync(string jobId, BackendReport report);
 
     /// <summary>From the execution clock: the datasets of the staged jobs due by now have arrived, so they may join the queue.</summary>
     [Alias("OnDataReadyAsync")]

@@ -65,6 +65,10 @@ public sealed record JobRequest
     /// <summary>Higher runs first; equal priorities run in submission order.</summary>
     [Id(8)]
     public int Priority { get; init; }
+
+    /// <summary>What the job runs (a batch script); null for a job that only holds accelerators (simulated regions).</summary>
+    [Id(9)]
+    public JobRun? Run { get; init; }
 }
 
 [GenerateSerializer, Alias("federation.JobState")]
@@ -268,6 +272,22 @@ public sealed record JobView
 
     [Id(16)]
     public DateTimeOffset? EndedAt { get; init; }
+
+    /// <summary>What the job runs, as submitted; null when it only holds accelerators.</summary>
+    [Id(17)]
+    public JobRun? Run { get; init; }
+
+    /// <summary>The id of the job in the backend that runs it (<c>slurm:&lt;cluster&gt;:&lt;job id&gt;</c>), once submitted there.</summary>
+    [Id(18)]
+    public string? BackendJobId { get; init; }
+
+    /// <summary>The script's exit code once it ended (3 for <c>exit 3</c>); null before, or when no script ran.</summary>
+    [Id(19)]
+    public int? ExitCode { get; init; }
+
+    /// <summary>The backend's last word on the job (Slurm's reason: <c>Resources</c> while pending, <c>NonZeroExitCode</c> at the end).</summary>
+    [Id(20)]
+    public string? BackendReason { get; init; }
 }
 
 /// <summary>
@@ -336,6 +356,15 @@ public sealed record JobSnapshot
 
     [Id(9)]
     public DateTimeOffset? EndedAt { get; init; }
+
+    [Id(10)]
+    public string? BackendJobId { get; init; }
+
+    [Id(11)]
+    public int? ExitCode { get; init; }
+
+    [Id(12)]
+    public string? BackendReason { get; init; }
 }
 
 /// <summary>The outcome of a submission.</summary>
@@ -381,4 +410,7 @@ public static class JobEventKinds
     public const string Completed = "Completed";
     public const string Failed = "Failed";
     public const string Cancelled = "Cancelled";
+
+    /// <summary>The executor submitted the job to its backend, or re-attached to it.</summary>
+    public const string Backend = "Backend";
 }

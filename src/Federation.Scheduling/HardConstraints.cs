@@ -25,6 +25,9 @@ public enum ConstraintFailure
 
     /// <summary>No network path from the dataset's region.</summary>
     NoLink,
+
+    /// <summary>The region runs batch scripts (on its Slurm) and the job has none.</summary>
+    NoScript,
 }
 
 /// <summary>The hard constraints of placement, as pure checks.</summary>
@@ -44,6 +47,11 @@ public static class HardConstraints
         if (!job.MayRunIn(region.Id))
         {
             return ConstraintFailure.RegionNotAllowed;
+        }
+
+        if (region.RequiresScript && !job.HasScript)
+        {
+            return ConstraintFailure.NoScript;
         }
 
         var external = !string.Equals(job.HomeRegion, region.Id, StringComparison.Ordinal);
@@ -105,6 +113,7 @@ public static class HardConstraints
         ConstraintFailure.NotOffered => "offer to other regions too small for the job",
         ConstraintFailure.OutsideOfferWindow => "outside the offer's time window",
         ConstraintFailure.NoLink => "no network path from the dataset's region",
+        ConstraintFailure.NoScript => "runs batch scripts on its Slurm and the job has no run.script",
         _ => failure.ToString(),
     };
 

@@ -29,6 +29,9 @@ public sealed record JobSpec(
     ImmutableArray<string> AllowedRegions,
     int Priority)
 {
+    /// <summary>Whether the job says what to run (a batch script): a region that runs jobs on Slurm runs only those.</summary>
+    public bool HasScript { get; init; }
+
     /// <summary>Multi-accelerator jobs are gangs.</summary>
     public bool IsGang => AcceleratorCount > 1;
 

@@ -65,6 +65,9 @@ public sealed record Region(
     /// <summary>Free-text note on where the figures come from.</summary>
     public string Notes { get; init; } = "";
 
+    /// <summary>Whether the region runs jobs as batch scripts (its executor is Slurm): a job without one cannot run here.</summary>
+    public bool RequiresScript { get; init; }
+
     /// <summary>Total accelerators over all pools.</summary>
     public int TotalAccelerators
     {

@@ -109,7 +109,7 @@ public sealed partial class RegionScheduler
     public int PoolExternalBusy(int pool) => _pools[pool].ExternalBusy;
 
     /// <summary>(busy + queued demand) / capacity: the least-loaded policy's measure.</summary>
-    public double Load => (_busy + (double)_queuedDemand) / _capacity;
+    public double Load => _capacity > 0 ? (_busy + (double)_queuedDemand) / _capacity : _busy + _queuedDemand > 0 ? double.MaxValue : 0;
 
     /// <summary>Whether <paramref name="job"/> counts as external here (its home is another region).</summary>
     public bool IsExternal(JobSpec job) => !string.Equals(job.HomeRegion, Region.Id, StringComparison.Ordinal);

@@ -23,7 +23,14 @@ public sealed record JobSubmission(
     double DurationHours,
     string? DatasetRegion,
     double? DatasetSizeGb,
-    ImmutableArray<string> AllowedRegions);
+    ImmutableArray<string> AllowedRegions)
+{
+    /// <summary>What the job runs, when it says (<c>run</c>); null when it does not.</summary>
+    public RunSubmission? Run { get; init; }
+}
+
+/// <summary>What a job runs, as submitted (<c>run</c>): a batch script, and where and how to run it.</summary>
+public sealed record RunSubmission(string? Script, string? Image, IReadOnlyDictionary<string, string>? Environment, string? WorkingDirectory);
 
 /// <summary>
 /// What makes a job submittable in a megaregion: each field on its own, then whether some allowed region could ever
@@ -34,6 +41,21 @@ public static class JobRules
 {
     /// <summary>Longest accepted job id, project, owner.</summary>
     public const int MaxNameLength = 128;
+
+    /// <summary>Longest accepted run time estimate (the time limit a backend enforces): a year.</summary>
+    public const double MaxDurationHours = 8760;
+
+    /// <summary>Longest accepted batch script, characters.</summary>
+    public const int MaxScriptLength = 64 * 1024;
+
+    /// <summary>Most environment variables a job may set.</summary>
+    public const int MaxEnvironmentVariables = 128;
+
+    /// <summary>Longest environment variable value, characters.</summary>
+    public const int MaxEnvironmentValueLength = 4096;
+
+    /// <summary>Longest container image reference or working directory, characters.</summary>
+    public const int MaxPathLength = 1024;
 
     /// <summary>Why a job id is not usable (in a URL path segment, as a key), or null when it is.</summary>
     public static string? CheckId(string id)
@@ -100,6 +122,15 @@ public static class JobRules
         {
             errors.Add(new("durationHours", "must be > 0"));
         }
+        else if (job.DurationHours > MaxDurationHours)
+        {
+            errors.Add(new("durationHours", $"must be at most {MaxDurationHours} (a year)"));
+        }
+
+        if (job.Run is { } run)
+        {
+            ValidateRun(run, errors);
+        }
 
         if (job.DatasetSizeGb is { } size)
         {
@@ -125,6 +156,84 @@ public static class JobRules
 
         ValidateAccelerators(megaregion, job, allowed, errors);
         return errors;
+    }
+
+    private static void ValidateRun(RunSubmission run, List<FieldError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(run.Script))
+        {
+            errors.Add(new("run.script", "is required when run is given"));
+        }
+        else if (run.Script.Length > MaxScriptLength)
+        {
+            errors.Add(new("run.script", $"must be at most {MaxScriptLength} characters"));
+        }
+        else if (!run.Script.StartsWith("#!", StringComparison.Ordinal))
+        {
+            errors.Add(new("run.script", "must start with an interpreter line (#!/bin/bash), as a batch script does"));
+        }
+        else if (run.Script.Contains('\0', StringComparison.Ordinal))
+        {
+            errors.Add(new("run.script", "must not contain NUL characters"));
+        }
+
+        if (run.Image is { } image && (image.Length is 0 or > MaxPathLength || image.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        {
+            errors.Add(new("run.image", $"must be 1 to {MaxPathLength} characters without spaces or control characters"));
+        }
+
+        if (run.WorkingDirectory is { } directory)
+        {
+            if (directory.Length is 0 or > MaxPathLength || !directory.StartsWith('/'))
+            {
+                errors.Add(new("run.workingDirectory", $"must be an absolute path of at most {MaxPathLength} characters"));
+            }
+            else if (directory.Any(char.IsControl))
+            {
+                errors.Add(new("run.workingDirectory", "must not contain control characters"));
+            }
+        }
+
+        if (run.Environment is not { } environment)
+        {
+            return;
+        }
+
+        if (environment.Count > MaxEnvironmentVariables)
+        {
+            errors.Add(new("run.environment", $"must have at most {MaxEnvironmentVariables} variables"));
+            return;
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            if (!IsVariableName(name))
+            {
+                errors.Add(new($"run.environment.{name}", $"'{name}' is not a variable name (a letter or '_', then letters, digits or '_', at most {MaxNameLength})"));
+            }
+            else if (value is null || value.Length > MaxEnvironmentValueLength || value.Contains('\0', StringComparison.Ordinal))
+            {
+                errors.Add(new($"run.environment.{name}", $"must be a string of at most {MaxEnvironmentValueLength} characters without NUL"));
+            }
+        }
+    }
+
+    private static bool IsVariableName(string name)
+    {
+        if (name.Length is 0 or > MaxNameLength || char.IsAsciiDigit(name[0]))
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void ValidateAccelerators(Megaregion megaregion, JobSubmission job, ImmutableArray<string> allowed, List<FieldError> errors)
@@ -159,12 +268,19 @@ public static class JobRules
         // Every field is fine on its own: check that some allowed region could ever run the gang, in one pool. One pass
         // over the pools, no allocation: every placement runs this.
         var anyPool = false;
+        var scriptOnly = false;
         var largestMemory = 0;
         var largestCountWithMemory = -1;
         foreach (var region in megaregion.Regions)
         {
             if (allowed.Length > 0 && !allowed.Contains(region.Id))
             {
+                continue;
+            }
+
+            if (region.RequiresScript && job.Run is null)
+            {
+                scriptOnly = true;
                 continue;
             }
 
@@ -184,7 +300,11 @@ public static class JobRules
             }
         }
 
-        if (!anyPool)
+        if (!anyPool && scriptOnly)
+        {
+            errors.Add(new("run", "is required: the regions that could run the job run batch scripts on their Slurm"));
+        }
+        else if (!anyPool)
         {
             errors.Add(new("allowedRegions", "none of the allowed regions has a pool of an acceptable accelerator type"));
         }

@@ -248,6 +248,11 @@ public static class FederationServer
                     o.ExecutionClock = executionClock;
                 },
                 options.Region);
+            if (settings.SlurmRegions is { Count: > 0 } slurmRegions)
+            {
+                silo.AddSlurmExecutors(slurmRegions);
+            }
+
             silo.AddDashboard();
             if (resumable is not null && options.Clustered)
             {

@@ -59,7 +59,7 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
             }
 
             var message = $"ran {duration.TotalHours:0.###} h (simulated executor)";
-            return owner._grains.Region(key.Region).OnExecutionEndedAsync(key.Job, JobState.Completed, end, message);
+            return owner._grains.Region(key.Region).OnExecutionEndedAsync(key.Job, new RunEnd { Outcome = JobState.Completed, At = end, Message = message });
         }
     }
 

@@ -2,6 +2,7 @@ using Federation.Grains.Aggregation;
 using Federation.Grains.Cluster;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
+using Federation.Grains.Execution.Slurm;
 using Federation.Grains.Jobs;
 using Federation.Grains.Regions;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,6 +58,24 @@ public static class FederationGrainsSiloBuilderExtensions
         services.AddPlacementDirector<RegionAffinityPlacement, RegionAffinityPlacementDirector>();
         services.TryAddSingleton<StatisticsReports>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<StatisticsReports>());
+        return silo;
+    }
+
+    /// <summary>
+    /// Runs the jobs of the given regions on their Slurm clusters through slurmrestd (<see cref="SlurmRegionExecutor"/>),
+    /// the other regions' on the simulated executor. The megaregion's model should mark those regions
+    /// <see cref="Scheduling.Region.RequiresScript"/>, so that jobs without a script are never placed there.
+    /// </summary>
+    public static ISiloBuilder AddSlurmExecutors(this ISiloBuilder silo, IReadOnlyDictionary<string, SlurmOptions> regions)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(regions);
+        var services = silo.Services;
+        services.AddSingleton(new SlurmRegions(regions));
+        services.TryAddSingleton<SimulatedJobExecutor>();
+        services.AddSingleton<RegionExecutors>();
+        services.AddSingleton<IJobExecutor>(static sp => sp.GetRequiredService<RegionExecutors>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<RegionExecutors>());
         return silo;
     }
 }

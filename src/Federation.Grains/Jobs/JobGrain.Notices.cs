@@ -4,7 +4,7 @@ using Federation.Grains.Diagnostics;
 namespace Federation.Grains.Jobs;
 
 /// <summary>
-/// The notices a region sends (one-way, retried until handled): started, finished, released. Each is idempotent by
+/// The notices a region sends (one-way, retried until handled): started, what the backend says, finished, released. Each is idempotent by
 /// state: a notice from a region the committed row does not name is stale and ignored, except a start there, which is
 /// a ghost run the job stops.
 /// </summary>
@@ -40,8 +40,10 @@ public sealed partial class JobGrain
         await CommitAsync();
     }
 
-    public async Task OnFinishedAsync(string regionId, JobState outcome, DateTimeOffset at, string message)
+    public async Task OnFinishedAsync(string regionId, RunEnd end)
     {
+        ArgumentNullException.ThrowIfNull(end);
+        var (outcome, at, message) = (end.Outcome, end.At, end.Message);
         if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
         {
             if (string.Equals(Record.Region, regionId, StringComparison.Ordinal))
@@ -68,11 +70,35 @@ public sealed partial class JobGrain
         var usage = UsageUntil(at);
         Record.State = outcome;
         Record.EndedAt = at;
+        Record.ExitCode = end.ExitCode;
+        Record.BackendReason = end.BackendReason ?? Record.BackendReason;
         Record.Reason = $"{outcome.ToString().ToLowerInvariant()} in {regionId}: {message}";
         Record.AddEvent(at, outcome == JobState.Completed ? JobEventKinds.Completed : JobEventKinds.Failed, regionId, message);
         await CommitAsync();
         ReportUsage(usage);
         _instruments.JobsFinished.Add(1);
+    }
+
+    public async Task OnBackendReportAsync(string regionId, BackendReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+        {
+            GrainsLog.StaleNotification(_logger, Id, "backend report", regionId, Record.State, Record.Region);
+            return;
+        }
+
+        if (string.Equals(Record.BackendJobId, report.BackendJobId, StringComparison.Ordinal)
+            && string.Equals(Record.BackendReason, report.Reason, StringComparison.Ordinal))
+        {
+            // Nothing new (a re-attach after a restart reports the id the row already has).
+            return;
+        }
+
+        Record.BackendJobId = report.BackendJobId;
+        Record.BackendReason = report.Reason;
+        Record.AddEvent(report.At, JobEventKinds.Backend, regionId, report.Message);
+        await CommitAsync();
     }
 
     public async Task OnReleasedAsync(string regionId, string reason)

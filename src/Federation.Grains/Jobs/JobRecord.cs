@@ -51,6 +51,15 @@ public sealed class JobRecord : IJobRow
 
     public DateTimeOffset? EndedAt { get; set; }
 
+    /// <summary>The job's id in the backend that runs it (<c>slurm:&lt;cluster&gt;:&lt;id&gt;</c>), once it was submitted there.</summary>
+    public string? BackendJobId { get; set; }
+
+    /// <summary>The script's exit code once it ended; null before, or when no script ran.</summary>
+    public int? ExitCode { get; set; }
+
+    /// <summary>The backend's last reason (pending reason, or why it ended).</summary>
+    public string? BackendReason { get; set; }
+
     public bool IsActive => State is JobState.Queued or JobState.Running;
 
     public bool IsFinal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
@@ -82,5 +91,8 @@ public sealed class JobRecord : IJobRow
         SubmittedAt = SubmittedAt,
         StartedAt = StartedAt,
         EndedAt = EndedAt,
+        BackendJobId = BackendJobId,
+        ExitCode = ExitCode,
+        BackendReason = BackendReason,
     };
 }

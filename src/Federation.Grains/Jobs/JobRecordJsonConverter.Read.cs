@@ -69,6 +69,21 @@ public sealed partial class JobRecordJsonConverter
             {
                 endedAfter = ReadNumber(ref reader);
             }
+            else if (reader.ValueTextEquals(Names.BackendJobId.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                record.BackendJobId = reader.GetString();
+            }
+            else if (reader.ValueTextEquals(Names.ExitCode.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                record.ExitCode = reader.TokenType == JsonTokenType.Null ? null : reader.GetInt32();
+            }
+            else if (reader.ValueTextEquals(Names.BackendReason.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                record.BackendReason = reader.GetString();
+            }
             else
             {
                 reader.Read();
@@ -105,6 +120,7 @@ public sealed partial class JobRecordJsonConverter
         DatasetRef? dataset = null;
         ImmutableArray<string> allowed = [];
         var priority = 0;
+        JobRun? run = null;
         while (NextProperty(ref reader))
         {
             if (reader.ValueTextEquals(Names.Id.EncodedUtf8Bytes))
@@ -151,6 +167,11 @@ public sealed partial class JobRecordJsonConverter
                 reader.Read();
                 priority = reader.GetInt32();
             }
+            else if (reader.ValueTextEquals(Names.Run.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                run = reader.TokenType == JsonTokenType.Null ? null : ReadRun(ref reader);
+            }
             else
             {
                 reader.Read();
@@ -169,7 +190,55 @@ public sealed partial class JobRecordJsonConverter
             Dataset = dataset,
             AllowedRegions = allowed,
             Priority = priority,
+            Run = run,
         };
+    }
+
+    private static JobRun ReadRun(ref Utf8JsonReader reader)
+    {
+        Expect(ref reader, JsonTokenType.StartObject);
+        var script = "";
+        string? image = null, directory = null;
+        ImmutableDictionary<string, string>? environment = null;
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals(Names.Script.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                script = reader.GetString() ?? "";
+            }
+            else if (reader.ValueTextEquals(Names.Image.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                image = reader.GetString();
+            }
+            else if (reader.ValueTextEquals(Names.WorkingDirectory.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                directory = reader.GetString();
+            }
+            else if (reader.ValueTextEquals(Names.Environment.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                Expect(ref reader, JsonTokenType.StartObject);
+                var builder = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+                while (NextProperty(ref reader))
+                {
+                    var name = reader.GetString()!;
+                    reader.Read();
+                    builder[name] = reader.GetString() ?? "";
+                }
+
+                environment = builder.ToImmutable();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return new JobRun { Script = script, Image = image, Environment = environment, WorkingDirectory = directory };
     }
 
     private static AcceleratorRequest ReadAccelerators(ref Utf8JsonReader reader)
@@ -389,6 +458,7 @@ public sealed partial class JobRecordJsonConverter
         JobEventKinds.Submitted => JobEventKinds.Submitted,
         JobEventKinds.Queued => JobEventKinds.Queued,
         JobEventKinds.Started => JobEventKinds.Started,
+        JobEventKinds.Backend => JobEventKinds.Backend,
         JobEventKinds.Overflowed => JobEventKinds.Overflowed,
         JobEventKinds.Requeued => JobEventKinds.Requeued,
         JobEventKinds.Completed => JobEventKinds.Completed,

@@ -49,6 +49,13 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
         WriteAfter(writer, Names.DataReadyAfter, value.DataReadyAt, origin);
         WriteAfter(writer, Names.StartedAfter, value.StartedAt, origin);
         WriteAfter(writer, Names.EndedAfter, value.EndedAt, origin);
+        WriteIfSet(writer, Names.BackendJobId, value.BackendJobId);
+        if (value.ExitCode is { } exitCode)
+        {
+            writer.WriteNumber(Names.ExitCode, exitCode);
+        }
+
+        WriteIfSet(writer, Names.BackendReason, value.BackendReason);
         writer.WriteStartArray(Names.History);
         foreach (var e in value.History)
         {
@@ -107,6 +114,26 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
         if (r.Priority != 0)
         {
             writer.WriteNumber(Names.Priority, r.Priority);
+        }
+
+        if (r.Run is { } run)
+        {
+            writer.WriteStartObject(Names.Run);
+            writer.WriteString(Names.Script, run.Script);
+            WriteIfSet(writer, Names.Image, run.Image);
+            if (run.Environment is { Count: > 0 } environment)
+            {
+                writer.WriteStartObject(Names.Environment);
+                foreach (var (name, value) in environment.OrderBy(static e => e.Key, StringComparer.Ordinal))
+                {
+                    writer.WriteString(name, value);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            WriteIfSet(writer, Names.WorkingDirectory, run.WorkingDirectory);
+            writer.WriteEndObject();
         }
 
         writer.WriteEndObject();
@@ -235,6 +262,9 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
         public static readonly JsonEncodedText DataReadyAfter = JsonEncodedText.Encode("DataReadyAfter");
         public static readonly JsonEncodedText StartedAfter = JsonEncodedText.Encode("StartedAfter");
         public static readonly JsonEncodedText EndedAfter = JsonEncodedText.Encode("EndedAfter");
+        public static readonly JsonEncodedText BackendJobId = JsonEncodedText.Encode(nameof(JobRecord.BackendJobId));
+        public static readonly JsonEncodedText ExitCode = JsonEncodedText.Encode(nameof(JobRecord.ExitCode));
+        public static readonly JsonEncodedText BackendReason = JsonEncodedText.Encode(nameof(JobRecord.BackendReason));
 
         public static readonly JsonEncodedText Id = JsonEncodedText.Encode(nameof(JobRequest.Id));
         public static readonly JsonEncodedText Project = JsonEncodedText.Encode(nameof(JobRequest.Project));
@@ -249,6 +279,11 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
         public static readonly JsonEncodedText SizeGb = JsonEncodedText.Encode(nameof(DatasetRef.SizeGb));
         public static readonly JsonEncodedText AllowedRegions = JsonEncodedText.Encode(nameof(JobRequest.AllowedRegions));
         public static readonly JsonEncodedText Priority = JsonEncodedText.Encode(nameof(JobRequest.Priority));
+        public static readonly JsonEncodedText Run = JsonEncodedText.Encode(nameof(JobRequest.Run));
+        public static readonly JsonEncodedText Script = JsonEncodedText.Encode(nameof(JobRun.Script));
+        public static readonly JsonEncodedText Image = JsonEncodedText.Encode(nameof(JobRun.Image));
+        public static readonly JsonEncodedText Environment = JsonEncodedText.Encode(nameof(JobRun.Environment));
+        public static readonly JsonEncodedText WorkingDirectory = JsonEncodedText.Encode(nameof(JobRun.WorkingDirectory));
 
         public static readonly JsonEncodedText Policy = JsonEncodedText.Encode(nameof(PlacementDecision.Policy));
         public static readonly JsonEncodedText ChosenRegion = JsonEncodedText.Encode(nameof(PlacementDecision.ChosenRegion));

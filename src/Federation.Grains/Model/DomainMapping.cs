@@ -10,6 +10,12 @@ public static class DomainMapping
 {
     public const double SecondsPerHour = 3600;
 
+    /// <summary>
+    /// What an estimate (<see cref="ToRequest"/>) carries for a job with a script: the estimate is about the job's shape,
+    /// and the script's text is no part of it, only that there is one (a region that runs scripts may take the job).
+    /// </summary>
+    private static readonly JobRun ScriptNotCopied = new() { Script = "#! (a region's estimate carries no script text)" };
+
     public static JobSpec ToSpec(string jobId, JobRequest job) => new(
         jobId,
         job.Project,
@@ -22,7 +28,10 @@ public static class DomainMapping
         string.IsNullOrEmpty(job.Dataset?.Region) ? job.HomeRegion : job.Dataset.Region,
         job.Dataset?.SizeGb ?? 0,
         job.AllowedRegions.IsDefault ? [] : job.AllowedRegions,
-        job.Priority);
+        job.Priority)
+    {
+        HasScript = job.Run is not null,
+    };
 
     /// <summary>The request as the rules of <see cref="JobRules"/> see it (nothing defaulted).</summary>
     public static JobSubmission ToSubmission(JobRequest job)
@@ -40,7 +49,10 @@ public static class DomainMapping
             job.DurationHours,
             job.Dataset?.Region,
             job.Dataset?.SizeGb,
-            job.AllowedRegions.IsDefault ? [] : job.AllowedRegions);
+            job.AllowedRegions.IsDefault ? [] : job.AllowedRegions)
+        {
+            Run = job.Run is { } run ? new RunSubmission(run.Script, run.Image, run.Environment, run.WorkingDirectory) : null,
+        };
     }
 
     /// <summary>An offer's accelerators as the rules of <see cref="OfferRules"/> see them.</summary>
@@ -72,6 +84,7 @@ public static class DomainMapping
             : null,
         AllowedRegions = spec.AllowedRegions,
         Priority = spec.Priority,
+        Run = spec.HasScript ? ScriptNotCopied : null,
     };
 
     /// <summary>A job of a given shape only: what an estimator copy needs for the head of a queue.</summary>
@@ -124,7 +137,26 @@ public static class DomainMapping
         && a.DurationHours.Equals(b.DurationHours)
         && SameDataset(a.Dataset, b.Dataset)
         && SameStrings(a.AllowedRegions, b.AllowedRegions)
-        && a.Priority == b.Priority;
+        && a.Priority == b.Priority
+        && SameRun(a.Run, b.Run);
+
+    private static bool SameRun(JobRun? a, JobRun? b)
+    {
+        if (a is null || b is null)
+        {
+            return a is null && b is null;
+        }
+
+        if (!string.Equals(a.Script, b.Script, StringComparison.Ordinal) || !string.Equals(a.Image, b.Image, StringComparison.Ordinal)
+            || !string.Equals(a.WorkingDirectory, b.WorkingDirectory, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var ea = a.Environment ?? ImmutableDictionary<string, string>.Empty;
+        var eb = b.Environment ?? ImmutableDictionary<string, string>.Empty;
+        return ea.Count == eb.Count && ea.All(e => eb.TryGetValue(e.Key, out var v) && string.Equals(v, e.Value, StringComparison.Ordinal));
+    }
 
     private static bool SameDataset(DatasetRef? a, DatasetRef? b) =>
         a is null || b is null

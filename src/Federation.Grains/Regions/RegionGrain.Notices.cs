@@ -4,7 +4,7 @@ using Federation.Grains.Diagnostics;
 namespace Federation.Grains.Regions;
 
 /// <summary>
-/// The region's outbox of notices to jobs (started, finished, released). A notice is sent without the region
+/// The region's outbox of notices to jobs (started, what the backend says, finished, released). A notice is sent without the region
 /// waiting for it (the region never awaits a job inside one of its turns), but it is not forgotten when it
 /// fails: a job whose row could not be written (the store is down, the call timed out) would otherwise keep
 /// a row that says Running while the region has freed it, for ever. Notices to one job go one at a time, in
@@ -23,16 +23,20 @@ public sealed partial class RegionGrain
         Started,
         Finished,
         Released,
+        Report,
     }
 
     private void NotifyStarted(string jobId, DateTimeOffset at) =>
-        Send(jobId, new Notice(NoticeKind.Started, at, JobState.Running, ""));
+        Send(jobId, new Notice(NoticeKind.Started, at, null, ""));
 
-    private void NotifyFinished(string jobId, JobState outcome, DateTimeOffset at, string message) =>
-        Send(jobId, new Notice(NoticeKind.Finished, at, outcome, message));
+    private void NotifyFinished(string jobId, RunEnd end) =>
+        Send(jobId, new Notice(NoticeKind.Finished, end.At, end, end.Message));
 
     private void NotifyReleased(string jobId, string reason) =>
-        Send(jobId, new Notice(NoticeKind.Released, default, JobState.Queued, reason));
+        Send(jobId, new Notice(NoticeKind.Released, default, null, reason));
+
+    private void NotifyReport(string jobId, BackendReport report) =>
+        Send(jobId, new Notice(NoticeKind.Report, report.At, report, report.Message));
 
     private void Send(string jobId, Notice notice)
     {
@@ -116,7 +120,8 @@ public sealed partial class RegionGrain
         return notice.Kind switch
         {
             NoticeKind.Started => job.OnStartedAsync(Id, notice.At),
-            NoticeKind.Finished => job.OnFinishedAsync(Id, notice.Outcome, notice.At, notice.Message),
+            NoticeKind.Finished => job.OnFinishedAsync(Id, (RunEnd)notice.Payload!),
+            NoticeKind.Report => job.OnBackendReportAsync(Id, (BackendReport)notice.Payload!),
             _ => job.OnReleasedAsync(Id, notice.Message),
         };
     }
@@ -131,6 +136,7 @@ public sealed partial class RegionGrain
     {
         NoticeKind.Started => "started",
         NoticeKind.Finished => "finished",
+        NoticeKind.Report => "backend report",
         _ => "released",
     };
 
@@ -146,5 +152,6 @@ public sealed partial class RegionGrain
         }
     }
 
-    private readonly record struct Notice(NoticeKind Kind, DateTimeOffset At, JobState Outcome, string Message);
+    /// <summary>A notice: its kind, when, what it carries (<see cref="RunEnd"/> for Finished, <see cref="BackendReport"/> for Report) and its words.</summary>
+    private readonly record struct Notice(NoticeKind Kind, DateTimeOffset At, object? Payload, string Message);
 }

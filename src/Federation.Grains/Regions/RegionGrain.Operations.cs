@@ -24,6 +24,40 @@ public sealed partial class RegionGrain
 
         // The offer sizes the scheduler's per-pool external limits: rebuild it around the same jobs, and hand
         // back queued external jobs the new offer no longer covers.
+        Remodel($"the new offer of {Id}");
+        return BuildView();
+    }
+
+    public Task<RegionView> SetCapacityAsync(ImmutableDictionary<string, int> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var pools = _baseModel.Pools;
+        var changed = false;
+        var builder = pools.ToBuilder();
+        for (var i = 0; i < pools.Length; i++)
+        {
+            if (counts.TryGetValue(pools[i].Type, out var count) && count >= 0 && count != pools[i].Count)
+            {
+                builder[i] = pools[i] with { Count = count };
+                changed = true;
+            }
+        }
+
+        if (changed)
+        {
+            // Running jobs keep their accelerators (a pool that shrank below them starts nothing until they end);
+            // queued jobs the smaller pools can no longer run go back to the router.
+            _baseModel = _baseModel with { Pools = builder.MoveToImmutable() };
+            Remodel($"{Id}'s capacity as its Slurm reports it");
+            PublishLoad(force: true);
+        }
+
+        return Task.FromResult(BuildView());
+    }
+
+    /// <summary>Rebuilds the scheduler around the same jobs for a new model (offer, capacity); hands back queued jobs it can no longer run.</summary>
+    private void Remodel(string because)
+    {
         var queued = new List<Entry>(_scheduler.QueuedCount);
         for (var i = 0; i < _scheduler.QueuedCount; i++)
         {
@@ -49,7 +83,7 @@ public sealed partial class RegionGrain
             {
                 _entries.Remove(entry.JobId);
                 _unconfirmed.Remove(entry);
-                NotifyReleased(entry.JobId, $"the new offer of {Id}: {HardConstraints.Describe(failure)}");
+                NotifyReleased(entry.JobId, $"{because}: {HardConstraints.Describe(failure)}");
                 continue;
             }
 
@@ -57,7 +91,6 @@ public sealed partial class RegionGrain
         }
 
         RunSchedule();
-        return BuildView();
     }
 
     public async Task<RegionView> SetDrainAsync(DrainRequest request)

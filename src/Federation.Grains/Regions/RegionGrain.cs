@@ -216,13 +216,25 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
     public Task<RegionLoad> GetLoadAsync() => Task.FromResult(BuildLoad());
 
-    public Task OnExecutionEndedAsync(string jobId, JobState outcome, DateTimeOffset at, string message)
+    public Task OnExecutionEndedAsync(string jobId, RunEnd end)
     {
+        ArgumentNullException.ThrowIfNull(end);
         if (_entries.TryGetValue(jobId, out var entry) && entry.Running)
         {
             Remove(entry);
-            NotifyFinished(jobId, outcome, at, message);
+            NotifyFinished(jobId, end);
             RunSchedule();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task OnExecutionReportAsync(string jobId, BackendReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (_entries.TryGetValue(jobId, out var entry) && entry.Running)
+        {
+            NotifyReport(jobId, report);
         }
 
         return Task.CompletedTask;

@@ -52,6 +52,10 @@ public static class JobViews
             SubmittedAt = job.SubmittedAt,
             StartedAt = job.StartedAt,
             EndedAt = job.EndedAt,
+            Run = r.Run,
+            BackendJobId = job.BackendJobId,
+            ExitCode = job.ExitCode,
+            BackendReason = job.BackendReason,
         };
     }
 

@@ -103,6 +103,14 @@ public sealed class FederationServerOptions
     /// </summary>
     public int StoreMaxPoolSize { get; set; } = DefaultStoreMaxPoolSize;
 
+    /// <summary>
+    /// Per region (<c>Federation:Regions:&lt;id&gt;</c>): how it runs its jobs. Regions not named here, and regions with
+    /// <c>Executor</c> <c>simulated</c>, hold the accelerators for the job's duration on the execution clock; <c>slurm</c>
+    /// runs each job's script on the region's Slurm through slurmrestd (<c>Federation:Regions:&lt;id&gt;:Slurm:Url</c>,
+    /// <c>:User</c>, <c>:Token</c>, <c>:Partition</c>, <c>:Gres:&lt;pool type&gt;</c>, ...).
+    /// </summary>
+    public Dictionary<string, RegionExecution> Regions { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>The TCP port of the silo on loopback (Orleans' silo-to-silo endpoint).</summary>
     public int SiloPort { get; set; } = DefaultSiloPort;
 
@@ -319,4 +327,24 @@ public sealed partial class FederationServerOptionsValidator : IValidateOptions<
             failures.Add($"Federation:StoreMaxPoolSize must be between 1 and {FederationServerOptions.MaxStoreMaxPoolSize}, not {options.StoreMaxPoolSize}.");
         }
     }
+}
+
+/// <summary>How a region runs its jobs (<c>Federation:Regions:&lt;id&gt;</c>).</summary>
+public sealed class RegionExecution
+{
+    /// <summary><c>simulated</c> (default) or <c>slurm</c>.</summary>
+    public ExecutorKind Executor { get; set; } = ExecutorKind.Simulated;
+
+    /// <summary>With <c>slurm</c>: how the region reaches its Slurm.</summary>
+    public Federation.Grains.Execution.Slurm.SlurmOptions Slurm { get; set; } = new();
+}
+
+/// <summary>What runs a region's jobs.</summary>
+public enum ExecutorKind
+{
+    /// <summary>The accelerators are held for the job's duration on the execution clock; nothing runs.</summary>
+    Simulated,
+
+    /// <summary>The job's script runs on the region's Slurm, through slurmrestd.</summary>
+    Slurm,
 }

@@ -1,3 +1,4 @@
+using Federation.Grains.Execution.Slurm;
 using Federation.Scheduling;
 using Federation.Storage;
 using Federation.Storage.Postgres;
@@ -68,6 +69,52 @@ public sealed class ServerSettings
         postgres.MaxPoolSize = Options.StoreMaxPoolSize;
     }
 
+    /// <summary>The regions that run their jobs on Slurm, with how each reaches it.</summary>
+    public IReadOnlyDictionary<string, SlurmOptions> SlurmRegions =>
+        Options.Regions.Where(static r => r.Value.Executor == ExecutorKind.Slurm).ToDictionary(static r => r.Key, static r => r.Value.Slurm, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Checks <c>Federation:Regions</c> against the megaregion and marks the regions that run jobs on Slurm as running
+    /// scripts only (a job without <c>run.script</c> is never placed there).
+    /// </summary>
+    private static Megaregion WithExecutors(FederationServerOptions options, Megaregion megaregion)
+    {
+        var failures = new List<string>();
+        var slurm = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (id, execution) in options.Regions)
+        {
+            var prefix = $"Federation:Regions:{id}";
+            var index = megaregion.IndexOf(id);
+            if (index < 0)
+            {
+                failures.Add($"{prefix} names no region of the megaregion ({string.Join(", ", megaregion.Regions.Select(r => r.Id))}).");
+                continue;
+            }
+
+            if (execution.Executor != ExecutorKind.Slurm)
+            {
+                continue;
+            }
+
+            failures.AddRange(execution.Slurm.Check($"{prefix}:Slurm", megaregion.Regions[index].Pools.Select(p => p.Type).Distinct()));
+            if (options.EffectiveTimeScale != 1)
+            {
+                failures.Add($"{prefix}:Executor is slurm, which runs real jobs in real time: Federation:TimeScale (--time-scale, --demo) must be 1, not {options.EffectiveTimeScale}.");
+            }
+
+            slurm.Add(id);
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(FederationServerOptions.SectionName, typeof(FederationServerOptions), failures);
+        }
+
+        return slurm.Count == 0
+            ? megaregion
+            : new Megaregion([.. megaregion.Regions.Select(r => slurm.Contains(r.Id) ? r with { RequiresScript = true } : r)], megaregion.Links);
+    }
+
     /// <summary>Where the megaregion came from, in words.</summary>
     public string MegaregionSource => Options.Megaregion is { } path ? path : "embedded default";
 
@@ -101,6 +148,7 @@ public sealed class ServerSettings
                 [$"Federation:Region (--region) must be one of the megaregion's regions ({string.Join(", ", megaregion.Regions.Select(r => r.Id))}), not '{region}'."]);
         }
 
+        megaregion = WithExecutors(options, megaregion);
         if (options.Storage != StorageKind.Sqlite)
         {
             return new ServerSettings(options, megaregion, null, null);

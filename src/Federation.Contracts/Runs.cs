@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+
+namespace Federation.Contracts;
+
+/// <summary>
+/// What a job runs (<c>run</c> in a job request): a batch script and where and how to run it. A region that runs jobs on
+/// its Slurm submits the script as a batch job with the request's duration as its time limit; the simulated executor
+/// only holds the accelerators for the duration.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("federation.JobRun")]
+public sealed record JobRun
+{
+    /// <summary>The batch script, starting with its interpreter line (<c>#!/bin/bash</c>).</summary>
+    [Id(0)]
+    public string Script { get; init; } = "";
+
+    /// <summary>A container image to run the script in (Slurm's <c>--container</c>), or null.</summary>
+    [Id(1)]
+    public string? Image { get; init; }
+
+    /// <summary>Environment variables of the script, or null for none beyond the backend's own.</summary>
+    [Id(2)]
+    public ImmutableDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>The directory the script runs in (absolute), or null for the region's default.</summary>
+    [Id(3)]
+    public string? WorkingDirectory { get; init; }
+}
+
+/// <summary>How a run ended, as the executor running it reports it to its region (and the region to the job).</summary>
+[GenerateSerializer, Immutable, Alias("federation.RunEnd")]
+public sealed record RunEnd
+{
+    /// <summary>Completed or Failed.</summary>
+    [Id(0)]
+    public JobState Outcome { get; init; }
+
+    [Id(1)]
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>What happened, in words.</summary>
+    [Id(2)]
+    public string Message { get; init; } = "";
+
+    /// <summary>The script's exit code (3 for <c>exit 3</c>); null when nothing ran a script or the backend does not say.</summary>
+    [Id(3)]
+    public int? ExitCode { get; init; }
+
+    /// <summary>The backend's reason for the end (Slurm's <c>state_reason</c>, e.g. <c>NonZeroExitCode</c>, <c>TimeLimit</c>), or null.</summary>
+    [Id(4)]
+    public string? BackendReason { get; init; }
+}
+
+/// <summary>
+/// What the executor running a job has to say about it before it ends: the backend's id for it (on submission or when
+/// it re-attached), and why the backend keeps it waiting when it waits longer than the region expected.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("federation.BackendReport")]
+public sealed record BackendReport
+{
+    /// <summary>The backend's id of the job (<c>slurm:&lt;cluster&gt;:&lt;job id&gt;</c>).</summary>
+    [Id(0)]
+    public string BackendJobId { get; init; } = "";
+
+    /// <summary>The backend's reason, e.g. Slurm's pending reason (<c>Resources</c>), or null.</summary>
+    [Id(1)]
+    public string? Reason { get; init; }
+
+    /// <summary>What to record in the job's history, in words.</summary>
+    [Id(2)]
+    public string Message { get; init; } = "";
+
+    [Id(3)]
+    public DateTimeOffset At { get; init; }
+}
