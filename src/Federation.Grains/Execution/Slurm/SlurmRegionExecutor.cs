@@ -492,6 +492,7 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
             }
         }
 
+        var directory = run.WorkingDirectory ?? _options.WorkingDirectory;
         environment["FEDERATION_JOB_ID"] = request.JobId;
         environment["FEDERATION_REGION"] = _region;
         return new SlurmSubmission(
@@ -501,8 +502,8 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
             _options.Partition,
             TimeLimitMinutes(request.Duration),
             $"{_options.Gres[request.AcceleratorType]}:{request.Accelerators.ToString(CultureInfo.InvariantCulture)}",
-            run.WorkingDirectory ?? _options.WorkingDirectory,
-            _options.Output,
+            directory,
+            _options.Output.StartsWith('/') ? _options.Output : $"{directory.TrimEnd('/')}/{_options.Output}",
             environment,
             run.Image);
     }

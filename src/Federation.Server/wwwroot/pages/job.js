@@ -138,7 +138,24 @@ function factRows(job) {
     row('Submitted', timeElement(h, job.submittedAt)),
     row('Started', timeElement(h, job.startedAt)),
     row('Finished', timeElement(h, job.endedAt)),
+    ...runRows(job, row),
   ].flat();
+}
+
+/** What the job runs and what its backend (Slurm) said, when there is anything to say. */
+function runRows(job, row) {
+  const rows = [];
+  if (job.run) {
+    rows.push(row('Script', h('pre', { class: 'script' }, job.run.script)));
+    if (job.run.image) rows.push(row('Image', job.run.image));
+    if (job.run.workingDirectory) rows.push(row('Working directory', job.run.workingDirectory));
+    const env = Object.entries(job.run.environment ?? {});
+    if (env.length) rows.push(row('Environment', env.map(([k, v]) => `${k}=${v}`).join(' ')));
+  }
+  if (job.backendJobId) rows.push(row('Backend job', job.backendJobId));
+  if (job.exitCode !== null && job.exitCode !== undefined) rows.push(row('Exit code', number(job.exitCode)));
+  if (job.backendReason) rows.push(row('Backend reason', job.backendReason));
+  return rows;
 }
 
 function placementParts(job, names) {
