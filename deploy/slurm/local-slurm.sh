@@ -133,6 +133,7 @@ check_started() {
 cmd_up() {
   local dir="" name=local ctld_port=6817 slurmd_port=6818 rest_port=6820 gres=h100:8 cpus=16 partition=batch user=fedjobs
   while [ $# -gt 0 ]; do
+    [[ $1 != --* || $1 == --help || $# -ge 2 ]] || die "$1 needs a value"
     case $1 in
       --name) name=$2; shift 2 ;;
       --ctld-port) ctld_port=$2; shift 2 ;;
@@ -177,6 +178,8 @@ cmd_up() {
       die "$d of the cluster in $dir is already running (pid $pid): run '$0 down $dir' first"
     fi
   done
+  # Pid files of a cluster that ended without `down` name nothing now.
+  rm -f "$dir"/run/*.pid
 
   # GPU "devices": slurmd drops a GRES without File= and drains the node, so each GPU gets a character device file,
   # a copy of /dev/null (c 1 3). Numbered across types, in --gres order.
@@ -300,9 +303,10 @@ EOF
     -u slurm -g slurm -a rest_auth/jwt -s "openapi/$REST_VERSION" "127.0.0.1:$rest_port"
 
   # Ready means: the node registered and is up (a job submitted before would pend on it; a restarted cluster's node
-  # may be busy with recovered jobs), and the REST API answers an authenticated call end to end (slurmrestd ->
-  # slurmctld with the JWT).
-  local state="" token="" status=""
+  # may be busy with recovered jobs), the REST API answers an authenticated call end to end (slurmrestd ->
+  # slurmctld with the JWT), and the main scheduler has run once: slurmctld's first pass comes ~3 s after it
+  # starts, and a job submitted before it pends (reason None) until then; after it, a job starts in ~0.2 s.
+  local state="" token="" status="" cycles=""
   while :; do
     check_started "$dir"
     if [ -z "$token" ]; then
@@ -313,12 +317,16 @@ EOF
       state=$(SLURM_CONF="$dir/slurm.conf" sinfo -h -n "$node" -o %T 2>/dev/null | head -1) || state=""
       if [[ $state =~ ^(idle|mixed|allocated|completing)$ ]]; then
         status=$(rest_status "$rest_port" "/slurm/$REST_VERSION/ping" "$user" "$token")
-        [ "$status" = 200 ] && break
+        if [ "$status" = 200 ]; then
+          cycles=$(SLURM_CONF="$dir/slurm.conf" sdiag 2>/dev/null |
+            awk '/^Main schedule statistics/ { main = 1 } main && /Total cycles:/ { print $3; exit }') || cycles=""
+          [ "${cycles:-0}" -gt 0 ] && break
+        fi
       fi
     fi
     if [ $((SECONDS - began)) -ge "$timeout" ]; then
       tail_logs "$dir"
-      die "cluster $name not ready in ${timeout}s (token: $([ -n "$token" ] && echo yes || echo no), node state: ${state:-?}, REST ping: ${status:-no answer}); logs above, in $dir/log"
+      die "cluster $name not ready in ${timeout}s (token: $([ -n "$token" ] && echo yes || echo no), node state: ${state:-?}, REST ping: ${status:-no answer}, scheduler cycles: ${cycles:-?}); logs above, in $dir/log"
     fi
     sleep 0.1
   done
@@ -423,6 +431,7 @@ stop_all() {
 cmd_token() {
   local dir="" user="" lifespan=86400
   while [ $# -gt 0 ]; do
+    [[ $1 != --* || $# -ge 2 ]] || die "$1 needs a value"
     case $1 in
       --user) user=$2; shift 2 ;;
       --lifespan) lifespan=$2; shift 2 ;;
