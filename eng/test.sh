@@ -21,18 +21,20 @@ if [ -z "${FEDERATION_TEST_POSTGRES:-}" ]; then
 fi
 export FEDERATION_TEST_POSTGRES
 
-# Chromium for the console's browser tests and Prometheus for the metrics test: installed when missing.
-# FEDERATION_TEST_CHROMIUM / FEDERATION_TEST_PROMETHEUS set by the caller are used as they are.
-if [ -z "${FEDERATION_TEST_CHROMIUM:-}" ] || [ -z "${FEDERATION_TEST_PROMETHEUS:-}" ]; then
+# Chromium for the console's browser tests, Prometheus for the metrics test and Slurm (with the job user fedjobs)
+# for the Slurm tests: installed when missing. FEDERATION_TEST_CHROMIUM / FEDERATION_TEST_PROMETHEUS /
+# FEDERATION_TEST_SLURM (the path of slurmctld) set by the caller are used as they are.
+if [ -z "${FEDERATION_TEST_CHROMIUM:-}" ] || [ -z "${FEDERATION_TEST_PROMETHEUS:-}" ] || [ -z "${FEDERATION_TEST_SLURM:-}" ]; then
   if ! tools=$(./eng/ensure-tools.sh); then
-    echo "could not install chromium and prometheus (see above)"
+    echo "could not install chromium, prometheus and slurm (see above)"
     echo "0 passed, 1 failed"
     exit 1
   fi
   FEDERATION_TEST_CHROMIUM=${FEDERATION_TEST_CHROMIUM:-$(echo "$tools" | sed -n 1p)}
   FEDERATION_TEST_PROMETHEUS=${FEDERATION_TEST_PROMETHEUS:-$(echo "$tools" | sed -n 2p)}
+  FEDERATION_TEST_SLURM=${FEDERATION_TEST_SLURM:-$(echo "$tools" | sed -n 3p)}
 fi
-export FEDERATION_TEST_CHROMIUM FEDERATION_TEST_PROMETHEUS
+export FEDERATION_TEST_CHROMIUM FEDERATION_TEST_PROMETHEUS FEDERATION_TEST_SLURM
 
 echo "== build ($config)"
 if ! dotnet build Federation.sln -c "$config" -nologo -v q; then
