@@ -85,4 +85,11 @@ public sealed record RegionEstimate
     /// <summary>Jobs queued (or waiting for their data) in all.</summary>
     [Id(6)]
     public int QueuedJobs { get; init; }
+
+    /// <summary>
+    /// The size of each pool now, in the megaregion's pool order, when it is not the megaregion file's (a region whose
+    /// pools are read from its Slurm); empty when the file's sizes hold.
+    /// </summary>
+    [Id(7)]
+    public ImmutableArray<int> PoolSizes { get; init; } = [];
 }

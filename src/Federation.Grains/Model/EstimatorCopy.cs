@@ -14,6 +14,18 @@ internal static class EstimatorCopy
     public static RegionScheduler Build(Scheduling.Region baseModel, RegionEstimate estimate, double nowS)
     {
         var model = baseModel with { Offer = DomainMapping.ToModel(estimate.Offer) };
+        if (!estimate.PoolSizes.IsDefaultOrEmpty && estimate.PoolSizes.Length == model.Pools.Length)
+        {
+            // The region's pools as it sizes them now (read from its Slurm), not as the megaregion file does.
+            var pools = model.Pools.ToBuilder();
+            for (var i = 0; i < pools.Count; i++)
+            {
+                pools[i] = pools[i] with { Count = estimate.PoolSizes[i] };
+            }
+
+            model = model with { Pools = pools.MoveToImmutable() };
+        }
+
         var scheduler = new RegionScheduler(model);
         long ticket = 0;
         foreach (var r in estimate.Running)

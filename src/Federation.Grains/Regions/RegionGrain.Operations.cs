@@ -28,6 +28,9 @@ public sealed partial class RegionGrain
         return BuildView();
     }
 
+    /// <summary>The pools' sizes when they are not the megaregion file's (read from Slurm), for routers' estimates; empty otherwise.</summary>
+    private ImmutableArray<int> _poolSizes = [];
+
     public Task<RegionView> SetCapacityAsync(ImmutableDictionary<string, int> counts)
     {
         ArgumentNullException.ThrowIfNull(counts);
@@ -48,6 +51,7 @@ public sealed partial class RegionGrain
             // Running jobs keep their accelerators (a pool that shrank below them starts nothing until they end);
             // queued jobs the smaller pools can no longer run go back to the router.
             _baseModel = _baseModel with { Pools = builder.MoveToImmutable() };
+            _poolSizes = [.. _baseModel.Pools.Select(static p => p.Count)];
             Remodel($"{Id}'s capacity as its Slurm reports it");
             PublishLoad(force: true);
         }
@@ -170,6 +174,7 @@ public sealed partial class RegionGrain
             Running = runningSlots.MoveToImmutable(),
             Queued = queued.ToImmutable(),
             QueuedJobs = n + _staging,
+            PoolSizes = _poolSizes,
         });
     }
 

@@ -47,6 +47,35 @@ public sealed class SlurmCluster : IAsyncDisposable
         Partition = Required(output, "partition");
         WorkDirectory = Required(output, "workdir");
         ConfigPath = Required(output, "conf");
+        NodeName = Required(output, "node");
+    }
+
+    /// <summary>The cluster's one node.</summary>
+    public string NodeName { get; }
+
+    /// <summary>
+    /// Runs <c>scontrol</c> on this cluster (<c>SLURM_CONF</c> set), e.g. <c>update nodename=… state=drain reason=…</c>, as
+    /// an operator of the cluster would; fails with scontrol's words when it does.
+    /// </summary>
+    public async Task ScontrolAsync(params string[] args)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var info = new ProcessStartInfo("scontrol") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["SLURM_CONF"] = ConfigPath;
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("scontrol did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TokenTimeout);
+        await process.WaitForExitAsync(deadline.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"scontrol {string.Join(' ', args)} on {Name} failed (exit {process.ExitCode}): {await stderr}{await stdout}");
+        }
     }
 
     /// <summary>The cluster's name (Slurm's ClusterName).</summary>

@@ -107,7 +107,9 @@ public sealed class SlurmRestClient : IDisposable
         }
 
         var body = new JsonObject { ["script"] = job.Script, ["job"] = properties };
-        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        // slurmrestd refuses "application/json; charset=utf-8" (400, "Unable to parse query"): the bare media type.
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         var answer = await SendAsync(HttpMethod.Post, $"slurm/{Version}/job/submit", content, cancellationToken).ConfigureAwait(false);
 
         // An answer can carry a job id and errors at once: the id is what counts (the job exists).
@@ -163,7 +165,10 @@ public sealed class SlurmRestClient : IDisposable
             {
                 if (node is JsonObject n)
                 {
-                    nodes.Add(new SlurmNode(Text(n["name"]) ?? "", StateOf(n["state"]) ?? "", Text(n["gres"])));
+                    // v0.0.38 gives the base state ("idle") and the flags apart (state_flags: ["DRAIN"]): one "idle+DRAIN".
+                    var flags = n["state_flags"] is JsonArray f ? f.Select(Text).Where(static x => !string.IsNullOrEmpty(x)) : [];
+                    var state = string.Join('+', new[] { StateOf(n["state"]) ?? "" }.Concat(flags!));
+                    nodes.Add(new SlurmNode(Text(n["name"]) ?? "", state, Text(n["gres"])));
                 }
             }
         }
@@ -181,7 +186,7 @@ public sealed class SlurmRestClient : IDisposable
         }
 
         int? status = job["exit_code"] is JsonValue exit && exit.TryGetValue<int>(out var code) ? code : null;
-        return new SlurmJob(id, Text(job["name"]) ?? "", Text(job["comment"]), (StateOf(job["job_state"]) ?? "").ToUpperInvariant(), Text(job["state_reason"]), status);
+        return new SlurmJob(id, Text(job["name"]) ?? "", Text(job["comment"]) is { Length: > 0 } comment ? comment : null, (StateOf(job["job_state"]) ?? "").ToUpperInvariant(), Text(job["state_reason"]), status);
     }
 
     /// <summary>A state as v0.0.38 writes it (a string), or the first of a list (later versions).</summary>

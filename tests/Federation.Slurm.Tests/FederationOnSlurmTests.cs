@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Federation.Contracts;
+using Federation.Server.Hosting;
+using Federation.TestKit.Slurm;
+
+namespace Federation.Slurm.Tests;
+
+/// <summary>
+/// Through the federation's REST API, regions run their jobs on real Slurm clusters (slurmrestd with JWT on loopback):
+/// scripts run and end with their exit code and Slurm's reason, cancels reach Slurm, Slurm's GRES limits hold and its
+/// queue is reported, pools come from Slurm's nodes, and a job overflowed from one region runs on the other region's
+/// Slurm. Each test has clusters of its own.
+/// </summary>
+public sealed class FederationOnSlurmTests
+{
+    private static readonly TimeSpan SlurmTimeout = TimeSpan.FromSeconds(45);
+
+    [Fact]
+    public async Task A_script_runs_on_the_region_s_Slurm_and_ends_with_its_exit_code_and_Slurm_s_reason()
+    {
+        await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "gwangyang", Gres = "h100:8" });
+        await using var server = await SlurmServer.StartAsync(new Dictionary<string, RegionExecution> { ["gwangyang"] = SlurmServer.Slurm(cluster) });
+
+        await server.SubmitAsync(SlurmServer.Job("ok", "gwangyang", "#!/bin/bash\necho \"$FEDERATION_JOB_ID as $(id -un) on $SLURM_JOB_GPUS\"\n", allowed: ["gwangyang"]));
+        await server.SubmitAsync(SlurmServer.Job("fails", "gwangyang", "#!/bin/bash\necho failing\nexit 3\n", allowed: ["gwangyang"]));
+
+        var ok = await server.WaitAsync("ok", j => j.State is JobState.Completed or JobState.Failed, "the script ends", SlurmTimeout);
+        var fails = await server.WaitAsync("fails", j => j.State is JobState.Completed or JobState.Failed, "the script ends", SlurmTimeout);
+
+        var slurm = await cluster.JobsAsync();
+        var okRow = Assert.Single(slurm, r => r.Name == "ok");
+        var failsRow = Assert.Single(slurm, r => r.Name == "fails");
+        Assert.Equal((JobState.Completed, (int?)0, okRow.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture)), (ok.State, ok.ExitCode, ok.BackendJobId));
+        Assert.Equal((JobState.Failed, (int?)3, "NonZeroExitCode"), (fails.State, fails.ExitCode, fails.BackendReason));
+        Assert.Equal(failsRow.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture), fails.BackendJobId);
+        Assert.Equal(("COMPLETED", "FAILED"), (okRow.State, failsRow.State));
+        Assert.Equal("federation:gwangyang:ok", okRow.Comment);
+        Assert.StartsWith($"failed in gwangyang: Slurm job {failsRow.JobId} FAILED (NonZeroExitCode), exit code 3", fails.Reason, StringComparison.Ordinal);
+        Assert.Contains(ok.History, e => e.Kind == JobEventKinds.Backend && e.Message.StartsWith($"submitted to gwangyang's Slurm as job {okRow.JobId} (partition {cluster.Partition}, gres gpu:h100:2, time limit 3 min)", StringComparison.Ordinal));
+
+        // The script ran as the job user (never root), with the federation's job id in its environment and the GPUs Slurm gave it.
+        var output = await File.ReadAllTextAsync(Path.Combine(cluster.WorkDirectory, $"ok-{okRow.JobId}.out"));
+        Assert.Matches(@"^ok as fedjobs on \d+,\d+\n$", output);
+    }
+
+    [Fact]
+    public async Task A_cancel_reaches_Slurm()
+    {
+        await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "cancel" });
+        await using var server = await SlurmServer.StartAsync(new Dictionary<string, RegionExecution> { ["gwangyang"] = SlurmServer.Slurm(cluster) });
+        await server.SubmitAsync(SlurmServer.Job("long", "gwangyang", "#!/bin/bash\nsleep 120\n", allowed: ["gwangyang"]));
+        var slurmId = await WaitForSlurmAsync(cluster, "long", "RUNNING");
+
+        using var response = await server.Client.DeleteAsync("api/jobs/long");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        await WaitForSlurmAsync(cluster, "long", "CANCELLED");
+        var job = await server.JobAsync("long");
+        Assert.Equal((JobState.Cancelled, slurmId.ToString(System.Globalization.CultureInfo.InvariantCulture)), (job.State, job.BackendJobId));
+        Assert.Single(await cluster.JobsAsync(), r => r.Name == "long");
+    }
+
+    [Fact]
+    public async Task Slurm_queues_what_its_gpus_cannot_hold_and_the_job_says_why_it_waits()
+    {
+        // The megaregion file gives gwangyang 384 H100; its Slurm has 4 (the pools are not read from Slurm here), so
+        // the region starts three 2-GPU jobs and Slurm, authoritative for its hardware, runs two and queues the third.
+        await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "gres", Gres = "h100:4" });
+        await using var server = await SlurmServer.StartAsync(new Dictionary<string, RegionExecution>
+        {
+            ["gwangyang"] = SlurmServer.Slurm(cluster, pendingReportAfter: TimeSpan.FromSeconds(1)),
+        });
+
+        for (var i = 1; i <= 3; i++)
+        {
+            await server.SubmitAsync(SlurmServer.Job($"g{i}", "gwangyang", "#!/bin/bash\nsleep 6\n", allowed: ["gwangyang"]));
+        }
+
+        var most = 0;
+        var waited = false;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < SlurmTimeout)
+        {
+            var rows = (await cluster.JobsAsync()).Where(r => r.Name.StartsWith('g')).ToList();
+            most = Math.Max(most, rows.Count(r => r.State == "RUNNING"));
+            waited |= rows.Any(r => r.State == "PENDING" && r.Reason == "Resources");
+            if (rows.Count == 3 && rows.All(r => r.State == "COMPLETED"))
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(2, most);
+        Assert.True(waited, "one job waited in Slurm's queue for resources");
+        var jobs = new List<JobView>();
+        for (var i = 1; i <= 3; i++)
+        {
+            jobs.Add(await server.WaitAsync($"g{i}", j => j.State == JobState.Completed, "every job completes", SlurmTimeout));
+        }
+
+        // The one Slurm kept waiting says so in its history, with Slurm's reason.
+        var reported = Assert.Single(jobs, j => j.History.Any(e => e.Kind == JobEventKinds.Backend && e.Message.Contains("pending (Resources)", StringComparison.Ordinal)));
+        Assert.Contains(reported.History, e => e.Kind == JobEventKinds.Backend && e.Message.StartsWith("Slurm started job", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_region_s_pools_are_read_from_Slurm_s_nodes_and_follow_a_drained_node()
+    {
+        await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "capacity", Gres = "h100:4" });
+        await using var server = await SlurmServer.StartAsync(new Dictionary<string, RegionExecution>
+        {
+            ["gwangyang"] = SlurmServer.Slurm(cluster, capacityRefresh: TimeSpan.FromMilliseconds(300)),
+        });
+
+        await WaitForPoolAsync(server, 4);
+        var node = cluster.NodeName;
+        await cluster.ScontrolAsync("update", $"nodename={node}", "state=drain", "reason=maintenance");
+        await WaitForPoolAsync(server, 0);
+
+        // No H100 left in gwangyang as far as the federation knows: a job that may run elsewhere goes elsewhere.
+        var job = await server.SubmitAsync(SlurmServer.Job("elsewhere", "gwangyang", "#!/bin/bash\ntrue\n"));
+        Assert.NotEqual("gwangyang", job.Region);
+
+        await cluster.ScontrolAsync("update", $"nodename={node}", "state=resume");
+        await WaitForPoolAsync(server, 4);
+    }
+
+    [Fact]
+    public async Task A_job_without_a_script_is_never_placed_in_a_region_that_runs_jobs_on_Slurm()
+    {
+        await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "noscript" });
+        await using var server = await SlurmServer.StartAsync(new Dictionary<string, RegionExecution> { ["gwangyang"] = SlurmServer.Slurm(cluster) });
+
+        var pinned = SlurmServer.Job("pinned", "gwangyang", "#!/bin/bash\n", allowed: ["gwangyang"]) with { Run = null };
+        using var refused = await server.Client.PostAsJsonAsync("api/jobs", pinned, SlurmServer.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("is required: the regions that could run the job run batch scripts on their Slurm", problem.GetProperty("errors").GetProperty("run")[0].GetString());
+
+        var free = await server.SubmitAsync(SlurmServer.Job("free", "gwangyang", "#!/bin/bash\n") with { Run = null });
+        Assert.NotEqual("gwangyang", free.Region);
+        var candidate = Assert.Single(free.Placement!.Candidates, c => c.Region == "gwangyang");
+        Assert.Equal("runs batch scripts on its Slurm and the job has no run.script", candidate.ExcludedBecause);
+        Assert.Empty(await cluster.JobsAsync());
+    }
+
+    [Fact]
+    public async Task A_job_overflowed_from_one_region_runs_on_the_other_region_s_Slurm()
+    {
+        await using var gwangyangSlurm = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "gwangyang", Gres = "h100:4" });
+        await using var gwangjuSlurm = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "gwangju", Gres = "h100:4" });
+        var refresh = TimeSpan.FromMilliseconds(300);
+        await using var server = await SlurmServer.StartAsync(new Dictionary<string, RegionExecution>
+        {
+            ["gwangyang"] = SlurmServer.Slurm(gwangyangSlurm, refresh),
+            ["gwangju"] = SlurmServer.Slurm(gwangjuSlurm, refresh, null, ("H100", "gpu:h100"), ("A100", "gpu:a100")),
+        });
+        await WaitForPoolAsync(server, 4, "gwangyang");
+        await WaitForPoolAsync(server, 4, "gwangju");
+
+        // gwangyang's four GPUs are taken by the first job; the second, allowed in gwangju, overflows there.
+        string[] allowed = ["gwangyang", "gwangju"];
+        var first = await server.SubmitAsync(SlurmServer.Job("first", "gwangyang", "#!/bin/bash\nsleep 8\n", gpus: 4, allowed: allowed));
+        await WaitForSlurmAsync(gwangyangSlurm, "first", "RUNNING");
+
+        // The router's view of the regions is at most 250 ms old: past that, it knows gwangyang is full.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var second = await server.SubmitAsync(SlurmServer.Job("second", "gwangyang", "#!/bin/bash\nhostname\n", gpus: 4, allowed: allowed));
+        Assert.True(("gwangyang", "gwangju") == (first.Region, second.Region), $"first in {first.Region}, second in {second.Region}: {second.Reason}");
+
+        var done = await server.WaitAsync("second", j => j.State == JobState.Completed, "the overflowed job completes", SlurmTimeout);
+        var onGwangju = Assert.Single(await gwangjuSlurm.JobsAsync());
+        Assert.Equal(("second", "COMPLETED", "federation:gwangju:second"), (onGwangju.Name, onGwangju.State, onGwangju.Comment));
+        Assert.Equal(onGwangju.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture), done.BackendJobId);
+        Assert.Equal("first", Assert.Single(await gwangyangSlurm.JobsAsync()).Name);
+        await server.WaitAsync("first", j => j.State == JobState.Completed, "the first job completes", SlurmTimeout);
+    }
+
+    private static async Task<long> WaitForSlurmAsync(SlurmCluster cluster, string name, string state)
+    {
+        var clock = Stopwatch.StartNew();
+        SlurmJobRow? row = null;
+        while (clock.Elapsed < SlurmTimeout)
+        {
+            row = (await cluster.JobsAsync()).Where(r => r.Name == name).MaxBy(r => r.JobId);
+            if (row?.State == state)
+            {
+                return row.JobId;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"Slurm job {name} never reached {state} (last: {row?.State ?? "not listed"})");
+        return 0;
+    }
+
+    private static async Task WaitForPoolAsync(SlurmServer server, int h100, string region = "gwangyang")
+    {
+        var clock = Stopwatch.StartNew();
+        var count = -1;
+        while (clock.Elapsed < SlurmTimeout)
+        {
+            count = (await server.RegionAsync(region)).Pools.Single(p => p.Type == "H100").Count;
+            if (count == h100)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"{region}'s H100 pool stayed at {count}, not the {h100} its Slurm has");
+    }
+}
