@@ -86,6 +86,43 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task Submit_a_script_with_its_environment_and_show_it()
+    {
+        var script = Path.Combine(Path.GetTempPath(), $"job-{Guid.NewGuid():N}.sh");
+        await File.WriteAllTextAsync(script, "#!/bin/bash\necho \"$GREETING\"\nexit 3\n");
+        try
+        {
+            var run = await RunAsync("submit", "--id", "cli-script", "--project", "p", "--home", "gwangju", "-n", "1", "--hours", "1",
+                "--script", script, "--env", "GREETING=hello=world", "--env", "EPOCHS=3", "--workdir", "/scratch/p", "--json");
+
+            Assert.Equal(0, run.ExitCode);
+            var job = JsonNode.Parse(run.Out)!;
+            Assert.Equal("#!/bin/bash\necho \"$GREETING\"\nexit 3\n", job["run"]!["script"]!.GetValue<string>());
+            Assert.Equal("hello=world", job["run"]!["environment"]!["GREETING"]!.GetValue<string>());
+            Assert.Equal("3", job["run"]!["environment"]!["EPOCHS"]!.GetValue<string>());
+            Assert.Equal("/scratch/p", job["run"]!["workingDirectory"]!.GetValue<string>());
+
+            var shown = await RunAsync("job", "cli-script");
+            Assert.Contains("Runs:         a script of 4 line(s) in /scratch/p, 2 environment variable(s)", shown.OutLines);
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    [Fact]
+    public async Task A_bad_env_flag_or_an_unreadable_script_is_a_usage_error()
+    {
+        var env = await RunAsync("submit", "--project", "p", "--home", "gwangju", "-n", "1", "--hours", "1", "--script", "/etc/hostname", "--env", "NOEQUALS");
+        var script = await RunAsync("submit", "--project", "p", "--home", "gwangju", "-n", "1", "--hours", "1", "--script", "/no/such/job.sh");
+
+        Assert.Equal((2, "fedctl: --env must be NAME=VALUE, not 'NOEQUALS'"), (env.ExitCode, env.Error.Trim()));
+        Assert.Equal(2, script.ExitCode);
+        Assert.StartsWith("fedctl: cannot read --script /no/such/job.sh:", script.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_submission_exits_1_and_prints_the_problems_fields()
     {
         var run = await RunAsync("submit", "--project", "p", "--home", "busan", "-n", "0", "--hours", "1");

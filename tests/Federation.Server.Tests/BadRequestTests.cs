@@ -51,6 +51,12 @@ public sealed class BadRequestTests(BadRequestTests.ServerWithAJob fixture) : IC
         { """{"allowedRegions": ["daegu", "jeju"]}""", "allowedRegions[1]", "unknown region 'jeju'" },
         { """{"id": "has space"}""", "id", "may contain only" },
         { """{"accelerators": {"count": 8, "types": ["A100"]}, "allowedRegions": ["daegu"]}""", "allowedRegions", "none of the allowed regions" },
+        { """{"durationHours": 100000000}""", "durationHours", "must be at most 8760 (a year)" },
+        { """{"run": {"script": "echo hi"}}""", "run.script", "must start with an interpreter line" },
+        { """{"run": {"image": "x"}}""", "run.script", "is required when run is given" },
+        { """{"run": {"script": "#!/bin/sh", "workingDirectory": "scratch"}}""", "run.workingDirectory", "must be an absolute path" },
+        { """{"run": {"script": "#!/bin/sh", "environment": {"A-B": "1"}}}""", "run.environment.A-B", "'A-B' is not a variable name" },
+        { """{"run": {"script": "#!/bin/sh", "environment": {"A": 1}}}""", "run.environment.A", "" },
     };
 
     [Theory]

@@ -55,6 +55,38 @@ public sealed class HostingTests
         Assert.Contains(e.Failures, f => f.StartsWith(message, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_region_on_Slurm_without_its_settings_fails_naming_every_key()
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(
+            ["--storage", "memory", "--Federation:Regions:daegu:Executor=slurm", "--Federation:Regions:daegu:Slurm:User=root", "--Federation:Regions:busan:Executor=slurm"]));
+
+        Assert.Contains(e.Failures, f => f.StartsWith("Federation:Regions:busan names no region of the megaregion", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Url must be slurmrestd's http(s) address", StringComparison.Ordinal));
+        Assert.Contains("Federation:Regions:daegu:Slurm:User must not be 'root': jobs never run as root or as Slurm's own user.", e.Failures);
+        Assert.Contains(e.Failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Token must be", StringComparison.Ordinal));
+        foreach (var type in new[] { "H100", "NPU-Rebellions-ATOM", "NPU-FuriosaAI-RNGD" })
+        {
+            Assert.Contains(e.Failures, f => f.StartsWith($"Federation:Regions:daegu:Slurm:Gres:{type} must say how Slurm names", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void A_region_on_Slurm_runs_in_real_time_only()
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => FederationServer.CreateBuilder(
+            [
+                "--storage", "memory", "--demo",
+                "--Federation:Regions:gwangyang:Executor=slurm", "--Federation:Regions:gwangyang:Slurm:Url=http://127.0.0.1:6820",
+                "--Federation:Regions:gwangyang:Slurm:User=fedjobs", "--Federation:Regions:gwangyang:Slurm:Token=t",
+                "--Federation:Regions:gwangyang:Slurm:Gres:H100=gpu:h100",
+            ]));
+
+        Assert.Equal(
+            ["Federation:Regions:gwangyang:Executor is slurm, which runs real jobs in real time: Federation:TimeScale (--time-scale, --demo) must be 1, not 600."],
+            e.Failures);
+    }
+
     [Theory]
     [InlineData("oracle")]
     [InlineData("2")]
