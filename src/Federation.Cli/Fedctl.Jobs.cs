@@ -178,7 +178,7 @@ public static partial class Fedctl
         await o.WriteLineAsync($"Reason:       {job.Reason}");
         if (job.Run is { } run)
         {
-            var lines = run.Script.Split('\n').Length;
+            var lines = run.Script.TrimEnd('\n').Split('\n').Length;
             await o.WriteLineAsync($"Runs:         a script of {lines} line(s){(run.Image is { } image ? $" in {image}" : "")}{(run.WorkingDirectory is { } dir ? $" in {dir}" : "")}{(run.Environment is { Count: > 0 } env ? $", {env.Count} environment variable(s)" : "")}");
         }
 

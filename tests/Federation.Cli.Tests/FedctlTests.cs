@@ -103,7 +103,7 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
             Assert.Equal("/scratch/p", job["run"]!["workingDirectory"]!.GetValue<string>());
 
             var shown = await RunAsync("job", "cli-script");
-            Assert.Contains("Runs:         a script of 4 line(s) in /scratch/p, 2 environment variable(s)", shown.OutLines);
+            Assert.Contains("Runs:         a script of 3 line(s) in /scratch/p, 2 environment variable(s)", shown.OutLines);
         }
         finally
         {
