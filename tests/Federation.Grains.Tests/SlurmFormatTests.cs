@@ -60,7 +60,7 @@ public sealed class SlurmFormatTests
         Assert.Equal(6, failures.Count);
         Assert.Contains(failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Url must be slurmrestd's http(s) address", StringComparison.Ordinal));
         Assert.Contains("Federation:Regions:daegu:Slurm:User must not be 'root': jobs never run as root or as Slurm's own user.", failures);
-        Assert.Contains(failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Token must be", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Token (the user's slurmrestd token", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Gres:H100 must say how Slurm names", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Gres:NPU must say how Slurm names", StringComparison.Ordinal));
         Assert.Contains("Federation:Regions:daegu:Slurm:WorkingDirectory must be an absolute path.", failures);

@@ -64,7 +64,7 @@ public sealed class HostingTests
         Assert.Contains(e.Failures, f => f.StartsWith("Federation:Regions:busan names no region of the megaregion", StringComparison.Ordinal));
         Assert.Contains(e.Failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Url must be slurmrestd's http(s) address", StringComparison.Ordinal));
         Assert.Contains("Federation:Regions:daegu:Slurm:User must not be 'root': jobs never run as root or as Slurm's own user.", e.Failures);
-        Assert.Contains(e.Failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Token must be", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.StartsWith("Federation:Regions:daegu:Slurm:Token (the user's slurmrestd token", StringComparison.Ordinal));
         foreach (var type in new[] { "H100", "NPU-Rebellions-ATOM", "NPU-FuriosaAI-RNGD" })
         {
             Assert.Contains(e.Failures, f => f.StartsWith($"Federation:Regions:daegu:Slurm:Gres:{type} must say how Slurm names", StringComparison.Ordinal));

@@ -47,6 +47,31 @@ public sealed class FederationOnSlurmTests
     }
 
     [Fact]
+    public async Task A_token_file_renewed_while_the_server_runs_is_used_without_a_restart()
+    {
+        await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "tokenfile" });
+        var file = Path.Combine(cluster.Directory, "federation.token");
+        await File.WriteAllTextAsync(file, "SLURM_JWT=not-a-token-slurm-accepts\n");
+        var execution = SlurmServer.Slurm(cluster);
+        execution.Slurm.Token = null;
+        execution.Slurm.TokenFile = file;
+        await using var server = await SlurmServer.StartAsync(new Dictionary<string, RegionExecution> { ["gwangyang"] = execution });
+
+        await server.SubmitAsync(SlurmServer.Job("renewed", "gwangyang", "#!/bin/bash\ntrue\n", allowed: ["gwangyang"]));
+
+        // Five polls with a token slurmrestd refuses: nothing reaches Slurm, and nothing is lost.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Empty(await cluster.JobsAsync());
+        var waiting = await server.JobAsync("renewed");
+        Assert.Equal((JobState.Running, (string?)null), (waiting.State, waiting.BackendJobId));
+
+        // The token is renewed in the file (as scontrol token prints it): the next poll submits the job, once.
+        await File.WriteAllTextAsync(file, $"SLURM_JWT={await cluster.TokenAsync(cluster.User, TimeSpan.FromHours(1))}\n");
+        var job = await server.WaitAsync("renewed", j => j.State == JobState.Completed, "the job runs with the renewed token", SlurmTimeout);
+        Assert.Equal(job.BackendJobId, Assert.Single(await cluster.JobsAsync()).JobId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task A_cancel_reaches_Slurm()
     {
         await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "cancel" });

@@ -27,6 +27,13 @@ public sealed class SlurmOptions
     /// <summary>That user's JWT (<c>X-SLURM-USER-TOKEN</c>; <c>scontrol token username=&lt;user&gt;</c>). A secret: never logged.</summary>
     public string? Token { get; set; }
 
+    /// <summary>
+    /// Instead of <see cref="Token"/>: a file holding the token (as <c>scontrol token</c> prints it, <c>SLURM_JWT=…</c>, or
+    /// bare), read again whenever it changes, so a token renewed before it expires (a cron job, a Kubernetes secret) is
+    /// used without a restart.
+    /// </summary>
+    public string? TokenFile { get; set; }
+
     /// <summary>The partition jobs go to; null for the cluster's default partition.</summary>
     public string? Partition { get; set; }
 
@@ -71,9 +78,13 @@ public sealed class SlurmOptions
             failures.Add($"{prefix}:User must not be '{User}': jobs never run as root or as Slurm's own user.");
         }
 
-        if (string.IsNullOrWhiteSpace(Token))
+        if (string.IsNullOrWhiteSpace(Token) == string.IsNullOrWhiteSpace(TokenFile))
         {
-            failures.Add($"{prefix}:Token must be the user's slurmrestd token (scontrol token username=<user>).");
+            failures.Add($"{prefix}:Token (the user's slurmrestd token: scontrol token username=<user>) or {prefix}:TokenFile (a file holding it), one of the two, must be set.");
+        }
+        else if (TokenFile is { Length: > 0 } file && !File.Exists(file))
+        {
+            failures.Add($"{prefix}:TokenFile names no file: {file}.");
         }
 
         foreach (var type in poolTypes)

@@ -62,6 +62,10 @@ public sealed class SlurmRestClient : IDisposable
 {
     private const string Version = "v0.0.38";
     private readonly HttpClient _http;
+    private readonly SlurmOptions _options;
+    private readonly Lock _tokenGate = new();
+    private DateTime _tokenWritten;
+    private string? _fileToken;
 
     public SlurmRestClient(SlurmOptions options, HttpMessageHandler? handler = null)
     {
@@ -71,8 +75,8 @@ public sealed class SlurmRestClient : IDisposable
             BaseAddress = options.Url,
             Timeout = options.RequestTimeout,
         };
+        _options = options;
         _http.DefaultRequestHeaders.Add("X-SLURM-USER-NAME", options.User);
-        _http.DefaultRequestHeaders.Add("X-SLURM-USER-TOKEN", options.Token);
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
     }
 
@@ -202,6 +206,7 @@ public sealed class SlurmRestClient : IDisposable
     private async Task<JsonNode?> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
+        request.Headers.Add("X-SLURM-USER-TOKEN", CurrentToken());
         HttpResponseMessage response;
         try
         {
@@ -241,6 +246,35 @@ public sealed class SlurmRestClient : IDisposable
                 $"slurmrestd refused {method} {path} ({(int)response.StatusCode}{(number is { } n and not 0 ? $", Slurm error {n}" : "")}): {said}",
                 response.StatusCode,
                 number);
+        }
+    }
+
+    /// <summary>The token: the configured one, or the token file's content, read again when the file changes.</summary>
+    private string CurrentToken()
+    {
+        if (_options.TokenFile is not { Length: > 0 } file)
+        {
+            return _options.Token ?? "";
+        }
+
+        lock (_tokenGate)
+        {
+            try
+            {
+                var written = File.GetLastWriteTimeUtc(file);
+                if (_fileToken is null || written != _tokenWritten)
+                {
+                    var text = File.ReadAllText(file).Trim();
+                    _fileToken = text.StartsWith("SLURM_JWT=", StringComparison.Ordinal) ? text["SLURM_JWT=".Length..] : text;
+                    _tokenWritten = written;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new SlurmException($"the token file {file} cannot be read: {e.Message}", inner: e);
+            }
+
+            return _fileToken;
         }
     }
 
