@@ -285,8 +285,26 @@ public static class FederationServer
             services.AddHostedService<DemoWorkload>();
         }
 
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
-        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+
+            // A field the API does not know is refused, never dropped: a misspelt allowedRegions would drop a residency constraint.
+            o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+        });
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = static context =>
+        {
+            // A body refused by its media type before an endpoint ran (routing matches the endpoint's accepted types)
+            // names the field at fault like every other refusal.
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && !context.ProblemDetails.Extensions.ContainsKey("errors"))
+            {
+                var given = context.HttpContext.Request.ContentType;
+                var message = $"must be application/json, not {(string.IsNullOrEmpty(given) ? "absent" : $"'{given}'")}";
+                context.ProblemDetails.Title = "The body must be JSON.";
+                context.ProblemDetails.Detail = message;
+                context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]>(StringComparer.Ordinal) { ["Content-Type"] = [message] };
+            }
+        });
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {

@@ -21,6 +21,9 @@ public sealed class BadRequestTests(BadRequestTests.ServerWithAJob fixture) : IC
         { "[1, 2]", "body", "" },
         { "", "body", "a JSON body is required" },
         { "null", "body", "must be a JSON object" },
+        { "{\"project\": \"p\", \"allowedRegion\": [\"daegu\"]}", "allowedRegion", "is not a field of a job request; the fields are id, project, owner, homeRegion, accelerators, durationHours, dataset, allowedRegions, priority, run" },
+        { "{\"project\": \"p\", \"accelerators\": {\"count\": 1, \"type\": \"H100\"}}", "accelerators.type", "is not a field of accelerators; the fields are count, types, minMemoryGb" },
+        { "{\"project\": \"p\", \"run\": {\"script\": \"#!/bin/sh\", \"env\": {}}}", "run.env", "is not a field of run; the fields are script, image, environment, workingDirectory" },
     };
 
     [Theory]
@@ -32,6 +35,48 @@ public sealed class BadRequestTests(BadRequestTests.ServerWithAJob fixture) : IC
         using var response = await _server.PostJsonAsync("api/jobs", body);
 
         await Problem.AssertAsync(response, HttpStatusCode.BadRequest, field, message);
+        Assert.Equal(before, await _server.SnapshotAsync());
+    }
+
+    [Theory]
+    [InlineData("POST", "api/jobs", "text/plain", "{}")]
+    [InlineData("POST", "api/jobs", "application/x-www-form-urlencoded", "project=p")]
+    [InlineData("POST", "api/jobs", null, "{}")]
+    [InlineData("POST", "api/regions/daegu/drain", null, "")]
+    [InlineData("POST", "api/regions/daegu/drain", "text/plain", "")]
+    [InlineData("PUT", "api/regions/daegu/offer", "multipart/form-data; boundary=x", "--x--")]
+    [InlineData("POST", "api/jobs", "application/json; charset=latin1", "{}")]
+    public async Task A_body_that_is_not_JSON_by_its_content_type_is_415_and_changes_nothing(string method, string path, string? contentType, string body)
+    {
+        // What a page of another site can send without a preflight (a form post, text/plain, an empty POST) is refused.
+        var before = await _server.SnapshotAsync();
+        using var content = new StringContent(body);
+        content.Headers.ContentType = contentType is null ? null : System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = content };
+
+        using var response = await _server.Client.SendAsync(request);
+
+        await Problem.AssertAsync(response, HttpStatusCode.UnsupportedMediaType, "Content-Type", "must be application/json, not ");
+        Assert.Equal(before, await _server.SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_413_with_or_without_a_length_and_changes_nothing()
+    {
+        var before = await _server.SnapshotAsync();
+        var big = "{\"project\": \"" + new string('p', 600 * 1024) + "\"}";
+
+        using var declared = await _server.PostJsonAsync("api/jobs", big);
+        using var chunked = new HttpRequestMessage(HttpMethod.Post, "api/jobs")
+        {
+            Content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(big))),
+        };
+        chunked.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        chunked.Headers.TransferEncodingChunked = true;
+        using var unsized = await _server.Client.SendAsync(chunked);
+
+        await Problem.AssertAsync(declared, HttpStatusCode.RequestEntityTooLarge, "body", $"must be at most 524288 bytes");
+        await Problem.AssertAsync(unsized, HttpStatusCode.RequestEntityTooLarge, "body", $"must be at most 524288 bytes");
         Assert.Equal(before, await _server.SnapshotAsync());
     }
 

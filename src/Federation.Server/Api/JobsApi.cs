@@ -36,7 +36,8 @@ public static class JobsApi
             .Produces<JobView>(StatusCodes.Status201Created)
             .Produces<JobView>(StatusCodes.Status200OK)
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesJsonBodyRefusals();
         group.MapGet("/{id}", GetAsync)
             .WithName("GetJob")
             .WithSummary("A job: state, region, the reason for its placement and its history.")
@@ -56,7 +57,13 @@ public static class JobsApi
         HttpContext context, GrainReferences grains, RequestValidation validation, ServerInstruments instruments, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
-        var (body, bodyErrors) = await JsonBody.ReadAsync<JobRequest>(context, optional: false, cancellationToken);
+        var readJobRequest = await JsonBody.ReadAsync<JobRequest>(context, optional: false, cancellationToken);
+        if (readJobRequest.Refused is { } refusedJobRequest)
+        {
+            return refusedJobRequest;
+        }
+
+        var (body, bodyErrors) = (readJobRequest.Value, readJobRequest.Errors);
         if (bodyErrors is not null)
         {
             instruments.Rejected();

@@ -12,12 +12,55 @@ namespace Federation.Server.Api;
 /// </summary>
 internal static class JsonBody
 {
+    /// <summary>Largest JSON body accepted, bytes: a job request with the longest script and environment fits with room to spare.</summary>
+    public const long MaxBytes = 512 * 1024;
+
+    /// <summary>
+    /// The body, or why it is refused: <c>Refused</c> for a body that is not JSON by its <c>Content-Type</c> (415: only
+    /// <c>application/json</c> is accepted, which also keeps a web page of another site from sending one without a
+    /// preflight) or too large (413); <c>Errors</c> naming the field for a malformed or unknown member. An empty body is
+    /// null when <paramref name="optional"/>.
+    /// </summary>
+    public static async Task<JsonRead<T>> ReadAsync<T>(HttpContext context, bool optional, CancellationToken cancellationToken)
+        where T : class
+    {
+        var request = context.Request;
+        if (!IsJson(request.ContentType))
+        {
+            return new(null, null, Problems.UnsupportedMediaType("Content-Type", $"must be application/json, not {(string.IsNullOrEmpty(request.ContentType) ? "absent" : $"'{request.ContentType}'")}"));
+        }
+
+        if (request.ContentLength > MaxBytes)
+        {
+            return new(null, null, Problems.TooLarge("body", $"must be at most {MaxBytes} bytes, not {request.ContentLength}"));
+        }
+
+        var (value, errors, tooLarge) = await ReadBodyAsync<T>(context, optional, cancellationToken);
+        return tooLarge
+            ? new(null, null, Problems.TooLarge("body", $"must be at most {MaxBytes} bytes"))
+            : new(value, errors, null);
+    }
+
+    /// <summary>Whether a <c>Content-Type</c> says JSON (<c>application/json</c> or <c>*/*+json</c>, UTF-8 if a charset is given).</summary>
+    public static bool IsJson(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return false;
+        }
+
+        var type = media.MediaType.Value ?? "";
+        var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+        return json && (media.Charset.Value is null || media.Charset.Value.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>The body, or the errors that say which field is wrong; an empty body is null when <paramref name="optional"/>.</summary>
     /// <remarks>
     /// The body is read whole from the request's pipe and parsed in place (no copy into a stream, no asynchronous
     /// parse: a request body is a few hundred bytes, and this runs for every submission).
     /// </remarks>
-    public static async Task<(T? Value, Dictionary<string, string[]>? Errors)> ReadAsync<T>(HttpContext context, bool optional, CancellationToken cancellationToken)
+    private static async Task<(T? Value, Dictionary<string, string[]>? Errors, bool TooLarge)> ReadBodyAsync<T>(HttpContext context, bool optional, CancellationToken cancellationToken)
         where T : class
     {
         var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
@@ -31,13 +74,27 @@ internal static class JsonBody
                 break;
             }
 
+            if (read.Buffer.Length > MaxBytes)
+            {
+                // A body sent without a length (chunked) that outgrows the limit: not read further.
+                reader.AdvanceTo(read.Buffer.End);
+                return (null, null, true);
+            }
+
             // Nothing consumed, everything examined: the next read returns once more of the body has arrived.
             reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
 
+        if (read.Buffer.Length > MaxBytes)
+        {
+            reader.AdvanceTo(read.Buffer.End);
+            return (null, null, true);
+        }
+
         try
         {
-            return Parse<T>(read.Buffer, optional, options);
+            var (value, errors) = Parse<T>(read.Buffer, optional, options);
+            return (value, errors, false);
         }
         finally
         {
@@ -72,6 +129,19 @@ internal static class JsonBody
             var value = JsonSerializer.Deserialize<T>(json, options);
             return value is null ? (null, Error("body", "must be a JSON object, not null")) : (value, null);
         }
+        catch (JsonException e) when (UnknownMember(e) is { } unknown)
+        {
+            // A misspelt field must not silently drop what it meant (an allowedRegion that is not allowedRegions).
+            var field = FieldOf(e.Path);
+            var parentPath = e.Path is { } p && p.LastIndexOf('.') is var dot and > 0 ? p[..dot] : "$";
+            var owner = TypeAt(options, typeof(T), parentPath) ?? typeof(T);
+            if (!field.EndsWith(unknown, StringComparison.Ordinal))
+            {
+                field = field == "body" ? unknown : $"{field}.{unknown}";
+            }
+
+            return (null, Error(field, $"is not a field of {Describe(owner)}; the fields are {string.Join(", ", FieldsOf(options, owner))}"));
+        }
         catch (JsonException e)
         {
             return (null, Error(FieldOf(e.Path), Describe(e, TypeAt(options, typeof(T), e.Path))));
@@ -83,6 +153,38 @@ internal static class JsonBody
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
+    }
+
+    /// <summary>The name of the member the serializer found no place for (unknown members are refused), or null.</summary>
+    private static string? UnknownMember(JsonException e)
+    {
+        const string Marker = "could not be mapped to any .NET member";
+        if (!e.Message.Contains(Marker, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var start = e.Message.IndexOf('\'', StringComparison.Ordinal);
+        var end = start < 0 ? -1 : e.Message.IndexOf('\'', start + 1);
+        return end > start ? e.Message[(start + 1)..end] : null;
+    }
+
+    private static string Describe(Type type) => type.Name switch
+    {
+        "JobRequest" => "a job request",
+        "OfferView" => "an offer",
+        "DrainRequest" => "a drain request",
+        "AcceleratorRequest" => "accelerators",
+        "DatasetRef" => "a dataset",
+        "JobRun" => "run",
+        "OfferedAcceleratorsView" => "offered accelerators",
+        _ => type.Name,
+    };
+
+    private static IEnumerable<string> FieldsOf(JsonSerializerOptions options, Type type)
+    {
+        var element = ElementType(type) is { } e && type != typeof(string) ? e : type;
+        return options.GetTypeInfo(element).Properties.Where(static p => p.Set is not null).Select(static p => p.Name);
     }
 
     /// <summary>Turns a JSON path (<c>$.accelerators.count</c>, <c>$.allowedRegions[1]</c>) into a field name.</summary>
@@ -194,3 +296,7 @@ internal static class JsonBody
 
     private static Dictionary<string, string[]> Error(string field, string message) => new(StringComparer.Ordinal) { [field] = [message] };
 }
+
+/// <summary>A JSON body as read: the value, or the errors naming the field (400), or a refusal of the body as a whole (413, 415).</summary>
+internal readonly record struct JsonRead<T>(T? Value, Dictionary<string, string[]>? Errors, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Refused)
+    where T : class;

@@ -21,6 +21,9 @@ internal static class Problems
     public static ProblemHttpResult TooLarge(string field, string message) =>
         TypedResults.Problem(detail: message, statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request is too large.", extensions: Fields(field, message));
 
+    public static ProblemHttpResult UnsupportedMediaType(string field, string message) =>
+        TypedResults.Problem(detail: message, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "The body must be JSON.", extensions: Fields(field, message));
+
     public static ProblemHttpResult TooMany(string message) =>
         TypedResults.Problem(detail: message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests.");
 
@@ -31,6 +34,13 @@ internal static class Problems
     public static TBuilder ProducesStoreUnavailable<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(ProblemDetails), ["application/problem+json"]));
+
+    /// <summary>Documents the refusals of a JSON body as a whole (<see cref="JsonBody"/>): 413 too large, 415 not JSON.</summary>
+    public static TBuilder ProducesJsonBodyRefusals<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status413PayloadTooLarge, typeof(ProblemDetails), ["application/problem+json"]))
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status415UnsupportedMediaType, typeof(ProblemDetails), ["application/problem+json"]));
 
     private static Dictionary<string, object?> Fields(string field, string message) =>
         new(StringComparer.Ordinal) { ["errors"] = new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] } };

@@ -24,12 +24,14 @@ public static class RegionsApi
             .WithName("SetRegionOffer")
             .WithSummary("Replace the region's spare-capacity offer: accelerators by type lent to jobs from other regions, a time window, preemptible or not.")
             .Accepts<OfferView>("application/json")
+            .ProducesJsonBodyRefusals()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/drain", DrainAsync)
             .WithName("DrainRegion")
             .WithSummary("Drain the region (no new job starts or is admitted; queued jobs are placed elsewhere by default) or, with drain=false, return it to service.")
             .Accepts<DrainRequest>("application/json")
+            .ProducesJsonBodyRefusals()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
@@ -64,7 +66,13 @@ public static class RegionsApi
             return Problems.NotFound("id", validation.UnknownRegion(id));
         }
 
-        var (offer, bodyErrors) = await JsonBody.ReadAsync<OfferView>(context, optional: false, cancellationToken);
+        var readOfferView = await JsonBody.ReadAsync<OfferView>(context, optional: false, cancellationToken);
+        if (readOfferView.Refused is { } refusedOfferView)
+        {
+            return refusedOfferView;
+        }
+
+        var (offer, bodyErrors) = (readOfferView.Value, readOfferView.Errors);
         if (bodyErrors is not null)
         {
             return Problems.Invalid(bodyErrors);
@@ -88,7 +96,13 @@ public static class RegionsApi
             return Problems.NotFound("id", validation.UnknownRegion(id));
         }
 
-        var (request, bodyErrors) = await JsonBody.ReadAsync<DrainRequest>(context, optional: true, cancellationToken);
+        var readDrainRequest = await JsonBody.ReadAsync<DrainRequest>(context, optional: true, cancellationToken);
+        if (readDrainRequest.Refused is { } refusedDrainRequest)
+        {
+            return refusedDrainRequest;
+        }
+
+        var (request, bodyErrors) = (readDrainRequest.Value, readDrainRequest.Errors);
         if (bodyErrors is not null)
         {
             return Problems.Invalid(bodyErrors);
