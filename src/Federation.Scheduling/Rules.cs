@@ -27,6 +27,9 @@ public sealed record JobSubmission(
 {
     /// <summary>What the job runs, when it says (<c>run</c>); null when it does not.</summary>
     public RunSubmission? Run { get; init; }
+
+    /// <summary>Higher runs first.</summary>
+    public int Priority { get; init; }
 }
 
 /// <summary>What a job runs, as submitted (<c>run</c>): a batch script, and where and how to run it.</summary>
@@ -44,6 +47,15 @@ public static class JobRules
 
     /// <summary>Longest accepted run time estimate (the time limit a backend enforces): a year.</summary>
     public const double MaxDurationHours = 8760;
+
+    /// <summary>Largest accepted dataset, GB (100 PB: the largest center's storage is 107 PB).</summary>
+    public const double MaxDatasetGb = 100_000_000;
+
+    /// <summary>Largest accepted priority, either way.</summary>
+    public const int MaxPriority = 1000;
+
+    /// <summary>Most acceptable accelerator types a job may list.</summary>
+    public const int MaxTypes = 32;
 
     /// <summary>Longest accepted batch script, characters.</summary>
     public const int MaxScriptLength = 64 * 1024;
@@ -77,6 +89,18 @@ public static class JobRules
         return null;
     }
 
+    /// <summary>Why a project or owner name is not usable (too long, control characters), or null when it is.</summary>
+    public static string? CheckName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length > MaxNameLength)
+        {
+            return $"must be at most {MaxNameLength} characters";
+        }
+
+        return name.Any(char.IsControl) ? "must not contain control characters" : null;
+    }
+
     /// <summary>"unknown region 'x'; the regions are a, b, c".</summary>
     public static string UnknownRegion(Megaregion megaregion, string? id)
     {
@@ -99,14 +123,19 @@ public static class JobRules
         {
             errors.Add(new("project", "is required"));
         }
-        else if (job.Project.Length > MaxNameLength)
+        else if (CheckName(job.Project) is { } projectError)
         {
-            errors.Add(new("project", $"must be at most {MaxNameLength} characters"));
+            errors.Add(new("project", projectError));
         }
 
-        if (job.Owner.Length > MaxNameLength)
+        if (job.Owner.Length > 0 && CheckName(job.Owner) is { } ownerError)
         {
-            errors.Add(new("owner", $"must be at most {MaxNameLength} characters"));
+            errors.Add(new("owner", ownerError));
+        }
+
+        if (job.Priority is < -MaxPriority or > MaxPriority)
+        {
+            errors.Add(new("priority", $"must be from {-MaxPriority} to {MaxPriority}"));
         }
 
         if (string.IsNullOrWhiteSpace(job.HomeRegion))
@@ -143,6 +172,10 @@ public static class JobRules
             {
                 errors.Add(new("dataset.sizeGb", "must be >= 0"));
             }
+            else if (size > MaxDatasetGb)
+            {
+                errors.Add(new("dataset.sizeGb", $"must be at most {MaxDatasetGb:0} (100 PB)"));
+            }
         }
 
         var allowed = job.AllowedRegions.IsDefault ? [] : job.AllowedRegions;
@@ -151,6 +184,10 @@ public static class JobRules
             if (megaregion.IndexOf(allowed[i]) < 0)
             {
                 errors.Add(new($"allowedRegions[{i}]", UnknownRegion(megaregion, allowed[i])));
+            }
+            else if (allowed.IndexOf(allowed[i]) < i)
+            {
+                errors.Add(new($"allowedRegions[{i}]", $"repeats '{allowed[i]}'"));
             }
         }
 
@@ -250,9 +287,20 @@ public static class JobRules
 
         var types = job.AcceleratorTypes.IsDefault ? [] : job.AcceleratorTypes;
         var unknownType = false;
+        if (types.Length > MaxTypes)
+        {
+            errors.Add(new("accelerators.types", $"must list at most {MaxTypes} types"));
+            return;
+        }
+
         for (var i = 0; i < types.Length; i++)
         {
-            if (!HasType(megaregion, types[i]))
+            if (types.IndexOf(types[i]) < i)
+            {
+                errors.Add(new($"accelerators.types[{i}]", $"repeats '{types[i]}'"));
+                unknownType = true;
+            }
+            else if (!HasType(megaregion, types[i]))
             {
                 var all = megaregion.Regions.SelectMany(r => r.Pools).Select(p => p.Type).ToImmutableSortedSet(StringComparer.Ordinal);
                 errors.Add(new($"accelerators.types[{i}]", $"no region has accelerator type '{types[i]}'; the types are {string.Join(", ", all)}"));

@@ -52,6 +52,7 @@ public static class DomainMapping
             job.AllowedRegions.IsDefault ? [] : job.AllowedRegions)
         {
             Run = job.Run is { } run ? new RunSubmission(run.Script, run.Image, run.Environment, run.WorkingDirectory) : null,
+            Priority = job.Priority,
         };
     }
 
