@@ -142,11 +142,13 @@ public interface IRegionGrain : IGrainWithStringKey
     [ReadOnly]
     Task<RegionView> GetAsync();
 
+    /// <summary>Replaces the offer; with <paramref name="ifVersion"/>, only if the region's version is still that (else <see cref="RegionChangedException"/>).</summary>
     [Alias("SetOfferAsync")]
-    Task<RegionView> SetOfferAsync(OfferView offer);
+    Task<RegionView> SetOfferAsync(OfferView offer, long? ifVersion = null);
 
+    /// <summary>Drains or returns to service; with <paramref name="ifVersion"/>, only if the region's version is still that (else <see cref="RegionChangedException"/>).</summary>
     [Alias("SetDrainAsync")]
-    Task<RegionView> SetDrainAsync(DrainRequest request);
+    Task<RegionView> SetDrainAsync(DrainRequest request, long? ifVersion = null);
 
     /// <summary>
     /// Sets the region's pool sizes by accelerator type (from its Slurm's nodes): running jobs keep their accelerators,

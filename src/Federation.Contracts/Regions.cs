@@ -111,6 +111,13 @@ public sealed record RegionView
     /// </summary>
     [Id(13)]
     public bool Away { get; init; }
+
+    /// <summary>
+    /// Changes with every change of the offer or the drain state: the region's <c>ETag</c>. Sent back as <c>If-Match</c>
+    /// with a change, it makes the change apply only to the region as it was read.
+    /// </summary>
+    [Id(14)]
+    public long Version { get; init; }
 }
 
 /// <summary>Whether a region's own silos are alive, as the megaregion view shows it.</summary>
@@ -230,4 +237,40 @@ public sealed record MegaregionView
 
     [Id(6)]
     public double Utilization { get; init; }
+}
+
+/// <summary>A change made with a version (<c>If-Match</c>) that is no longer the region's: someone changed it since.</summary>
+[GenerateSerializer, Alias("federation.RegionChangedException")]
+public sealed class RegionChangedException : Exception
+{
+    public RegionChangedException()
+    {
+    }
+
+    public RegionChangedException(string message)
+        : base(message)
+    {
+    }
+
+    public RegionChangedException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    public RegionChangedException(string region, long expected, long current)
+        : base($"{region} changed since it was read (version {expected}; now {current}): read it again and repeat the change if it still holds")
+    {
+        Region = region;
+        Expected = expected;
+        Current = current;
+    }
+
+    [Id(0)]
+    public string Region { get; init; } = "";
+
+    [Id(1)]
+    public long Expected { get; init; }
+
+    [Id(2)]
+    public long Current { get; init; }
 }

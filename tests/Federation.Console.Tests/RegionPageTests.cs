@@ -81,6 +81,29 @@ public sealed class RegionPageTests(Browser browser) : IClassFixture<Browser>, I
     }
 
     [Fact]
+    public async Task An_offer_changed_by_another_operator_meanwhile_is_not_overwritten_the_page_says_so()
+    {
+        var region = await browser.NewPageAsync(_server.BaseAddress);
+        await region.GotoAsync("/#/regions/daegu");
+        var count = region.GetByLabel("Count", new() { Exact = true }).First;
+        await Assertions.Expect(count).ToHaveValueAsync("128");
+
+        // Another operator changes daegu's offer after this page filled its editor.
+        using var other = await _server.Client.PutAsync("api/regions/daegu/offer", new StringContent(
+            """{"accelerators": [{"type": "H100", "count": 32}]}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, other.StatusCode);
+
+        await count.FillAsync("100");
+        await region.GetByRole(AriaRole.Button, new() { Name = "Save offer" }).ClickAsync();
+
+        await Assertions.Expect(region.GetByRole(AriaRole.Alert).Filter(new() { HasText = "The offer was not saved." }))
+            .ToContainTextAsync("If-Match: daegu changed since it was read");
+        await Browser.ScreenshotAsync(region, "region-offer-changed-meanwhile");
+        var offer = (await GetAsync("api/regions/daegu")).GetProperty("offer").GetProperty("accelerators");
+        Assert.Equal("H100=32", string.Join(',', offer.EnumerateArray().Select(a => $"{a.GetProperty("type").GetString()}={a.GetProperty("count").GetInt32()}")));
+    }
+
+    [Fact]
     public async Task Draining_after_confirming_and_returning_to_service_show_on_the_megaregion_page()
     {
         var megaregion = await browser.NewPageAsync(_server.BaseAddress);

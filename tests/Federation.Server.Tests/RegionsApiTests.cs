@@ -55,6 +55,49 @@ public sealed class RegionsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_operators_cannot_overwrite_each_other_unseen_If_Match_makes_the_second_change_412()
+    {
+        // Both read the region (the same ETag); the first one's change lands and moves the ETag on.
+        using var read = await _server.Client.GetAsync("api/regions/gwangyang");
+        var etag = read.Headers.ETag!.Tag;
+        var before = await ServerHost.ReadAsync<RegionView>(read);
+        Assert.Equal($"\"{before.Version}\"", etag);
+
+        using var first = await SendAsync(HttpMethod.Put, "api/regions/gwangyang/offer", """{"accelerators": [{"type": "H100", "count": 64}]}""", etag);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var firstETag = first.Headers.ETag!.Tag;
+        var afterFirst = await ServerHost.ReadAsync<RegionView>(first);
+        Assert.Equal(before.Version + 1, afterFirst.Version);
+        Assert.Equal($"\"{afterFirst.Version}\"", firstETag);
+
+        // The second, made on what it read before, is refused and changes nothing: the offer is the first one's.
+        using var second = await SendAsync(HttpMethod.Put, "api/regions/gwangyang/offer", """{"accelerators": [{"type": "H100", "count": 8}]}""", etag);
+        var problem = await Problem.AssertAsync(second, HttpStatusCode.PreconditionFailed, "If-Match", $"gwangyang changed since it was read (version {before.Version}; now {afterFirst.Version})");
+        Assert.Equal($"\"{afterFirst.Version}\"", problem["currentETag"]!.GetValue<string>());
+        using var drain = await SendAsync(HttpMethod.Post, "api/regions/gwangyang/drain", """{"drain": true}""", etag);
+        await Problem.AssertAsync(drain, HttpStatusCode.PreconditionFailed, "If-Match", "gwangyang changed since it was read");
+        var now = await ServerHost.ReadAsync<RegionView>(await _server.Client.GetAsync("api/regions/gwangyang"));
+        Assert.Equal(["H100=64"], now.Offer.Accelerators.Select(a => $"{a.Type}={a.Count}"));
+        Assert.Equal((false, afterFirst.Version), (now.Draining, now.Version));
+
+        // With the ETag read again, or with *, it goes through; a malformed one is a 400 naming If-Match.
+        using var fresh = await SendAsync(HttpMethod.Post, "api/regions/gwangyang/drain", """{"drain": true}""", firstETag);
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        using var any = await SendAsync(HttpMethod.Post, "api/regions/gwangyang/drain", """{"drain": false}""", "*");
+        Assert.Equal(HttpStatusCode.OK, any.StatusCode);
+        using var bad = await SendAsync(HttpMethod.Post, "api/regions/gwangyang/drain", """{"drain": true}""", "\"seven\"");
+        await Problem.AssertAsync(bad, HttpStatusCode.BadRequest, "If-Match", "must be the region's ETag");
+        Assert.False((await ServerHost.ReadAsync<RegionView>(await _server.Client.GetAsync("api/regions/gwangyang"))).Draining);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string json, string ifMatch)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        return await _server.Client.SendAsync(request);
+    }
+
+    [Fact]
     public async Task Drain_stops_admission_and_undo_returns_the_region_to_service()
     {
         using var drained = await _server.PostJsonAsync("api/regions/daegu/drain", "");

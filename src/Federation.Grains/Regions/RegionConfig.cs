@@ -23,4 +23,8 @@ public sealed class RegionConfig
     /// <summary>Whether a drain hands queued jobs back to placement.</summary>
     [Id(2)]
     public bool RequeueQueued { get; set; } = true;
+
+    /// <summary>Counts the operators' changes (offer, drain): the region's ETag, so two operators cannot overwrite each other unseen.</summary>
+    [Id(3)]
+    public long Version { get; set; }
 }

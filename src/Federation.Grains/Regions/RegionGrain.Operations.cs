@@ -11,15 +11,17 @@ namespace Federation.Grains.Regions;
 /// <summary>Operator actions, the rebuild from job rows, views and estimates.</summary>
 public sealed partial class RegionGrain
 {
-    public async Task<RegionView> SetOfferAsync(OfferView offer)
+    public async Task<RegionView> SetOfferAsync(OfferView offer, long? ifVersion = null)
     {
         ArgumentNullException.ThrowIfNull(offer);
+        CheckVersion(ifVersion);
         if (OfferRules.Validate(_baseModel, DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until) is { Count: > 0 } errors)
         {
             throw new ArgumentException($"offer of {Id}: {string.Join("; ", errors)}", nameof(offer));
         }
 
         _config.State.Offer = offer;
+        _config.State.Version++;
         await _config.WriteStateAsync();
 
         // The offer sizes the scheduler's per-pool external limits: rebuild it around the same jobs, and hand
@@ -57,6 +59,14 @@ public sealed partial class RegionGrain
         }
 
         return Task.FromResult(BuildView());
+    }
+
+    private void CheckVersion(long? ifVersion)
+    {
+        if (ifVersion is { } expected && expected != _config.State.Version)
+        {
+            throw new RegionChangedException(Id, expected, _config.State.Version);
+        }
     }
 
     /// <summary>Rebuilds the scheduler around the same jobs for a new model (offer, capacity); hands back queued jobs it can no longer run.</summary>
@@ -97,11 +107,13 @@ public sealed partial class RegionGrain
         RunSchedule();
     }
 
-    public async Task<RegionView> SetDrainAsync(DrainRequest request)
+    public async Task<RegionView> SetDrainAsync(DrainRequest request, long? ifVersion = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        CheckVersion(ifVersion);
         _config.State.Draining = request.Drain;
         _config.State.RequeueQueued = request.RequeueQueued;
+        _config.State.Version++;
         await _config.WriteStateAsync();
         if (request.Drain && request.RequeueQueued)
         {
@@ -364,6 +376,7 @@ public sealed partial class RegionGrain
             Illustrative = _baseModel.Illustrative,
             HostSilo = _silos.LocalSiloName,
             Away = _away,
+            Version = _config.State.Version,
         };
     }
 

@@ -26,14 +26,16 @@ public static class RegionsApi
             .Accepts<OfferView>("application/json")
             .ProducesJsonBodyRefusals()
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
         group.MapPost("/{id}/drain", DrainAsync)
             .WithName("DrainRegion")
             .WithSummary("Drain the region (no new job starts or is admitted; queued jobs are placed elsewhere by default) or, with drain=false, return it to service.")
             .Accepts<DrainRequest>("application/json")
             .ProducesJsonBodyRefusals()
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
         return endpoints;
     }
 
@@ -48,15 +50,54 @@ public static class RegionsApi
         return TypedResults.Ok(ImmutableArray.Create(await Task.WhenAll(views)));
     }
 
-    private static async Task<Results<Ok<RegionView>, ProblemHttpResult>> GetAsync(string id, GrainReferences grains, RequestValidation validation)
+    private static async Task<Results<Ok<RegionView>, ProblemHttpResult>> GetAsync(string id, HttpContext context, GrainReferences grains, RequestValidation validation)
     {
         if (!validation.IsRegion(id))
         {
             return Problems.NotFound("id", validation.UnknownRegion(id));
         }
 
-        return TypedResults.Ok(await grains.Region(id).GetAsync());
+        return WithETag(context, await grains.Region(id).GetAsync());
     }
+
+    /// <summary>The region, with its version as the <c>ETag</c> a change may send back as <c>If-Match</c>.</summary>
+    private static Ok<RegionView> WithETag(HttpContext context, RegionView region)
+    {
+        context.Response.Headers.ETag = ETagOf(region.Version);
+        return TypedResults.Ok(region);
+    }
+
+    private static string ETagOf(long version) => $"\"{version.ToString(System.Globalization.CultureInfo.InvariantCulture)}\"";
+
+    /// <summary>
+    /// The version <c>If-Match</c> asks for: null when absent or <c>*</c> (any version); an error naming <c>If-Match</c>
+    /// when it is not one of this API's ETags.
+    /// </summary>
+    private static (long? Version, string? Error) IfMatch(HttpContext context)
+    {
+        var header = context.Request.Headers.IfMatch.ToString().Trim();
+        if (header.Length == 0 || header == "*")
+        {
+            return (null, null);
+        }
+
+        var tag = header.StartsWith("W/", StringComparison.Ordinal) ? header[2..] : header;
+        return tag.Length > 2 && tag[0] == '"' && tag[^1] == '"'
+            && long.TryParse(tag[1..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version)
+            ? (version, null)
+            : (null, $"must be the region's ETag as GET /api/regions/{{id}} gives it (e.g. \"3\"), or *; not {header}");
+    }
+
+    private static ProblemHttpResult Changed(RegionChangedException e) =>
+        TypedResults.Problem(
+            detail: e.Message,
+            statusCode: StatusCodes.Status412PreconditionFailed,
+            title: "The region changed since it was read.",
+            extensions: new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["errors"] = new Dictionary<string, string[]>(StringComparer.Ordinal) { ["If-Match"] = [e.Message] },
+                ["currentETag"] = ETagOf(e.Current),
+            });
 
     private static async Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> SetOfferAsync(
         string id, HttpContext context, GrainReferences grains, RequestValidation validation, CancellationToken cancellationToken)
@@ -64,6 +105,12 @@ public static class RegionsApi
         if (!validation.IsRegion(id))
         {
             return Problems.NotFound("id", validation.UnknownRegion(id));
+        }
+
+        var (ifMatch, ifMatchError) = IfMatch(context);
+        if (ifMatchError is not null)
+        {
+            return Problems.Invalid("If-Match", ifMatchError);
         }
 
         var readOfferView = await JsonBody.ReadAsync<OfferView>(context, optional: false, cancellationToken);
@@ -85,7 +132,14 @@ public static class RegionsApi
             return Problems.Invalid(errors);
         }
 
-        return TypedResults.Ok(await grains.Region(id).SetOfferAsync(offer));
+        try
+        {
+            return WithETag(context, await grains.Region(id).SetOfferAsync(offer, ifMatch));
+        }
+        catch (RegionChangedException e)
+        {
+            return Changed(e);
+        }
     }
 
     private static async Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> DrainAsync(
@@ -94,6 +148,12 @@ public static class RegionsApi
         if (!validation.IsRegion(id))
         {
             return Problems.NotFound("id", validation.UnknownRegion(id));
+        }
+
+        var (ifMatch, ifMatchError) = IfMatch(context);
+        if (ifMatchError is not null)
+        {
+            return Problems.Invalid("If-Match", ifMatchError);
         }
 
         var readDrainRequest = await JsonBody.ReadAsync<DrainRequest>(context, optional: true, cancellationToken);
@@ -108,6 +168,13 @@ public static class RegionsApi
             return Problems.Invalid(bodyErrors);
         }
 
-        return TypedResults.Ok(await grains.Region(id).SetDrainAsync(request ?? new DrainRequest()));
+        try
+        {
+            return WithETag(context, await grains.Region(id).SetDrainAsync(request ?? new DrainRequest(), ifMatch));
+        }
+        catch (RegionChangedException e)
+        {
+            return Changed(e);
+        }
     }
 }

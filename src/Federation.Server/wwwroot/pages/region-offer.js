@@ -71,6 +71,8 @@ export function offerEditor(initial, onSaved) {
   }
 
   let current = initial.offer;
+  // The region's version when the form was filled: a save applies only to the region as the operator saw it (If-Match).
+  let version = initial.version;
   function fill(offer) {
     current = offer;
     replace(rows);
@@ -136,7 +138,8 @@ export function offerEditor(initial, onSaved) {
     };
     save.disabled = true;
     try {
-      const { data } = await api.put(`api/regions/${encodeURIComponent(id)}/offer`, body);
+      const { data } = await api.put(`api/regions/${encodeURIComponent(id)}/offer`, body, { 'If-Match': `"${version}"` });
+      version = data.version;
       fill(data.offer);
       status.textContent = `Saved at ${time(new Date().toISOString())}: ${shortName(id)} now offers ${data.offer.accelerators.reduce((n, a) => n + a.count, 0)}.`;
       onSaved(data);

@@ -126,7 +126,8 @@ export default {
       drainStatus.className = 'status-line';
       drainStatus.textContent = drain ? 'Draining…' : 'Returning to service…';
       try {
-        const { data } = await api.post(`api/regions/${encodeURIComponent(id)}/drain`, { drain, requeueQueued });
+        // Applies to the region as this page last showed it: a change made meanwhile by someone else is not overwritten.
+        const { data } = await api.post(`api/regions/${encodeURIComponent(id)}/drain`, { drain, requeueQueued }, { 'If-Match': `"${region.version}"` });
         if (!ctx.isCurrent()) return;
         apply({ region: data });
         drainStatus.textContent = drain
