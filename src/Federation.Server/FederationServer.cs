@@ -294,16 +294,29 @@ public static class FederationServer
         });
         services.AddProblemDetails(o => o.CustomizeProblemDetails = static context =>
         {
-            // A body refused by its media type before an endpoint ran (routing matches the endpoint's accepted types)
-            // names the field at fault like every other refusal.
-            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && !context.ProblemDetails.Extensions.ContainsKey("errors"))
+            // A request refused before any endpoint ran (routing found none, or none taking this method or media type)
+            // names what is at fault like every other refusal.
+            var problem = context.ProblemDetails;
+            if (problem is HttpValidationProblemDetails || problem.Extensions.ContainsKey("errors") || problem.Status is not { } status || status is < 400 or >= 500)
             {
-                var given = context.HttpContext.Request.ContentType;
-                var message = $"must be application/json, not {(string.IsNullOrEmpty(given) ? "absent" : $"'{given}'")}";
-                context.ProblemDetails.Title = "The body must be JSON.";
-                context.ProblemDetails.Detail = message;
-                context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]>(StringComparer.Ordinal) { ["Content-Type"] = [message] };
+                return;
             }
+
+            var request = context.HttpContext.Request;
+            var (field, message) = status switch
+            {
+                StatusCodes.Status415UnsupportedMediaType => ("Content-Type", $"must be application/json, not {(string.IsNullOrEmpty(request.ContentType) ? "absent" : $"'{request.ContentType}'")}"),
+                StatusCodes.Status405MethodNotAllowed => ("method", $"{request.Method} is not allowed on {request.Path}"),
+                StatusCodes.Status404NotFound => ("path", $"no endpoint answers {request.Method} {request.Path}; the API is described at /openapi/v1.json"),
+                _ => ("request", problem.Detail ?? problem.Title ?? "the request is refused"),
+            };
+            if (status == StatusCodes.Status415UnsupportedMediaType)
+            {
+                problem.Title = "The body must be JSON.";
+            }
+
+            problem.Detail ??= message;
+            problem.Extensions["errors"] = new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] };
         });
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
