@@ -89,6 +89,31 @@ public sealed class FederationOnSlurmTests
     }
 
     [Fact]
+    public async Task A_cancel_while_Slurm_cannot_be_reached_is_carried_out_in_Slurm_once_it_can()
+    {
+        await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "latecancel" });
+        var file = Path.Combine(cluster.Directory, "federation.token");
+        await File.WriteAllTextAsync(file, cluster.Token);
+        var execution = SlurmServer.Slurm(cluster);
+        execution.Slurm.Token = null;
+        execution.Slurm.TokenFile = file;
+        await using var server = await SlurmServer.StartAsync(new Dictionary<string, RegionExecution> { ["gwangyang"] = execution });
+        await server.SubmitAsync(SlurmServer.Job("late", "gwangyang", "#!/bin/bash\nsleep 120\n", allowed: ["gwangyang"]));
+        await WaitForSlurmAsync(cluster, "late", "RUNNING");
+
+        // slurmrestd now refuses the server (its token is no longer valid): the cancel is the federation's at once.
+        await File.WriteAllTextAsync(file, "revoked");
+        using var response = await server.Client.DeleteAsync("api/jobs/late");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(JobState.Cancelled, (await server.JobAsync("late")).State);
+        Assert.Equal("RUNNING", Assert.Single(await cluster.JobsAsync()).State);
+
+        // Once Slurm can be reached again, the job is cancelled there too: it is not left running untracked.
+        await File.WriteAllTextAsync(file, await cluster.TokenAsync(cluster.User, TimeSpan.FromHours(1)));
+        await WaitForSlurmAsync(cluster, "late", "CANCELLED");
+    }
+
+    [Fact]
     public async Task Slurm_queues_what_its_gpus_cannot_hold_and_the_job_says_why_it_waits()
     {
         // The megaregion file gives gwangyang 384 H100; its Slurm has 4 (the pools are not read from Slurm here), so

@@ -94,10 +94,25 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         // Every acknowledged job ends (they are seconds long; those pinned to a lost region run once it is back).
         await RestartSelfStoppedAsync(mega, "after the last round");
         var api = new FederationApi(mega.Api("gwangju"));
-        await Eventually.HoldsAsync(
-            async ct => await api.CountAsync(JobState.Running, ct) + await api.CountAsync(JobState.Queued, ct) == 0,
-            TimeSpan.FromMinutes(4),
-            "every job ended");
+        try
+        {
+            await Eventually.HoldsAsync(
+                async ct => await api.CountAsync(JobState.Running, ct) + await api.CountAsync(JobState.Queued, ct) == 0,
+                TimeSpan.FromMinutes(4),
+                "every job ended");
+        }
+        catch (TimeoutException e)
+        {
+            // Which jobs did not end, with their histories, and where the regions think they are: what to look for in the
+            // silos' logs (cluster-logs/ beside the test assembly).
+            var unfinished = (await api.ListAllAsync(JobState.Running)).Concat(await api.ListAllAsync(JobState.Queued)).ToList();
+            var regionViews = await api.RegionsAsync();
+            throw new TimeoutException(
+                $"seed {seed}: {e.Message}; {unfinished.Count} job(s) still queued or running:\n"
+                + string.Join('\n', unfinished.Take(20).Select(Invariants.Render))
+                + "\nregions: " + string.Join("; ", regionViews.Select(r => $"{r.Id} running {r.RunningJobs} queued {r.QueuedJobs} on {r.HostSilo}{(r.Away ? " (away)" : "")}")),
+                e);
+        }
         var jobs = await api.ListAllAsync();
         var violations = new List<string>(load.Violations);
         violations.AddRange(Invariants.ExactlyOnce(load.Submitted, load.Acknowledged.Keys.ToList(), jobs));

@@ -32,6 +32,9 @@ internal static partial class SlurmLog
     [LoggerMessage(108, LogLevel.Information, "Region {Region}: Slurm's nodes offer {Capacity}")]
     public static partial void Capacity(ILogger logger, string region, string capacity);
 
+    [LoggerMessage(110, LogLevel.Warning, "Region {Region}: job {JobId} is cancelled, but Slurm cannot be reached to cancel it there ({Message}); retrying until it can")]
+    public static partial void CancelDeferred(ILogger logger, string region, string jobId, string message);
+
     [LoggerMessage(109, LogLevel.Error, "Region {Region}: the Slurm executor's loop failed; it goes on")]
     public static partial void LoopFailed(ILogger logger, Exception exception, string region);
 }

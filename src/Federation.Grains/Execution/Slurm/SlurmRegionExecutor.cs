@@ -36,6 +36,9 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Dictionary<string, Run> _runs = new(StringComparer.Ordinal);
+
+    // Cancels Slurm could not be reached for (job id → Slurm id when known), retried by the loop; touched under _gate only.
+    private readonly Dictionary<string, long?> _pendingCancels = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
@@ -101,17 +104,19 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
                 }
             }
 
-            var slurmId = run.SlurmId;
-            if (slurmId is null && run.Attempted)
+            if (run.SlurmId is not null || run.Attempted)
             {
-                // A submission whose answer never came may have reached Slurm: look for it.
-                slurmId = Find(await _client.JobsAsync(cancellationToken).ConfigureAwait(false), jobId)?.JobId;
-            }
-
-            if (slurmId is { } id)
-            {
-                await _client.CancelAsync(id, cancellationToken).ConfigureAwait(false);
-                SlurmLog.Cancelled(_logger, _region, jobId, id);
+                try
+                {
+                    await CancelInSlurmAsync(jobId, run.SlurmId, null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SlurmException e)
+                {
+                    // Slurm cannot be reached now: the job is cancelled in the federation, and the loop cancels it in
+                    // Slurm as soon as it can (it is never left running there untracked).
+                    SlurmLog.CancelDeferred(_logger, _region, jobId, e.Message);
+                    _pendingCancels[jobId] = run.SlurmId;
+                }
             }
 
             return true;
@@ -119,6 +124,20 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Cancels the job in Slurm: by its id, or (a submission whose answer never came) by finding it in a listing. Throws
+    /// <see cref="SlurmException"/> when Slurm cannot be reached.
+    /// </summary>
+    private async Task CancelInSlurmAsync(string jobId, long? slurmId, List<SlurmJob>? listing, CancellationToken cancellationToken)
+    {
+        slurmId ??= Find(listing ?? await _client.JobsAsync(cancellationToken).ConfigureAwait(false), jobId)?.JobId;
+        if (slurmId is { } id)
+        {
+            await _client.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+            SlurmLog.Cancelled(_logger, _region, jobId, id);
         }
     }
 
@@ -201,9 +220,15 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
                 runs = [.. _runs.Values];
             }
 
-            if (runs.Length > 0)
+            if (runs.Length > 0 || _pendingCancels.Count > 0)
             {
                 var listing = await _client.JobsAsync(stop).ConfigureAwait(false);
+                foreach (var (jobId, slurmId) in _pendingCancels.ToArray())
+                {
+                    await CancelInSlurmAsync(jobId, slurmId, listing, stop).ConfigureAwait(false);
+                    _pendingCancels.Remove(jobId);
+                }
+
                 var byId = new Dictionary<long, SlurmJob>(listing.Count);
                 foreach (var job in listing)
                 {
