@@ -305,7 +305,7 @@ public static class FederationServer
             var request = context.HttpContext.Request;
             var (field, message) = status switch
             {
-                StatusCodes.Status415UnsupportedMediaType => ("Content-Type", $"must be application/json, not {(string.IsNullOrEmpty(request.ContentType) ? "absent" : $"'{request.ContentType}'")}"),
+                StatusCodes.Status415UnsupportedMediaType => ("Content-Type", JsonBody.NotJson(request.ContentType)),
                 StatusCodes.Status405MethodNotAllowed => ("method", $"{request.Method} is not allowed on {request.Path}"),
                 StatusCodes.Status404NotFound => ("path", $"no endpoint answers {request.Method} {request.Path}; the API is described at /openapi/v1.json"),
                 _ => ("request", problem.Detail ?? problem.Title ?? "the request is refused"),

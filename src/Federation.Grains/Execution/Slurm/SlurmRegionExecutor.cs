@@ -175,10 +175,7 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
             try
             {
                 await PassAsync(stop).ConfigureAwait(false);
-                if (_unreachable)
-                {
-                    _unreachable = false;
-                }
+                _unreachable = false;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
