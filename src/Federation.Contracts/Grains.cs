@@ -27,9 +27,15 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("CancelAsync")]
     Task<JobSnapshot?> CancelAsync(string reason);
 
-    /// <summary>From the region holding the job: it started there.</summary>
+    /// <summary>
+    /// From the region holding the job: it is about to run it, started at <paramref name="at"/>. The region runs the job
+    /// only after this answer, so a run never begins before a committed row says it is running there: the answer is the
+    /// start of the run the region is to execute (<paramref name="at"/> once committed, or the start the row already
+    /// records for this region, to re-attach to), or null when the row does not have the job queued or running there
+    /// (the region drops it without running it).
+    /// </summary>
     [Alias("OnStartedAsync")]
-    Task OnStartedAsync(string regionId, DateTimeOffset at);
+    Task<DateTimeOffset?> OnStartedAsync(string regionId, DateTimeOffset at);
 
     /// <summary>From the region holding the job: it ended there (Completed or Failed).</summary>
     [Alias("OnFinishedAsync")]
@@ -110,7 +116,8 @@ public interface IRegionGrain : IGrainWithStringKey
     /// From the job: its row naming this region (Queued or Running) has committed. An admission only reserves;
     /// the executor is called for a job only once a committed row names the region, so a job whose write failed
     /// or whose answer was lost never runs here. A reservation not confirmed within
-    /// a deadline is checked against the job's row instead. Unknown jobs are ignored.
+    /// a deadline is checked against the job's row instead. A job this activation does not hold is read from its row
+    /// and held when the row names this region (an activation of the region that is gone admitted it).
     /// </summary>
     /// <param name="jobId">The job.</param>
     /// <param name="started">Whether that row records the job as started here (Running). A job the region has

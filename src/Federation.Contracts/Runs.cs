@@ -49,6 +49,13 @@ public sealed record RunEnd
     /// <summary>The backend's reason for the end (Slurm's <c>state_reason</c>, e.g. <c>NonZeroExitCode</c>, <c>TimeLimit</c>), or null.</summary>
     [Id(4)]
     public string? BackendReason { get; init; }
+
+    /// <summary>
+    /// When the run that ended started (the region stamps it): the job takes the end only when its row records that
+    /// start, so the end of an earlier run (still on its way when the job was placed again) is never taken for the end of a later one.
+    /// </summary>
+    [Id(5)]
+    public DateTimeOffset? StartedAt { get; init; }
 }
 
 /// <summary>

@@ -292,6 +292,7 @@ public sealed class DurabilityTests
 
         // The deadline check finds the row naming the region, queued: the region runs the job and tells it it started.
         await host.WaitUntilAsync(async () => (await host.Job("unsaid").GetAsync())!.State == JobState.Running, "the start notice committed");
+        await host.NoticesDeliveredAsync();
         Assert.Equal(1, host.Executor.StartsOf("gwangju", "unsaid"));
         await host.AssertAccountingAsync("unsaid");
 
@@ -418,6 +419,99 @@ public sealed class DurabilityTests
         Assert.Equal(JobState.Completed, b.State);
         Assert.Equal(["Submitted", "Queued", "Started", "Requeued", "Requeued", "Started", "Completed"], b.History.Select(e => e.Kind));
         await second.AssertAccountingAsync("a", "b");
+    }
+
+    [Fact]
+    public async Task A_region_holding_a_job_its_row_places_elsewhere_asks_to_start_it_is_refused_and_never_runs_it()
+    {
+        // Found by the cluster chaos test: a region activation left on a hung silo that resumed held a queue the jobs had
+        // moved on from, and started one that had completed elsewhere. A region now runs a job only on the job's answer.
+        await using var host = await FederationTestHost.StartAsync(configure: ShortDeadlines);
+        var request = Job("moved", 8, 1, allowed: ["gwangju", "suncheon"]);
+        await WriteRowAsync(host, request, JobState.Queued, "suncheon");
+        var admitted = await AdmitDirectlyAsync(host, "gwangju", request);
+        Assert.Equal(JobState.Running, admitted.State);
+
+        // Confirmed as if its row had named gwangju (a stale activation holds it confirmed): the region asks the job.
+        await host.Region("gwangju").ConfirmAsync("moved", started: false);
+        await host.NoticesDeliveredAsync();
+
+        Assert.Equal(0, host.Executor.StartsOf("gwangju", "moved"));
+        var gwangju = await host.Region("gwangju").GetAsync();
+        Assert.Equal((0, 0, 0), (gwangju.RunningJobs, gwangju.Pools[0].Busy, gwangju.QueuedJobs));
+        var job = (await host.Job("moved").GetAsync())!;
+        Assert.Equal((JobState.Queued, "suncheon"), (job.State, job.Region));
+        Assert.Equal(["Submitted", "Queued"], job.History.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public async Task The_end_of_an_earlier_run_in_a_region_never_ends_a_later_admission_there()
+    {
+        // Found by the cluster chaos test ("Completed without a start"): a job released by a region and placed there again
+        // took the end of its earlier run there, still on its way, for the end of the new admission.
+        await using var host = await FederationTestHost.StartAsync();
+        var request = Job("again", 8, 1, allowed: ["gwangju"]);
+        await WriteRowAsync(host, request, JobState.Queued, "gwangju");
+        var earlier = host.Clock.Now - TimeSpan.FromMinutes(10);
+        var end = new RunEnd { Outcome = JobState.Completed, At = host.Clock.Now, Message = "ran", StartedAt = earlier };
+
+        // Queued: no run of this admission has started, so no end is its.
+        await host.Job("again").OnFinishedAsync("gwangju", end);
+        Assert.Equal(JobState.Queued, (await host.Job("again").GetAsync())!.State);
+
+        // Running since now (the region asked, the job committed): an end of the run that started ten minutes ago is not
+        // its; its own run's end is.
+        var now = host.Clock.Now;
+        Assert.Equal(now, await host.Job("again").OnStartedAsync("gwangju", now));
+        await host.Job("again").OnFinishedAsync("gwangju", end);
+        Assert.Equal(JobState.Running, (await host.Job("again").GetAsync())!.State);
+        await host.Job("again").OnFinishedAsync("gwangju", end with { StartedAt = now });
+        var job = (await host.Job("again").GetAsync())!;
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(["Submitted", "Queued", "Started", "Completed"], job.History.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public async Task A_row_committed_after_the_region_read_its_rows_is_held_on_its_confirmation_and_runs_once()
+    {
+        // An activation of the region that is gone (its silo died, or it moved home) admitted the job; the job committed
+        // its row after this activation had read the rows, and confirms to this one.
+        await using var host = await FederationTestHost.StartAsync(configure: ShortDeadlines);
+        await host.Region("gwangju").GetAsync();
+        var request = Job("orphan", 8, 1, allowed: ["gwangju"]);
+        await WriteRowAsync(host, request, JobState.Queued, "gwangju");
+
+        await host.Region("gwangju").ConfirmAsync("orphan", started: false);
+        await host.NoticesDeliveredAsync();
+        var job = (await host.Job("orphan").GetAsync())!;
+        Assert.Equal((JobState.Running, "gwangju"), (job.State, job.Region));
+        Assert.Equal(1, host.Executor.StartsOf("gwangju", "orphan"));
+        await host.AssertAccountingAsync("orphan");
+
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(JobState.Completed, (await host.Job("orphan").GetAsync())!.State);
+        Assert.Equal(1, host.Executor.StartsOf("gwangju", "orphan"));
+    }
+
+    [Fact]
+    public async Task A_row_naming_the_region_that_it_does_not_hold_and_nobody_confirms_is_held_by_the_periodic_row_check()
+    {
+        await using var host = await FederationTestHost.StartAsync(configure: o =>
+        {
+            ShortDeadlines(o);
+            o.RowCheckPeriod = TimeSpan.FromMilliseconds(100);
+        });
+        await host.Region("gwangju").GetAsync();
+        var request = Job("unheld", 8, 1, allowed: ["gwangju"]);
+        await WriteRowAsync(host, request, JobState.Running, "gwangju");
+
+        // Two checks find it unchanged: the region holds it and, on the job's answer, re-attaches its run.
+        await host.WaitUntilAsync(() => Task.FromResult(host.Executor.StartsOf("gwangju", "unheld") == 1), "the row held and its run re-attached");
+        await host.AssertAccountingAsync("unheld");
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        var job = (await host.Job("unheld").GetAsync())!;
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(["Submitted", "Queued", "Started", "Completed"], job.History.Select(e => e.Kind));
     }
 
     /// <summary>Writes a job row as the job would have committed it (placed and, when Running, started in <paramref name="region"/>).</summary>

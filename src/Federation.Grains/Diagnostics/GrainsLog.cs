@@ -39,8 +39,8 @@ internal static partial class GrainsLog
     [LoggerMessage(12, LogLevel.Information, "Job {Job}: the state write reported a failure but had been committed")]
     public static partial void WriteCommittedDespiteError(ILogger logger, string job);
 
-    [LoggerMessage(13, LogLevel.Warning, "Job {Job}: region {Region} holds it but the job is {State} in {CurrentRegion}; the region is told to drop it")]
-    public static partial void GhostDropped(ILogger logger, string job, string region, JobState state, string? currentRegion);
+    [LoggerMessage(13, LogLevel.Information, "Job {Job}: region {Region} queues it but the job is {State} in {CurrentRegion}; withdrawn there, never run")]
+    public static partial void GhostWithdrawn(ILogger logger, string job, string region, JobState state, string? currentRegion);
 
     [LoggerMessage(14, LogLevel.Warning, "Job {Job}: a failed move could not put it back in {Region}: {Because}")]
     public static partial void RestoreFailed(ILogger logger, string job, string region, string because);
@@ -71,4 +71,16 @@ internal static partial class GrainsLog
 
     [LoggerMessage(23, LogLevel.Warning, "The router could not reach region {Region} ({Reason}); the job goes to the next best region")]
     public static partial void AdmitUnreachable(ILogger logger, string region, string reason);
+
+    [LoggerMessage(24, LogLevel.Information, "Job {Job}: region {Region} asked to run it, but it is {State} in {CurrentRegion}; the region drops it, never run")]
+    public static partial void StartRefused(ILogger logger, string job, string region, JobState state, string? currentRegion);
+
+    [LoggerMessage(25, LogLevel.Warning, "Region {Region}: the row of job {Job} says {State} here, but this activation did not hold it (admitted by an activation of the region that is gone); held again")]
+    public static partial void RowAdopted(ILogger logger, string region, string job, JobState state);
+
+    [LoggerMessage(26, LogLevel.Warning, "Region {Region}: job {Job}'s row could not be read to check a confirmation of a job this activation does not hold; the region's periodic check of its rows will")]
+    public static partial void AdoptionReadFailed(ILogger logger, Exception exception, string region, string job);
+
+    [LoggerMessage(27, LogLevel.Warning, "Region {Region} could not read its rows for its periodic check; it tries again next period")]
+    public static partial void RowCheckFailed(ILogger logger, Exception exception, string region);
 }

@@ -10,7 +10,7 @@ namespace Federation.Grains.Execution;
 /// </summary>
 public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences grains) : IJobExecutor
 {
-    private readonly ConcurrentDictionary<(string Region, string Job), IDisposable> _running = new();
+    private readonly ConcurrentDictionary<(string Region, string Job), Run> _running = new();
 
     /// <summary>Jobs the executor is running now.</summary>
     public int RunningCount => _running.Count;
@@ -19,16 +19,26 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
     {
         ArgumentNullException.ThrowIfNull(request);
         var key = (request.RegionId, request.JobId);
-        if (_running.ContainsKey(key))
+        if (_running.TryGetValue(key, out var existing))
         {
-            return Task.CompletedTask;
+            if (existing.StartedAt == request.StartedAt)
+            {
+                // A re-attach to the run already going.
+                return Task.CompletedTask;
+            }
+
+            // A run of an earlier admission in this region that nobody stopped (the region was rebuilt and released the
+            // job meanwhile): it is not this run, and its end must not be taken for this one's.
+            if (_running.TryRemove(new KeyValuePair<(string, string), Run>(key, existing)))
+            {
+                existing.Dispose();
+            }
         }
 
-        var end = request.StartedAt + request.Duration;
-        var run = new Run(this, key, end, request.Duration);
+        var run = new Run(this, key, request.StartedAt, request.Duration);
         if (_running.TryAdd(key, run))
         {
-            run.Handle = clock.At(end, static r => r.EndAsync(), run);
+            run.Handle = clock.At(run.End, static r => r.EndAsync(), run);
         }
 
         return Task.CompletedTask;
@@ -45,21 +55,26 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
         return Task.FromResult(false);
     }
 
-    private sealed class Run(SimulatedJobExecutor owner, (string Region, string Job) key, DateTimeOffset end, TimeSpan duration) : IDisposable
+    private sealed class Run(SimulatedJobExecutor owner, (string Region, string Job) key, DateTimeOffset startedAt, TimeSpan duration) : IDisposable
     {
+        public DateTimeOffset StartedAt { get; } = startedAt;
+
+        public DateTimeOffset End => StartedAt + duration;
+
         public IDisposable? Handle { get; set; }
 
         public void Dispose() => Handle?.Dispose();
 
         public Task EndAsync()
         {
-            if (!owner._running.TryRemove(new KeyValuePair<(string, string), IDisposable>(key, this)))
+            if (!owner._running.TryRemove(new KeyValuePair<(string, string), Run>(key, this)))
             {
                 return Task.CompletedTask;
             }
 
             var message = $"ran {duration.TotalHours:0.###} h (simulated executor)";
-            return owner._grains.Region(key.Region).OnExecutionEndedAsync(key.Job, new RunEnd { Outcome = JobState.Completed, At = end, Message = message });
+            var end = new RunEnd { Outcome = JobState.Completed, At = End, Message = message, StartedAt = StartedAt };
+            return owner._grains.Region(key.Region).OnExecutionEndedAsync(key.Job, end);
         }
     }
 

@@ -24,6 +24,9 @@ public sealed class FederationGrainsOptions
     /// <summary>Default for <see cref="ConfirmationDeadline"/>.</summary>
     public static readonly TimeSpan DefaultConfirmationDeadline = TimeSpan.FromSeconds(5);
 
+    /// <summary>Default for <see cref="RowCheckPeriod"/>.</summary>
+    public static readonly TimeSpan DefaultRowCheckPeriod = TimeSpan.FromSeconds(30);
+
     /// <summary>Default for <see cref="HomeCheckPeriod"/>.</summary>
     public static readonly TimeSpan DefaultHomeCheckPeriod = TimeSpan.FromSeconds(1);
 
@@ -65,6 +68,12 @@ public sealed class FederationGrainsOptions
 
     /// <summary>How often a region looks for admissions past <see cref="ConfirmationDeadline"/> (silo time).</summary>
     public TimeSpan ReservationCheckPeriod { get; set; } = DefaultReservationCheckPeriod;
+
+    /// <summary>
+    /// How often a region reads the rows that name it to take in those it does not hold (admitted by an activation of the
+    /// region that is gone, committed after this one read the rows); a row is taken in when two checks find it unchanged (silo time).
+    /// </summary>
+    public TimeSpan RowCheckPeriod { get; set; } = DefaultRowCheckPeriod;
 
     /// <summary>How often a region grain away from home (no silo of its region alive) looks for one to move back to.</summary>
     public TimeSpan HomeCheckPeriod { get; set; } = DefaultHomeCheckPeriod;
@@ -114,6 +123,11 @@ public sealed class FederationGrainsOptionsValidator : IValidateOptions<Federati
         if (options.HomeCheckPeriod <= TimeSpan.Zero)
         {
             return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.HomeCheckPeriod) + " must be positive.");
+        }
+
+        if (options.RowCheckPeriod <= TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail(Prefix + nameof(FederationGrainsOptions.RowCheckPeriod) + " must be positive.");
         }
 
         if (options.ConfirmationDeadline <= TimeSpan.Zero || options.ReservationCheckPeriod <= TimeSpan.Zero)

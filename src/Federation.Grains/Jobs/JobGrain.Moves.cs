@@ -18,7 +18,7 @@ public sealed partial class JobGrain
             // The rebalancer saw the job queued in a region its committed row does not name: a ghost admission. Drop it there.
             if (await _grains.Region(fromRegion).WithdrawAsync(Id))
             {
-                GrainsLog.GhostDropped(_logger, Id, fromRegion, Record.State, Record.Region);
+                GrainsLog.GhostWithdrawn(_logger, Id, fromRegion, Record.State, Record.Region);
             }
 
             return false;

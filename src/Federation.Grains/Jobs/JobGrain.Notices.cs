@@ -4,50 +4,48 @@ using Federation.Grains.Diagnostics;
 namespace Federation.Grains.Jobs;
 
 /// <summary>
-/// The notices a region sends (one-way, retried until handled): started, what the backend says, finished, released. Each is idempotent by
-/// state: a notice from a region the committed row does not name is stale and ignored, except a start there, which is
-/// a ghost run the job stops.
+/// The notices a region sends (retried until handled): started, what the backend says, finished, released. Each is idempotent by
+/// state: a notice from a region the committed row does not name is stale and ignored. A start is asked, not told: the
+/// region runs the job only once this job has committed it running there, so a region whose admission is stale never runs it.
 /// </summary>
 public sealed partial class JobGrain
 {
-    public async Task OnStartedAsync(string regionId, DateTimeOffset at)
+    public async Task<DateTimeOffset?> OnStartedAsync(string regionId, DateTimeOffset at)
     {
-        if (Record.State != JobState.Queued || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+        if (!IsHeldBy(regionId))
         {
-            if (Record.State == JobState.Running && string.Equals(Record.Region, regionId, StringComparison.Ordinal))
-            {
-                // The echo of an admission that started the job at once (the answer said so already).
-                return;
-            }
+            // Not this region's to run: a stale admission (its write failed, or it was dropped and the job placed again),
+            // or a region activation left on a silo declared dead, holding a queue the job has moved on from. Nothing ran:
+            // the region drops it.
+            GrainsLog.StartRefused(_logger, Id, regionId, Record.State, Record.Region);
+            return null;
+        }
 
-            GrainsLog.StaleNotification(_logger, Id, "started", regionId, Record.State, Record.Region);
-
-            // A ghost: the region runs a job whose committed row is elsewhere (an admission whose answer was lost,
-            // e.g. a timed-out call, after which the job was placed again or never committed). Stop it there. Most
-            // such notices are late: the region started the job and was then told to drop it (a write that
-            // failed after the admission), so it no longer runs it and the stop finds nothing.
-            if (!IsHeldBy(regionId) && await _grains.Region(regionId).StopAsync(Id))
-            {
-                GrainsLog.GhostDropped(_logger, Id, regionId, Record.State, Record.Region);
-            }
-
-            return;
+        if (Record.State == JobState.Running)
+        {
+            // Already running here: the echo of an admission that started it at once, or a second activation of the
+            // region asking for a job another one started. Either runs (re-attaches to) the run the row records.
+            return Record.StartedAt;
         }
 
         Record.State = JobState.Running;
         Record.StartedAt = at;
         Record.AddEvent(at, JobEventKinds.Started, regionId);
         await CommitAsync();
+        return at;
     }
 
     public async Task OnFinishedAsync(string regionId, RunEnd end)
     {
         ArgumentNullException.ThrowIfNull(end);
         var (outcome, at, message) = (end.Outcome, end.At, end.Message);
-        if (!Record.IsActive || !string.Equals(Record.Region, regionId, StringComparison.Ordinal))
+        if (Record.State != JobState.Running || !string.Equals(Record.Region, regionId, StringComparison.Ordinal)
+            || (end.StartedAt is { } runStart && Record.StartedAt is { } rowStart && runStart != rowStart))
         {
             if (string.Equals(Record.Region, regionId, StringComparison.Ordinal))
             {
+                // The end of an earlier run here (the job was released and placed here again since), or of a run the row
+                // never recorded: a region runs a job only once its row says it runs, so only the run the row records ends it.
                 GrainsLog.StaleNotification(_logger, Id, "finished", regionId, Record.State, Record.Region);
             }
             else
@@ -65,8 +63,6 @@ public sealed partial class JobGrain
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "a run ends Completed or Failed");
         }
 
-        // The start notice and the end notice travel separately; an end implies the start.
-        Record.StartedAt ??= at - TimeSpan.FromHours(Record.Request!.DurationHours);
         var usage = UsageUntil(at);
         Record.State = outcome;
         Record.EndedAt = at;

@@ -4,7 +4,8 @@ using Federation.Grains.Diagnostics;
 namespace Federation.Grains.Regions;
 
 /// <summary>
-/// The region's outbox of notices to jobs (started, what the backend says, finished, released). A notice is sent without the region
+/// The region's outbox of notices to jobs (started, what the backend says, finished, released). A start is a question: the
+/// job commits it and answers, and only then does the region hand the job to its executor (<see cref="OnStartAnswered"/>). A notice is sent without the region
 /// waiting for it (the region never awaits a job inside one of its turns), but it is not forgotten when it
 /// fails: a job whose row could not be written (the store is down, the call timed out) would otherwise keep
 /// a row that says Running while the region has freed it, for ever. Notices to one job go one at a time, in
@@ -26,8 +27,9 @@ public sealed partial class RegionGrain
         Report,
     }
 
-    private void NotifyStarted(string jobId, DateTimeOffset at) =>
-        Send(jobId, new Notice(NoticeKind.Started, at, null, ""));
+    /// <summary>Asks the job to record the start of <paramref name="entry"/>; the entry runs on the job's answer (<see cref="OnStartAnswered"/>).</summary>
+    private void AskToStart(Entry entry) =>
+        Send(entry.JobId, new Notice(NoticeKind.Started, entry.StartedAt, entry, ""));
 
     private void NotifyFinished(string jobId, RunEnd end) =>
         Send(jobId, new Notice(NoticeKind.Finished, end.At, end, end.Message));
@@ -114,16 +116,45 @@ public sealed partial class RegionGrain
         _deliveries.Finished();
     }
 
-    private Task CallAsync(string jobId, Notice notice)
+    private async Task CallAsync(string jobId, Notice notice)
     {
         var job = _grains.Job(jobId);
-        return notice.Kind switch
+        if (notice.Kind == NoticeKind.Started)
         {
-            NoticeKind.Started => job.OnStartedAsync(Id, notice.At),
+            var entry = (Entry)notice.Payload!;
+            OnStartAnswered(entry, await job.OnStartedAsync(Id, notice.At));
+            return;
+        }
+
+        await (notice.Kind switch
+        {
             NoticeKind.Finished => job.OnFinishedAsync(Id, (RunEnd)notice.Payload!),
             NoticeKind.Report => job.OnBackendReportAsync(Id, (BackendReport)notice.Payload!),
             _ => job.OnReleasedAsync(Id, notice.Message),
-        };
+        });
+    }
+
+    /// <summary>
+    /// The job answered a start: run the entry from the start its row records, or drop it (never run) when the row does
+    /// not have it here. Nothing is done when the entry is no longer the one asked about (withdrawn, stopped, admitted
+    /// again meanwhile) or already runs.
+    /// </summary>
+    private void OnStartAnswered(Entry entry, DateTimeOffset? runFrom)
+    {
+        if (!_entries.TryGetValue(entry.JobId, out var current) || !ReferenceEquals(current, entry) || !entry.Running || entry.Executing)
+        {
+            return;
+        }
+
+        if (runFrom is not { } start)
+        {
+            Remove(entry);
+            RunSchedule();
+            return;
+        }
+
+        entry.StartedAt = start;
+        StartExecution(entry);
     }
 
     private TimeSpan RetryDelay(int failures)
@@ -152,6 +183,6 @@ public sealed partial class RegionGrain
         }
     }
 
-    /// <summary>A notice: its kind, when, what it carries (<see cref="RunEnd"/> for Finished, <see cref="BackendReport"/> for Report) and its words.</summary>
+    /// <summary>A notice: its kind, when, what it carries (the <see cref="Entry"/> for Started, <see cref="RunEnd"/> for Finished, <see cref="BackendReport"/> for Report) and its words.</summary>
     private readonly record struct Notice(NoticeKind Kind, DateTimeOffset At, object? Payload, string Message);
 }

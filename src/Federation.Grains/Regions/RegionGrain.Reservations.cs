@@ -26,16 +26,6 @@ public sealed partial class RegionGrain
     /// <summary>Admissions not yet confirmed by a committed row (tests and diagnostics).</summary>
     internal int UnconfirmedJobs => _unconfirmed.Count;
 
-    public ValueTask ConfirmAsync(string jobId, bool started)
-    {
-        if (_entries.TryGetValue(jobId, out var entry) && !entry.Confirmed)
-        {
-            Confirm(entry, started);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
     private void Reserve(Entry entry)
     {
         entry.ReservedAt = _runtimeTime.GetTimestamp();
@@ -43,10 +33,10 @@ public sealed partial class RegionGrain
     }
 
     /// <summary>
-    /// A committed row names this region: a job that already started here is handed to the executor now, and told
-    /// it started unless that row already says so (<paramref name="rowStarted"/>). The row, not the admission's
-    /// answer, decides: an answer saying "started" that the job could not commit (a failed write, a restore during
-    /// an outage) would otherwise leave a row that is Queued until the run's end, then ends without a start.
+    /// A committed row names this region: a job that already started here is handed to the executor now when that row
+    /// says it runs (<paramref name="rowStarted"/>), or else asked to record the start and run on its answer. The row,
+    /// not the admission's answer, decides: an answer saying "started" that the job could not commit (a failed write,
+    /// a restore during an outage) must not run until a row says so.
     /// </summary>
     private void Confirm(Entry entry, bool rowStarted)
     {
@@ -54,10 +44,13 @@ public sealed partial class RegionGrain
         _unconfirmed.Remove(entry);
         if (entry.Running && !entry.Executing)
         {
-            StartExecution(entry);
-            if (!rowStarted)
+            if (rowStarted)
             {
-                NotifyStarted(entry.JobId, entry.StartedAt);
+                StartExecution(entry);
+            }
+            else
+            {
+                AskToStart(entry);
             }
         }
     }

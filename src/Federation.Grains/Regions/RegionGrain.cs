@@ -104,6 +104,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         }
 
         this.RegisterGrainTimer(static (g, _) => g.CheckReservationsAsync(), this, _options.ReservationCheckPeriod, _options.ReservationCheckPeriod);
+        this.RegisterGrainTimer(static (g, _) => g.CheckRowsAsync(), this, _options.RowCheckPeriod, _options.RowCheckPeriod);
         if (_options.LoadPublishInterval > TimeSpan.Zero)
         {
             this.RegisterGrainTimer(static (g, _) => g.PublishIfDirty(), this, _options.LoadPublishInterval, _options.LoadPublishInterval);
@@ -219,10 +220,12 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     public Task OnExecutionEndedAsync(string jobId, RunEnd end)
     {
         ArgumentNullException.ThrowIfNull(end);
-        if (_entries.TryGetValue(jobId, out var entry) && entry.Running)
+        // Only the end of the run this activation handed to the executor: not one of an earlier run of the job here
+        // (a backend that says when its run started is checked; one that does not is taken to run the entry's).
+        if (_entries.TryGetValue(jobId, out var entry) && entry.Executing && (end.StartedAt is null || end.StartedAt == entry.StartedAt))
         {
             Remove(entry);
-            NotifyFinished(jobId, end);
+            NotifyFinished(jobId, end.StartedAt is null ? end with { StartedAt = entry.StartedAt } : end);
             RunSchedule();
         }
 
@@ -294,10 +297,10 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     }
 
     /// <summary>
-    /// Starts what EASY backfill allows now. A started job whose row is confirmed to name this region is handed
-    /// to the executor and told without waiting. A started job not yet confirmed only holds its accelerators: it is
-    /// handed to the executor, and told, when the confirmation comes (or the deadline check finds its row); the one
-    /// whose admission this is is not told, its answer says Running.
+    /// Starts what EASY backfill allows now. A started job holds its accelerators at once, and is handed to the executor
+    /// once its row says it runs here: a job whose row is confirmed to name this region is asked to record the start (the
+    /// outbox, without waiting) and runs on its answer; one not yet confirmed is asked when the confirmation comes (or the
+    /// deadline check finds its row); the one whose admission this is runs on its confirmation, its answer says Running.
     /// </summary>
     private void RunSchedule()
     {
@@ -328,8 +331,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             entry.StartedAt = now;
             if (entry.Confirmed)
             {
-                StartExecution(entry);
-                NotifyStarted(entry.JobId, now);
+                AskToStart(entry);
             }
         }
     }
