@@ -83,4 +83,7 @@ internal static partial class GrainsLog
 
     [LoggerMessage(27, LogLevel.Warning, "Region {Region} could not read its rows for its periodic check; it tries again next period")]
     public static partial void RowCheckFailed(ILogger logger, Exception exception, string region);
+
+    [LoggerMessage(28, LogLevel.Warning, "Region {Region} could not take the end of job {Job} from the simulated executor; it is reported again until it does")]
+    public static partial void EndReportFailed(ILogger logger, Exception exception, string region, string job);
 }

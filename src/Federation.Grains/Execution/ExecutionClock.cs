@@ -46,6 +46,9 @@ public sealed class ExecutionClock : IDisposable
     public static DateTimeOffset FromSeconds(double s) =>
         double.IsInfinity(s) || double.IsNaN(s) || s > 1e11 ? DateTimeOffset.MaxValue : Epoch.AddSeconds(s);
 
+    /// <summary>Whether the clock has stopped with its silo (<see cref="Dispose"/>).</summary>
+    public bool Stopped => Volatile.Read(ref _disposed);
+
     /// <summary>Number of callbacks that fired and have not finished.</summary>
     public int InFlight => _callbacks.Count;
 

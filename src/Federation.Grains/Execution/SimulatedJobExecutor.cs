@@ -1,14 +1,24 @@
 using System.Collections.Concurrent;
 using Federation.Contracts;
+using Federation.Grains.Diagnostics;
 using Federation.Grains.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Federation.Grains.Execution;
 
 /// <summary>
 /// A job occupies its accelerators for its duration on the execution clock, then completes. After a
-/// restart the region re-attaches its running jobs, and each ends at its original start plus duration.
+/// restart the region re-attaches its running jobs, and each ends at its original start plus duration. An end the
+/// region could not take (the call failed: its silo is going down, the cluster is changing) is reported again, with
+/// backoff on the silo's clock, until the region has taken it or the silo stops — as a real backend's end stays there to be read.
 /// </summary>
-public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences grains) : IJobExecutor
+public sealed class SimulatedJobExecutor(
+    ExecutionClock clock,
+    GrainReferences grains,
+    IOptions<FederationGrainsOptions> options,
+    TimeProvider runtimeTime,
+    ILogger<SimulatedJobExecutor> logger) : IJobExecutor
 {
     private readonly ConcurrentDictionary<(string Region, string Job), Run> _running = new();
 
@@ -74,9 +84,31 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
 
             var message = $"ran {duration.TotalHours:0.###} h (simulated executor)";
             var end = new RunEnd { Outcome = JobState.Completed, At = End, Message = message, StartedAt = StartedAt };
-            return owner._grains.Region(key.Region).OnExecutionEndedAsync(key.Job, end);
+            return owner.ReportEndAsync(key.Region, key.Job, end);
         }
     }
 
-    private GrainReferences _grains => grains;
+    private async Task ReportEndAsync(string regionId, string jobId, RunEnd end)
+    {
+        var region = grains.Region(regionId);
+        var delay = options.Value.FirstNoticeRetryDelay;
+        for (var failures = 0; ; failures++)
+        {
+            try
+            {
+                await region.OnExecutionEndedAsync(jobId, end).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (!clock.Stopped)
+            {
+                if (failures == 0)
+                {
+                    GrainsLog.EndReportFailed(logger, ex, regionId, jobId);
+                }
+            }
+
+            await Task.Delay(delay, runtimeTime).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.MaxNoticeRetryDelay.Ticks));
+        }
+    }
 }

@@ -109,7 +109,7 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
             var regionViews = await api.RegionsAsync();
             throw new TimeoutException(
                 $"seed {seed}: {e.Message}; {unfinished.Count} job(s) still queued or running:\n"
-                + string.Join('\n', unfinished.Take(20).Select(Invariants.Render))
+                + string.Join('\n', unfinished.Take(20).Select(j => $"{j.Id}: {Invariants.Render(j)}"))
                 + "\nregions: " + string.Join("; ", regionViews.Select(r => $"{r.Id} running {r.RunningJobs} queued {r.QueuedJobs} on {r.HostSilo}{(r.Away ? " (away)" : "")}")),
                 e);
         }

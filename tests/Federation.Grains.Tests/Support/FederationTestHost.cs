@@ -131,7 +131,7 @@ internal sealed class FederationTestHost : IAsyncDisposable
             services.AddSingleton<IJobStore>(static sp => sp.GetRequiredService<CountingStorage>());
             services.AddKeyedSingleton<IGrainStorage>(StorageNames.Jobs, static (sp, _) => sp.GetRequiredService<CountingStorage>());
             services.AddSingleton(sp => new RecordingJobExecutor(
-                new SimulatedJobExecutor(sp.GetRequiredService<ExecutionClock>(), sp.GetRequiredService<GrainReferences>()),
+                ActivatorUtilities.CreateInstance<SimulatedJobExecutor>(sp),
                 sp.GetRequiredService<CountingStorage>(),
                 log));
             services.AddSingleton<IJobExecutor>(static sp => sp.GetRequiredService<RecordingJobExecutor>());
