@@ -90,6 +90,10 @@ public sealed partial class RegionScheduler
         EnqueueChecked(ticket, job, nowS, external, poolMask);
         _dirty = false;
         _backlogS += job.AcceleratorCount * job.EstimatedDurationS / _capacity;
+        if (!external)
+        {
+            _homeBacklogS += job.AcceleratorCount * job.EstimatedDurationS / _capacity;
+        }
         return true;
     }
 
