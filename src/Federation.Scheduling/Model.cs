@@ -28,7 +28,7 @@ public sealed record SpareCapacityOffer(
     bool Preemptible)
 {
     /// <summary>Default for <see cref="ReclaimGraceS"/>: time for a job to write a checkpoint after the signal.</summary>
-    public const double DefaultReclaimGraceS = 120;
+    public const double DefaultReclaimGraceS = 60;
 
     /// <summary>An offer that lends nothing.</summary>
     public static SpareCapacityOffer None { get; } = new([], 0, double.PositiveInfinity, false);

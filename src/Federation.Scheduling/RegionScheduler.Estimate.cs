@@ -21,8 +21,8 @@ public sealed partial class RegionScheduler
     private Profile[]? _homeProfiles;
     private double _homeBacklogS;
 
-    /// <summary>Whether lent accelerators can be taken back for the region's own jobs.</summary>
-    private bool ReclaimActive => Options.Reclaim && Region.Offer.Preemptible;
+    /// <summary>Whether this region takes lent accelerators back for its own jobs (reclaim on, preemptible offer).</summary>
+    public bool ReclaimsLentCapacity => Options.Reclaim && Region.Offer.Preemptible;
 
     /// <summary>Expected start of <paramref name="job"/> if queued here now, its data ready at <paramref name="readyS"/>; +infinity when infeasible.</summary>
     public double EstimateStart(JobSpec job, double readyS, double nowS)
@@ -39,7 +39,7 @@ public sealed partial class RegionScheduler
         var ready = Math.Max(readyS, nowS);
         var best = double.PositiveInfinity;
         var mask = poolMask;
-        var home = !external && ReclaimActive;
+        var home = !external && ReclaimsLentCapacity;
         var profiles = home ? _homeProfiles! : _profiles;
         while (mask != 0)
         {
@@ -143,7 +143,7 @@ public sealed partial class RegionScheduler
         }
 
         _backlogS = backlog / _capacity;
-        if (ReclaimActive)
+        if (ReclaimsLentCapacity)
         {
             BuildHomeProfiles(nowS, depth);
         }

@@ -82,7 +82,7 @@ public sealed partial class RegionScheduler
         // (a lower-priority tail, e.g. a router copy's summed slot for jobs whose data is in transit,
         // lies behind the head and only carries spread-out work, which the job then joins).
         if (_dirty || _queueLen < Options.EstimateDepth ||
-            Rank(in Q(Options.EstimateDepth - 1)) < (Options.Reclaim ? ((long)job.Priority * 2) + (external ? 0 : 1) : job.Priority))
+            Rank(in Q(Options.EstimateDepth - 1)) < Rank(job.Priority, external))
         {
             return false;
         }

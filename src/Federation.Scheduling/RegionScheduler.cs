@@ -35,8 +35,10 @@ public sealed record SchedulerOptions
     /// Lending that never hurts the lender (issue 16): the region's own jobs queue ahead of external jobs of the same
     /// priority, and when the region's own job at the head of the queue could start only on accelerators lent to
     /// external jobs, <see cref="RegionScheduler.PlanReclaim"/> picks lent jobs to preempt (only under a
-    /// <see cref="SpareCapacityOffer.Preemptible"/> offer). Off by default: the schedule is then exactly the
-    /// one without reclaim.
+    /// <see cref="SpareCapacityOffer.Preemptible"/> offer). The region's own jobs are then estimated as if lent
+    /// accelerators came back after the grace period, and placement charges a job the grace period for running
+    /// where it can be reclaimed (<see cref="RegionScheduler.ReclaimsLentCapacity"/>). Off by default: the schedule
+    /// is then exactly the one without reclaim.
     /// </summary>
     public bool Reclaim { get; init; }
 
@@ -578,7 +580,9 @@ public sealed partial class RegionScheduler
     private ref QueueEntry Q(int index) => ref _queue[_qHead + index];
 
     /// <summary>Queue order key, higher first: priority, then (with reclaim) the region's own jobs ahead of external ones.</summary>
-    private long Rank(in QueueEntry e) => Options.Reclaim ? ((long)e.Priority * 2) + (e.External ? 0 : 1) : e.Priority;
+    private long Rank(in QueueEntry e) => Rank(e.Priority, e.External);
+
+    private long Rank(int priority, bool external) => Options.Reclaim ? ((long)priority * 2) + (external ? 0 : 1) : priority;
 
     private struct QueueEntry
     {

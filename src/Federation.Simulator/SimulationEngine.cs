@@ -315,8 +315,10 @@ public static class SimulationEngine
             var before = remaining[j];
             remaining[j] = Math.Max(0, before - ran);
             spec[j] = spec[j] with { EstimatedDurationS = spec[j].EstimatedDurationS * (remaining[j] / before) };
-            Arrive(j, now);
+
+            // The region's own job waiting for these accelerators starts first; then the federation places the rest.
             ScheduleRegion(r, now);
+            Arrive(j, now);
         }
 
         void ScheduleRegion(int r, double now)

@@ -206,4 +206,52 @@ public sealed class ReclaimTests
         var e = Assert.Throws<MegaregionFormatException>(() => MegaregionLoader.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(bad))));
         Assert.Equal("regions[0].offer.reclaimGraceS must be a finite number >= 0", e.Message);
     }
+
+    [Fact]
+    public void Under_reclaim_a_home_job_is_estimated_to_start_when_the_lent_accelerators_come_back_and_an_external_one_is_not()
+    {
+        var s = Lender(grace: 100);
+        s.Enqueue(1, Build.Job("home-running", 4, 10_000), 0);
+        s.Enqueue(2, Build.Job("lent", 6, 5_000, home: "b"), 0);
+        Run(s, 0);
+        Assert.Equal(100, s.EstimateStart(Build.Job("home", 6, 100), 0, 0));
+        Assert.Equal(5_000, s.EstimateStart(Build.Job("external", 6, 100, home: "c"), 0, 0));
+
+        var off = Lender(grace: 100, options: SchedulerOptions.Default);
+        off.Enqueue(1, Build.Job("home-running", 4, 10_000), 0);
+        off.Enqueue(2, Build.Job("lent", 6, 5_000, home: "b"), 0);
+        Run(off, 0);
+        Assert.Equal(5_000, off.EstimateStart(Build.Job("home", 6, 100), 0, 0));
+        Assert.True(s.ReclaimsLentCapacity);
+        Assert.False(off.ReclaimsLentCapacity);
+        Assert.False(Lender(preemptible: false).ReclaimsLentCapacity);
+    }
+
+    [Fact]
+    public void Placement_charges_a_job_the_grace_period_of_a_region_that_reclaims_and_nothing_without_reclaim()
+    {
+        var a = Build.Region("a", Build.Offer(("H100", 4)) with { Preemptible = true, ReclaimGraceS = 100 }, Build.Pool("H100", 4));
+        var b = Build.Region("b", Build.Offer(("H100", 4)) with { Preemptible = true, ReclaimGraceS = 100 }, Build.Pool("H100", 4));
+        var mega = Build.Mega([a, b], new Link("a", "b", 0, 400));
+        var scores = new CandidateScore[2];
+        var job = Build.Job("j", 4, 1_000, home: "b");
+
+        foreach (var (options, penalty, chosen) in new[] { (ReclaimOn, 100.0, 0), (SchedulerOptions.Default, 0.0, 0) })
+        {
+            // b is busy for 150 s with its own job, a is free: a wins by 150 − penalty.
+            RegionScheduler[] regions = [new(a, options), new(b, options)];
+            regions[1].Enqueue(9, Build.Job("b-own", 4, 150, home: "b"), 0);
+            regions[1].Schedule(0, []);
+            Assert.Equal(chosen, Placement.Decide(PlacementPolicy.EarliestStart, job, mega, regions, 0, scores, new Random(1)));
+            Assert.Equal(penalty, scores[0].PenaltyS);
+            Assert.Equal(penalty, scores[0].Score);
+            Assert.Equal(150, scores[1].Score);
+        }
+
+        // Busy for only 50 s at home: under reclaim the job waits at home rather than run where it can be reclaimed.
+        RegionScheduler[] r2 = [new(a, ReclaimOn), new(b, ReclaimOn)];
+        r2[1].Enqueue(9, Build.Job("b-own", 4, 50, home: "b"), 0);
+        r2[1].Schedule(0, []);
+        Assert.Equal(1, Placement.Decide(PlacementPolicy.EarliestStart, job, mega, r2, 0, scores, new Random(1)));
+    }
 }
