@@ -258,7 +258,13 @@ public static class MegaregionLoader
         }
 
         var preemptible = OptionalBool(o, "preemptible", path) ?? false;
-        return new SpareCapacityOffer(acc.ToImmutable(), start, end, preemptible);
+        var grace = OptionalNumber(o, "reclaimGraceS", path) ?? SpareCapacityOffer.DefaultReclaimGraceS;
+        if (!double.IsFinite(grace) || grace < 0)
+        {
+            throw new MegaregionFormatException($"{path}.reclaimGraceS must be a finite number >= 0");
+        }
+
+        return new SpareCapacityOffer(acc.ToImmutable(), start, end, preemptible) { ReclaimGraceS = grace };
     }
 
     private static JsonElement RequireArray(JsonElement obj, string name, string path)

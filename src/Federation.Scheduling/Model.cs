@@ -17,6 +17,9 @@ public sealed record OfferedAccelerators(string Type, int Count);
 /// may only run inside the offer: at most <see cref="OfferedAccelerators.Count"/> external accelerators
 /// of a type at once, starting inside the window and, unless the offer is preemptible, ending inside it.
 /// The window is in seconds on the scheduler's clock; <see cref="double.PositiveInfinity"/> means open-ended.
+/// A preemptible offer lets the region reclaim lent accelerators for its own jobs (see
+/// <see cref="SchedulerOptions.Reclaim"/>): the external job gets a checkpoint signal and
+/// <see cref="ReclaimGraceS"/> seconds before its accelerators go back.
 /// </summary>
 public sealed record SpareCapacityOffer(
     ImmutableArray<OfferedAccelerators> Accelerators,
@@ -24,6 +27,9 @@ public sealed record SpareCapacityOffer(
     double WindowEndS,
     bool Preemptible)
 {
+    /// <summary>Default for <see cref="ReclaimGraceS"/>: time for a job to write a checkpoint after the signal.</summary>
+    public const double DefaultReclaimGraceS = 60;
+
     /// <summary>An offer that lends nothing.</summary>
     public static SpareCapacityOffer None { get; } = new([], 0, double.PositiveInfinity, false);
 
@@ -41,6 +47,12 @@ public sealed record SpareCapacityOffer(
 
         return total;
     }
+
+    /// <summary>
+    /// Seconds between the checkpoint signal to a lent job that is reclaimed and the moment its accelerators go
+    /// back to the region (only meaningful for a <see cref="Preemptible"/> offer).
+    /// </summary>
+    public double ReclaimGraceS { get; init; } = DefaultReclaimGraceS;
 
     /// <summary>Whether an external job may start at <paramref name="startS"/> and run <paramref name="durationS"/>.</summary>
     public bool Admits(double startS, double durationS) =>

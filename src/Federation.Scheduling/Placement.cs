@@ -50,7 +50,9 @@ public sealed record PlacementOptions
 /// Placement: scores each region for a job (lower is better) under the hard constraints and picks the
 /// best. The score of the earliest-start policy is <c>expected start delay + penalty</c>, where the start
 /// delay is counted from now and already includes the data transfer (a job queues in a region only once
-/// its dataset is there). Ties go to the home region, then to the lower region index.
+/// its dataset is there). A region that reclaims lent capacity (<see cref="RegionScheduler.ReclaimsLentCapacity"/>)
+/// adds its offer's grace period to the penalty of jobs from elsewhere. Ties go to the home region, then to the
+/// lower region index.
 /// </summary>
 public static class Placement
 {
@@ -94,6 +96,13 @@ public static class Placement
 
             var external = r != home;
             var penalty = external ? options.ExternalPenaltyS : 0;
+
+            // Where lent capacity is reclaimed, a job from elsewhere may be preempted (it loses at least the grace
+            // period), while its home can reclaim for it within its own: placing it away must win by more than that.
+            if (external && sched.ReclaimsLentCapacity)
+            {
+                penalty += sched.Region.Offer.ReclaimGraceS;
+            }
             double score;
             var start = double.NaN;
             switch (policy)

@@ -8,6 +8,9 @@ namespace Federation.Scheduling;
 /// spread evenly over the region's capacity. A new job's estimate is its earliest fitting slot after
 /// that, plus the spread-out work. The profile is rebuilt only after the region's state changed, so
 /// estimating several jobs between two changes costs one slot search each.
+/// With reclaim (<see cref="SchedulerOptions.Reclaim"/> and a preemptible offer) the region's own jobs are estimated
+/// in a second profile, in which lent accelerators come back at <c>now + grace</c> at the latest and only the
+/// region's own queued jobs hold slots: that is what the region would do for them.
 /// </summary>
 public sealed partial class RegionScheduler
 {
@@ -15,6 +18,11 @@ public sealed partial class RegionScheduler
     private double[] _queuedEstimate = new double[16];
     private double _backlogS;
     private bool _dirty = true;
+    private Profile[]? _homeProfiles;
+    private double _homeBacklogS;
+
+    /// <summary>Whether this region takes lent accelerators back for its own jobs (reclaim on, preemptible offer).</summary>
+    public bool ReclaimsLentCapacity => Options.Reclaim && Region.Offer.Preemptible;
 
     /// <summary>Expected start of <paramref name="job"/> if queued here now, its data ready at <paramref name="readyS"/>; +infinity when infeasible.</summary>
     public double EstimateStart(JobSpec job, double readyS, double nowS)
@@ -31,11 +39,13 @@ public sealed partial class RegionScheduler
         var ready = Math.Max(readyS, nowS);
         var best = double.PositiveInfinity;
         var mask = poolMask;
+        var home = !external && ReclaimsLentCapacity;
+        var profiles = home ? _homeProfiles! : _profiles;
         while (mask != 0)
         {
             var p = System.Numerics.BitOperations.TrailingZeroCount(mask);
             mask &= mask - 1;
-            var t = _profiles[p].FindSlot(job.AcceleratorCount, job.EstimatedDurationS, ready, external);
+            var t = profiles[p].FindSlot(job.AcceleratorCount, job.EstimatedDurationS, ready, external);
             if (t < best)
             {
                 best = t;
@@ -51,7 +61,7 @@ public sealed partial class RegionScheduler
             }
         }
 
-        return best + _backlogS;
+        return best + (home ? _homeBacklogS : _backlogS);
     }
 
     /// <summary>Expected start of the queued job at <paramref name="index"/>.</summary>
@@ -133,6 +143,97 @@ public sealed partial class RegionScheduler
         }
 
         _backlogS = backlog / _capacity;
+        if (ReclaimsLentCapacity)
+        {
+            BuildHomeProfiles(nowS, depth);
+        }
+    }
+
+    /// <summary>
+    /// The profile the region's own jobs see under reclaim: releases in time order are the running jobs ending by
+    /// <c>now + grace</c>, then at <c>now + grace</c> every lent job still running (it would be reclaimed), then the
+    /// region's own jobs ending later; the region's own queued jobs hold their slots, lent queued jobs none.
+    /// </summary>
+    private void BuildHomeProfiles(double nowS, int depth)
+    {
+        if (_homeProfiles is null)
+        {
+            _homeProfiles = new Profile[_pools.Length];
+            for (var i = 0; i < _homeProfiles.Length; i++)
+            {
+                _homeProfiles[i] = new Profile();
+            }
+        }
+
+        var reclaimAt = nowS + Region.Offer.ReclaimGraceS;
+        for (var p = 0; p < _pools.Length; p++)
+        {
+            var pool = _pools[p];
+            var prof = _homeProfiles[p];
+            prof.Reset(nowS, pool.Capacity - pool.Busy, pool.Offered - pool.ExternalBusy);
+            var items = pool.Items;
+            var k = 0;
+            for (; k < pool.Len && items[k].EndS <= reclaimAt; k++)
+            {
+                prof.Release(Math.Max(nowS, items[k].EndS), items[k].Count, items[k].External);
+            }
+
+            for (var i = k; i < pool.Len; i++)
+            {
+                if (items[i].External)
+                {
+                    prof.Release(reclaimAt, items[i].Count, true);
+                }
+            }
+
+            for (; k < pool.Len; k++)
+            {
+                if (!items[k].External)
+                {
+                    prof.Release(items[k].EndS, items[k].Count, false);
+                }
+            }
+        }
+
+        for (var i = 0; i < depth; i++)
+        {
+            ref readonly var e = ref Q(i);
+            if (e.External)
+            {
+                continue;
+            }
+
+            var best = double.PositiveInfinity;
+            var bestPool = -1;
+            var mask = e.Mask;
+            while (mask != 0)
+            {
+                var p = System.Numerics.BitOperations.TrailingZeroCount(mask);
+                mask &= mask - 1;
+                var t = _homeProfiles[p].FindSlot(e.Count, e.DurationS, nowS, false);
+                if (t < best)
+                {
+                    best = t;
+                    bestPool = p;
+                }
+            }
+
+            if (bestPool >= 0)
+            {
+                _homeProfiles[bestPool].Reserve(best, e.DurationS, e.Count, false);
+            }
+        }
+
+        var backlog = 0.0;
+        for (var i = depth; i < _queueLen; i++)
+        {
+            if (!Q(i).External)
+            {
+                backlog += Q(i).Count * Q(i).DurationS;
+            }
+        }
+
+        _homeBacklogS = backlog / _capacity;
     }
 
     /// <summary>Free accelerators (and free offer) of one pool as a step function from a start time on.</summary>

@@ -13,11 +13,14 @@ public sealed partial class RegionScheduler
     public void RestoreRunning(long ticket, JobSpec job, int poolIndex, bool external, double startS)
     {
         ArgumentNullException.ThrowIfNull(job);
-        RestoreRunning(ticket, poolIndex, job.AcceleratorCount, external, startS + job.EstimatedDurationS);
+        RestoreRunning(ticket, poolIndex, job.AcceleratorCount, external, startS + job.EstimatedDurationS, startS);
     }
 
     /// <summary>Records a running allocation by its shape only (an estimator copy needs no job).</summary>
-    public void RestoreRunning(long ticket, int poolIndex, int count, bool external, double estimatedEndS)
+    public void RestoreRunning(long ticket, int poolIndex, int count, bool external, double estimatedEndS) =>
+        RestoreRunning(ticket, poolIndex, count, external, estimatedEndS, double.NaN);
+
+    private void RestoreRunning(long ticket, int poolIndex, int count, bool external, double estimatedEndS, double startS)
     {
         if ((uint)poolIndex >= (uint)_pools.Length)
         {
@@ -42,7 +45,7 @@ public sealed partial class RegionScheduler
             pool.ExternalBusy += count;
         }
 
-        pool.Insert(new RunningItem(estimatedEndS, ticket, count, external));
+        pool.Insert(new RunningItem(estimatedEndS, ticket, count, external, startS, false));
         _dirty = true;
 
         // A new allocation can move the head's reservation, so the next backfill pass must test every job again.
@@ -78,7 +81,8 @@ public sealed partial class RegionScheduler
         // The job lands at or after the head's end when the head's last job has at least its priority
         // (a lower-priority tail, e.g. a router copy's summed slot for jobs whose data is in transit,
         // lies behind the head and only carries spread-out work, which the job then joins).
-        if (_dirty || _queueLen < Options.EstimateDepth || Q(Options.EstimateDepth - 1).Priority < job.Priority)
+        if (_dirty || _queueLen < Options.EstimateDepth ||
+            Rank(in Q(Options.EstimateDepth - 1)) < Rank(job.Priority, external))
         {
             return false;
         }
@@ -86,6 +90,10 @@ public sealed partial class RegionScheduler
         EnqueueChecked(ticket, job, nowS, external, poolMask);
         _dirty = false;
         _backlogS += job.AcceleratorCount * job.EstimatedDurationS / _capacity;
+        if (!external)
+        {
+            _homeBacklogS += job.AcceleratorCount * job.EstimatedDurationS / _capacity;
+        }
         return true;
     }
 

@@ -31,6 +31,17 @@ public sealed record SchedulerOptions
     /// </summary>
     public bool IncrementalBackfill { get; init; } = true;
 
+    /// <summary>
+    /// Lending that never hurts the lender (issue 16): the region's own jobs queue ahead of external jobs of the same
+    /// priority, and when the region's own job at the head of the queue could start only on accelerators lent to
+    /// external jobs, <see cref="RegionScheduler.PlanReclaim"/> picks lent jobs to preempt (only under a
+    /// <see cref="SpareCapacityOffer.Preemptible"/> offer). The region's own jobs are then estimated as if lent
+    /// accelerators came back after the grace period, and placement charges a job the grace period for running
+    /// where it can be reclaimed (<see cref="RegionScheduler.ReclaimsLentCapacity"/>). Off by default: the schedule
+    /// is then exactly the one without reclaim.
+    /// </summary>
+    public bool Reclaim { get; init; }
+
     public static SchedulerOptions Default { get; } = new();
 }
 
@@ -157,13 +168,14 @@ public sealed partial class RegionScheduler
 
         // Priority descending, then FIFO: the common case (equal priority) appends.
         var pos = _queueLen;
-        if (_queueLen > 0 && Q(_queueLen - 1).Priority < e.Priority)
+        var rank = Rank(in e);
+        if (_queueLen > 0 && Rank(in Q(_queueLen - 1)) < rank)
         {
             int lo = 0, hi = _queueLen;
             while (lo < hi)
             {
                 var mid = (lo + hi) >>> 1;
-                if (Q(mid).Priority >= e.Priority)
+                if (Rank(in Q(mid)) >= rank)
                 {
                     lo = mid + 1;
                 }
@@ -252,6 +264,11 @@ public sealed partial class RegionScheduler
                 if (r.External)
                 {
                     pool.ExternalBusy -= r.Count;
+                }
+
+                if (r.Reclaiming)
+                {
+                    _reclaiming--;
                 }
 
                 Array.Copy(items, i + 1, items, i, pool.Len - i - 1);
@@ -530,7 +547,7 @@ public sealed partial class RegionScheduler
             pool.ExternalBusy += e.Count;
         }
 
-        pool.Insert(new RunningItem(nowS + e.DurationS, e.Ticket, e.Count, e.External));
+        pool.Insert(new RunningItem(nowS + e.DurationS, e.Ticket, e.Count, e.External, nowS, false));
         _runningPool.Add(e.Ticket, p);
         started.Add(new StartedJob(e.Ticket, e.Job, p, e.External, nowS));
     }
@@ -562,6 +579,11 @@ public sealed partial class RegionScheduler
 
     private ref QueueEntry Q(int index) => ref _queue[_qHead + index];
 
+    /// <summary>Queue order key, higher first: priority, then (with reclaim) the region's own jobs ahead of external ones.</summary>
+    private long Rank(in QueueEntry e) => Rank(e.Priority, e.External);
+
+    private long Rank(int priority, bool external) => Options.Reclaim ? ((long)priority * 2) + (external ? 0 : 1) : priority;
+
     private struct QueueEntry
     {
         public long Ticket;
@@ -575,7 +597,8 @@ public sealed partial class RegionScheduler
         public double DurationS;
     }
 
-    private readonly record struct RunningItem(double EndS, long Ticket, int Count, bool External);
+    /// <summary>A running allocation; <paramref name="EndS"/> is the estimated end, or the reclaim time once <paramref name="Reclaiming"/>.</summary>
+    private readonly record struct RunningItem(double EndS, long Ticket, int Count, bool External, double StartS, bool Reclaiming);
 
     private sealed class PoolState(int capacity, int offered)
     {
@@ -615,6 +638,15 @@ public sealed partial class RegionScheduler
 
             Items[lo] = item;
             Len++;
+        }
+
+        /// <summary>Removes the item at <paramref name="index"/> and returns it.</summary>
+        public RunningItem RemoveAt(int index)
+        {
+            var item = Items[index];
+            Array.Copy(Items, index + 1, Items, index, Len - index - 1);
+            Len--;
+            return item;
         }
     }
 }

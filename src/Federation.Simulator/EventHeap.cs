@@ -8,6 +8,9 @@ internal enum EventKind
 
     /// <summary>A job's dataset has arrived in the target region: it joins that region's queue.</summary>
     DataArrived = 1,
+
+    /// <summary>A lent job's grace period is over: its region takes the accelerators back and the job is requeued.</summary>
+    Reclaim = 2,
 }
 
 internal readonly record struct SimEvent(double Time, EventKind Kind, long Seq, int Job, int Region);

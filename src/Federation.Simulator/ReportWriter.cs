@@ -10,6 +10,9 @@ public sealed record RunInfo(string Trace, string Megaregion, long Seed, double 
 {
     /// <summary>Duration estimate / actual duration.</summary>
     public double EstimateFactor { get; init; } = 1;
+
+    /// <summary>Whether lenders reclaimed lent capacity (<c>--reclaim on</c>).</summary>
+    public bool Reclaim { get; init; }
 }
 
 /// <summary>Writes summary.json, jobs-&lt;policy&gt;.csv and the self-contained report.html.</summary>
@@ -44,6 +47,7 @@ public static class ReportWriter
         w.WriteString("capacityScale", run.CapacityScale);
         w.WriteNumber("jobs", run.Jobs);
         w.WriteNumber("estimateFactor", run.EstimateFactor);
+        w.WriteString("reclaim", run.Reclaim ? "on" : "off");
         Num(w, "offeredLoadAccelerators", workload.OfferedLoadAccelerators);
         w.WriteNumber("rehomedJobs", workload.RehomedJobs);
         w.WriteNumber("clampedJobs", workload.ClampedJobs);
@@ -73,6 +77,27 @@ public static class ReportWriter
             Num(w, "gapClosure", s.GapClosure);
             w.WriteNumber("unfinishedJobs", s.UnfinishedJobs);
             w.WriteNumber("rebalanceMoves", s.RebalanceMoves);
+            w.WriteNumber("preemptions", s.Preemptions);
+            w.WriteStartObject("preemptionsByRegion");
+            foreach (var (id, n) in s.PreemptionsByRegion)
+            {
+                w.WriteNumber(id, n);
+            }
+
+            w.WriteEndObject();
+            w.WriteStartObject("homeRegions");
+            foreach (var h in s.HomeRegions)
+            {
+                w.WriteStartObject(h.Region);
+                w.WriteNumber("jobs", h.Jobs);
+                Num(w, "meanWaitS", h.MeanWaitS);
+                Num(w, "p95WaitS", h.P95WaitS);
+                Num(w, "meanWaitVsIsolatedS", h.MeanDiffS);
+                Num(w, "meanWaitVsIsolatedPct", h.MeanDiffPct);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
             w.WriteEndObject();
         }
 
@@ -86,7 +111,7 @@ public static class ReportWriter
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(result);
         var inv = CultureInfo.InvariantCulture;
-        w.WriteLine("job_id,home_region,region,pool_type,gpus,submit_s,start_s,end_s,wait_s,dataset_gb,data_moved_gb,moves,external");
+        w.WriteLine("job_id,home_region,region,pool_type,gpus,submit_s,start_s,end_s,wait_s,dataset_gb,data_moved_gb,moves,external,preemptions");
         var jobs = workload.Jobs;
         var homes = workload.Megaregion.Regions;
         var regions = result.Megaregion.Regions;
@@ -100,7 +125,7 @@ public static class ReportWriter
             w.Write(',');
             if (r < 0)
             {
-                w.Write(string.Create(inv, $",,{job.Spec.AcceleratorCount},{job.SubmitS:0.###},,,,{job.Spec.DatasetSizeGb:0.###},{result.DataMovedGb[j]:0.###},{result.Moves[j]},"));
+                w.Write(string.Create(inv, $",,{job.Spec.AcceleratorCount},{job.SubmitS:0.###},,,,{job.Spec.DatasetSizeGb:0.###},{result.DataMovedGb[j]:0.###},{result.Moves[j]},,{result.Preemptions[j]}"));
                 w.WriteLine();
                 continue;
             }
@@ -108,7 +133,7 @@ public static class ReportWriter
             w.Write(regions[r].Id);
             w.Write(',');
             w.Write(regions[r].Pools[result.Pool[j]].Type);
-            w.Write(string.Create(inv, $",{job.Spec.AcceleratorCount},{job.SubmitS:0.###},{result.StartS[j]:0.###},{result.EndS[j]:0.###},{result.StartS[j] - job.SubmitS:0.###},{job.Spec.DatasetSizeGb:0.###},{result.DataMovedGb[j]:0.###},{result.Moves[j]},{(result.External[j] ? 1 : 0)}"));
+            w.Write(string.Create(inv, $",{job.Spec.AcceleratorCount},{job.SubmitS:0.###},{result.StartS[j]:0.###},{result.EndS[j]:0.###},{result.StartS[j] - job.SubmitS + result.SuspendedS[j]:0.###},{job.Spec.DatasetSizeGb:0.###},{result.DataMovedGb[j]:0.###},{result.Moves[j]},{(result.External[j] ? 1 : 0)},{result.Preemptions[j]}"));
             w.WriteLine();
         }
     }
@@ -128,7 +153,7 @@ public static class ReportWriter
           .Append("svg{background:#fff;border:1px solid #ddd;margin:0.5em 0}.note{color:#555;font-size:0.9em}h2{margin-top:1.6em}")
           .Append("</style></head><body>");
         sb.Append("<h1>Megaregion what-if: policy comparison</h1>");
-        sb.Append(inv, $"<p class=\"note\">Trace <code>{E(run.Trace)}</code>, {run.Jobs:N0} jobs; megaregion <code>{E(run.Megaregion)}</code>; seed {run.Seed}; load scale {run.LoadScale}; duration estimates × {run.EstimateFactor}; capacity {E(workload.CapacityMode)}. ");
+        sb.Append(inv, $"<p class=\"note\">Trace <code>{E(run.Trace)}</code>, {run.Jobs:N0} jobs; megaregion <code>{E(run.Megaregion)}</code>; seed {run.Seed}; load scale {run.LoadScale}; duration estimates × {run.EstimateFactor}; reclaim {(run.Reclaim ? "on" : "off")}; capacity {E(workload.CapacityMode)}. ");
         sb.Append(inv, $"Total accelerators {workload.Megaregion.TotalAccelerators:N0} (");
         var first = true;
         foreach (var r in workload.Megaregion.Regions)
@@ -148,6 +173,8 @@ public static class ReportWriter
 
         sb.Append("</table>");
         sb.Append("<p class=\"note\">Wait = start − submission, including any dataset transfer. Gap closure = (isolated − policy) / (isolated − pooled) on mean wait.</p>");
+
+        AppendHomeRegions(sb, summaries);
 
         sb.Append("<h2>Queueing delay CDF</h2>");
         AppendCdf(sb, summaries);
@@ -173,6 +200,31 @@ public static class ReportWriter
 
         sb.Append("</body></html>");
         w.Write(sb.ToString());
+    }
+
+    /// <summary>Per home region: mean and p95 wait per policy and the difference against isolated (what lenders pay).</summary>
+    private static void AppendHomeRegions(StringBuilder sb, IReadOnlyList<PolicySummary> summaries)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append("<h2>Wait by home region</h2><table><tr><th>policy</th><th>home region</th><th>jobs</th><th>mean wait (s)</th><th>p95 (s)</th><th>vs isolated (s)</th><th>vs isolated (%)</th><th>preempted here</th></tr>");
+        foreach (var s in summaries)
+        {
+            foreach (var h in s.HomeRegions)
+            {
+                var preempted = 0;
+                foreach (var (id, n) in s.PreemptionsByRegion)
+                {
+                    if (id == h.Region)
+                    {
+                        preempted = n;
+                    }
+                }
+
+                sb.Append(inv, $"<tr><td>{E(s.Name)}</td><td>{E(h.Region)}</td><td>{h.Jobs:N0}</td><td>{h.MeanWaitS:F0}</td><td>{h.P95WaitS:F0}</td><td>{(double.IsNaN(h.MeanDiffS) ? "–" : h.MeanDiffS.ToString("+0;−0;0", inv))}</td><td>{(double.IsNaN(h.MeanDiffPct) ? "–" : h.MeanDiffPct.ToString("+0.0;−0.0;0.0", inv))}</td><td>{preempted:N0}</td></tr>");
+            }
+        }
+
+        sb.Append("</table><p class=\"note\">Jobs by the region they were submitted in, wherever they ran. A lender's difference is its own jobs' mean wait minus the same jobs' mean wait under isolated; \"preempted here\" counts lent jobs the region took its accelerators back from.</p>");
     }
 
     private static void AppendCdf(StringBuilder sb, IReadOnlyList<PolicySummary> summaries)

@@ -25,7 +25,16 @@ public sealed record EngineOptions
 
     /// <summary>Time buckets of the utilization-over-time series (over the trace's submit span).</summary>
     public int UtilizationBuckets { get; init; } = DefaultUtilizationBuckets;
+
+    /// <summary>
+    /// Reclaim of lent capacity (issue 16): every region's offer is replayed as preemptible and each region runs
+    /// <see cref="RegionScheduler.PlanReclaim"/> after its backfill pass (<see cref="SchedulerOptions.Reclaim"/>).
+    /// </summary>
+    public bool Reclaim { get; init; }
 }
+
+/// <summary>A stretch a job ran before it was preempted (its last stretch is in <see cref="PolicyResult.LastStartS"/> / <see cref="PolicyResult.EndS"/>).</summary>
+public readonly record struct RunSegment(int Job, int Region, int Pool, double StartS, double EndS, bool External);
 
 /// <summary>What one policy's run produced, per job (indexed like <see cref="Workload.Jobs"/>) and per region.</summary>
 public sealed class PolicyResult
@@ -37,7 +46,11 @@ public sealed class PolicyResult
         Region = new int[jobs];
         Pool = new int[jobs];
         StartS = new double[jobs];
+        LastStartS = new double[jobs];
         EndS = new double[jobs];
+        Preemptions = new int[jobs];
+        SuspendedS = new double[jobs];
+        PreemptionsByRegion = new int[megaregion.Regions.Length];
         Moves = new int[jobs];
         DataMovedGb = new double[jobs];
         External = new bool[jobs];
@@ -61,9 +74,25 @@ public sealed class PolicyResult
 
     public int[] Pool { get; }
 
+    /// <summary>First start of each job.</summary>
     public double[] StartS { get; }
 
+    /// <summary>Start of each job's last stretch (= <see cref="StartS"/> unless it was preempted).</summary>
+    public double[] LastStartS { get; }
+
     public double[] EndS { get; }
+
+    /// <summary>Times each job was preempted (reclaimed by a lender).</summary>
+    public int[] Preemptions { get; }
+
+    /// <summary>Seconds each job spent requeued after preemptions (from each reclaim to the next start).</summary>
+    public double[] SuspendedS { get; }
+
+    /// <summary>Preemptions by the region that reclaimed its accelerators.</summary>
+    public int[] PreemptionsByRegion { get; }
+
+    /// <summary>Stretches that ended in a preemption, in the order they happened.</summary>
+    public List<RunSegment> PreemptedSegments { get; } = [];
 
     /// <summary>Rebalancer moves per job.</summary>
     public int[] Moves { get; }
@@ -98,17 +127,36 @@ public static class SimulationEngine
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(options);
         var pooled = policy == SimPolicy.Pooled;
-        var mega = pooled ? Pool(workload.Megaregion) : workload.Megaregion;
+        var reclaim = options.Reclaim && !pooled;
+        var mega = pooled ? Pool(workload.Megaregion) : reclaim ? PreemptibleOffers(workload.Megaregion) : workload.Megaregion;
         var jobs = workload.Jobs;
         var n = mega.Regions.Length;
         var buckets = Math.Max(1, options.UtilizationBuckets);
         var bucketS = Math.Max(1.0, workload.HorizonS) / buckets;
         var result = new PolicyResult(policy, mega, jobs.Length, buckets, bucketS);
         var scheds = new RegionScheduler[n];
+        var schedOptions = reclaim ? options.Scheduler with { Reclaim = true } : options.Scheduler;
         for (var r = 0; r < n; r++)
         {
-            scheds[r] = new RegionScheduler(mega.Regions[r], options.Scheduler);
+            scheds[r] = new RegionScheduler(mega.Regions[r], schedOptions);
         }
+
+        // Per job: the spec the scheduler sees (its estimate shrinks with what ran before a preemption), the actual
+        // run time left, and where and until when it runs now (-1 / NaN when not running).
+        var spec = new JobSpec[jobs.Length];
+        var remaining = new double[jobs.Length];
+        var runningIn = new int[jobs.Length];
+        var runningEnd = new double[jobs.Length];
+        var reclaimedAt = new double[jobs.Length];
+        for (var j = 0; j < jobs.Length; j++)
+        {
+            spec[j] = jobs[j].Spec;
+            remaining[j] = jobs[j].DurationS;
+        }
+
+        Array.Fill(runningIn, -1);
+        Array.Fill(runningEnd, double.NaN);
+        var preemptions = new List<Preemption>();
 
         var placementPolicy = policy switch
         {
@@ -144,7 +192,24 @@ public static class SimulationEngine
                 var ev = heap.Pop();
                 if (ev.Kind == EventKind.Completion)
                 {
+                    // A preempted stretch's completion is stale: the job runs elsewhere or later, or not at all.
+                    if (runningIn[ev.Job] != ev.Region || runningEnd[ev.Job] != ev.Time)
+                    {
+                        continue;
+                    }
+
                     scheds[ev.Region].Complete(ev.Job);
+                    runningIn[ev.Job] = -1;
+                }
+                else if (ev.Kind == EventKind.Reclaim)
+                {
+                    if (runningIn[ev.Job] != ev.Region || !scheds[ev.Region].IsReclaiming(ev.Job))
+                    {
+                        // It ended on its own before its grace period was over.
+                        continue;
+                    }
+
+                    Requeue(ev.Job, ev.Region, ev.Time);
                 }
                 else
                 {
@@ -186,7 +251,7 @@ public static class SimulationEngine
                 return;
             }
 
-            var r = Placement.Decide(placementPolicy, job.Spec, mega, scheds, now, scores, rng, options.Placement);
+            var r = Placement.Decide(placementPolicy, spec[j], mega, scheds, now, scores, rng, options.Placement);
             if (r < 0)
             {
                 // The home region is feasible by construction (WorkloadBuilder), so this only happens with a
@@ -218,20 +283,42 @@ public static class SimulationEngine
 
         void EnqueueAt(int j, int r, double now)
         {
-            var spec = jobs[j].Spec;
+            var s = spec[j];
             if (pooled)
             {
-                scheds[0].EnqueueChecked(j, spec, now, false, 1);
+                scheds[0].EnqueueChecked(j, s, now, false, 1);
                 return;
             }
 
-            if (scheds[r].Enqueue(j, spec, now) != ConstraintFailure.None)
+            if (scheds[r].Enqueue(j, s, now) != ConstraintFailure.None)
             {
                 // The region's offer closed while the data was in flight: the job goes home, where it always fits.
                 var home = jobs[j].Home;
-                scheds[home].Enqueue(j, spec, now);
+                scheds[home].Enqueue(j, s, now);
                 ScheduleRegion(home, now);
             }
+        }
+
+        // The lender takes its accelerators back: the job keeps what it ran (it checkpointed during the grace period)
+        // and the federation places the rest again, by the same policy, as a new submission from its home.
+        void Requeue(int j, int r, double now)
+        {
+            scheds[r].Complete(j);
+            var ran = now - result.LastStartS[j];
+            result.PreemptedSegments.Add(new RunSegment(j, r, result.Pool[j], result.LastStartS[j], now, result.External[j]));
+            AddBusy(result.BusyAcceleratorS[r], bucketS, now, runningEnd[j], -jobs[j].Spec.AcceleratorCount);
+            runningIn[j] = -1;
+            runningEnd[j] = double.NaN;
+            reclaimedAt[j] = now;
+            result.Preemptions[j]++;
+            result.PreemptionsByRegion[r]++;
+            var before = remaining[j];
+            remaining[j] = Math.Max(0, before - ran);
+            spec[j] = spec[j] with { EstimatedDurationS = spec[j].EstimatedDurationS * (remaining[j] / before) };
+
+            // The region's own job waiting for these accelerators starts first; then the federation places the rest.
+            ScheduleRegion(r, now);
+            Arrive(j, now);
         }
 
         void ScheduleRegion(int r, double now)
@@ -241,19 +328,42 @@ public static class SimulationEngine
             foreach (var s in started)
             {
                 var j = (int)s.Ticket;
-                if (result.Region[j] >= 0)
+                if (runningIn[j] >= 0 || (result.Region[j] >= 0 && result.Preemptions[j] == 0))
                 {
-                    throw new InvalidOperationException($"job {jobs[j].Spec.Id} started twice (in {mega.Regions[result.Region[j]].Id} and {mega.Regions[r].Id})");
+                    throw new InvalidOperationException($"job {jobs[j].Spec.Id} started twice (in {mega.Regions[Math.Max(0, result.Region[j])].Id} and {mega.Regions[r].Id})");
                 }
 
-                var end = now + jobs[j].DurationS;
+                var end = now + remaining[j];
+                if (result.Preemptions[j] == 0)
+                {
+                    result.StartS[j] = now;
+                }
+                else
+                {
+                    result.SuspendedS[j] += now - reclaimedAt[j];
+                }
+
                 result.Region[j] = r;
                 result.Pool[j] = s.PoolIndex;
-                result.StartS[j] = now;
+                result.LastStartS[j] = now;
                 result.EndS[j] = end;
                 result.External[j] = s.External;
+                runningIn[j] = r;
+                runningEnd[j] = end;
                 heap.Push(end, EventKind.Completion, j, r);
                 AddBusy(result.BusyAcceleratorS[r], bucketS, now, end, s.Job.AcceleratorCount);
+            }
+
+            if (!reclaim)
+            {
+                return;
+            }
+
+            preemptions.Clear();
+            scheds[r].PlanReclaim(now, preemptions);
+            foreach (var p in preemptions)
+            {
+                heap.Push(p.ReclaimAtS, EventKind.Reclaim, (int)p.Ticket, r);
             }
         }
 
@@ -286,6 +396,19 @@ public static class SimulationEngine
                 ScheduleRegion(m.FromRegion, now);
             }
         }
+    }
+
+    /// <summary>The megaregion with every region's offer preemptible (same accelerators, window and grace period).</summary>
+    public static Megaregion PreemptibleOffers(Megaregion m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var regions = ImmutableArray.CreateBuilder<Region>(m.Regions.Length);
+        foreach (var r in m.Regions)
+        {
+            regions.Add(r with { Offer = r.Offer with { Preemptible = true } });
+        }
+
+        return new Megaregion(regions.MoveToImmutable(), m.Links);
     }
 
     /// <summary>The pooled lower bound: one region with the megaregion's total accelerators in a single pool.</summary>

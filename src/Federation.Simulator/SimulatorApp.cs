@@ -51,12 +51,15 @@ public sealed record SimulatorArguments
 
     /// <summary>Duration estimate / actual duration (see <see cref="WorkloadOptions.EstimateFactor"/>).</summary>
     public double EstimateFactor { get; init; } = 1;
+
+    /// <summary>Lenders reclaim lent capacity (<c>--reclaim on|off</c>, default off).</summary>
+    public bool Reclaim { get; init; }
 }
 
 /// <summary>
 /// The simulator as a library entry point, so <c>fedctl simulate</c> can run exactly what the console runs:
 /// <c>--trace &lt;csv&gt; [--megaregion &lt;json&gt;] [--policies a,b,...] [--load-scale x] [--capacity-scale x|auto]
-/// [--seed n] [--synthetic n] [--estimate-factor x] [--no-jobs-csv] [--no-progress] [--parallel n] --out &lt;dir&gt;</c>.
+/// [--seed n] [--synthetic n] [--estimate-factor x] [--reclaim on|off] [--no-jobs-csv] [--no-progress] [--parallel n] --out &lt;dir&gt;</c>.
 /// Exit codes: 0 done, 2 bad arguments, 3 bad input file, 130 cancelled.
 /// </summary>
 public static class SimulatorApp
@@ -64,7 +67,7 @@ public static class SimulatorApp
     public const string Usage =
         "usage: Federation.Simulator --trace <csv> [--megaregion <json>] [--policies a,b,...] [--load-scale x]\n" +
         "                            [--capacity-scale x|auto] [--seed n] [--synthetic n] [--estimate-factor x]\n" +
-        "                            [--parallel n]\n" +
+        "                            [--reclaim on|off] [--parallel n]\n" +
         "                            [--no-jobs-csv] [--no-progress] --out <dir>\n" +
         "policies: isolated, random, least-loaded, earliest-start, earliest-start+rebalance, pooled (default: all)";
 
@@ -119,6 +122,7 @@ public static class SimulatorApp
         var jobsCsv = true;
         var parallel = Environment.ProcessorCount;
         double estimateFactor = 1;
+        var reclaim = false;
         for (var i = 0; i < args.Length; i++)
         {
             var flag = args[i];
@@ -144,6 +148,15 @@ public static class SimulatorApp
                 case "--synthetic": synthetic = PositiveInt(flag, Value(args, ref i)); break;
                 case "--parallel": parallel = PositiveInt(flag, Value(args, ref i)); break;
                 case "--estimate-factor": estimateFactor = PositiveDouble(flag, Value(args, ref i)); break;
+                case "--reclaim":
+                    var rc = Value(args, ref i);
+                    reclaim = rc switch
+                    {
+                        "on" => true,
+                        "off" => false,
+                        _ => throw new SimulatorArgumentException($"--reclaim must be 'on' or 'off', was '{rc}'"),
+                    };
+                    break;
                 case "--no-progress": progress = false; break;
                 case "--no-jobs-csv": jobsCsv = false; break;
                 default: throw new SimulatorArgumentException($"unknown argument '{flag}'");
@@ -174,6 +187,7 @@ public static class SimulatorApp
             WriteJobs = jobsCsv,
             Parallelism = parallel,
             EstimateFactor = estimateFactor,
+            Reclaim = reclaim,
         };
     }
 
@@ -208,6 +222,7 @@ public static class SimulatorApp
             CapacityScale = a.CapacityScale,
             Seed = a.Seed,
             EstimateFactor = a.EstimateFactor,
+            Reclaim = a.Reclaim,
             Parallelism = a.Parallelism,
             Command = "Federation.Simulator " + string.Join(' ', rawArgs),
         };

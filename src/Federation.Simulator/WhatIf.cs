@@ -31,6 +31,9 @@ public sealed record WhatIfOptions
     /// <summary>Duration estimate / actual duration (see <see cref="WorkloadOptions.EstimateFactor"/>).</summary>
     public double EstimateFactor { get; init; } = 1;
 
+    /// <summary>Lenders reclaim lent capacity for their own jobs (<see cref="EngineOptions.Reclaim"/>).</summary>
+    public bool Reclaim { get; init; }
+
     /// <summary>Policies simulated at once (each on one core).</summary>
     public int Parallelism { get; init; } = 1;
 
@@ -124,7 +127,7 @@ public static class WhatIf
         var work = Math.Max(1L, (long)workload.Jobs.Length * policies.Count);
         long done = 0;
         var reported = 0;
-        var engine = new EngineOptions { Seed = options.Seed };
+        var engine = new EngineOptions { Seed = options.Seed, Reclaim = options.Reclaim };
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellationToken };
         Parallel.For(0, policies.Count, parallel, i =>
         {
@@ -136,6 +139,7 @@ public static class WhatIf
         var summaries = new PolicySummary[policies.Count];
         Parallel.For(0, policies.Count, parallel, i => summaries[i] = Metrics.Summarize(workload, results[i]));
         Metrics.SetGapClosure(summaries);
+        Metrics.SetHomeDifferences(summaries);
         progress?.Report(1);
         var run = new RunInfo(
             options.TraceName,
@@ -147,6 +151,7 @@ public static class WhatIf
             options.Command)
         {
             EstimateFactor = options.EstimateFactor,
+            Reclaim = options.Reclaim,
         };
         return new WhatIfResult(workload, run, summaries, results, seconds);
 

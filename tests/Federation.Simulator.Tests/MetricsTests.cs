@@ -41,6 +41,7 @@ public sealed class MetricsTests
         // Forge both onto the same instant in a pool of fewer than 8 units.
         r2.Pool[1] = r2.Pool[0];
         r2.StartS[1] = r2.StartS[0];
+        r2.LastStartS[1] = r2.LastStartS[0];
         r2.EndS[1] = r2.EndS[0];
         Assert.True(tiny.Regions[0].Pools[r2.Pool[0]].Count < 8);
         Assert.Equal(1, Metrics.CountViolations(w2, r2));

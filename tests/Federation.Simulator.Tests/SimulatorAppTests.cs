@@ -93,6 +93,41 @@ public sealed class SimulatorAppTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Reclaim_runs_are_byte_identical_too_and_report_the_flag_preemptions_and_home_regions()
+    {
+        var trace = WriteTrace(2000, 4);
+        var a = Path.Combine(_dir, "ra");
+        var b = Path.Combine(_dir, "rb");
+        string[] common = ["--trace", trace, "--seed", "9", "--no-progress", "--load-scale", "3", "--reclaim", "on", "--policies", "isolated,earliest-start,pooled"];
+        Assert.Equal(0, (await Run([.. common, "--out", a])).Code);
+        Assert.Equal(0, (await Run([.. common, "--out", b])).Code);
+        foreach (var f in Directory.GetFiles(a))
+        {
+            var name = Path.GetFileName(f);
+            var textA = File.ReadAllText(f).Replace(a, "", StringComparison.Ordinal);
+            var textB = File.ReadAllText(Path.Combine(b, name)).Replace(b, "", StringComparison.Ordinal);
+            Assert.True(textA == textB, $"{name} differs between runs");
+        }
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(a, "summary.json")));
+        var root = doc.RootElement;
+        Assert.Equal("on", root.GetProperty("run").GetProperty("reclaim").GetString());
+        var es = root.GetProperty("policies").GetProperty("earliest-start");
+        Assert.Equal(es.GetProperty("preemptions").GetInt32(), es.GetProperty("preemptionsByRegion").EnumerateObject().Sum(p => p.Value.GetInt32()));
+        Assert.Equal(0, es.GetProperty("violations").GetInt32());
+        var homes = es.GetProperty("homeRegions");
+        Assert.Equal(["gwangju", "suncheon", "gwangyang", "daegu"], homes.EnumerateObject().Select(p => p.Name).ToArray());
+        var iso = root.GetProperty("policies").GetProperty("isolated").GetProperty("homeRegions");
+        foreach (var h in homes.EnumerateObject())
+        {
+            var diff = h.Value.GetProperty("meanWaitS").GetDouble() - iso.GetProperty(h.Name).GetProperty("meanWaitS").GetDouble();
+            Assert.Equal(Math.Round(diff, 6), h.Value.GetProperty("meanWaitVsIsolatedS").GetDouble(), 5);
+        }
+
+        Assert.Contains("Wait by home region", File.ReadAllText(Path.Combine(a, "report.html")), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--load-scale", "-1", "--load-scale must be a positive number")]
     [InlineData("--capacity-scale", "lots", "--capacity-scale must be a positive number or 'auto'")]
@@ -100,6 +135,7 @@ public sealed class SimulatorAppTests : IDisposable
     [InlineData("--estimate-factor", "0", "--estimate-factor must be a positive number, was '0'")]
     [InlineData("--synthetic", "1.5", "--synthetic must be a positive integer, was '1.5'")]
     [InlineData("--policies", "isolated,fastest", "--policies: unknown policy 'fastest'")]
+    [InlineData("--reclaim", "yes", "--reclaim must be 'on' or 'off', was 'yes'")]
     [InlineData("--bogus", "1", "unknown argument '--bogus'")]
     public async Task A_bad_argument_is_named(string flag, string value, string expected)
     {
