@@ -132,6 +132,7 @@ public static class FederationServer
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.UseConsole();
         app.MapOpenApi();
 
@@ -278,6 +279,7 @@ public static class FederationServer
         services.AddSingleton<StorageProbe>();
         services.AddSingleton<ServerInstruments>();
         services.AddServerMetrics();
+        services.AddChangeRateLimit();
         services.AddLiveFeed();
         services.AddWhatIfRuns();
         if (settings.Options.Demo)

@@ -134,6 +134,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         info.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
         // A job logs at Debug the notices it ignores: the ghost-run check reads them.
         info.Environment["Logging__LogLevel__Federation.Grains.Jobs.JobGrain"] = "Debug";
+
+        // A region logs at Debug each start it asks, each run it hands to the executor and each end: a job that does not
+        // end can be followed through them.
+        info.Environment["Logging__LogLevel__Federation.Grains.Regions.RegionGrain"] = "Debug";
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["DOTNET_TieredPGO"] = "0";
         foreach (var (key, value) in _environment ?? new Dictionary<string, string>())

@@ -27,7 +27,7 @@ internal static partial class GrainsLog
     [LoggerMessage(8, LogLevel.Warning, "Rebalancer could not move job {Job}")]
     public static partial void MoveFailed(ILogger logger, Exception exception, string job);
 
-    [LoggerMessage(9, LogLevel.Warning, "Region {Region}: job {Job} is recorded running but fits no pool; it is requeued")]
+    [LoggerMessage(9, LogLevel.Warning, "Region {Region}: job {Job} is recorded running but no pool of the region can hold it (its pools changed); it is requeued")]
     public static partial void RunningDoesNotFit(ILogger logger, string region, string job);
 
     [LoggerMessage(10, LogLevel.Information, "Region {Region} delivered the {What} notice to job {Job} after {Failures} failed attempts")]
@@ -84,6 +84,21 @@ internal static partial class GrainsLog
     [LoggerMessage(27, LogLevel.Warning, "Region {Region} could not read its rows for its periodic check; it tries again next period")]
     public static partial void RowCheckFailed(ILogger logger, Exception exception, string region);
 
-    [LoggerMessage(28, LogLevel.Warning, "Region {Region} could not take the end of job {Job} from the simulated executor; it is reported again until it does")]
-    public static partial void EndReportFailed(ILogger logger, Exception exception, string region, string job);
+    [LoggerMessage(28, LogLevel.Warning, "A callback on the execution clock ({Target}) failed; it runs again, with backoff, until it succeeds")]
+    public static partial void ClockCallbackFailed(ILogger logger, Exception exception, string target);
+
+    [LoggerMessage(29, LogLevel.Debug, "Region {Region} asks job {Job} to record its start at {At:o}")]
+    public static partial void StartAsked(ILogger logger, string region, string job, DateTimeOffset at);
+
+    [LoggerMessage(30, LogLevel.Debug, "Region {Region} hands job {Job} to its executor, run from {StartedAt:o}")]
+    public static partial void RunHanded(ILogger logger, string region, string job, DateTimeOffset startedAt);
+
+    [LoggerMessage(31, LogLevel.Debug, "Region {Region}: the run of job {Job} from {RunStart:o} ended; {What}")]
+    public static partial void RunEnded(ILogger logger, string region, string job, DateTimeOffset? runStart, string what);
+
+    [LoggerMessage(33, LogLevel.Warning, "Region {Region}: job {Job} is recorded running on {Type} accelerators that other runs hold ({Busy} busy of {Count} with it); kept running, and the pool starts nothing until its runs end")]
+    public static partial void RunningOverCommitted(ILogger logger, string region, string job, string type, int busy, int count);
+
+    [LoggerMessage(32, LogLevel.Debug, "Job {Job} answered region {Region}'s start: {What}")]
+    public static partial void StartAnswered(ILogger logger, string job, string region, string what);
 }

@@ -1,4 +1,6 @@
+using Federation.Grains.Diagnostics;
 using Federation.Grains.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Grains.Execution;
@@ -27,10 +29,17 @@ public sealed class ExecutionClock : IDisposable
     private readonly InFlightWork _callbacks = new();
     private bool _disposed;
 
-    public ExecutionClock(IOptions<FederationGrainsOptions> options, TimeProvider hostTime)
+    private readonly TimeProvider _hostTime;
+    private readonly FederationGrainsOptions _options;
+    private readonly ILogger<ExecutionClock> _logger;
+
+    public ExecutionClock(IOptions<FederationGrainsOptions> options, TimeProvider hostTime, ILogger<ExecutionClock> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(hostTime);
+        _options = options.Value;
+        _hostTime = hostTime;
+        _logger = logger;
         Time = options.Value.ExecutionClock ?? hostTime;
     }
 
@@ -54,7 +63,10 @@ public sealed class ExecutionClock : IDisposable
 
     /// <summary>
     /// Runs <paramref name="callback"/> once at <paramref name="at"/> (at once when it is due). Dispose the
-    /// returned handle to cancel a callback that has not fired.
+    /// returned handle to cancel a callback that has not fired. A callback that fails (its grain call failed: a silo
+    /// going down, the cluster changing) runs again, with backoff on the host's clock, until it succeeds, the handle is
+    /// disposed or the clock stops: what it stands for (a job's end, data that arrived, a rebalancing round) is never
+    /// lost to one failed call. Callbacks must therefore be safe to run again.
     /// </summary>
     /// <remarks>
     /// Every callback waits in one priority queue behind one timer armed for the earliest, so the runtime's
@@ -177,8 +189,16 @@ public sealed class ExecutionClock : IDisposable
     {
         private int _state;
 
-        /// <summary>Cancels a callback that has not fired; it stays queued until its time and is skipped then.</summary>
-        public void Dispose() => Interlocked.CompareExchange(ref _state, 2, 0);
+        /// <summary>Cancels a callback that has not fired (it stays queued until its time and is skipped then), or stops retrying one that failed.</summary>
+        public void Dispose()
+        {
+            if (Interlocked.CompareExchange(ref _state, 2, 0) != 0)
+            {
+                Volatile.Write(ref _cancelled, true);
+            }
+        }
+
+        private bool _cancelled;
 
         public override void Fire()
         {
@@ -195,11 +215,31 @@ public sealed class ExecutionClock : IDisposable
         {
             try
             {
-                await callback(state).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // The callee logs its own failures; a failed callback must not take the timer thread down.
+                var delay = owner._options.FirstNoticeRetryDelay;
+                for (var failures = 0; ; failures++)
+                {
+                    try
+                    {
+                        await callback(state).ConfigureAwait(false);
+                        return;
+                    }
+                    catch (Exception ex)
+                    {
+                        // A failed callback must not take the timer thread down; it runs again unless it no longer should.
+                        if (owner.Stopped || Volatile.Read(ref _cancelled))
+                        {
+                            return;
+                        }
+
+                        if (failures == 0)
+                        {
+                            GrainsLog.ClockCallbackFailed(owner._logger, ex, typeof(TState).Name);
+                        }
+                    }
+
+                    await Task.Delay(delay, owner._hostTime).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, owner._options.MaxNoticeRetryDelay.Ticks));
+                }
             }
             finally
             {

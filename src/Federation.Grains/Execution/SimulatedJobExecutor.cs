@@ -1,24 +1,16 @@
 using System.Collections.Concurrent;
 using Federation.Contracts;
-using Federation.Grains.Diagnostics;
 using Federation.Grains.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Federation.Grains.Execution;
 
 /// <summary>
 /// A job occupies its accelerators for its duration on the execution clock, then completes. After a
 /// restart the region re-attaches its running jobs, and each ends at its original start plus duration. An end the
-/// region could not take (the call failed: its silo is going down, the cluster is changing) is reported again, with
-/// backoff on the silo's clock, until the region has taken it or the silo stops — as a real backend's end stays there to be read.
+/// region could not take (the call failed) is reported again by the clock until it does, as a real backend's end stays
+/// there to be read.
 /// </summary>
-public sealed class SimulatedJobExecutor(
-    ExecutionClock clock,
-    GrainReferences grains,
-    IOptions<FederationGrainsOptions> options,
-    TimeProvider runtimeTime,
-    ILogger<SimulatedJobExecutor> logger) : IJobExecutor
+public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences grains) : IJobExecutor
 {
     private readonly ConcurrentDictionary<(string Region, string Job), Run> _running = new();
 
@@ -75,40 +67,27 @@ public sealed class SimulatedJobExecutor(
 
         public void Dispose() => Handle?.Dispose();
 
+        private bool _ended;
+
+        /// <summary>Reports the end; run again by the clock when the report failed, so it reports again rather than finding itself gone.</summary>
         public Task EndAsync()
         {
-            if (!owner._running.TryRemove(new KeyValuePair<(string, string), Run>(key, this)))
+            if (!_ended)
             {
-                return Task.CompletedTask;
+                if (!owner._running.TryRemove(new KeyValuePair<(string, string), Run>(key, this)))
+                {
+                    // Stopped (cancelled) or replaced by a later run before its end: no end to report.
+                    return Task.CompletedTask;
+                }
+
+                _ended = true;
             }
 
             var message = $"ran {duration.TotalHours:0.###} h (simulated executor)";
             var end = new RunEnd { Outcome = JobState.Completed, At = End, Message = message, StartedAt = StartedAt };
-            return owner.ReportEndAsync(key.Region, key.Job, end);
+            return owner._grains.Region(key.Region).OnExecutionEndedAsync(key.Job, end);
         }
     }
 
-    private async Task ReportEndAsync(string regionId, string jobId, RunEnd end)
-    {
-        var region = grains.Region(regionId);
-        var delay = options.Value.FirstNoticeRetryDelay;
-        for (var failures = 0; ; failures++)
-        {
-            try
-            {
-                await region.OnExecutionEndedAsync(jobId, end).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception ex) when (!clock.Stopped)
-            {
-                if (failures == 0)
-                {
-                    GrainsLog.EndReportFailed(logger, ex, regionId, jobId);
-                }
-            }
-
-            await Task.Delay(delay, runtimeTime).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.MaxNoticeRetryDelay.Ticks));
-        }
-    }
+    private GrainReferences _grains => grains;
 }

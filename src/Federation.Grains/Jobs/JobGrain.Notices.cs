@@ -25,6 +25,7 @@ public sealed partial class JobGrain
         {
             // Already running here: the echo of an admission that started it at once, or a second activation of the
             // region asking for a job another one started. Either runs (re-attaches to) the run the row records.
+            GrainsLog.StartAnswered(_logger, Id, regionId, "already running there");
             return Record.StartedAt;
         }
 
@@ -32,6 +33,7 @@ public sealed partial class JobGrain
         Record.StartedAt = at;
         Record.AddEvent(at, JobEventKinds.Started, regionId);
         await CommitAsync();
+        GrainsLog.StartAnswered(_logger, Id, regionId, "started, committed");
         return at;
     }
 

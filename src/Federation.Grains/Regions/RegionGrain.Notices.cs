@@ -28,8 +28,11 @@ public sealed partial class RegionGrain
     }
 
     /// <summary>Asks the job to record the start of <paramref name="entry"/>; the entry runs on the job's answer (<see cref="OnStartAnswered"/>).</summary>
-    private void AskToStart(Entry entry) =>
+    private void AskToStart(Entry entry)
+    {
+        GrainsLog.StartAsked(_logger, Id, entry.JobId, entry.StartedAt);
         Send(entry.JobId, new Notice(NoticeKind.Started, entry.StartedAt, entry, ""));
+    }
 
     private void NotifyFinished(string jobId, RunEnd end) =>
         Send(jobId, new Notice(NoticeKind.Finished, end.At, end, end.Message));

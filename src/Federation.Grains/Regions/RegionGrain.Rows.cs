@@ -208,6 +208,11 @@ public sealed partial class RegionGrain
             entry.Running = true;
             _entries.Add(jobId, entry);
             RestoreRunning(entry);
+            var pool = _baseModel.Pools[entry.Pool];
+            if (_scheduler.PoolBusy(entry.Pool) > pool.Count)
+            {
+                GrainsLog.RunningOverCommitted(_logger, Id, jobId, pool.Type, _scheduler.PoolBusy(entry.Pool), pool.Count);
+            }
 
             // Away from home the job keeps its accelerators (it runs on the region's hardware, out of reach) and the
             // home silo re-attaches it when the grain is back there.
@@ -252,7 +257,14 @@ public sealed partial class RegionGrain
         _scheduler.RestoreRunning(entry.Ticket, entry.Spec, entry.Pool, entry.External, ExecutionClock.ToSeconds(entry.StartedAt));
     }
 
-    /// <summary>A pool for a job recorded as running: the acceptable pool with the most free accelerators (the offer is not re-checked: it was when it started).</summary>
+    /// <summary>
+    /// A pool for a job recorded as running: the acceptable pool with the most free accelerators (the offer is not
+    /// re-checked: it was when it started). A job that runs is kept running even when the pools look full: its row says
+    /// it holds accelerators, which it does in the backend, and two activations of the region at once (a hung silo that
+    /// resumed) may each have started jobs on the same accelerators. The pool is then over-committed, and starts nothing
+    /// until its runs end; releasing the job instead would run it a second time. -1 only when no pool could ever hold it
+    /// (the region's pools changed).
+    /// </summary>
     private int PoolForRunning(JobSpec spec)
     {
         var best = -1;
@@ -261,7 +273,7 @@ public sealed partial class RegionGrain
         {
             var pool = _baseModel.Pools[p];
             var free = pool.Count - _scheduler.PoolBusy(p);
-            if (spec.Accepts(pool.Type) && pool.MemoryGb >= spec.MinMemoryGb && free >= spec.AcceleratorCount && free > bestFree)
+            if (spec.Accepts(pool.Type) && pool.MemoryGb >= spec.MinMemoryGb && pool.Count >= spec.AcceleratorCount && free > bestFree)
             {
                 best = p;
                 bestFree = free;

@@ -224,9 +224,14 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         // (a backend that says when its run started is checked; one that does not is taken to run the entry's).
         if (_entries.TryGetValue(jobId, out var entry) && entry.Executing && (end.StartedAt is null || end.StartedAt == entry.StartedAt))
         {
+            GrainsLog.RunEnded(_logger, Id, jobId, entry.StartedAt, end.Outcome.ToString());
             Remove(entry);
             NotifyFinished(jobId, end.StartedAt is null ? end with { StartedAt = entry.StartedAt } : end);
             RunSchedule();
+        }
+        else
+        {
+            GrainsLog.RunEnded(_logger, Id, jobId, end.StartedAt, entry is null ? "ignored: not held here" : $"ignored: held {(entry.Executing ? "running from " + entry.StartedAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture) : entry.Running ? "started, not yet run" : "queued")}");
         }
 
         return Task.CompletedTask;
@@ -338,6 +343,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
     private void StartExecution(Entry entry)
     {
+        GrainsLog.RunHanded(_logger, Id, entry.JobId, entry.StartedAt);
         entry.Executing = true;
         var request = new ExecutionRequest(
             Id,

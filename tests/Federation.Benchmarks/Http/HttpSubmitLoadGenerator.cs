@@ -87,7 +87,8 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
             }
             else
             {
-                var serverArgs = new List<string> { "--storage", o.Storage, "--time-scale", o.TimeScale.ToString(CultureInfo.InvariantCulture) };
+                // The limit on changes per caller is off: one load generator is one caller, and this measures the server.
+                var serverArgs = new List<string> { "--storage", o.Storage, "--time-scale", o.TimeScale.ToString(CultureInfo.InvariantCulture), "--Federation:RateLimit:ChangesPerMinute=0" };
                 if (o.Storage == "sqlite")
                 {
                     var connection = o.Connection;

@@ -131,7 +131,7 @@ internal sealed class FederationTestHost : IAsyncDisposable
             services.AddSingleton<IJobStore>(static sp => sp.GetRequiredService<CountingStorage>());
             services.AddKeyedSingleton<IGrainStorage>(StorageNames.Jobs, static (sp, _) => sp.GetRequiredService<CountingStorage>());
             services.AddSingleton(sp => new RecordingJobExecutor(
-                ActivatorUtilities.CreateInstance<SimulatedJobExecutor>(sp),
+                new SimulatedJobExecutor(sp.GetRequiredService<ExecutionClock>(), sp.GetRequiredService<GrainReferences>()),
                 sp.GetRequiredService<CountingStorage>(),
                 log));
             services.AddSingleton<IJobExecutor>(static sp => sp.GetRequiredService<RecordingJobExecutor>());
