@@ -118,6 +118,13 @@ public sealed record RegionView
     /// </summary>
     [Id(14)]
     public long Version { get; init; }
+
+    /// <summary>
+    /// Jobs from other regions this region preempted to take its lent accelerators back (reclaim, under a preemptible
+    /// offer), counted since its grain was last activated; each preempted job's history says so (<c>Preempted</c>).
+    /// </summary>
+    [Id(15)]
+    public long Preemptions { get; init; }
 }
 
 /// <summary>Whether a region's own silos are alive, as the megaregion view shows it.</summary>

@@ -86,4 +86,13 @@ internal static partial class GrainsLog
 
     [LoggerMessage(28, LogLevel.Warning, "Region {Region} could not take the end of job {Job} from the simulated executor; it is reported again until it does")]
     public static partial void EndReportFailed(ILogger logger, Exception exception, string region, string job);
+
+    [LoggerMessage(29, LogLevel.Information, "Region {Region} reclaims its accelerators from job {Job} (lent) for its own job {For}: checkpoint signal now, stopped at {ReclaimAt:o}")]
+    public static partial void Reclaiming(ILogger logger, string region, string job, string @for, DateTimeOffset reclaimAt);
+
+    [LoggerMessage(30, LogLevel.Information, "Region {Region} preempted job {Job} (lent) after its grace period; the job is placed again")]
+    public static partial void Preempted(ILogger logger, string region, string job);
+
+    [LoggerMessage(31, LogLevel.Warning, "Region {Region} could not stop job {Job} at its reclaim time; its accelerators are taken back all the same")]
+    public static partial void ReclaimStopFailed(ILogger logger, Exception exception, string region, string job);
 }

@@ -25,6 +25,7 @@ public sealed partial class RegionGrain
         Finished,
         Released,
         Report,
+        Preempted,
     }
 
     /// <summary>Asks the job to record the start of <paramref name="entry"/>; the entry runs on the job's answer (<see cref="OnStartAnswered"/>).</summary>
@@ -36,6 +37,9 @@ public sealed partial class RegionGrain
 
     private void NotifyReleased(string jobId, string reason) =>
         Send(jobId, new Notice(NoticeKind.Released, default, null, reason));
+
+    private void NotifyPreempted(string jobId, RunPreempted preempted) =>
+        Send(jobId, new Notice(NoticeKind.Preempted, preempted.At, preempted, ""));
 
     private void NotifyReport(string jobId, BackendReport report) =>
         Send(jobId, new Notice(NoticeKind.Report, report.At, report, report.Message));
@@ -130,6 +134,7 @@ public sealed partial class RegionGrain
         {
             NoticeKind.Finished => job.OnFinishedAsync(Id, (RunEnd)notice.Payload!),
             NoticeKind.Report => job.OnBackendReportAsync(Id, (BackendReport)notice.Payload!),
+            NoticeKind.Preempted => job.OnPreemptedAsync(Id, (RunPreempted)notice.Payload!),
             _ => job.OnReleasedAsync(Id, notice.Message),
         });
     }
@@ -168,6 +173,7 @@ public sealed partial class RegionGrain
         NoticeKind.Started => "started",
         NoticeKind.Finished => "finished",
         NoticeKind.Report => "backend report",
+        NoticeKind.Preempted => "preempted",
         _ => "released",
     };
 
@@ -183,6 +189,6 @@ public sealed partial class RegionGrain
         }
     }
 
-    /// <summary>A notice: its kind, when, what it carries (the <see cref="Entry"/> for Started, <see cref="RunEnd"/> for Finished, <see cref="BackendReport"/> for Report) and its words.</summary>
+    /// <summary>A notice: its kind, when, what it carries (the <see cref="Entry"/> for Started, <see cref="RunEnd"/> for Finished, <see cref="BackendReport"/> for Report, <see cref="RunPreempted"/> for Preempted) and its words.</summary>
     private readonly record struct Notice(NoticeKind Kind, DateTimeOffset At, object? Payload, string Message);
 }
