@@ -190,6 +190,33 @@ public sealed class ReclaimTests
         await AssertUsageAsync(second, (4 * 90.0 / 3600) + (4 * 2) + (8 * 3) + (8 * 1), "own-gwangju", "lent", "own-suncheon");
     }
 
+    [Fact]
+    public async Task A_lent_job_that_ends_on_its_own_during_its_grace_period_just_completes()
+    {
+        await using var host = await FederationTestHost.StartAsync(configure: ReclaimOn, megaregion: SuncheonLends(preemptible: true));
+        var t0 = host.Clock.Now;
+        await SubmitLendAndNeedAsync(host);
+        Assert.Single(host.Executor.Signals);
+
+        // The job wrote its checkpoint and ended 30 s into its grace period (as a backend reports an early end).
+        await host.AdvanceAsync(TimeSpan.FromSeconds(30));
+        var end = new RunEnd { Outcome = JobState.Completed, At = host.Clock.Now, Message = "checkpointed and exited", StartedAt = t0 };
+        await host.Region("suncheon").OnExecutionEndedAsync("lent", end);
+        await host.NoticesDeliveredAsync();
+        Assert.Equal(t0 + TimeSpan.FromSeconds(30), (await host.Job("own-suncheon").GetAsync())!.StartedAt);
+
+        // The reclaim time passes: nothing left to stop or preempt.
+        await host.AdvanceAsync(TimeSpan.FromSeconds(30));
+        var lent = (await host.Job("lent").GetAsync())!;
+        Assert.Equal((JobState.Completed, "suncheon", t0 + TimeSpan.FromSeconds(30)), (lent.State, lent.Region, lent.EndedAt));
+        Assert.Equal(
+            [JobEventKinds.Submitted, JobEventKinds.Overflowed, JobEventKinds.Started, JobEventKinds.Completed],
+            lent.History.Select(e => e.Kind));
+        Assert.Equal(0, host.Executor.StopsOf("suncheon", "lent"));
+        Assert.Equal(0, (await host.Region("suncheon").GetAsync()).Preemptions);
+        await host.AssertAccountingAsync("own-gwangju", "lent", "own-suncheon");
+    }
+
     [Theory]
     [InlineData(false, true)]
     [InlineData(true, false)]
