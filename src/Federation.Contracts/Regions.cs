@@ -55,6 +55,13 @@ public sealed record OfferView
 
     [Id(3)]
     public bool Preemptible { get; init; }
+
+    /// <summary>
+    /// Under a preemptible offer: seconds between the checkpoint signal to a lent job the region takes back (reclaim)
+    /// and the moment it is stopped. Null in a request keeps the default, 60 s; a region's view always says it.
+    /// </summary>
+    [Id(4)]
+    public double? ReclaimGraceSeconds { get; init; }
 }
 
 /// <summary>A regional datacenter as the API shows it.</summary>

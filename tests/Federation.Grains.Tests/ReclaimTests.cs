@@ -217,6 +217,40 @@ public sealed class ReclaimTests
         await host.AssertAccountingAsync("own-gwangju", "lent", "own-suncheon");
     }
 
+    [Fact]
+    public async Task An_offer_set_by_the_operator_carries_its_grace_period_to_the_reclaim()
+    {
+        await using var host = await FederationTestHost.StartAsync(configure: ReclaimOn);
+        var suncheon = host.Region("suncheon");
+        var negative = await Assert.ThrowsAsync<ArgumentException>(() => suncheon.SetOfferAsync(new OfferView
+        {
+            Accelerators = [new OfferedAcceleratorsView { Type = "H100", Count = 8 }],
+            Preemptible = true,
+            ReclaimGraceSeconds = -1,
+        }));
+        Assert.Contains("reclaimGraceSeconds: must be a finite number of seconds >= 0", negative.Message, StringComparison.Ordinal);
+        Assert.Equal(60, (await suncheon.GetAsync()).Offer.ReclaimGraceSeconds);
+
+        var view = await suncheon.SetOfferAsync(new OfferView
+        {
+            Accelerators = [new OfferedAcceleratorsView { Type = "H100", Count = 8 }],
+            Preemptible = true,
+            ReclaimGraceSeconds = 30,
+        });
+        Assert.Equal((true, 30.0), (view.Offer.Preemptible, view.Offer.ReclaimGraceSeconds));
+
+        var t0 = host.Clock.Now;
+        await SubmitLendAndNeedAsync(host);
+        Assert.Equal([new PreemptionSignal("suncheon", "lent", TimeSpan.FromSeconds(30), true)], host.Executor.Signals);
+        await host.AdvanceAsync(TimeSpan.FromSeconds(29));
+        Assert.Equal(JobState.Running, (await host.Job("lent").GetAsync())!.State);
+        await host.AdvanceAsync(TimeSpan.FromSeconds(1));
+        var lent = (await host.Job("lent").GetAsync())!;
+        Assert.Equal((JobState.Queued, "gwangju"), (lent.State, lent.Region));
+        Assert.Equal(t0 + TimeSpan.FromSeconds(30), (await host.Job("own-suncheon").GetAsync())!.StartedAt);
+        await host.AssertAccountingAsync("own-gwangju", "lent", "own-suncheon");
+    }
+
     [Theory]
     [InlineData(false, true)]
     [InlineData(true, false)]

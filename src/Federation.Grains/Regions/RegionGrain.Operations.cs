@@ -15,7 +15,7 @@ public sealed partial class RegionGrain
     {
         ArgumentNullException.ThrowIfNull(offer);
         CheckVersion(ifVersion);
-        if (OfferRules.Validate(_baseModel, DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until) is { Count: > 0 } errors)
+        if (OfferRules.Validate(_baseModel, DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until, offer.ReclaimGraceSeconds) is { Count: > 0 } errors)
         {
             throw new ArgumentException($"offer of {Id}: {string.Join("; ", errors)}", nameof(offer));
         }
