@@ -218,6 +218,29 @@ public sealed class ReclaimTests
     }
 
     [Fact]
+    public async Task A_lent_job_cancelled_during_its_grace_period_is_cancelled_not_preempted()
+    {
+        await using var host = await FederationTestHost.StartAsync(configure: ReclaimOn, megaregion: SuncheonLends(preemptible: true));
+        var t0 = host.Clock.Now;
+        await SubmitLendAndNeedAsync(host);
+        await host.AdvanceAsync(TimeSpan.FromSeconds(10));
+
+        var cancelled = (await host.Job("lent").CancelAsync("not needed"))!;
+        await host.NoticesDeliveredAsync();
+        Assert.Equal(JobState.Cancelled, cancelled.State);
+        Assert.Equal(t0 + TimeSpan.FromSeconds(10), (await host.Job("own-suncheon").GetAsync())!.StartedAt);
+
+        await host.AdvanceAsync(Grace);
+        var lent = (await host.Job("lent").GetAsync())!;
+        Assert.Equal(
+            [JobEventKinds.Submitted, JobEventKinds.Overflowed, JobEventKinds.Started, JobEventKinds.Cancelled],
+            lent.History.Select(e => e.Kind));
+        Assert.Equal(1, host.Executor.StopsOf("suncheon", "lent"));
+        Assert.Equal(0, (await host.Region("suncheon").GetAsync()).Preemptions);
+        await host.AssertAccountingAsync("own-gwangju", "lent", "own-suncheon");
+    }
+
+    [Fact]
     public async Task An_offer_set_by_the_operator_carries_its_grace_period_to_the_reclaim()
     {
         await using var host = await FederationTestHost.StartAsync(configure: ReclaimOn);
