@@ -4,7 +4,7 @@ using Federation.Grains.Diagnostics;
 namespace Federation.Grains.Jobs;
 
 /// <summary>
-/// The notices a region sends (retried until handled): started, what the backend says, finished, released. Each is idempotent by
+/// The notices a region sends (retried until handled): started, what the backend says, finished, released, preempted. Each is idempotent by
 /// state: a notice from a region the committed row does not name is stale and ignored. A start is asked, not told: the
 /// region runs the job only once this job has committed it running there, so a region whose admission is stale never runs it.
 /// </summary>

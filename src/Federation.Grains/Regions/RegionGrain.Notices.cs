@@ -4,7 +4,7 @@ using Federation.Grains.Diagnostics;
 namespace Federation.Grains.Regions;
 
 /// <summary>
-/// The region's outbox of notices to jobs (started, what the backend says, finished, released). A start is a question: the
+/// The region's outbox of notices to jobs (started, what the backend says, finished, released, preempted). A start is a question: the
 /// job commits it and answers, and only then does the region hand the job to its executor (<see cref="OnStartAnswered"/>). A notice is sent without the region
 /// waiting for it (the region never awaits a job inside one of its turns), but it is not forgotten when it
 /// fails: a job whose row could not be written (the store is down, the call timed out) would otherwise keep
