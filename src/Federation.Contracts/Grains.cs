@@ -50,6 +50,13 @@ public interface IJobGrain : IGrainWithStringKey
     Task OnReleasedAsync(string regionId, string reason);
 
     /// <summary>
+    /// From the region that ran the job on lent accelerators: it took them back (reclaim) and stopped the run; the job
+    /// records <c>Preempted</c>, is charged for what ran, and is placed again.
+    /// </summary>
+    [Alias("OnPreemptedAsync")]
+    Task OnPreemptedAsync(string regionId, RunPreempted preempted);
+
+    /// <summary>
     /// From the rebalancer: move the queued job to <paramref name="targetRegion"/> if it is still queued
     /// where the rebalancer saw it. True when it moved.
     /// </summary>
@@ -189,6 +196,10 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>From the execution clock: the datasets of the staged jobs due by now have arrived, so they may join the queue.</summary>
     [Alias("OnDataReadyAsync")]
     Task OnDataReadyAsync();
+
+    /// <summary>From the execution clock: the grace periods of the lent jobs being reclaimed due by now are over.</summary>
+    [Alias("OnReclaimDueAsync")]
+    Task OnReclaimDueAsync();
 }
 
 /// <summary>

@@ -98,7 +98,7 @@ public sealed record JobEvent
     [Id(0)]
     public DateTimeOffset At { get; init; }
 
-    /// <summary>Submitted, Queued, Started, Overflowed, Requeued, Completed, Failed, Cancelled.</summary>
+    /// <summary>Submitted, Queued, Started, Overflowed, Preempted, Requeued, Completed, Failed, Cancelled.</summary>
     [Id(1)]
     public string Kind { get; init; } = "";
 
@@ -300,7 +300,7 @@ public sealed record JobHistoryEntry
     [Id(0)]
     public DateTimeOffset At { get; init; }
 
-    /// <summary>Submitted, Queued, Started, Overflowed, Requeued, Completed, Failed, Cancelled.</summary>
+    /// <summary>Submitted, Queued, Started, Overflowed, Preempted, Requeued, Completed, Failed, Cancelled.</summary>
     [Id(1)]
     public string Kind { get; init; } = "";
 
@@ -407,6 +407,9 @@ public static class JobEventKinds
     public const string Started = "Started";
     public const string Overflowed = "Overflowed";
     public const string Requeued = "Requeued";
+
+    /// <summary>The job ran on accelerators lent by another region, which took them back (reclaim); it is placed again.</summary>
+    public const string Preempted = "Preempted";
     public const string Completed = "Completed";
     public const string Failed = "Failed";
     public const string Cancelled = "Cancelled";

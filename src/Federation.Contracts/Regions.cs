@@ -55,6 +55,13 @@ public sealed record OfferView
 
     [Id(3)]
     public bool Preemptible { get; init; }
+
+    /// <summary>
+    /// Under a preemptible offer: seconds between the checkpoint signal to a lent job the region takes back (reclaim)
+    /// and the moment it is stopped. Null in a request keeps the default, 60 s; a region's view always says it.
+    /// </summary>
+    [Id(4)]
+    public double? ReclaimGraceSeconds { get; init; }
 }
 
 /// <summary>A regional datacenter as the API shows it.</summary>
@@ -118,6 +125,13 @@ public sealed record RegionView
     /// </summary>
     [Id(14)]
     public long Version { get; init; }
+
+    /// <summary>
+    /// Jobs from other regions this region preempted to take its lent accelerators back (reclaim, under a preemptible
+    /// offer), counted since its grain was last activated; each preempted job's history says so (<c>Preempted</c>).
+    /// </summary>
+    [Id(15)]
+    public long Preemptions { get; init; }
 }
 
 /// <summary>Whether a region's own silos are alive, as the megaregion view shows it.</summary>

@@ -58,6 +58,27 @@ public sealed record RunEnd
     public DateTimeOffset? StartedAt { get; init; }
 }
 
+/// <summary>A run on lent accelerators that the lending region took back (reclaim), as the region tells the job.</summary>
+[GenerateSerializer, Immutable, Alias("federation.RunPreempted")]
+public sealed record RunPreempted
+{
+    /// <summary>When the run was stopped and the accelerators went back (the checkpoint signal + the offer's grace period).</summary>
+    [Id(0)]
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>When the run that was stopped started: the job takes the preemption only when its row records that start.</summary>
+    [Id(1)]
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>The region's own job the accelerators were taken back for, or null when not known.</summary>
+    [Id(2)]
+    public string? ForJobId { get; init; }
+
+    /// <summary>When the job got its checkpoint signal.</summary>
+    [Id(3)]
+    public DateTimeOffset SignalledAt { get; init; }
+}
+
 /// <summary>
 /// What the executor running a job has to say about it before it ends: the backend's id for it (on submission or when
 /// it re-attached), and why the backend keeps it waiting when it waits longer than the region expected.

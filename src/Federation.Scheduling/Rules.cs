@@ -390,7 +390,8 @@ public static class JobRules
 /// </summary>
 public static class OfferRules
 {
-    public static List<FieldError> Validate(Region region, IReadOnlyList<OfferedAccelerators> accelerators, DateTimeOffset? from, DateTimeOffset? until)
+    /// <param name="reclaimGraceS">The grace period of a reclaim, seconds (null: the default); finite and not negative.</param>
+    public static List<FieldError> Validate(Region region, IReadOnlyList<OfferedAccelerators> accelerators, DateTimeOffset? from, DateTimeOffset? until, double? reclaimGraceS = null)
     {
         ArgumentNullException.ThrowIfNull(region);
         ArgumentNullException.ThrowIfNull(accelerators);
@@ -420,6 +421,11 @@ public static class OfferRules
         if (from is { } f && until is { } u && u <= f)
         {
             errors.Add(new("until", "must be after from"));
+        }
+
+        if (reclaimGraceS is { } grace && (!double.IsFinite(grace) || grace < 0))
+        {
+            errors.Add(new("reclaimGraceSeconds", "must be a finite number of seconds >= 0"));
         }
 
         return errors;

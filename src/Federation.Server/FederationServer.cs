@@ -247,6 +247,7 @@ public static class FederationServer
                 {
                     o.Megaregion = settings.Megaregion;
                     o.ExecutionClock = executionClock;
+                    o.Reclaim = options.Reclaim;
                 },
                 options.Region);
             if (settings.SlurmRegions is { Count: > 0 } slurmRegions)

@@ -184,7 +184,7 @@ internal static class FuzzRequests
         from type in Gen.OneOf(Gen.Elements("H100", "A100", "TPU"), Hostile.Select(v => v?.ToJsonString() ?? "null"))
         from count in Hostile
         from n in Gen.Choose(0, 2)
-        from edits in Gen.ListOf(Gen.Elements("accelerators", "from", "until", "preemptible", "window").SelectMany(f => Hostile.Select(v => (f, v))), n)
+        from edits in Gen.ListOf(Gen.Elements("accelerators", "from", "until", "preemptible", "reclaimGraceSeconds", "window").SelectMany(f => Hostile.Select(v => (f, v))), n)
         from ifMatch in Gen.Elements<string?>(null, "\"0\"", "\"999\"", "*", "garbage", "W/\"0\"")
         select Body("PUT", $"api/regions/{region}/offer", Mutate(new JsonObject { ["accelerators"] = new JsonArray(new JsonObject { ["type"] = type, ["count"] = count }) }, edits)) with { IfMatch = ifMatch };
 

@@ -4,6 +4,7 @@ using Federation.Scheduling;
 using Federation.Server.Hosting;
 using Federation.Storage;
 using Federation.TestKit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Server.Tests;
@@ -221,5 +222,18 @@ public sealed class HostingTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData(new string[0], false)]
+    [InlineData(new[] { "--Federation:Reclaim=true" }, true)]
+    public async Task Federation_Reclaim_reaches_the_grains_off_by_default_and_the_region_view_counts_preemptions(string[] args, bool reclaim)
+    {
+        await using var server = await ServerHost.StartAsync(null, ["--storage", "memory", .. args]);
+
+        Assert.Equal(reclaim, server.Services.GetRequiredService<IOptions<Federation.Grains.Hosting.FederationGrainsOptions>>().Value.Reclaim);
+        Assert.Equal(reclaim, server.Services.GetRequiredService<IOptions<Federation.Grains.Hosting.FederationGrainsOptions>>().Value.Scheduler.Reclaim);
+        var region = await server.GetJsonAsync("api/regions/suncheon");
+        Assert.Equal(0, region["preemptions"]!.GetValue<long>());
     }
 }

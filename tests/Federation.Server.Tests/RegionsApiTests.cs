@@ -43,12 +43,12 @@ public sealed class RegionsApiTests : IAsyncLifetime
     public async Task Put_offer_replaces_the_offer()
     {
         using var response = await _server.PutJsonAsync("api/regions/gwangyang/offer",
-            """{"accelerators": [{"type": "H100", "count": 64}], "from": "2026-01-01T00:00:00Z", "until": "2026-02-01T00:00:00Z", "preemptible": true}""");
+            """{"accelerators": [{"type": "H100", "count": 64}], "from": "2026-01-01T00:00:00Z", "until": "2026-02-01T00:00:00Z", "preemptible": true, "reclaimGraceSeconds": 120}""");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var region = await ServerHost.ReadAsync<RegionView>(response);
         Assert.Equal(["H100=64"], region.Offer.Accelerators.Select(a => $"{a.Type}={a.Count}"));
-        Assert.True(region.Offer.Preemptible);
+        Assert.Equal((true, 120.0), (region.Offer.Preemptible, region.Offer.ReclaimGraceSeconds));
         Assert.Equal(new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero), region.Offer.Until);
         var again = await ServerHost.ReadAsync<RegionView>(await _server.Client.GetAsync("api/regions/gwangyang"));
         Assert.Equal(region.Offer.Accelerators.ToArray(), again.Offer.Accelerators.ToArray());
@@ -156,6 +156,7 @@ public sealed class RegionsApiBadRequestTests(SharedServer shared) : IClassFixtu
     [InlineData("""{"from": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}""", "until", "must be after from")]
     [InlineData("""{"from": "yesterday"}""", "from", "must be an ISO 8601 date-time")]
     [InlineData("""{"preemptible": "maybe"}""", "preemptible", "must be true or false")]
+    [InlineData("""{"preemptible": true, "reclaimGraceSeconds": -1}""", "reclaimGraceSeconds", "must be a finite number of seconds >= 0")]
     [InlineData("", "body", "a JSON body is required")]
     public async Task A_bad_offer_is_400_naming_the_field_and_changes_nothing(string body, string field, string message)
     {

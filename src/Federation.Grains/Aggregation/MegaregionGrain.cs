@@ -184,7 +184,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         for (var i = 0; i < estimates.Length; i++)
         {
             estimates[i] = await _grains.Region(i).GetEstimateAsync(options.CandidatesPerRegion).WaitAsync(RegionWait);
-            copies[i] = EstimatorCopy.Build(_model.Regions[i], estimates[i], nowS);
+            copies[i] = EstimatorCopy.Build(_model.Regions[i], estimates[i], nowS, _options.Scheduler);
         }
 
         _moves.Clear();

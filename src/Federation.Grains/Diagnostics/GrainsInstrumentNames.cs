@@ -25,6 +25,9 @@ public static class GrainsInstrumentNames
     /// <summary>Queued jobs the rebalancer moved, tagged <see cref="FromRegionTag"/> and <see cref="RegionTag"/> (the target).</summary>
     public const string Moves = "federation.rebalancer.moves";
 
+    /// <summary>Lent jobs preempted by the region that reclaimed its accelerators, tagged <see cref="RegionTag"/> (that region).</summary>
+    public const string Preemptions = "federation.preemptions";
+
     public const string SnapshotRefreshes = "federation.router.snapshot.refreshes";
 
     /// <summary>Jobs waiting in a region (queued, or staged until their data arrives), per <see cref="RegionTag"/>.</summary>

@@ -28,6 +28,7 @@ public sealed class GrainsInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsSeconds });
         Overflows = meter.CreateCounter<long>(GrainsInstrumentNames.Overflows, "{job}", "Jobs placed or moved outside their home region, per region placed in and home region.");
         Moves = meter.CreateCounter<long>(GrainsInstrumentNames.Moves, "{job}", "Queued jobs the rebalancer moved, per region left and region moved to.");
+        Preemptions = meter.CreateCounter<long>(GrainsInstrumentNames.Preemptions, "{job}", "Lent jobs preempted (committed and placed again) by a region taking its accelerators back, per reclaiming region.");
         SnapshotRefreshes = meter.CreateCounter<long>(GrainsInstrumentNames.SnapshotRefreshes, "{refresh}", "Router refreshes of the regions' estimates.");
     }
 
@@ -45,6 +46,8 @@ public sealed class GrainsInstruments
 
     public Counter<long> Moves { get; }
 
+    public Counter<long> Preemptions { get; }
+
     public Counter<long> SnapshotRefreshes { get; }
 
     /// <summary>A placement in <paramref name="region"/>.</summary>
@@ -58,6 +61,9 @@ public sealed class GrainsInstruments
         1,
         new KeyValuePair<string, object?>(GrainsInstrumentNames.RegionTag, region),
         new KeyValuePair<string, object?>(GrainsInstrumentNames.HomeRegionTag, homeRegion));
+
+    /// <summary>A lent job <paramref name="region"/> preempted to take its accelerators back.</summary>
+    public void Preempted(string region) => Preemptions.Add(1, new KeyValuePair<string, object?>(GrainsInstrumentNames.RegionTag, region));
 
     /// <summary>A queued job the rebalancer moved from <paramref name="fromRegion"/> to <paramref name="region"/>.</summary>
     public void Moved(string fromRegion, string region) => Moves.Add(

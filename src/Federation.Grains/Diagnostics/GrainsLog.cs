@@ -101,4 +101,13 @@ internal static partial class GrainsLog
 
     [LoggerMessage(32, LogLevel.Debug, "Job {Job} answered region {Region}'s start: {What}")]
     public static partial void StartAnswered(ILogger logger, string job, string region, string what);
+
+    [LoggerMessage(34, LogLevel.Information, "Region {Region} reclaims its accelerators from job {Job} (lent) for its own job {For}: checkpoint signal now, stopped at {ReclaimAt:o}")]
+    public static partial void Reclaiming(ILogger logger, string region, string job, string @for, DateTimeOffset reclaimAt);
+
+    [LoggerMessage(35, LogLevel.Information, "Region {Region} preempted job {Job} (lent) after its grace period; the job is placed again")]
+    public static partial void Preempted(ILogger logger, string region, string job);
+
+    [LoggerMessage(36, LogLevel.Warning, "Region {Region} could not stop job {Job} at its reclaim time; its accelerators are taken back all the same")]
+    public static partial void ReclaimStopFailed(ILogger logger, Exception exception, string region, string job);
 }

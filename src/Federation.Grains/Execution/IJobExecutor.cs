@@ -29,6 +29,13 @@ public interface IJobExecutor
     /// </summary>
     Task StartAsync(ExecutionRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Stops a running job (cancel); false when the executor does not run it. No end is reported for it.</summary>
+    /// <summary>Stops a running job (cancel, or a reclaim's grace period over); false when the executor does not run it. No end is reported for it.</summary>
     Task<bool> StopAsync(string regionId, string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The region takes the job's accelerators back (reclaim): the job gets its checkpoint signal now, and the region stops
+    /// it (<see cref="StopAsync"/>) once <paramref name="grace"/> is over, unless it ends first. False when the executor
+    /// does not run the job or sends no signal; the stop comes all the same.
+    /// </summary>
+    Task<bool> PreemptAsync(string regionId, string jobId, TimeSpan grace, CancellationToken cancellationToken = default);
 }

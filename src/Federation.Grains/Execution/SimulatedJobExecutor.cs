@@ -14,8 +14,13 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
 {
     private readonly ConcurrentDictionary<(string Region, string Job), Run> _running = new();
 
+    private long _preemptionsSignalled;
+
     /// <summary>Jobs the executor is running now.</summary>
     public int RunningCount => _running.Count;
+
+    /// <summary>Checkpoint signals sent to running jobs (<see cref="PreemptAsync"/>).</summary>
+    public long PreemptionsSignalled => Interlocked.Read(ref _preemptionsSignalled);
 
     public Task StartAsync(ExecutionRequest request, CancellationToken cancellationToken = default)
     {
@@ -55,6 +60,21 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
         }
 
         return Task.FromResult(false);
+    }
+
+    /// <summary>
+    /// A simulated job has nothing to checkpoint: the signal is only counted (<see cref="PreemptionsSignalled"/>), and the
+    /// run goes on until the region stops it or it ends.
+    /// </summary>
+    public Task<bool> PreemptAsync(string regionId, string jobId, TimeSpan grace, CancellationToken cancellationToken = default)
+    {
+        if (!_running.ContainsKey((regionId, jobId)))
+        {
+            return Task.FromResult(false);
+        }
+
+        Interlocked.Increment(ref _preemptionsSignalled);
+        return Task.FromResult(true);
     }
 
     private sealed class Run(SimulatedJobExecutor owner, (string Region, string Job) key, DateTimeOffset startedAt, TimeSpan duration) : IDisposable

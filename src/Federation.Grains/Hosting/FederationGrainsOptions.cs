@@ -86,6 +86,20 @@ public sealed class FederationGrainsOptions
 
     /// <summary>How often a silo sends the projects and the megaregion the statistics its jobs counted (silo time).</summary>
     public TimeSpan ReportInterval { get; set; } = DefaultReportInterval;
+
+    /// <summary>
+    /// Reclaim of lent capacity (issue 16, <see cref="SchedulerOptions.Reclaim"/>): a region under a preemptible offer takes
+    /// back accelerators lent to other regions' jobs when its own job at the head of its queue needs them (the lent job is
+    /// signalled, stopped after the offer's grace period and placed again), and its own jobs queue ahead of external ones
+    /// of the same priority. The regions and the routers' copies of them schedule with the same options, so placement and
+    /// admission agree. Off by default.
+    /// </summary>
+    public bool Reclaim { get; set; }
+
+    /// <summary>The scheduler options every region and every copy of a region runs with.</summary>
+    public SchedulerOptions Scheduler => Reclaim ? ReclaimScheduler : SchedulerOptions.Default;
+
+    private static readonly SchedulerOptions ReclaimScheduler = SchedulerOptions.Default with { Reclaim = true };
 }
 
 /// <summary>Validates <see cref="FederationGrainsOptions"/>, naming the bad option.</summary>

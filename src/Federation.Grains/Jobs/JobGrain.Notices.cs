@@ -4,7 +4,7 @@ using Federation.Grains.Diagnostics;
 namespace Federation.Grains.Jobs;
 
 /// <summary>
-/// The notices a region sends (retried until handled): started, what the backend says, finished, released. Each is idempotent by
+/// The notices a region sends (retried until handled): started, what the backend says, finished, released, preempted. Each is idempotent by
 /// state: a notice from a region the committed row does not name is stale and ignored. A start is asked, not told: the
 /// region runs the job only once this job has committed it running there, so a region whose admission is stale never runs it.
 /// </summary>
@@ -110,8 +110,45 @@ public sealed partial class JobGrain
         }
 
         var now = _clock.Now;
-        var job = Record.Request!;
         Record.AddEvent(now, JobEventKinds.Requeued, regionId, $"released by {regionId}: {reason}");
+        await PlaceAgainAsync(regionId, now);
+    }
+
+    public async Task OnPreemptedAsync(string regionId, RunPreempted preempted)
+    {
+        ArgumentNullException.ThrowIfNull(preempted);
+
+        // Only the run the row records in that region: a preemption of an earlier run there (the job was placed there
+        // again since), or one from a region the row does not name, is stale. A queued row there never ran this admission.
+        if (!IsHeldBy(regionId)
+            || (Record.State == JobState.Running && preempted.StartedAt is { } runStart && Record.StartedAt is { } rowStart && runStart != rowStart))
+        {
+            GrainsLog.StaleNotification(_logger, Id, "preempted", regionId, Record.State, Record.Region);
+            return;
+        }
+
+        var at = preempted.At;
+        var usage = UsageUntil(at);
+        var hours = Record.State == JobState.Running && Record.StartedAt is { } started ? Math.Max(0, (at - started).TotalHours) : 0;
+        var forJob = preempted.ForJobId is { } other ? $" for {other}" : "";
+        Record.AddEvent(at, JobEventKinds.Preempted, regionId, string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"preempted in {regionId}{forJob} after {hours:0.###} h (checkpoint signal at {preempted.SignalledAt:u})"));
+        await PlaceAgainAsync(regionId, _clock.Now);
+
+        // Charged once, after the row that no longer has it running there is committed (a failed write charges nothing,
+        // and the notice comes again).
+        ReportUsage(usage);
+        _instruments.Preempted(regionId);
+    }
+
+    /// <summary>
+    /// Places the job again after <paramref name="regionId"/> let it go (released, preempted): elsewhere first, and in that
+    /// region when nowhere else takes it (pinned there); the row keeps its history.
+    /// </summary>
+    private async Task PlaceAgainAsync(string regionId, DateTimeOffset now)
+    {
+        var job = Record.Request!;
         var router = _grains.Router;
         var outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, regionId);
         if (!outcome.Placed)

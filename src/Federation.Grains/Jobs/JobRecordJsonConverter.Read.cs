@@ -461,6 +461,7 @@ public sealed partial class JobRecordJsonConverter
         JobEventKinds.Backend => JobEventKinds.Backend,
         JobEventKinds.Overflowed => JobEventKinds.Overflowed,
         JobEventKinds.Requeued => JobEventKinds.Requeued,
+        JobEventKinds.Preempted => JobEventKinds.Preempted,
         JobEventKinds.Completed => JobEventKinds.Completed,
         JobEventKinds.Failed => JobEventKinds.Failed,
         JobEventKinds.Cancelled => JobEventKinds.Cancelled,

@@ -107,7 +107,10 @@ public static class DomainMapping
             accelerators.MoveToImmutable(),
             offer.From is { } from ? ExecutionClock.ToSeconds(from) : 0,
             offer.Until is { } until ? ExecutionClock.ToSeconds(until) : double.PositiveInfinity,
-            offer.Preemptible);
+            offer.Preemptible)
+        {
+            ReclaimGraceS = offer.ReclaimGraceSeconds ?? SpareCapacityOffer.DefaultReclaimGraceS,
+        };
     }
 
     public static OfferView ToView(SpareCapacityOffer offer)
@@ -124,6 +127,7 @@ public static class DomainMapping
             From = offer.WindowStartS > 0 ? ExecutionClock.FromSeconds(offer.WindowStartS) : null,
             Until = double.IsPositiveInfinity(offer.WindowEndS) ? null : ExecutionClock.FromSeconds(offer.WindowEndS),
             Preemptible = offer.Preemptible,
+            ReclaimGraceSeconds = offer.ReclaimGraceS,
         };
     }
 

@@ -11,7 +11,7 @@ namespace Federation.Grains.Model;
 internal static class EstimatorCopy
 {
     /// <summary>Builds the copy; <paramref name="slotTickets"/> gets, per queued slot, its ticket (slot index + 1).</summary>
-    public static RegionScheduler Build(Scheduling.Region baseModel, RegionEstimate estimate, double nowS)
+    public static RegionScheduler Build(Scheduling.Region baseModel, RegionEstimate estimate, double nowS, SchedulerOptions? options = null)
     {
         var model = baseModel with { Offer = DomainMapping.ToModel(estimate.Offer) };
         if (!estimate.PoolSizes.IsDefaultOrEmpty && estimate.PoolSizes.Length == model.Pools.Length)
@@ -26,7 +26,7 @@ internal static class EstimatorCopy
             model = model with { Pools = pools.MoveToImmutable() };
         }
 
-        var scheduler = new RegionScheduler(model);
+        var scheduler = new RegionScheduler(model, options);
         long ticket = 0;
         foreach (var r in estimate.Running)
         {

@@ -4,7 +4,7 @@ using Federation.Grains.Diagnostics;
 namespace Federation.Grains.Regions;
 
 /// <summary>
-/// The region's outbox of notices to jobs (started, what the backend says, finished, released). A start is a question: the
+/// The region's outbox of notices to jobs (started, what the backend says, finished, released, preempted). A start is a question: the
 /// job commits it and answers, and only then does the region hand the job to its executor (<see cref="OnStartAnswered"/>). A notice is sent without the region
 /// waiting for it (the region never awaits a job inside one of its turns), but it is not forgotten when it
 /// fails: a job whose row could not be written (the store is down, the call timed out) would otherwise keep
@@ -25,6 +25,7 @@ public sealed partial class RegionGrain
         Finished,
         Released,
         Report,
+        Preempted,
     }
 
     /// <summary>Asks the job to record the start of <paramref name="entry"/>; the entry runs on the job's answer (<see cref="OnStartAnswered"/>).</summary>
@@ -39,6 +40,9 @@ public sealed partial class RegionGrain
 
     private void NotifyReleased(string jobId, string reason) =>
         Send(jobId, new Notice(NoticeKind.Released, default, null, reason));
+
+    private void NotifyPreempted(string jobId, RunPreempted preempted) =>
+        Send(jobId, new Notice(NoticeKind.Preempted, preempted.At, preempted, ""));
 
     private void NotifyReport(string jobId, BackendReport report) =>
         Send(jobId, new Notice(NoticeKind.Report, report.At, report, report.Message));
@@ -133,6 +137,7 @@ public sealed partial class RegionGrain
         {
             NoticeKind.Finished => job.OnFinishedAsync(Id, (RunEnd)notice.Payload!),
             NoticeKind.Report => job.OnBackendReportAsync(Id, (BackendReport)notice.Payload!),
+            NoticeKind.Preempted => job.OnPreemptedAsync(Id, (RunPreempted)notice.Payload!),
             _ => job.OnReleasedAsync(Id, notice.Message),
         });
     }
@@ -171,6 +176,7 @@ public sealed partial class RegionGrain
         NoticeKind.Started => "started",
         NoticeKind.Finished => "finished",
         NoticeKind.Report => "backend report",
+        NoticeKind.Preempted => "preempted",
         _ => "released",
     };
 
@@ -186,6 +192,6 @@ public sealed partial class RegionGrain
         }
     }
 
-    /// <summary>A notice: its kind, when, what it carries (the <see cref="Entry"/> for Started, <see cref="RunEnd"/> for Finished, <see cref="BackendReport"/> for Report) and its words.</summary>
+    /// <summary>A notice: its kind, when, what it carries (the <see cref="Entry"/> for Started, <see cref="RunEnd"/> for Finished, <see cref="BackendReport"/> for Report, <see cref="RunPreempted"/> for Preempted) and its words.</summary>
     private readonly record struct Notice(NoticeKind Kind, DateTimeOffset At, object? Payload, string Message);
 }

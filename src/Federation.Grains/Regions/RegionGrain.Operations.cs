@@ -15,7 +15,7 @@ public sealed partial class RegionGrain
     {
         ArgumentNullException.ThrowIfNull(offer);
         CheckVersion(ifVersion);
-        if (OfferRules.Validate(_baseModel, DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until) is { Count: > 0 } errors)
+        if (OfferRules.Validate(_baseModel, DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until, offer.ReclaimGraceSeconds) is { Count: > 0 } errors)
         {
             throw new ArgumentException($"offer of {Id}: {string.Join("; ", errors)}", nameof(offer));
         }
@@ -78,7 +78,7 @@ public sealed partial class RegionGrain
             queued.Add(_byTicket[_scheduler.QueuedAt(i).Ticket]);
         }
 
-        _scheduler = new RegionScheduler(CurrentModel());
+        _scheduler = new RegionScheduler(CurrentModel(), _options.Scheduler);
         _byTicket.Clear();
         _queuedWork = 0;
         foreach (var entry in _entries.Values)
@@ -267,6 +267,7 @@ public sealed partial class RegionGrain
             HostSilo = _silos.LocalSiloName,
             Away = _away,
             Version = _config.State.Version,
+            Preemptions = _preempted,
         };
     }
 

@@ -94,7 +94,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         }
 
         _baseModel = _options.Megaregion.Regions[index];
-        _scheduler = new RegionScheduler(CurrentModel());
+        _scheduler = new RegionScheduler(CurrentModel(), _options.Scheduler);
         _away = !_silos.IsHomeHere(Id);
         await RebuildAsync(cancellationToken);
         OpenGauges();
@@ -322,11 +322,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         _started.Clear();
         var now = _clock.Now;
-        if (_scheduler.Schedule(ExecutionClock.ToSeconds(now), _started) == 0)
-        {
-            return;
-        }
-
+        var nowS = ExecutionClock.ToSeconds(now);
+        _scheduler.Schedule(nowS, _started);
         foreach (var s in _started)
         {
             var entry = _byTicket[s.Ticket];
@@ -339,6 +336,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
                 AskToStart(entry);
             }
         }
+
+        PlanReclaim(now, nowS);
     }
 
     private void StartExecution(Entry entry)
@@ -353,6 +352,11 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             entry.StartedAt,
             TimeSpan.FromSeconds(entry.Spec.EstimatedDurationS));
         _ = ObserveAsync(_executor.StartAsync(request), entry.JobId, "execution start");
+        if (entry.ReclaimAt is not null)
+        {
+            // Reclaimed before it began executing (its start was answered during the grace period).
+            Signal(entry);
+        }
     }
 
     /// <summary>
@@ -391,5 +395,14 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         public int Pool { get; set; } = -1;
 
         public DateTimeOffset StartedAt { get; set; }
+
+        /// <summary>When the region takes its accelerators back (a lent job being reclaimed); null otherwise.</summary>
+        public DateTimeOffset? ReclaimAt { get; set; }
+
+        /// <summary>When it got its checkpoint signal (with <see cref="ReclaimAt"/>).</summary>
+        public DateTimeOffset SignalledAt { get; set; }
+
+        /// <summary>The region's own job it is reclaimed for (with <see cref="ReclaimAt"/>).</summary>
+        public string? ReclaimFor { get; set; }
     }
 }

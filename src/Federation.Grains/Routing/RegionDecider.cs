@@ -24,9 +24,13 @@ internal sealed class RegionDecider
     private readonly Random _random = new(17);
     private long _localTicket = long.MinValue / 2;
 
-    public RegionDecider(Megaregion megaregion)
+    private readonly SchedulerOptions? _options;
+
+    /// <param name="options">The options the regions schedule with (reclaim), so that the copies estimate as they do.</param>
+    public RegionDecider(Megaregion megaregion, SchedulerOptions? options = null)
     {
         _megaregion = megaregion;
+        _options = options;
         var n = megaregion.Regions.Length;
         _copies = new RegionScheduler[n];
         _draining = new bool[n];
@@ -36,7 +40,7 @@ internal sealed class RegionDecider
         _scores = new CandidateScore[n];
         for (var i = 0; i < n; i++)
         {
-            _copies[i] = new RegionScheduler(megaregion.Regions[i]);
+            _copies[i] = new RegionScheduler(megaregion.Regions[i], options);
         }
     }
 
@@ -45,7 +49,7 @@ internal sealed class RegionDecider
     public IReadOnlyList<RegionScheduler> Copies => _copies;
 
     public void Update(int region, RegionEstimate estimate, double nowS) =>
-        SetCopy(region, EstimatorCopy.Build(_megaregion.Regions[region], estimate, nowS), estimate.Draining);
+        SetCopy(region, EstimatorCopy.Build(_megaregion.Regions[region], estimate, nowS, _options), estimate.Draining);
 
     /// <summary>Replaces a region's copy (benchmarks build copies directly).</summary>
     public void SetCopy(int region, RegionScheduler copy, bool draining)

@@ -64,7 +64,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         _instruments = instruments;
         _logger = logger;
         _megaregion = _options.Megaregion;
-        _decider = new RegionDecider(_megaregion);
+        _decider = new RegionDecider(_megaregion, _options.Scheduler);
         _grains = grains;
         _silos = silos;
     }

@@ -41,7 +41,7 @@ internal sealed class RequestValidation(Megaregion megaregion)
     public Dictionary<string, string[]> Validate(JobRequest request) => ToProblems(JobRules.Validate(megaregion, DomainMapping.ToSubmission(request)));
 
     public Dictionary<string, string[]> Validate(string regionId, OfferView offer) =>
-        ToProblems(OfferRules.Validate(megaregion.Regions[megaregion.IndexOf(regionId)], DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until));
+        ToProblems(OfferRules.Validate(megaregion.Regions[megaregion.IndexOf(regionId)], DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until, offer.ReclaimGraceSeconds));
 
     /// <summary>The errors as problem details carry them: each field with its messages.</summary>
     private static Dictionary<string, string[]> ToProblems(List<FieldError> errors)

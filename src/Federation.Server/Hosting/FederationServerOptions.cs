@@ -165,6 +165,13 @@ public sealed class FederationServerOptions
     /// <summary>Seed of the demo workload, so two runs submit the same jobs.</summary>
     public int DemoSeed { get; set; } = 1;
 
+    /// <summary>
+    /// Reclaim of lent capacity (<c>Federation:Reclaim</c>, issue 16): a region whose offer is preemptible takes back the
+    /// accelerators lent to another region's job when its own job at the head of its queue needs them (checkpoint signal,
+    /// the offer's grace period, then the lent job is placed again). Off by default.
+    /// </summary>
+    public bool Reclaim { get; set; }
+
     /// <summary>The time scale in effect.</summary>
     public double EffectiveTimeScale => TimeScale ?? (Demo ? DefaultDemoTimeScale : DefaultTimeScale);
 }

@@ -59,6 +59,11 @@ public sealed class RegionExecutors : IJobExecutor, ILifecycleParticipant<ISiloL
             ? slurm.StopAsync(regionId, jobId, cancellationToken)
             : _simulated.StopAsync(regionId, jobId, cancellationToken);
 
+    public Task<bool> PreemptAsync(string regionId, string jobId, TimeSpan grace, CancellationToken cancellationToken = default) =>
+        _slurm.TryGetValue(regionId, out var slurm)
+            ? slurm.PreemptAsync(regionId, jobId, grace, cancellationToken)
+            : _simulated.PreemptAsync(regionId, jobId, grace, cancellationToken);
+
     public void Participate(ISiloLifecycle lifecycle)
     {
         ArgumentNullException.ThrowIfNull(lifecycle);

@@ -128,6 +128,14 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
     }
 
     /// <summary>
+    /// Sends no checkpoint signal: a batch script that does not trap the signal would end at once, and its end (before the
+    /// reclaim time) would be reported as the job's own end rather than a preemption. The job is cancelled in Slurm
+    /// (<see cref="StopAsync"/>) when the grace period is over, and placed again by the federation.
+    /// </summary>
+    public Task<bool> PreemptAsync(string regionId, string jobId, TimeSpan grace, CancellationToken cancellationToken = default) =>
+        Task.FromResult(false);
+
+    /// <summary>
     /// Cancels the job in Slurm: by its id, or (a submission whose answer never came) by finding it in a listing. Throws
     /// <see cref="SlurmException"/> when Slurm cannot be reached.
     /// </summary>

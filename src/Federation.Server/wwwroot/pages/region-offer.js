@@ -135,6 +135,8 @@ export function offerEditor(initial, onSaved) {
       from: fromLocalInput(from.value) ?? null,
       until: fromLocalInput(until.value) ?? null,
       preemptible: preemptible.checked,
+      // Not edited here: the grace period the offer had is kept.
+      reclaimGraceSeconds: current?.reclaimGraceSeconds ?? null,
     };
     save.disabled = true;
     try {
