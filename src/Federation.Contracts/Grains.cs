@@ -32,10 +32,11 @@ public interface IJobGrain : IGrainWithStringKey
     /// only after this answer, so a run never begins before a committed row says it is running there: the answer is the
     /// start of the run the region is to execute (<paramref name="at"/> once committed, or the start the row already
     /// records for this region, to re-attach to), or null when the row does not have the job queued or running there
-    /// (the region drops it without running it).
+    /// (the region drops it without running it). <paramref name="acceleratorType"/> is the type of the pool the run
+    /// holds, which the row keeps on the Started event for the credit ledger.
     /// </summary>
     [Alias("OnStartedAsync")]
-    Task<DateTimeOffset?> OnStartedAsync(string regionId, DateTimeOffset at);
+    Task<DateTimeOffset?> OnStartedAsync(string regionId, DateTimeOffset at, string acceleratorType);
 
     /// <summary>From the region holding the job: it ended there (Completed or Failed).</summary>
     [Alias("OnFinishedAsync")]
@@ -101,6 +102,10 @@ public sealed record AdmitResult
     /// <summary>When Running: when the region started it (the job records this time, so both agree on the run).</summary>
     [Id(3)]
     public DateTimeOffset? ExpectedStart { get; init; }
+
+    /// <summary>When Running: the accelerator type (pool) the region started it on.</summary>
+    [Id(4)]
+    public string? AcceleratorType { get; init; }
 }
 
 /// <summary>
@@ -229,6 +234,10 @@ public sealed record PlacementOutcome
     /// <summary>Time to move the dataset to the chosen region, seconds.</summary>
     [Id(5)]
     public double TransferSeconds { get; init; }
+
+    /// <summary>When Running: the accelerator type (pool) the region started it on.</summary>
+    [Id(6)]
+    public string? AcceleratorType { get; init; }
 }
 
 /// <summary>

@@ -107,6 +107,11 @@ public sealed record JobEvent
 
     [Id(3)]
     public string Message { get; init; } = "";
+
+    /// <summary>On a Started event: the accelerator type the run got (null on other events, and on runs recorded before it was kept).</summary>
+    [Id(4)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AcceleratorType { get; init; }
 }
 
 /// <summary>How one region scored for a job when it was placed.</summary>
@@ -316,6 +321,11 @@ public sealed record JobHistoryEntry
     [Id(4)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double TransferSeconds { get; init; }
+
+    /// <summary>On a Started event: the accelerator type (pool) the run got, which the credit ledger books; null on other events and on rows written before it was kept.</summary>
+    [Id(5)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AcceleratorType { get; init; }
 }
 
 /// <summary>

@@ -147,6 +147,7 @@ public static class FederationServer
         app.MapServerMetrics();
         app.MapLiveApi();
         app.MapHistoryApi();
+        app.MapLedgerApi();
         app.MapWhatIfApi();
         var settings = app.Services.GetRequiredService<ServerSettings>();
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),

@@ -282,6 +282,38 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task Ledger_prints_what_a_region_lent_by_borrower_and_type_then_its_totals()
+    {
+        // Allowed only in suncheon: it runs there at once on suncheon's A100s, and counts until now.
+        var submit = await RunAsync("submit", "--id", "cli-ledger-1", "--project", "p-cli", "--owner", "lee", "--home", "gwangju", "-n", "2", "--type", "A100", "--hours", "5", "--allowed", "suncheon");
+        var run = await RunAsync("ledger", "--region", "suncheon");
+
+        Assert.Equal(0, submit.ExitCode);
+        Assert.Equal((0, ""), (run.ExitCode, run.Error));
+        var lines = run.OutLines;
+        Assert.Matches("^Ledger \\d{4}-\\d{2} for suncheon, as of \\d{4}-\\d{2}-\\d{2} ", lines[0]);
+        Assert.Matches("^LENDER +BORROWER +TYPE +ACCEL-HOURS +PF-HOURS +RUNS$", lines[1]);
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "^suncheon +gwangju +A100 +[0-9.]+ +[0-9.]+ +[1-9][0-9]*$"));
+        var totals = Array.FindIndex(lines, l => l.StartsWith("REGION ", StringComparison.Ordinal));
+        Assert.Matches("^REGION +LENT ACCEL-HOURS +BORROWED ACCEL-HOURS +LENT PF-HOURS +BORROWED PF-HOURS +BALANCE PF-HOURS$", lines[totals]);
+        Assert.Equal(["suncheon"], lines[(totals + 1)..].Select(l => l.Split(' ')[0]));
+    }
+
+    [Fact]
+    public async Task Ledger_json_prints_the_servers_statement_and_a_bad_month_exits_1_naming_it()
+    {
+        var run = await RunAsync("ledger", "--month", "2020-01", "--json");
+        var bad = await RunAsync("ledger", "--month", "2020-13");
+
+        Assert.Equal(0, run.ExitCode);
+        var view = JsonNode.Parse(run.Out)!;
+        Assert.Equal(("2020-01", 0), (view["month"]!.GetValue<string>(), view["entries"]!.AsArray().Count));
+        Assert.Equal(["gwangju", "suncheon", "gwangyang", "daegu"], view["regions"]!.AsArray().Select(r => r!["region"]!.GetValue<string>()));
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("  month: must be a UTC calendar month as YYYY-MM", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Megaregion_prints_totals_regions_and_flows()
     {
         var run = await RunAsync("megaregion");

@@ -464,7 +464,7 @@ public sealed class DurabilityTests
         // Running since now (the region asked, the job committed): an end of the run that started ten minutes ago is not
         // its; its own run's end is.
         var now = host.Clock.Now;
-        Assert.Equal(now, await host.Job("again").OnStartedAsync("gwangju", now));
+        Assert.Equal(now, await host.Job("again").OnStartedAsync("gwangju", now, "H100"));
         await host.Job("again").OnFinishedAsync("gwangju", end);
         Assert.Equal(JobState.Running, (await host.Job("again").GetAsync())!.State);
         await host.Job("again").OnFinishedAsync("gwangju", end with { StartedAt = now });

@@ -102,5 +102,21 @@ public sealed class JobRowTests
         Assert.Equal(["Submitted", "Overflowed", "Started"], record.History.Select(e => e.Kind));
         Assert.Equal(T0.AddSeconds(2.5), record.History[2].At);
         Assert.Equal(new JobRowColumns("Running", "gwangju", "p", "o", Active: true, SubmittedOn: T0), record.Columns);
+        Assert.Null(record.History[2].AcceleratorType);
+    }
+
+    [Fact]
+    public void A_started_event_keeps_the_accelerator_type_the_run_got_after_the_message()
+    {
+        var record = new JobRecord { Request = new JobRequest { HomeRegion = "daegu" }, State = JobState.Running, Region = "gwangju", SubmittedAt = T0 };
+        record.AddEvent(T0, JobEventKinds.Submitted, null);
+        record.AddStarted(T0.AddSeconds(2.5), "gwangju", "A100");
+
+        var json = Serializer.Serialize(record).ToString();
+        var back = Serializer.Deserialize<JobRecord>(new BinaryData(json));
+
+        Assert.Contains("[\"Started\",2.5,\"gwangju\",0,null,\"A100\"]", json, StringComparison.Ordinal);
+        Assert.Equal(record.History, back.History);
+        Assert.Equal("A100", back.History[1].AcceleratorType);
     }
 }

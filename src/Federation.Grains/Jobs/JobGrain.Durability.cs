@@ -206,7 +206,7 @@ public sealed partial class JobGrain
         SetPlaced(dropped, admit.State, now, Record.DataReadyAt ?? now, Record.Reason, Record.Placement, admit.ExpectedStart);
         if (admit.State == JobState.Running)
         {
-            Record.AddEvent(Record.StartedAt!.Value, JobEventKinds.Started, dropped);
+            Record.AddStarted(Record.StartedAt!.Value, dropped, admit.AcceleratorType);
         }
 
         await WriteOrCompensateAsync(dropped);

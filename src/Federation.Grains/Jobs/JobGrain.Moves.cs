@@ -78,7 +78,7 @@ public sealed partial class JobGrain
             Record.AddEvent(now, JobEventKinds.Overflowed, targetRegion, moved);
             if (admit.State == JobState.Running)
             {
-                Record.AddEvent(Record.StartedAt!.Value, JobEventKinds.Started, targetRegion);
+                Record.AddStarted(Record.StartedAt!.Value, targetRegion, admit.AcceleratorType);
             }
 
             await WriteOrCompensateAsync(targetRegion, fromRegion, restore);
@@ -96,7 +96,7 @@ public sealed partial class JobGrain
                 var started = back.ExpectedStart ?? now;
                 Record.State = JobState.Running;
                 Record.StartedAt = started;
-                Record.AddEvent(started, JobEventKinds.Started, fromRegion);
+                Record.AddStarted(started, fromRegion, back.AcceleratorType);
             }
 
             Record.QueuedAt = now;

@@ -10,7 +10,7 @@ namespace Federation.Grains.Jobs;
 /// </summary>
 public sealed partial class JobGrain
 {
-    public async Task<DateTimeOffset?> OnStartedAsync(string regionId, DateTimeOffset at)
+    public async Task<DateTimeOffset?> OnStartedAsync(string regionId, DateTimeOffset at, string acceleratorType)
     {
         if (!IsHeldBy(regionId))
         {
@@ -31,7 +31,7 @@ public sealed partial class JobGrain
 
         Record.State = JobState.Running;
         Record.StartedAt = at;
-        Record.AddEvent(at, JobEventKinds.Started, regionId);
+        Record.AddStarted(at, regionId, acceleratorType);
         await CommitAsync();
         GrainsLog.StartAnswered(_logger, Id, regionId, "started, committed");
         return at;

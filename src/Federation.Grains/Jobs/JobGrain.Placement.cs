@@ -37,7 +37,7 @@ public sealed partial class JobGrain
 
         if (outcome.State == JobState.Running)
         {
-            record.AddEvent(record.StartedAt!.Value, JobEventKinds.Started, outcome.Region);
+            record.AddStarted(record.StartedAt!.Value, outcome.Region!, outcome.AcceleratorType);
         }
     }
 

@@ -78,6 +78,17 @@ public sealed class JobRecord : IJobRow
         History.Add(new JobHistoryEntry { At = at, Kind = kind, Region = region, Message = message, TransferSeconds = transferSeconds });
     }
 
+    /// <summary>Adds a Started event with the accelerator type the run got (what the credit ledger books the run as).</summary>
+    public void AddStarted(DateTimeOffset at, string region, string? acceleratorType)
+    {
+        if (History.Count >= MaxHistory)
+        {
+            History.RemoveAt(1);
+        }
+
+        History.Add(new JobHistoryEntry { At = at, Kind = JobEventKinds.Started, Region = region, AcceleratorType = acceleratorType });
+    }
+
     /// <summary>The job's facts as a submission answers them (no words: see <see cref="JobSnapshot"/>).</summary>
     public JobSnapshot ToSnapshot(string id) => new()
     {

@@ -417,12 +417,12 @@ public sealed partial class JobRecordJsonConverter
         return after;
     }
 
-    /// <summary><c>[kind, seconds after submission, region, transfer s, message]</c>, trailing defaults omitted.</summary>
+    /// <summary><c>[kind, seconds after submission, region, transfer s, message, accelerator type]</c>, trailing defaults omitted.</summary>
     private static JobHistoryEntry ReadEntryArray(ref Utf8JsonReader reader, out double after)
     {
         var kind = "";
         after = 0;
-        string? region = null, message = null;
+        string? region = null, message = null, acceleratorType = null;
         double transfer = 0;
         for (var i = 0; reader.Read() && reader.TokenType != JsonTokenType.EndArray; i++)
         {
@@ -443,13 +443,16 @@ public sealed partial class JobRecordJsonConverter
                 case 4:
                     message = reader.GetString();
                     break;
+                case 5:
+                    acceleratorType = reader.GetString();
+                    break;
                 default:
                     reader.Skip();
                     break;
             }
         }
 
-        return new JobHistoryEntry { Kind = kind, Region = region, Message = message, TransferSeconds = transfer };
+        return new JobHistoryEntry { Kind = kind, Region = region, Message = message, TransferSeconds = transfer, AcceleratorType = acceleratorType };
     }
 
     /// <summary>The shared instance of a known event kind (rows are read back into memory; one string per event adds up).</summary>

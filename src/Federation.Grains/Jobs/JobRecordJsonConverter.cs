@@ -14,7 +14,8 @@ namespace Federation.Grains.Jobs;
 /// <item>members that hold nothing (nulls, zeros, empty lists) are left out;</item>
 /// <item>the placement's scores are arrays <c>[region, start delay s, transfer s, penalty s, excluded because, not used
 /// because]</c> without the trailing defaults, rounded to 0.1 ms (<c>"Scores"</c>);</item>
-/// <item>history entries are arrays <c>[kind, seconds after submission, region, transfer s, message]</c>, and the times
+/// <item>history entries are arrays <c>[kind, seconds after submission, region, transfer s, message, accelerator type]</c>
+/// (rows written before the type was kept end at the message, and read with no type), and the times
 /// after <c>SubmittedAt</c> are seconds after it (<c>"QueuedAfter"</c>, ...),
 /// exact to the 100 ns tick for three years after submission.</item>
 /// </list>
@@ -62,7 +63,7 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
             writer.WriteStartArray();
             writer.WriteStringValue(e.Kind);
             writer.WriteNumberValue(SecondsAfter(e.At, origin));
-            var last = e.Message is not null ? 4 : e.TransferSeconds != 0 ? 3 : e.Region is not null ? 2 : 1;
+            var last = e.AcceleratorType is not null ? 5 : e.Message is not null ? 4 : e.TransferSeconds != 0 ? 3 : e.Region is not null ? 2 : 1;
             if (last >= 2)
             {
                 WriteStringOrNull(writer, e.Region);
@@ -75,7 +76,12 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
 
             if (last >= 4)
             {
-                writer.WriteStringValue(e.Message);
+                WriteStringOrNull(writer, e.Message);
+            }
+
+            if (last >= 5)
+            {
+                writer.WriteStringValue(e.AcceleratorType);
             }
 
             writer.WriteEndArray();

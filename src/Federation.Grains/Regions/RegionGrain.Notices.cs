@@ -129,7 +129,7 @@ public sealed partial class RegionGrain
         if (notice.Kind == NoticeKind.Started)
         {
             var entry = (Entry)notice.Payload!;
-            OnStartAnswered(entry, await job.OnStartedAsync(Id, notice.At));
+            OnStartAnswered(entry, await job.OnStartedAsync(Id, notice.At, _baseModel.Pools[entry.Pool].Type));
             return;
         }
 

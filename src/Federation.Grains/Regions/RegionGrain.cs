@@ -124,7 +124,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         {
             // A retried admission (e.g. a move that came back): answer what already holds.
             return ValueTask.FromResult(known.Running
-                ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = known.StartedAt }
+                ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = known.StartedAt, AcceleratorType = _baseModel.Pools[known.Pool].Type }
                 : new AdmitResult { Admitted = true, State = JobState.Queued });
         }
 
@@ -156,7 +156,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         Enqueue(entry, mask, nowS);
         RunSchedule();
         return ValueTask.FromResult(entry.Running
-            ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = entry.StartedAt }
+            ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = entry.StartedAt, AcceleratorType = _baseModel.Pools[entry.Pool].Type }
             : new AdmitResult { Admitted = true, State = JobState.Queued });
     }
 

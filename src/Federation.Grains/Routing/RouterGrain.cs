@@ -143,6 +143,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
                     Decision = Decision(chosen, nowS, _decider.IsUnreachable(chosen) ? QueuedUnreachable(regionId) : null),
                     ExpectedStart = admit.ExpectedStart ?? ExecutionClock.FromSeconds(score.ExpectedStartS),
                     TransferSeconds = score.TransferS,
+                    AcceleratorType = admit.AcceleratorType,
                 };
             }
 

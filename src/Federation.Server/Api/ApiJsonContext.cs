@@ -20,4 +20,5 @@ namespace Federation.Server.Api;
 [JsonSerializable(typeof(MegaregionView))]
 [JsonSerializable(typeof(OfferView))]
 [JsonSerializable(typeof(DrainRequest))]
+[JsonSerializable(typeof(LedgerView))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

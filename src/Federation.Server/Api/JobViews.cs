@@ -30,7 +30,7 @@ public static class JobViews
         var history = ImmutableArray.CreateBuilder<JobEvent>(entries.Length);
         foreach (var e in entries)
         {
-            history.Add(new JobEvent { At = e.At, Kind = e.Kind, Region = e.Region, Message = e.Message ?? Event(r, e, job.Placement) });
+            history.Add(new JobEvent { At = e.At, Kind = e.Kind, Region = e.Region, Message = e.Message ?? Event(r, e, job.Placement), AcceleratorType = e.AcceleratorType });
         }
 
         return new JobView
