@@ -67,7 +67,14 @@ public sealed class JobRecord : IJobRow
     public JobRowColumns Columns => new(State.ToString(), Region, Request?.Project, Request?.Owner, IsActive, SubmittedAt);
 
     /// <summary>Adds an event; a null <paramref name="message"/> is rendered from the kind when the job is shown (<see cref="JobViews"/>).</summary>
-    public void AddEvent(DateTimeOffset at, string kind, string? region, string? message = null, double transferSeconds = 0)
+    public void AddEvent(DateTimeOffset at, string kind, string? region, string? message = null, double transferSeconds = 0) =>
+        Add(new JobHistoryEntry { At = at, Kind = kind, Region = region, Message = message, TransferSeconds = transferSeconds });
+
+    /// <summary>Adds a Started event with the accelerator type the run got (what the credit ledger books the run as).</summary>
+    public void AddStarted(DateTimeOffset at, string region, string? acceleratorType) =>
+        Add(new JobHistoryEntry { At = at, Kind = JobEventKinds.Started, Region = region, AcceleratorType = acceleratorType });
+
+    private void Add(JobHistoryEntry entry)
     {
         if (History.Count >= MaxHistory)
         {
@@ -75,18 +82,7 @@ public sealed class JobRecord : IJobRow
             History.RemoveAt(1);
         }
 
-        History.Add(new JobHistoryEntry { At = at, Kind = kind, Region = region, Message = message, TransferSeconds = transferSeconds });
-    }
-
-    /// <summary>Adds a Started event with the accelerator type the run got (what the credit ledger books the run as).</summary>
-    public void AddStarted(DateTimeOffset at, string region, string? acceleratorType)
-    {
-        if (History.Count >= MaxHistory)
-        {
-            History.RemoveAt(1);
-        }
-
-        History.Add(new JobHistoryEntry { At = at, Kind = JobEventKinds.Started, Region = region, AcceleratorType = acceleratorType });
+        History.Add(entry);
     }
 
     /// <summary>The job's facts as a submission answers them (no words: see <see cref="JobSnapshot"/>).</summary>
