@@ -62,6 +62,9 @@ public sealed class RegionAffinityTests
             async () => (await host.Region("daegu").GetAsync()) is { Away: false } v && v.HostSilo == daeguSilo.ToParsableString(),
             "daegu's grain moved to daegu's silo");
         await host.WaitUntilAsync(async () => (await host.Job("pinned").GetAsync())!.State == JobState.Running, "the pinned job started in daegu");
+
+        // The job commits its start before the region, on the job's answer, hands it to the executor: the outbox's barrier.
+        await host.NoticesDeliveredAsync();
         Assert.Equal(1, host.Executor.StartsOf("daegu", "pinned"));
 
         // suncheon's silo stops with "free" running. suncheon's grain runs away on the caller's silo, holding the job's
