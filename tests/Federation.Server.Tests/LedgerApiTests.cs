@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Federation.Contracts;
+using Federation.Grains.Execution;
+using Federation.Grains.Regions;
 using Federation.Scheduling;
 using Federation.TestKit;
 using Microsoft.Extensions.DependencyInjection;
@@ -179,18 +181,12 @@ public sealed class LedgerApiTests
 
     private static async Task PollAsync(ServerHost server, string id, JobState state)
     {
-        // An end crosses grains (region, then job) after the clock fires: a bounded wait, no sleep-and-hope.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var job = await ServerHost.ReadAsync<JobView>(await server.Client.GetAsync($"api/jobs/{id}"));
-            if (job.State == state)
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{id} is {job.State}, not {state}");
-            await Task.Delay(10);
-        }
+        // An end crosses grains (the clock's callback into the region, then the region's notice to the job): the clock's
+        // and the outbox's barriers say when both are done.
+        var limit = TimeSpan.FromSeconds(10);
+        await server.Services.GetRequiredService<ExecutionClock>().WhenIdleAsync().WaitAsync(limit);
+        await server.Services.GetRequiredService<NoticeDeliveries>().WhenDeliveredAsync().WaitAsync(limit);
+        var job = await ServerHost.ReadAsync<JobView>(await server.Client.GetAsync($"api/jobs/{id}"));
+        Assert.True(job.State == state, $"{id} is {job.State}, not {state}");
     }
 }
