@@ -1,3 +1,4 @@
+using Federation.TestKit.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

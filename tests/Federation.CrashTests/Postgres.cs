@@ -89,7 +89,7 @@ internal sealed class PrivatePostgres : IAsyncDisposable
             await RunAsync("chown", ["postgres:postgres", dir], asPostgres: false);
         }
 
-        var pg = new PrivatePostgres(dir, bin, ServerProcess.FreePort());
+        var pg = new PrivatePostgres(dir, bin, TestKit.Net.FreePorts.Next());
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", pg.DataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], asRoot);
         await pg.StartServerAsync();
         return pg;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 
 namespace Federation.CrashTests;
@@ -38,7 +37,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         _timeScale = timeScale;
         LogPath = logPath;
         _log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        Port = FreePort();
+        Port = TestKit.Net.FreePorts.Next();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
     }
 
@@ -107,7 +106,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     private async Task StartOnceAsync(TimeSpan timeout)
     {
-        var ports = FreePorts(2);
+        var ports = TestKit.Net.FreePorts.Take(2);
         SiloPort = ports[0];
         var info = new ProcessStartInfo("dotnet")
         {
@@ -281,31 +280,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static int FreePort() => FreePorts(1)[0];
-
-    /// <summary>Distinct loopback ports no one listened on a moment ago (all held open until every one is chosen).</summary>
-    public static int[] FreePorts(int count)
-    {
-        var listeners = new List<TcpListener>(count);
-        try
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var listener = new TcpListener(IPAddress.Loopback, 0);
-                listeners.Add(listener);
-                listener.Start();
-            }
-
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var listener in listeners)
-            {
-                listener.Stop();
-            }
-        }
-    }
 
     private void Output(string? line)
     {

@@ -1,3 +1,4 @@
+using Federation.TestKit.Net;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using Federation.TestKit.Net;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;

@@ -6,7 +6,7 @@ namespace Federation.TestKit.Net;
 /// <summary>
 /// Loopback TCP ports no one listens on now, for the silo and gateway endpoints of servers a test starts (Orleans
 /// needs to know its ports before it binds them, so it cannot take port 0). Ports are handed out once per process, so
-/// tests running in parallel never get the same one.
+/// tests running in parallel, and the silos of one test's cluster, never get the same one.
 /// </summary>
 public static class FreePorts
 {
@@ -30,5 +30,17 @@ public static class FreePorts
                 }
             }
         }
+    }
+
+    /// <summary><paramref name="count"/> ports, each as <see cref="Next"/> gives them.</summary>
+    public static int[] Take(int count)
+    {
+        var ports = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            ports[i] = Next();
+        }
+
+        return ports;
     }
 }
