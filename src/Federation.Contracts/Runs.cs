@@ -95,7 +95,7 @@ public sealed record RunPreempted
     [Id(5)]
     public string? Signal { get; init; }
 
-    /// <summary>The run ended on its own after its checkpoint signal, before the reclaim time (it wrote its checkpoint); false when it was stopped.</summary>
+    /// <summary>The run ended on its own after its checkpoint signal, before the reclaim time, and cleanly (its script exited 0: it wrote its checkpoint); false when it was stopped or failed.</summary>
     [Id(6)]
     public bool Checkpointed { get; init; }
 
@@ -105,6 +105,10 @@ public sealed record RunPreempted
 
     [Id(8)]
     public string? AcceleratorType { get; init; }
+
+    /// <summary>How the run ended after its signal, in the executor's words (e.g. Slurm's state and exit code); null when it was stopped at the reclaim time.</summary>
+    [Id(9)]
+    public string? EndMessage { get; init; }
 }
 
 /// <summary>

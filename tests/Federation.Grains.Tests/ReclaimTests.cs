@@ -244,7 +244,7 @@ public sealed class ReclaimTests
         var preempted = lent.History.Single(e => e.Kind == JobEventKinds.Preempted);
         Assert.Equal((signalledAt, "suncheon"), (preempted.At, preempted.Region));
         Assert.Equal(
-            $"preempted in suncheon after 0.167 h: suncheon took back the 4 H100 it lent to this job for its own job own-suncheon; charged 0.667 accelerator-hours for this run; checkpoint signal USR1 at {signalledAt:u}, checkpointed and ended at {signalledAt:u} (before its reclaim time {signalledAt + Grace:u}); placed again",
+            $"preempted in suncheon after 0.167 h: suncheon took back the 4 H100 it lent to this job for its own job own-suncheon; charged 0.667 accelerator-hours for this run; checkpoint signal USR1 at {signalledAt:u}, checkpointed and ended at {signalledAt:u} (before its reclaim time {signalledAt + Grace:u}: checkpointed on USR1 and exited after 0.167 h (simulated executor)); placed again",
             preempted.Message);
         Assert.Equal((JobState.Running, signalledAt), ((await host.Job("own-suncheon").GetAsync())!.State, (await host.Job("own-suncheon").GetAsync())!.StartedAt));
         Assert.Equal(0, host.Executor.StopsOf("suncheon", "lent"));
@@ -264,6 +264,39 @@ public sealed class ReclaimTests
         Assert.Equal(1, (await host.Region("suncheon").GetAsync()).Preemptions);
         await host.AssertAccountingAsync("own-gwangju", "lent", "own-suncheon");
         await AssertUsageAsync(host, (4 * 10.0 / 60) + (4 * 2) + (8 * 3) + (8 * 1), "own-gwangju", "lent", "own-suncheon");
+    }
+
+    [Fact]
+    public async Task A_lent_job_that_fails_after_its_checkpoint_signal_is_preempted_and_the_history_says_it_did_not_exit_cleanly()
+    {
+        await using var host = await FederationTestHost.StartAsync(configure: ReclaimOn, megaregion: SuncheonLends(preemptible: true));
+        var t0 = host.Clock.Now;
+        await host.SubmitAsync(Job("own-gwangju", 8, 3, allowed: ["gwangju"]));
+        await host.SubmitAsync(Job("lent", 4, 2, allowed: ["gwangju", "suncheon"]) with
+        {
+            Run = new JobRun { Script = "#!/bin/bash\ntrain\n", CheckpointSignal = "TERM" },
+        });
+        await host.SubmitAsync(Job("own-suncheon", 8, 1, home: "suncheon", allowed: ["suncheon"]));
+        await host.NoticesDeliveredAsync();
+        Assert.Equal([new PreemptionSignal("suncheon", "lent", Grace, true)], host.Executor.Signals);
+
+        // The script died of the signal (as a backend reports a run killed before its trap was set), before the
+        // simulated checkpoint's end: still a preemption, and the history says the checkpoint may be incomplete.
+        var end = new RunEnd { Outcome = JobState.Failed, At = t0, Message = "killed by TERM", ExitCode = 143, StartedAt = t0 };
+        await host.Region("suncheon").OnExecutionEndedAsync("lent", end);
+        await host.AdvanceAsync(TimeSpan.Zero);
+        var lent = (await host.Job("lent").GetAsync())!;
+        Assert.Equal((JobState.Queued, "gwangju"), (lent.State, lent.Region));
+        Assert.Equal(
+            [JobEventKinds.Submitted, JobEventKinds.Overflowed, JobEventKinds.Started, JobEventKinds.Reclaiming, JobEventKinds.Preempted, JobEventKinds.Requeued],
+            lent.History.Select(e => e.Kind));
+        Assert.Equal(
+            $"preempted in suncheon after 0 h: suncheon took back the 4 H100 it lent to this job for its own job own-suncheon; charged 0 accelerator-hours for this run; checkpoint signal TERM at {t0:u}, ended at {t0:u} without a clean exit (before its reclaim time {t0 + Grace:u}: killed by TERM); its checkpoint may be incomplete; placed again",
+            lent.History.Single(e => e.Kind == JobEventKinds.Preempted).Message);
+        Assert.Equal((JobState.Running, t0), ((await host.Job("own-suncheon").GetAsync())!.State, (await host.Job("own-suncheon").GetAsync())!.StartedAt));
+        Assert.Equal(1, (await host.Region("suncheon").GetAsync()).Preemptions);
+        Assert.Equal(0, host.Executor.StopsOf("suncheon", "lent"));
+        await host.AssertAccountingAsync("own-gwangju", "lent", "own-suncheon");
     }
 
     [Fact]

@@ -235,7 +235,7 @@ public sealed class FederationOnSlurmTests
         Assert.StartsWith("gwangyang takes back the accelerators it lent to this job for its own job own: checkpoint signal USR1 now", reclaiming.Message, StringComparison.Ordinal);
         Assert.StartsWith("preempted in gwangyang after ", preemption.Message, StringComparison.Ordinal);
         Assert.Contains("gwangyang took back the 4 H100 it lent to this job for its own job own; charged ", preemption.Message, StringComparison.Ordinal);
-        var expected = $"checkpoint signal USR1 at {reclaiming.At:u}, checkpointed and ended at {preemption.At:u} (before its reclaim time {reclaiming.At.AddSeconds(40):u}); placed again";
+        var expected = $"checkpoint signal USR1 at {reclaiming.At:u}, checkpointed and ended at {preemption.At:u} (before its reclaim time {reclaiming.At.AddSeconds(40):u}: Slurm job {firstSlurmId} COMPLETED, exit code 0); placed again";
         Assert.True(preemption.Message.EndsWith(expected, StringComparison.Ordinal), $"{preemption.Message} | expected to end with: {expected}");
         Assert.True(preemption.At < reclaiming.At.AddSeconds(40), $"preempted at {preemption.At:o}, the grace period ran to {reclaiming.At.AddSeconds(40):o}");
         Assert.True(reclaiming.At >= reclaimedFrom.AddSeconds(-1), $"reclaim decided at {reclaiming.At:o}, the own job came at {reclaimedFrom:o}");

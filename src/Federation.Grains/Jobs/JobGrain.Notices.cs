@@ -174,11 +174,12 @@ public sealed partial class JobGrain
     {
         var what = preempted.Accelerators > 0 ? $"the {preempted.Accelerators} {preempted.AcceleratorType ?? "accelerators"} it lent to this job" : "the accelerators it lent to this job";
         var forJob = preempted.ForJobId is { } other ? $" for its own job {other}" : "";
-        var how = (preempted.Signal, preempted.Checkpointed) switch
+        var how = (preempted.Signal, preempted.EndMessage, preempted.Checkpointed) switch
         {
-            (null, _) => $"no checkpoint signal, stopped at the end of its grace period at {preempted.At:u}",
-            (var signal, true) => $"checkpoint signal {signal} at {preempted.SignalledAt:u}, checkpointed and ended at {preempted.At:u} (before its reclaim time {preempted.ReclaimAt:u})",
-            (var signal, false) => $"checkpoint signal {signal} at {preempted.SignalledAt:u}, still running at the end of its grace period: stopped at {preempted.At:u}",
+            (null, _, _) => $"no checkpoint signal, stopped at the end of its grace period at {preempted.At:u}",
+            (var signal, null, _) => $"checkpoint signal {signal} at {preempted.SignalledAt:u}, still running at the end of its grace period: stopped at {preempted.At:u}",
+            (var signal, var ended, true) => $"checkpoint signal {signal} at {preempted.SignalledAt:u}, checkpointed and ended at {preempted.At:u} (before its reclaim time {preempted.ReclaimAt:u}: {ended})",
+            (var signal, var ended, false) => $"checkpoint signal {signal} at {preempted.SignalledAt:u}, ended at {preempted.At:u} without a clean exit (before its reclaim time {preempted.ReclaimAt:u}: {ended}); its checkpoint may be incomplete",
         };
         return string.Create(
             CultureInfo.InvariantCulture,

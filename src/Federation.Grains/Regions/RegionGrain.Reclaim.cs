@@ -188,7 +188,8 @@ public sealed partial class RegionGrain
             SignalledAt = entry.SignalledAt,
             ReclaimAt = entry.ReclaimAt ?? at,
             Signal = entry.Signalled ? entry.Spec.CheckpointSignal : null,
-            Checkpointed = end is not null,
+            Checkpointed = end is { Outcome: JobState.Completed },
+            EndMessage = end?.Message,
             Accelerators = entry.Count,
             AcceleratorType = entry.Pool >= 0 ? _baseModel.Pools[entry.Pool].Type : null,
         });
