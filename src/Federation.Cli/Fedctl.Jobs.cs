@@ -29,9 +29,10 @@ public static partial class Fedctl
         var image = new Option<string>("--image") { Description = "A container image to run the script in (Slurm's --container)." };
         var environment = new Option<string[]>("--env", "-e") { Description = "NAME=VALUE for the script's environment (repeat).", AllowMultipleArgumentsPerToken = false };
         var workdir = new Option<string>("--workdir") { Description = "The directory the script runs in (absolute)." };
+        var checkpointSignal = new Option<string>("--checkpoint-signal") { Description = "The signal the script traps to write a checkpoint and exit when lent accelerators are taken back (USR1, TERM, ...)." };
         var command = new Command("submit", "Submit a job; it is placed where it starts soonest once data movement is counted.")
         {
-            file, id, project, owner, home, count, types, memory, hours, datasetRegion, datasetGb, allowed, priority, script, image, environment, workdir,
+            file, id, project, owner, home, count, types, memory, hours, datasetRegion, datasetGb, allowed, priority, script, image, environment, workdir, checkpointSignal,
         };
         command.SetAction((parse, ct) => context.CallAsync(parse, async (client, json) =>
         {
@@ -67,7 +68,7 @@ public static partial class Fedctl
                 body["allowedRegions"] = new JsonArray(regions.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray());
             }
 
-            SetRun(body, parse.GetValue(script), parse.GetValue(image), parse.GetValue(environment), parse.GetValue(workdir));
+            SetRun(body, parse.GetValue(script), parse.GetValue(image), parse.GetValue(environment), parse.GetValue(workdir), parse.GetValue(checkpointSignal));
             var response = await client.PostAsync("api/jobs", body, ct);
             if (json)
             {
@@ -179,7 +180,14 @@ public static partial class Fedctl
         if (job.Run is { } run)
         {
             var lines = run.Script.TrimEnd('\n').Split('\n').Length;
-            await o.WriteLineAsync($"Runs:         a script of {lines} line(s){(run.Image is { } image ? $" in {image}" : "")}{(run.WorkingDirectory is { } dir ? $" in {dir}" : "")}{(run.Environment is { Count: > 0 } env ? $", {env.Count} environment variable(s)" : "")}");
+            await o.WriteLineAsync($"Runs:         a script of {lines} line(s){(run.Image is { } image ? $" in {image}" : "")}{(run.WorkingDirectory is { } dir ? $" in {dir}" : "")}{(run.Environment is { Count: > 0 } env ? $", {env.Count} environment variable(s)" : "")}{(run.CheckpointSignal is { } signal ? $", checkpoints on {signal}" : "")}");
+        }
+
+        var preemptions = job.History.Where(static e => e.Kind == JobEventKinds.Preempted).ToList();
+        if (preemptions.Count > 0)
+        {
+            var last = preemptions[^1];
+            await o.WriteLineAsync($"Preempted:    {preemptions.Count} time(s), last in {last.Region} at {Time(last.At)} (the history says why)");
         }
 
         if (job.BackendJobId is not null || job.ExitCode is not null || job.BackendReason is not null)
@@ -215,10 +223,10 @@ public static partial class Fedctl
         }
     }
 
-    /// <summary>Sets <c>run</c> from <c>--script</c>, <c>--image</c>, <c>--env</c> and <c>--workdir</c> (over what <c>--file</c> gave).</summary>
-    private static void SetRun(JsonObject body, FileInfo? script, string? image, string[]? environment, string? workdir)
+    /// <summary>Sets <c>run</c> from <c>--script</c>, <c>--image</c>, <c>--env</c>, <c>--workdir</c> and <c>--checkpoint-signal</c> (over what <c>--file</c> gave).</summary>
+    private static void SetRun(JsonObject body, FileInfo? script, string? image, string[]? environment, string? workdir, string? checkpointSignal)
     {
-        if (script is null && image is null && environment is not { Length: > 0 } && workdir is null)
+        if (script is null && image is null && environment is not { Length: > 0 } && workdir is null && checkpointSignal is null)
         {
             return;
         }
@@ -239,6 +247,7 @@ public static partial class Fedctl
 
         Set(run, "image", image);
         Set(run, "workingDirectory", workdir);
+        Set(run, "checkpointSignal", checkpointSignal);
         if (environment is { Length: > 0 })
         {
             var env = run["environment"] as JsonObject ?? [];

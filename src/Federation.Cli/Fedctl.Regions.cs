@@ -171,7 +171,8 @@ public static partial class Fedctl
         await o.WriteLineAsync($"Utilization:  {Percent(r.Utilization)}; {r.RunningJobs} running, {r.QueuedJobs} queued ({r.QueuedDemand} accelerators)");
         await o.WriteLineAsync($"Draining:     {(r.Draining ? "yes" : "no")}");
         await o.WriteLineAsync($"Hosted on:    {HostedOn(r.HostSilo, r.Away)}{(r.Away ? ": no silo of the region is alive; it queues jobs and starts none until one returns" : "")}");
-        await o.WriteLineAsync($"Offer:        {Offer(r.Offer)}{Window(r.Offer)}{(r.Offer.Preemptible ? ", preemptible" : "")}");
+        await o.WriteLineAsync($"Offer:        {Offer(r.Offer)}{Window(r.Offer)}{(r.Offer.Preemptible ? $", preemptible ({Number(r.Offer.ReclaimGraceSeconds ?? 60)} s grace)" : "")}");
+        await o.WriteLineAsync($"Preemptions:  {r.Preemptions.ToString(CultureInfo.InvariantCulture)} (other regions' jobs it took its lent accelerators back from)");
         await o.WriteLineAsync($"Compute:      {Number(r.TotalPetaflops)} PF, storage {Number(r.StoragePb)} PB");
         await o.WriteLineAsync();
         var pools = new Table("TYPE", "COUNT", "BUSY", "EXTERNAL", "MEMORY", "PF/UNIT");

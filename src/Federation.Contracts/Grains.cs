@@ -58,6 +58,14 @@ public interface IJobGrain : IGrainWithStringKey
     Task OnPreemptedAsync(string regionId, RunPreempted preempted);
 
     /// <summary>
+    /// From the region running the job on lent accelerators: it is taking them back. The job records the decision (the
+    /// run, the signal time, the reclaim time) in its row and answers true; only then does the region send the checkpoint
+    /// signal. False when the row does not have that run in that region (the region then sends nothing).
+    /// </summary>
+    [Alias("OnReclaimingAsync")]
+    Task<bool> OnReclaimingAsync(string regionId, RunReclaim reclaim);
+
+    /// <summary>
     /// From the rebalancer: move the queued job to <paramref name="targetRegion"/> if it is still queued
     /// where the rebalancer saw it. True when it moved.
     /// </summary>

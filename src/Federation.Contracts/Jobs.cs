@@ -420,6 +420,9 @@ public static class JobEventKinds
 
     /// <summary>The job ran on accelerators lent by another region, which took them back (reclaim); it is placed again.</summary>
     public const string Preempted = "Preempted";
+
+    /// <summary>The region running the job on lent accelerators decided to take them back: checkpoint signal now, stopped at the reclaim time.</summary>
+    public const string Reclaiming = "Reclaiming";
     public const string Completed = "Completed";
     public const string Failed = "Failed";
     public const string Cancelled = "Cancelled";

@@ -128,7 +128,7 @@ public sealed record RegionView
 
     /// <summary>
     /// Jobs from other regions this region preempted to take its lent accelerators back (reclaim, under a preemptible
-    /// offer), counted since its grain was last activated; each preempted job's history says so (<c>Preempted</c>).
+    /// offer), ever: the count is stored with the region's settings, and each preempted job's history says so (<c>Preempted</c>).
     /// </summary>
     [Id(15)]
     public long Preemptions { get; init; }

@@ -25,6 +25,15 @@ public sealed record JobRun
     /// <summary>The directory the script runs in (absolute), or null for the region's default.</summary>
     [Id(3)]
     public string? WorkingDirectory { get; init; }
+
+    /// <summary>
+    /// The signal the script traps to write a checkpoint and exit when the region it runs in on lent accelerators takes
+    /// them back (<c>USR1</c>, <c>USR2</c>, <c>TERM</c>, <c>INT</c>, <c>HUP</c>, <c>QUIT</c>, <c>ALRM</c>, <c>CONT</c>), or
+    /// null for none: such a job gets no signal and is stopped when the offer's grace period is over. A script that ends
+    /// after its signal, before that, has checkpointed: it is preempted and placed again, not completed.
+    /// </summary>
+    [Id(4)]
+    public string? CheckpointSignal { get; init; }
 }
 
 /// <summary>How a run ended, as the executor running it reports it to its region (and the region to the job).</summary>
@@ -74,9 +83,60 @@ public sealed record RunPreempted
     [Id(2)]
     public string? ForJobId { get; init; }
 
-    /// <summary>When the job got its checkpoint signal.</summary>
+    /// <summary>When the region decided to take the accelerators back (the job's checkpoint signal, when it asked for one, went then).</summary>
     [Id(3)]
     public DateTimeOffset SignalledAt { get; init; }
+
+    /// <summary>When the grace period was over (the run was stopped then unless it checkpointed and ended before).</summary>
+    [Id(4)]
+    public DateTimeOffset ReclaimAt { get; init; }
+
+    /// <summary>The checkpoint signal the job was sent, or null when it asked for none.</summary>
+    [Id(5)]
+    public string? Signal { get; init; }
+
+    /// <summary>The run ended on its own after its checkpoint signal, before the reclaim time, and cleanly (its script exited 0: it wrote its checkpoint); false when it was stopped or failed.</summary>
+    [Id(6)]
+    public bool Checkpointed { get; init; }
+
+    /// <summary>Accelerators the run held, and their type (what the region took back).</summary>
+    [Id(7)]
+    public int Accelerators { get; init; }
+
+    [Id(8)]
+    public string? AcceleratorType { get; init; }
+
+    /// <summary>How the run ended after its signal, in the executor's words (e.g. Slurm's state and exit code); null when it was stopped at the reclaim time.</summary>
+    [Id(9)]
+    public string? EndMessage { get; init; }
+}
+
+/// <summary>
+/// A region's decision to take back the lent accelerators a run holds (reclaim), as the region asks the job to record it
+/// before it signals the run: the row keeps it, so a region rebuilt during the grace period keeps the reclaim time.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("federation.RunReclaim")]
+public sealed record RunReclaim
+{
+    /// <summary>The region taking its accelerators back (the one running the job).</summary>
+    [Id(0)]
+    public string Region { get; init; } = "";
+
+    /// <summary>When the run being reclaimed started: the decision is about that run only.</summary>
+    [Id(1)]
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When the region decided (and the checkpoint signal, if any, is sent).</summary>
+    [Id(2)]
+    public DateTimeOffset SignalledAt { get; init; }
+
+    /// <summary>When the grace period is over and the region stops the run.</summary>
+    [Id(3)]
+    public DateTimeOffset ReclaimAt { get; init; }
+
+    /// <summary>The region's own job the accelerators are taken back for.</summary>
+    [Id(4)]
+    public string? ForJobId { get; init; }
 }
 
 /// <summary>

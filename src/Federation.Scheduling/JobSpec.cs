@@ -32,6 +32,13 @@ public sealed record JobSpec(
     /// <summary>Whether the job says what to run (a batch script): a region that runs jobs on Slurm runs only those.</summary>
     public bool HasScript { get; init; }
 
+    /// <summary>
+    /// The signal the job's script traps to write a checkpoint and exit (<c>USR1</c>, <c>TERM</c>, ...), sent when a region
+    /// takes back the lent accelerators it runs on; null when the job asked for none (it is then stopped at the reclaim
+    /// time without a signal).
+    /// </summary>
+    public string? CheckpointSignal { get; init; }
+
     /// <summary>Multi-accelerator jobs are gangs.</summary>
     public bool IsGang => AcceleratorCount > 1;
 

@@ -52,6 +52,25 @@ public sealed partial class RegionScheduler
         _stateChanged = true;
     }
 
+    /// <summary>
+    /// Marks a restored running lent job as being reclaimed (its reclaim decision was recorded before the restart or the
+    /// scheduler's rebuild): its accelerators are due back at <paramref name="reclaimAtS"/>, the time decided then, and
+    /// <see cref="PlanReclaim"/> does not pick it again. False when the ticket does not run here or is already marked.
+    /// </summary>
+    public bool RestoreReclaiming(long ticket, double reclaimAtS)
+    {
+        if (!_runningPool.TryGetValue(ticket, out var p) || IsReclaiming(ticket))
+        {
+            return false;
+        }
+
+        MarkReclaiming(_pools[p], ticket, reclaimAtS);
+        _reclaiming++;
+        _dirty = true;
+        _stateChanged = true;
+        return true;
+    }
+
     /// <summary>Whether <paramref name="ticket"/> is running here, and in which pool.</summary>
     public bool TryGetRunningPool(long ticket, out int poolIndex) => _runningPool.TryGetValue(ticket, out poolIndex);
 

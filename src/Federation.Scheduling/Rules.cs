@@ -33,7 +33,11 @@ public sealed record JobSubmission(
 }
 
 /// <summary>What a job runs, as submitted (<c>run</c>): a batch script, and where and how to run it.</summary>
-public sealed record RunSubmission(string? Script, string? Image, IReadOnlyDictionary<string, string>? Environment, string? WorkingDirectory);
+public sealed record RunSubmission(string? Script, string? Image, IReadOnlyDictionary<string, string>? Environment, string? WorkingDirectory)
+{
+    /// <summary>The signal the script traps to checkpoint before a reclaim (<c>run.checkpointSignal</c>), or null for none.</summary>
+    public string? CheckpointSignal { get; init; }
+}
 
 /// <summary>
 /// What makes a job submittable in a megaregion: each field on its own, then whether some allowed region could ever
@@ -65,6 +69,12 @@ public static class JobRules
 
     /// <summary>Longest environment variable value, characters.</summary>
     public const int MaxEnvironmentValueLength = 4096;
+
+    /// <summary>
+    /// The checkpoint signals a job may ask for (<c>run.checkpointSignal</c>), by name without <c>SIG</c>: signals a batch
+    /// script can trap (not KILL or STOP), which Slurm sends to the batch script by name.
+    /// </summary>
+    public static readonly ImmutableArray<string> CheckpointSignals = ["USR1", "USR2", "TERM", "INT", "HUP", "QUIT", "ALRM", "CONT"];
 
     /// <summary>Longest container image reference or working directory, characters.</summary>
     public const int MaxPathLength = 1024;
@@ -229,6 +239,11 @@ public static class JobRules
             {
                 errors.Add(new("run.workingDirectory", "must not contain control characters"));
             }
+        }
+
+        if (run.CheckpointSignal is { } signal && !CheckpointSignals.Contains(signal, StringComparer.Ordinal))
+        {
+            errors.Add(new("run.checkpointSignal", $"must be one of {string.Join(", ", CheckpointSignals)} (a signal the script can trap, without SIG), or absent for none"));
         }
 
         if (run.Environment is not { } environment)

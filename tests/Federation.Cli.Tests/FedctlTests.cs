@@ -248,7 +248,7 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
         var run = await RunAsync("offer", "set", "gwangyang", "--type", "H100=64", "--preemptible");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("Offer:        H100=64, preemptible", run.OutLines);
+        Assert.Contains("Offer:        H100=64, preemptible (60 s grace)", run.OutLines);
     }
 
     [Fact]

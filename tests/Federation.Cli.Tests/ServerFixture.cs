@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using Federation.Server;
+using Federation.Server.Hosting;
 using Federation.Storage;
 using Federation.TestKit.Net;
 using Microsoft.AspNetCore.Builder;
@@ -12,7 +13,7 @@ namespace Federation.Cli.Tests;
 /// The real server in process on 127.0.0.1 with an ephemeral port and in-memory state; jobs never finish (time scale 1,
 /// hours-long jobs). Its silo and gateway get free ports of their own, so it never collides with another server.
 /// </summary>
-public sealed class ServerFixture : IAsyncLifetime
+public class ServerFixture : IAsyncLifetime
 {
     /// <summary>How many times the start is tried, on fresh silo and gateway ports each time, when a port was taken meanwhile.</summary>
     private const int MaxPortAttempts = 3;
@@ -31,7 +32,11 @@ public sealed class ServerFixture : IAsyncLifetime
                 "--silo-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
                 "--gateway-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
             ];
-            var builder = FederationServer.CreateBuilder(args, o => o.Storage = StorageKind.Memory);
+            var builder = FederationServer.CreateBuilder(args, o =>
+            {
+                o.Storage = StorageKind.Memory;
+                Configure(o);
+            });
             builder.Logging.ClearProviders();
             var app = FederationServer.Build(builder);
             try
@@ -47,6 +52,11 @@ public sealed class ServerFixture : IAsyncLifetime
                 await app.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>What a fixture of its own changes in the server's options (nothing here).</summary>
+    protected virtual void Configure(FederationServerOptions options)
+    {
     }
 
     public async Task DisposeAsync()
@@ -66,6 +76,16 @@ public sealed class ServerFixture : IAsyncLifetime
         }
 
         return false;
+    }
+}
+
+/// <summary>The same server with reclaim of lent capacity on (<c>Federation:Reclaim</c>), for the tests that preempt.</summary>
+public sealed class ReclaimServerFixture : ServerFixture
+{
+    protected override void Configure(FederationServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Reclaim = true;
     }
 }
 

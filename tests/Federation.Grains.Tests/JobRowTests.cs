@@ -78,6 +78,45 @@ public sealed class JobRowTests
     }
 
     [Fact]
+    public void A_running_row_keeps_its_checkpoint_signal_and_the_reclaim_of_its_run_to_the_tick()
+    {
+        var started = T0.AddTicks(12_345_678_901);
+        var record = new JobRecord
+        {
+            Request = new JobRequest
+            {
+                Id = "j1",
+                Project = "p",
+                Owner = "kim",
+                HomeRegion = "gwangju",
+                Accelerators = new AcceleratorRequest { Count = 4 },
+                DurationHours = 2,
+                Run = new JobRun { Script = "#!/bin/bash\ntrap 'exit 0' USR1\n", CheckpointSignal = "USR1" },
+            },
+            State = JobState.Running,
+            Region = "suncheon",
+            SubmittedAt = T0,
+            StartedAt = started,
+            Reclaim = new RunReclaim { Region = "suncheon", StartedAt = started, SignalledAt = started.AddTicks(7), ReclaimAt = started.AddTicks(600_000_007), ForJobId = "own-1" },
+        };
+
+        var json = Serializer.Serialize(record).ToString();
+        var back = Serializer.Deserialize<JobRecord>(Serializer.Serialize(record));
+
+        Assert.Equal("USR1", back.Request!.Run!.CheckpointSignal);
+        Assert.Equal(record.Reclaim, back.Reclaim);
+        Assert.Contains("\"CheckpointSignal\":\"USR1\"", json, StringComparison.Ordinal);
+
+        // Nothing is written for a row with neither.
+        record.Reclaim = null;
+        record.Request = record.Request with { Run = record.Request.Run with { CheckpointSignal = null } };
+        var plain = Serializer.Serialize(record).ToString();
+        Assert.DoesNotContain("Reclaim", plain, StringComparison.Ordinal);
+        Assert.DoesNotContain("CheckpointSignal", plain, StringComparison.Ordinal);
+        Assert.Null(Serializer.Deserialize<JobRecord>(Serializer.Serialize(record)).Reclaim);
+    }
+
+    [Fact]
     public void A_row_with_members_this_version_does_not_know_reads_and_skips_them()
     {
         // A row as a later version might write it: members, and array elements, this reader does not know, in every object.

@@ -28,6 +28,24 @@ public sealed class RunRulesTests
         Assert.Equal("must start with an interpreter line (#!/bin/bash), as a batch script does", errors[0].Message);
     }
 
+    [Theory]
+    [InlineData("USR1")]
+    [InlineData("TERM")]
+    [InlineData("CONT")]
+    public void A_checkpoint_signal_a_script_can_trap_breaks_no_rule(string signal) =>
+        Assert.Empty(JobRules.Validate(Mega, Job(Run() with { CheckpointSignal = signal })));
+
+    [Theory]
+    [InlineData("KILL")]
+    [InlineData("STOP")]
+    [InlineData("SIGUSR1")]
+    [InlineData("usr1")]
+    [InlineData("")]
+    public void A_checkpoint_signal_that_cannot_be_trapped_or_is_misspelt_is_refused_naming_the_field(string signal) =>
+        Assert.Equal(
+            new FieldError("run.checkpointSignal", "must be one of USR1, USR2, TERM, INT, HUP, QUIT, ALRM, CONT (a signal the script can trap, without SIG), or absent for none"),
+            Assert.Single(JobRules.Validate(Mega, Job(Run() with { CheckpointSignal = signal }))));
+
     [Fact]
     public void A_run_without_a_script_and_an_oversized_script_are_refused()
     {

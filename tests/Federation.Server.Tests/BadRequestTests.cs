@@ -108,6 +108,8 @@ public sealed class BadRequestTests(BadRequestTests.ServerWithAJob fixture) : IC
         { """{"run": {"script": "#!/bin/sh", "workingDirectory": "scratch"}}""", "run.workingDirectory", "must be an absolute path" },
         { """{"run": {"script": "#!/bin/sh", "environment": {"A-B": "1"}}}""", "run.environment.A-B", "'A-B' is not a variable name" },
         { """{"run": {"script": "#!/bin/sh", "environment": {"A": 1}}}""", "run.environment.A", "" },
+        { """{"run": {"script": "#!/bin/sh", "checkpointSignal": "KILL"}}""", "run.checkpointSignal", "must be one of USR1, USR2, TERM, INT, HUP, QUIT, ALRM, CONT (a signal the script can trap, without SIG), or absent for none" },
+        { """{"run": {"script": "#!/bin/sh", "checkpointSignal": "SIGUSR1"}}""", "run.checkpointSignal", "must be one of USR1" },
     };
 
     [Theory]

@@ -170,7 +170,7 @@ internal static class FuzzRequests
         Gen.Choose(-100_000, 100_000).Select(i => (JsonNode?)i),
         Gen.Elements(Regions).Select(r => (JsonNode?)r));
 
-    private static readonly string[] JobFields = ["id", "project", "owner", "homeRegion", "accelerators", "accelerators.count", "accelerators.types", "accelerators.minMemoryGb", "durationHours", "dataset", "dataset.region", "dataset.sizeGb", "allowedRegions", "priority", "run", "run.script", "run.environment", "run.workingDirectory", "run.image", "allowedRegion", "ownerr", "__proto__"];
+    private static readonly string[] JobFields = ["id", "project", "owner", "homeRegion", "accelerators", "accelerators.count", "accelerators.types", "accelerators.minMemoryGb", "durationHours", "dataset", "dataset.region", "dataset.sizeGb", "allowedRegions", "priority", "run", "run.script", "run.environment", "run.workingDirectory", "run.image", "run.checkpointSignal", "allowedRegion", "ownerr", "__proto__"];
 
     /// <summary>A valid job request with one to three fields removed or set to hostile values.</summary>
     private static readonly Gen<FuzzRequest> Submit =

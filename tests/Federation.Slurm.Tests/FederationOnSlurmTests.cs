@@ -11,8 +11,8 @@ namespace Federation.Slurm.Tests;
 /// <summary>
 /// Through the federation's REST API, regions run their jobs on real Slurm clusters (slurmrestd with JWT on loopback):
 /// scripts run and end with their exit code and Slurm's reason, cancels reach Slurm, Slurm's GRES limits hold and its
-/// queue is reported, pools come from Slurm's nodes, and a job overflowed from one region runs on the other region's
-/// Slurm. Each test has clusters of its own.
+/// queue is reported, pools come from Slurm's nodes, a job overflowed from one region runs on the other region's
+/// Slurm, and a reclaimed lent job gets its checkpoint signal there. Each test has clusters of its own.
 /// </summary>
 public sealed class FederationOnSlurmTests
 {
@@ -37,7 +37,7 @@ public sealed class FederationOnSlurmTests
         Assert.Equal((JobState.Failed, (int?)3, "NonZeroExitCode"), (fails.State, fails.ExitCode, fails.BackendReason));
         Assert.Equal(failsRow.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture), fails.BackendJobId);
         Assert.Equal(("COMPLETED", "FAILED"), (okRow.State, failsRow.State));
-        Assert.Equal("federation:gwangyang:ok", okRow.Comment);
+        Assert.Equal($"federation:gwangyang:ok@{ok.StartedAt!.Value.UtcDateTime:yyyyMMdd'T'HHmmss.fffffff'Z'}", okRow.Comment);
         Assert.StartsWith($"failed in gwangyang: Slurm job {failsRow.JobId} FAILED (NonZeroExitCode), exit code 3", fails.Reason, StringComparison.Ordinal);
         Assert.Contains(ok.History, e => e.Kind == JobEventKinds.Backend && e.Message.StartsWith($"submitted to gwangyang's Slurm as job {okRow.JobId} (partition {cluster.Partition}, gres gpu:h100:2, time limit 3 min)", StringComparison.Ordinal));
 
@@ -181,6 +181,84 @@ public sealed class FederationOnSlurmTests
     }
 
     [Fact]
+    public async Task A_reclaimed_lent_job_gets_its_checkpoint_signal_in_Slurm_checkpoints_and_is_requeued_not_completed()
+    {
+        await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "reclaim", Gres = "h100:4" });
+        await using var server = await SlurmServer.StartAsync(
+            new Dictionary<string, RegionExecution> { ["gwangyang"] = SlurmServer.Slurm(cluster, capacityRefresh: TimeSpan.FromMilliseconds(300)) },
+            o => o.Reclaim = true);
+        await WaitForPoolAsync(server, 4);
+
+        // gwangyang lends its four H100 under a preemptible offer with 40 s of grace.
+        var offer = new { accelerators = new[] { new { type = "H100", count = 4 } }, preemptible = true, reclaimGraceSeconds = 40 };
+        using (var put = await server.Client.PutAsJsonAsync("api/regions/gwangyang/offer", offer, SlurmServer.Json))
+        {
+            Assert.True(put.IsSuccessStatusCode, $"PUT offer: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
+        }
+
+        // A gwangju job that may run only in gwangyang, trapping USR1: it writes its checkpoint and exits 0; run again, it
+        // resumes from the checkpoint and completes.
+        const string Script = """
+            #!/bin/bash
+            ckpt="checkpoint-$FEDERATION_JOB_ID"
+            if [ -f "$ckpt" ]; then echo "resumed from $(cat "$ckpt")"; exit 0; fi
+            trap 'echo "step $i" > "$ckpt"; echo checkpointed; exit 0' USR1
+            touch "trapping-$FEDERATION_JOB_ID"
+            for i in $(seq 1 3000); do sleep 0.1; done
+            echo "ran to the end without a signal"
+            """;
+        var lent = await server.SubmitAsync(SlurmServer.Job("lent", "gwangju", Script, gpus: 4, allowed: ["gwangyang"]) with
+        {
+            Run = new JobRun { Script = Script + "\n", CheckpointSignal = "USR1" },
+        });
+        Assert.Equal(("gwangyang", JobState.Running), (lent.Region, lent.State));
+        var firstSlurmId = await WaitForSlurmAsync(cluster, "lent", "RUNNING");
+
+        // A signal that reaches Slurm before the batch script has set its trap would end it at once (or be lost before the
+        // script starts): the own job comes once the script says it traps USR1.
+        var trapping = Path.Combine(cluster.WorkDirectory, "trapping-lent");
+        var waited = Stopwatch.StartNew();
+        while (!File.Exists(trapping))
+        {
+            Assert.True(waited.Elapsed < SlurmTimeout, "the lent job's script never set its trap");
+            await Task.Delay(100);
+        }
+
+        // gwangyang's own job needs the four H100: the lent job is signalled in Slurm, checkpoints and ends well inside its
+        // grace period, and is preempted (not completed), then runs again after the own job and resumes.
+        var reclaimedFrom = DateTimeOffset.UtcNow;
+        await server.SubmitAsync(SlurmServer.Job("own", "gwangyang", "#!/bin/bash\nsleep 1\n", gpus: 4, allowed: ["gwangyang"]));
+        var preempted = await server.WaitAsync("lent", j => j.History.Any(e => e.Kind == JobEventKinds.Preempted), "the lent job is preempted", SlurmTimeout);
+        var reclaiming = Assert.Single(preempted.History, e => e.Kind == JobEventKinds.Reclaiming);
+        var preemption = Assert.Single(preempted.History, e => e.Kind == JobEventKinds.Preempted);
+        Assert.Equal(("gwangyang", "gwangyang"), (reclaiming.Region, preemption.Region));
+        Assert.StartsWith("gwangyang takes back the accelerators it lent to this job for its own job own: checkpoint signal USR1 now", reclaiming.Message, StringComparison.Ordinal);
+        Assert.StartsWith("preempted in gwangyang after ", preemption.Message, StringComparison.Ordinal);
+        Assert.Contains("gwangyang took back the 4 H100 it lent to this job for its own job own; charged ", preemption.Message, StringComparison.Ordinal);
+        var expected = $"checkpoint signal USR1 at {reclaiming.At:u}, checkpointed and ended at {preemption.At:u} (before its reclaim time {reclaiming.At.AddSeconds(40):u}: Slurm job {firstSlurmId} COMPLETED, exit code 0); placed again";
+        Assert.True(preemption.Message.EndsWith(expected, StringComparison.Ordinal), $"{preemption.Message} | expected to end with: {expected}");
+        Assert.True(preemption.At < reclaiming.At.AddSeconds(40), $"preempted at {preemption.At:o}, the grace period ran to {reclaiming.At.AddSeconds(40):o}");
+        Assert.True(reclaiming.At >= reclaimedFrom.AddSeconds(-1), $"reclaim decided at {reclaiming.At:o}, the own job came at {reclaimedFrom:o}");
+        Assert.Equal("step", (await File.ReadAllTextAsync(Path.Combine(cluster.WorkDirectory, "checkpoint-lent"))).Split(' ')[0]);
+
+        var own = await server.WaitAsync("own", j => j.State == JobState.Completed, "the own job completes", SlurmTimeout);
+        var done = await server.WaitAsync("lent", j => j.State is JobState.Completed or JobState.Failed, "the lent job runs again and ends", SlurmTimeout);
+        Assert.Equal((JobState.Completed, "gwangyang"), (done.State, done.Region));
+        Assert.True(done.StartedAt >= own.EndedAt, $"the lent job ran again from {done.StartedAt:o}, the own job ended at {own.EndedAt:o}");
+        Assert.Equal(
+            [JobEventKinds.Submitted, JobEventKinds.Overflowed, JobEventKinds.Started, JobEventKinds.Backend, JobEventKinds.Reclaiming, JobEventKinds.Preempted, JobEventKinds.Overflowed, JobEventKinds.Started, JobEventKinds.Backend, JobEventKinds.Completed],
+            done.History.Select(e => e.Kind));
+
+        // In Slurm: the first run completed on its own after the signal (exit 0, never cancelled), the second resumed.
+        var runs = (await cluster.JobsAsync()).Where(r => r.Name == "lent").OrderBy(r => r.JobId).ToList();
+        Assert.Equal([(firstSlurmId, "COMPLETED"), (runs[1].JobId, "COMPLETED")], runs.Select(r => (r.JobId, r.State)));
+        Assert.EndsWith("checkpointed\n", await File.ReadAllTextAsync(Path.Combine(cluster.WorkDirectory, $"lent-{firstSlurmId}.out")), StringComparison.Ordinal);
+        Assert.StartsWith("resumed from step ", await File.ReadAllTextAsync(Path.Combine(cluster.WorkDirectory, $"lent-{runs[1].JobId}.out")), StringComparison.Ordinal);
+        Assert.Equal(runs[1].JobId.ToString(System.Globalization.CultureInfo.InvariantCulture), done.BackendJobId);
+        Assert.Equal(1, (await server.RegionAsync("gwangyang")).Preemptions);
+    }
+
+    [Fact]
     public async Task A_job_without_a_script_is_never_placed_in_a_region_that_runs_jobs_on_Slurm()
     {
         await using var cluster = await SlurmCluster.StartAsync(new SlurmClusterOptions { Name = "noscript" });
@@ -225,7 +303,7 @@ public sealed class FederationOnSlurmTests
 
         var done = await server.WaitAsync("second", j => j.State == JobState.Completed, "the overflowed job completes", SlurmTimeout);
         var onGwangju = Assert.Single(await gwangjuSlurm.JobsAsync());
-        Assert.Equal(("second", "COMPLETED", "federation:gwangju:second"), (onGwangju.Name, onGwangju.State, onGwangju.Comment));
+        Assert.Equal(("second", "COMPLETED", $"federation:gwangju:second@{done.StartedAt!.Value.UtcDateTime:yyyyMMdd'T'HHmmss.fffffff'Z'}"), (onGwangju.Name, onGwangju.State, onGwangju.Comment));
         Assert.Equal(onGwangju.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture), done.BackendJobId);
         Assert.Equal("first", Assert.Single(await gwangyangSlurm.JobsAsync()).Name);
         await server.WaitAsync("first", j => j.State == JobState.Completed, "the first job completes", SlurmTimeout);

@@ -58,7 +58,7 @@ public sealed class SlurmServer : IAsyncDisposable
         return new RegionExecution { Executor = ExecutorKind.Slurm, Slurm = options };
     }
 
-    public static async Task<SlurmServer> StartAsync(IReadOnlyDictionary<string, RegionExecution> regions)
+    public static async Task<SlurmServer> StartAsync(IReadOnlyDictionary<string, RegionExecution> regions, Action<FederationServerOptions>? configure = null)
     {
         var builder = FederationServer.CreateBuilder(
             [
@@ -73,6 +73,8 @@ public sealed class SlurmServer : IAsyncDisposable
                 {
                     o.Regions[id] = execution;
                 }
+
+                configure?.Invoke(o);
             });
         builder.Logging.ClearProviders();
         var app = FederationServer.Build(builder);

@@ -102,12 +102,18 @@ internal static partial class GrainsLog
     [LoggerMessage(32, LogLevel.Debug, "Job {Job} answered region {Region}'s start: {What}")]
     public static partial void StartAnswered(ILogger logger, string job, string region, string what);
 
-    [LoggerMessage(34, LogLevel.Information, "Region {Region} reclaims its accelerators from job {Job} (lent) for its own job {For}: checkpoint signal now, stopped at {ReclaimAt:o}")]
+    [LoggerMessage(34, LogLevel.Information, "Region {Region} reclaims its accelerators from job {Job} (lent) for its own job {For}: recorded in the job's row, then its checkpoint signal if it asked for one; stopped at {ReclaimAt:o}")]
     public static partial void Reclaiming(ILogger logger, string region, string job, string @for, DateTimeOffset reclaimAt);
 
-    [LoggerMessage(35, LogLevel.Information, "Region {Region} preempted job {Job} (lent) after its grace period; the job is placed again")]
-    public static partial void Preempted(ILogger logger, string region, string job);
+    [LoggerMessage(35, LogLevel.Information, "Region {Region} preempted job {Job} (lent): {How}; the job is placed again")]
+    public static partial void Preempted(ILogger logger, string region, string job, string how);
 
     [LoggerMessage(36, LogLevel.Warning, "Region {Region} could not stop job {Job} at its reclaim time; its accelerators are taken back all the same")]
     public static partial void ReclaimStopFailed(ILogger logger, Exception exception, string region, string job);
+
+    [LoggerMessage(45, LogLevel.Warning, "Region {Region} could not store its count of preemptions ({Count}); the next write of its settings stores it")]
+    public static partial void PreemptionCountNotStored(ILogger logger, Exception exception, string region, long count);
+
+    [LoggerMessage(46, LogLevel.Information, "Region {Region} keeps the reclaim of job {Job} its row recorded before a restart: stopped at {ReclaimAt:o}")]
+    public static partial void ReclaimRestored(ILogger logger, string region, string job, DateTimeOffset reclaimAt);
 }

@@ -7,13 +7,15 @@ namespace Federation.Grains.Execution;
 /// <param name="Accelerators">Accelerators allocated.</param>
 /// <param name="StartedAt">When the region started the job (execution clock); on a restart, the original start.</param>
 /// <param name="Duration">How long the job runs.</param>
+/// <param name="CheckpointSignal">The signal the job traps to checkpoint when its lent accelerators are taken back (<see cref="IJobExecutor.PreemptAsync"/>), or null for none.</param>
 public sealed record ExecutionRequest(
     string RegionId,
     string JobId,
     string AcceleratorType,
     int Accelerators,
     DateTimeOffset StartedAt,
-    TimeSpan Duration);
+    TimeSpan Duration,
+    string? CheckpointSignal = null);
 
 /// <summary>
 /// Runs jobs for regions. The region grain decides what runs where; the executor only runs it and
@@ -33,9 +35,12 @@ public interface IJobExecutor
     Task<bool> StopAsync(string regionId, string jobId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The region takes the job's accelerators back (reclaim): the job gets its checkpoint signal now, and the region stops
-    /// it (<see cref="StopAsync"/>) once <paramref name="grace"/> is over, unless it ends first. False when the executor
-    /// does not run the job or sends no signal; the stop comes all the same.
+    /// The region takes the job's accelerators back (reclaim) from a job that asked for a checkpoint signal
+    /// (<see cref="ExecutionRequest.CheckpointSignal"/>): the executor sends it that signal now; the region stops the run
+    /// (<see cref="StopAsync"/>) once <paramref name="grace"/> is over, unless it ends first, and an end reported in
+    /// between is the run's checkpointed end (a preemption, not the job's completion). False when the executor does not
+    /// run the job or sent no signal; the stop comes all the same. The region calls it again after a restart during the
+    /// grace period, so an executor treats a second signal to a run that got one (or has ended) as harmless.
     /// </summary>
     Task<bool> PreemptAsync(string regionId, string jobId, TimeSpan grace, CancellationToken cancellationToken = default);
 }

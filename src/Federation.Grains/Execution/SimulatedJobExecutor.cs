@@ -8,7 +8,8 @@ namespace Federation.Grains.Execution;
 /// A job occupies its accelerators for its duration on the execution clock, then completes. After a
 /// restart the region re-attaches its running jobs, and each ends at its original start plus duration. An end the
 /// region could not take (the call failed) is reported again by the clock until it does, as a real backend's end stays
-/// there to be read.
+/// there to be read. A job that asked for a checkpoint signal models a script that traps it: signalled
+/// (<see cref="PreemptAsync"/>), it writes its checkpoint and exits at once, and that end is reported at the signal's time.
 /// </summary>
 public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences grains) : IJobExecutor
 {
@@ -42,7 +43,7 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
             }
         }
 
-        var run = new Run(this, key, request.StartedAt, request.Duration);
+        var run = new Run(this, key, request.StartedAt, request.Duration, request.CheckpointSignal);
         if (_running.TryAdd(key, run))
         {
             run.Handle = clock.At(run.End, static r => r.EndAsync(), run);
@@ -63,12 +64,14 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
     }
 
     /// <summary>
-    /// A simulated job has nothing to checkpoint: the signal is only counted (<see cref="PreemptionsSignalled"/>), and the
-    /// run goes on until the region stops it or it ends.
+    /// Sends the job its checkpoint signal when it asked for one (<see cref="ExecutionRequest.CheckpointSignal"/>): the
+    /// simulated script writes its checkpoint and exits now, and the run's end is reported at once (counted in
+    /// <see cref="PreemptionsSignalled"/>). False, sending nothing, for a job that asked for none (it runs on until the
+    /// region stops it or it ends) or that does not run here (a second signal to a run that already ended).
     /// </summary>
     public Task<bool> PreemptAsync(string regionId, string jobId, TimeSpan grace, CancellationToken cancellationToken = default)
     {
-        if (!_running.ContainsKey((regionId, jobId)))
+        if (!_running.TryGetValue((regionId, jobId), out var run) || run.CheckpointSignal is null || !run.Checkpoint(clock.Now))
         {
             return Task.FromResult(false);
         }
@@ -77,17 +80,36 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
         return Task.FromResult(true);
     }
 
-    private sealed class Run(SimulatedJobExecutor owner, (string Region, string Job) key, DateTimeOffset startedAt, TimeSpan duration) : IDisposable
+    private sealed class Run(SimulatedJobExecutor owner, (string Region, string Job) key, DateTimeOffset startedAt, TimeSpan duration, string? checkpointSignal) : IDisposable
     {
         public DateTimeOffset StartedAt { get; } = startedAt;
 
-        public DateTimeOffset End => StartedAt + duration;
+        public string? CheckpointSignal { get; } = checkpointSignal;
+
+        /// <summary>When the run ends: its start plus its duration, or when it checkpointed on its signal.</summary>
+        public DateTimeOffset End { get; private set; } = startedAt + duration;
 
         public IDisposable? Handle { get; set; }
 
         public void Dispose() => Handle?.Dispose();
 
         private bool _ended;
+        private bool _checkpointed;
+
+        /// <summary>The signal came at <paramref name="at"/>: the run ends then (once; false when it already ended or checkpointed).</summary>
+        public bool Checkpoint(DateTimeOffset at)
+        {
+            if (_ended || _checkpointed || at >= End)
+            {
+                return false;
+            }
+
+            _checkpointed = true;
+            End = at;
+            Handle?.Dispose();
+            Handle = owner.Clock.At(End, static r => r.EndAsync(), this);
+            return true;
+        }
 
         /// <summary>Reports the end; run again by the clock when the report failed, so it reports again rather than finding itself gone.</summary>
         public Task EndAsync()
@@ -103,11 +125,15 @@ public sealed class SimulatedJobExecutor(ExecutionClock clock, GrainReferences g
                 _ended = true;
             }
 
-            var message = $"ran {duration.TotalHours:0.###} h (simulated executor)";
+            var message = _checkpointed
+                ? $"checkpointed on {CheckpointSignal} and exited after {(End - StartedAt).TotalHours:0.###} h (simulated executor)"
+                : $"ran {duration.TotalHours:0.###} h (simulated executor)";
             var end = new RunEnd { Outcome = JobState.Completed, At = End, Message = message, StartedAt = StartedAt };
             return owner._grains.Region(key.Region).OnExecutionEndedAsync(key.Job, end);
         }
     }
 
     private GrainReferences _grains => grains;
+
+    private ExecutionClock Clock => clock;
 }

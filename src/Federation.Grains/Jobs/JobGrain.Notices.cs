@@ -1,10 +1,11 @@
+using System.Globalization;
 using Federation.Contracts;
 using Federation.Grains.Diagnostics;
 
 namespace Federation.Grains.Jobs;
 
 /// <summary>
-/// The notices a region sends (retried until handled): started, what the backend says, finished, released, preempted. Each is idempotent by
+/// The notices a region sends (retried until handled): started, what the backend says, finished, released, reclaiming, preempted. Each is idempotent by
 /// state: a notice from a region the committed row does not name is stale and ignored. A start is asked, not told: the
 /// region runs the job only once this job has committed it running there, so a region whose admission is stale never runs it.
 /// </summary>
@@ -68,6 +69,7 @@ public sealed partial class JobGrain
         var usage = UsageUntil(at);
         Record.State = outcome;
         Record.EndedAt = at;
+        Record.Reclaim = null;
         Record.ExitCode = end.ExitCode;
         Record.BackendReason = end.BackendReason ?? Record.BackendReason;
         Record.Reason = $"{outcome.ToString().ToLowerInvariant()} in {regionId}: {message}";
@@ -130,10 +132,8 @@ public sealed partial class JobGrain
         var at = preempted.At;
         var usage = UsageUntil(at);
         var hours = Record.State == JobState.Running && Record.StartedAt is { } started ? Math.Max(0, (at - started).TotalHours) : 0;
-        var forJob = preempted.ForJobId is { } other ? $" for {other}" : "";
-        Record.AddEvent(at, JobEventKinds.Preempted, regionId, string.Create(
-            System.Globalization.CultureInfo.InvariantCulture,
-            $"preempted in {regionId}{forJob} after {hours:0.###} h (checkpoint signal at {preempted.SignalledAt:u})"));
+        Record.AddEvent(at, JobEventKinds.Preempted, regionId, DescribePreemption(regionId, preempted, hours, usage));
+        Record.Reclaim = null;
         await PlaceAgainAsync(regionId, _clock.Now);
 
         // Charged once, after the row that no longer has it running there is committed (a failed write charges nothing,
@@ -142,12 +142,60 @@ public sealed partial class JobGrain
         _instruments.Preempted(regionId);
     }
 
+    public async Task<bool> OnReclaimingAsync(string regionId, RunReclaim reclaim)
+    {
+        ArgumentNullException.ThrowIfNull(reclaim);
+
+        // Only the run the row records in that region: the region signals nothing for any other.
+        if (Record.State != JobState.Running || !string.Equals(Record.Region, regionId, StringComparison.Ordinal) || Record.StartedAt != reclaim.StartedAt)
+        {
+            GrainsLog.StaleNotification(_logger, Id, "reclaiming", regionId, Record.State, Record.Region);
+            return false;
+        }
+
+        if (Record.Reclaim is { } recorded && string.Equals(recorded.Region, regionId, StringComparison.Ordinal) && recorded.StartedAt == reclaim.StartedAt)
+        {
+            // Already recorded (a retried notice): the first decision's times hold.
+            return true;
+        }
+
+        Record.Reclaim = reclaim with { Region = regionId };
+        var signal = Record.Request?.Run?.CheckpointSignal;
+        var forJob = reclaim.ForJobId is { } other ? $" for its own job {other}" : "";
+        Record.AddEvent(reclaim.SignalledAt, JobEventKinds.Reclaiming, regionId, string.Create(
+            CultureInfo.InvariantCulture,
+            $"{regionId} takes back the accelerators it lent to this job{forJob}: {(signal is null ? "no checkpoint signal (the job asked for none)" : $"checkpoint signal {signal} now")}, stopped at {reclaim.ReclaimAt:u} ({(reclaim.ReclaimAt - reclaim.SignalledAt).TotalSeconds:0.###} s grace) unless it ends first"));
+        await CommitAsync();
+        return true;
+    }
+
+    /// <summary>A preemption in words: who took the accelerators back and for whom, how long the run had, what it is charged, how it stopped.</summary>
+    private static string DescribePreemption(string regionId, RunPreempted preempted, double hours, double charged)
+    {
+        var what = preempted.Accelerators > 0 ? $"the {preempted.Accelerators} {preempted.AcceleratorType ?? "accelerators"} it lent to this job" : "the accelerators it lent to this job";
+        var forJob = preempted.ForJobId is { } other ? $" for its own job {other}" : "";
+        var how = (preempted.Signal, preempted.EndMessage, preempted.Checkpointed) switch
+        {
+            (null, _, _) => $"no checkpoint signal, stopped at the end of its grace period at {preempted.At:u}",
+            (var signal, null, _) => $"checkpoint signal {signal} at {preempted.SignalledAt:u}, still running at the end of its grace period: stopped at {preempted.At:u}",
+            (var signal, var ended, true) => $"checkpoint signal {signal} at {preempted.SignalledAt:u}, checkpointed and ended at {preempted.At:u} (before its reclaim time {preempted.ReclaimAt:u}: {ended})",
+            (var signal, var ended, false) => $"checkpoint signal {signal} at {preempted.SignalledAt:u}, ended at {preempted.At:u} without a clean exit (before its reclaim time {preempted.ReclaimAt:u}: {ended}); its checkpoint may be incomplete",
+        };
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"preempted in {regionId} after {hours:0.###} h: {regionId} took back {what}{forJob}; charged {charged:0.###} accelerator-hours for this run; {how}; placed again");
+    }
+
     /// <summary>
     /// Places the job again after <paramref name="regionId"/> let it go (released, preempted): elsewhere first, and in that
     /// region when nowhere else takes it (pinned there); the row keeps its history.
     /// </summary>
     private async Task PlaceAgainAsync(string regionId, DateTimeOffset now)
     {
+        // The backend's id and reason were the run's here: a run placed again (even in this region) is a new backend job,
+        // which must never be taken for the one that ended (its id stays in the history's Backend event).
+        Record.BackendJobId = null;
+        Record.BackendReason = null;
         var job = Record.Request!;
         var router = _grains.Router;
         var outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, regionId);

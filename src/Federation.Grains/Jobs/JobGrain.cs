@@ -166,6 +166,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         var usage = UsageUntil(now);
         Record.State = JobState.Cancelled;
         Record.EndedAt = now;
+        Record.Reclaim = null;
         Record.Reason = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
         Record.AddEvent(now, JobEventKinds.Cancelled, Record.Region, Record.Reason);
         await CommitAsync();

@@ -60,6 +60,14 @@ public sealed class JobRecord : IJobRow
     /// <summary>The backend's last reason (pending reason, or why it ended).</summary>
     public string? BackendReason { get; set; }
 
+    /// <summary>
+    /// The region running the job on lent accelerators is taking them back: the run, the signal time and the reclaim time,
+    /// so a region rebuilt during the grace period keeps the reclaim time. Only meaningful while the row records that run
+    /// (<see cref="State"/> Running in <see cref="RunReclaim.Region"/>, from <see cref="RunReclaim.StartedAt"/>); cleared when
+    /// the run ends or is preempted.
+    /// </summary>
+    public RunReclaim? Reclaim { get; set; }
+
     public bool IsActive => State is JobState.Queued or JobState.Running;
 
     public bool IsFinal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;

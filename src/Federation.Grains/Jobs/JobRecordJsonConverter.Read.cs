@@ -84,6 +84,11 @@ public sealed partial class JobRecordJsonConverter
                 reader.Read();
                 record.BackendReason = reader.GetString();
             }
+            else if (reader.ValueTextEquals(Names.Reclaim.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                record.Reclaim = reader.TokenType == JsonTokenType.Null ? null : ReadReclaim(ref reader);
+            }
             else
             {
                 reader.Read();
@@ -198,7 +203,7 @@ public sealed partial class JobRecordJsonConverter
     {
         Expect(ref reader, JsonTokenType.StartObject);
         var script = "";
-        string? image = null, directory = null;
+        string? image = null, directory = null, signal = null;
         ImmutableDictionary<string, string>? environment = null;
         while (NextProperty(ref reader))
         {
@@ -216,6 +221,11 @@ public sealed partial class JobRecordJsonConverter
             {
                 reader.Read();
                 directory = reader.GetString();
+            }
+            else if (reader.ValueTextEquals(Names.CheckpointSignal.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                signal = reader.GetString();
             }
             else if (reader.ValueTextEquals(Names.Environment.EncodedUtf8Bytes))
             {
@@ -238,7 +248,48 @@ public sealed partial class JobRecordJsonConverter
             }
         }
 
-        return new JobRun { Script = script, Image = image, Environment = environment, WorkingDirectory = directory };
+        return new JobRun { Script = script, Image = image, Environment = environment, WorkingDirectory = directory, CheckpointSignal = signal };
+    }
+
+    private static RunReclaim ReadReclaim(ref Utf8JsonReader reader)
+    {
+        Expect(ref reader, JsonTokenType.StartObject);
+        var reclaim = new RunReclaim();
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals(Names.Region.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                reclaim = reclaim with { Region = reader.GetString() ?? "" };
+            }
+            else if (reader.ValueTextEquals(Names.RunStartedAt.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                reclaim = reclaim with { StartedAt = reader.GetDateTimeOffset() };
+            }
+            else if (reader.ValueTextEquals(Names.SignalledAt.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                reclaim = reclaim with { SignalledAt = reader.GetDateTimeOffset() };
+            }
+            else if (reader.ValueTextEquals(Names.ReclaimAt.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                reclaim = reclaim with { ReclaimAt = reader.GetDateTimeOffset() };
+            }
+            else if (reader.ValueTextEquals(Names.ForJobId.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                reclaim = reclaim with { ForJobId = reader.GetString() };
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return reclaim;
     }
 
     private static AcceleratorRequest ReadAccelerators(ref Utf8JsonReader reader)

@@ -57,6 +57,18 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
         }
 
         WriteIfSet(writer, Names.BackendReason, value.BackendReason);
+        if (value.Reclaim is { } reclaim)
+        {
+            // Rare (a lent run being taken back): whole times, not seconds after the submission.
+            writer.WriteStartObject(Names.Reclaim);
+            writer.WriteString(Names.Region, reclaim.Region);
+            writer.WriteString(Names.RunStartedAt, reclaim.StartedAt);
+            writer.WriteString(Names.SignalledAt, reclaim.SignalledAt);
+            writer.WriteString(Names.ReclaimAt, reclaim.ReclaimAt);
+            WriteIfSet(writer, Names.ForJobId, reclaim.ForJobId);
+            writer.WriteEndObject();
+        }
+
         writer.WriteStartArray(Names.History);
         foreach (var e in value.History)
         {
@@ -139,6 +151,7 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
             }
 
             WriteIfSet(writer, Names.WorkingDirectory, run.WorkingDirectory);
+            WriteIfSet(writer, Names.CheckpointSignal, run.CheckpointSignal);
             writer.WriteEndObject();
         }
 
@@ -290,6 +303,13 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
         public static readonly JsonEncodedText Image = JsonEncodedText.Encode(nameof(JobRun.Image));
         public static readonly JsonEncodedText Environment = JsonEncodedText.Encode(nameof(JobRun.Environment));
         public static readonly JsonEncodedText WorkingDirectory = JsonEncodedText.Encode(nameof(JobRun.WorkingDirectory));
+        public static readonly JsonEncodedText CheckpointSignal = JsonEncodedText.Encode(nameof(JobRun.CheckpointSignal));
+
+        public static readonly JsonEncodedText Reclaim = JsonEncodedText.Encode(nameof(JobRecord.Reclaim));
+        public static readonly JsonEncodedText RunStartedAt = JsonEncodedText.Encode(nameof(RunReclaim.StartedAt));
+        public static readonly JsonEncodedText SignalledAt = JsonEncodedText.Encode(nameof(RunReclaim.SignalledAt));
+        public static readonly JsonEncodedText ReclaimAt = JsonEncodedText.Encode(nameof(RunReclaim.ReclaimAt));
+        public static readonly JsonEncodedText ForJobId = JsonEncodedText.Encode(nameof(RunReclaim.ForJobId));
 
         public static readonly JsonEncodedText Policy = JsonEncodedText.Encode(nameof(PlacementDecision.Policy));
         public static readonly JsonEncodedText ChosenRegion = JsonEncodedText.Encode(nameof(PlacementDecision.ChosenRegion));

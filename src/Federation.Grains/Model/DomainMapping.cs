@@ -31,6 +31,7 @@ public static class DomainMapping
         job.Priority)
     {
         HasScript = job.Run is not null,
+        CheckpointSignal = job.Run?.CheckpointSignal,
     };
 
     /// <summary>The request as the rules of <see cref="JobRules"/> see it (nothing defaulted).</summary>
@@ -51,7 +52,7 @@ public static class DomainMapping
             job.Dataset?.SizeGb,
             job.AllowedRegions.IsDefault ? [] : job.AllowedRegions)
         {
-            Run = job.Run is { } run ? new RunSubmission(run.Script, run.Image, run.Environment, run.WorkingDirectory) : null,
+            Run = job.Run is { } run ? new RunSubmission(run.Script, run.Image, run.Environment, run.WorkingDirectory) { CheckpointSignal = run.CheckpointSignal } : null,
             Priority = job.Priority,
         };
     }

@@ -27,4 +27,11 @@ public sealed class RegionConfig
     /// <summary>Counts the operators' changes (offer, drain): the region's ETag, so two operators cannot overwrite each other unseen.</summary>
     [Id(3)]
     public long Version { get; set; }
+
+    /// <summary>
+    /// Lent jobs this region has preempted to take its accelerators back, ever (the region view's count). Not an
+    /// operator's change: it does not move <see cref="Version"/>.
+    /// </summary>
+    [Id(4)]
+    public long Preemptions { get; set; }
 }

@@ -4,8 +4,10 @@ using Federation.Grains.Diagnostics;
 namespace Federation.Grains.Regions;
 
 /// <summary>
-/// The region's outbox of notices to jobs (started, what the backend says, finished, released, preempted). A start is a question: the
-/// job commits it and answers, and only then does the region hand the job to its executor (<see cref="OnStartAnswered"/>). A notice is sent without the region
+/// The region's outbox of notices to jobs (started, what the backend says, finished, released, reclaiming, preempted). A start and a
+/// reclaim are questions: the
+/// job commits it and answers, and only then does the region hand the job to its executor (<see cref="OnStartAnswered"/>) or send
+/// its checkpoint signal (<see cref="OnReclaimRecorded"/>). A notice is sent without the region
 /// waiting for it (the region never awaits a job inside one of its turns), but it is not forgotten when it
 /// fails: a job whose row could not be written (the store is down, the call timed out) would otherwise keep
 /// a row that says Running while the region has freed it, for ever. Notices to one job go one at a time, in
@@ -26,6 +28,7 @@ public sealed partial class RegionGrain
         Released,
         Report,
         Preempted,
+        Reclaiming,
     }
 
     /// <summary>Asks the job to record the start of <paramref name="entry"/>; the entry runs on the job's answer (<see cref="OnStartAnswered"/>).</summary>
@@ -133,6 +136,13 @@ public sealed partial class RegionGrain
             return;
         }
 
+        if (notice.Kind == NoticeKind.Reclaiming)
+        {
+            var entry = (Entry)notice.Payload!;
+            OnReclaimRecorded(entry, await job.OnReclaimingAsync(Id, ToReclaim(entry)));
+            return;
+        }
+
         await (notice.Kind switch
         {
             NoticeKind.Finished => job.OnFinishedAsync(Id, (RunEnd)notice.Payload!),
@@ -177,6 +187,7 @@ public sealed partial class RegionGrain
         NoticeKind.Finished => "finished",
         NoticeKind.Report => "backend report",
         NoticeKind.Preempted => "preempted",
+        NoticeKind.Reclaiming => "reclaiming",
         _ => "released",
     };
 
@@ -192,6 +203,6 @@ public sealed partial class RegionGrain
         }
     }
 
-    /// <summary>A notice: its kind, when, what it carries (the <see cref="Entry"/> for Started, <see cref="RunEnd"/> for Finished, <see cref="BackendReport"/> for Report, <see cref="RunPreempted"/> for Preempted) and its words.</summary>
+    /// <summary>A notice: its kind, when, what it carries (the <see cref="Entry"/> for Started and Reclaiming, <see cref="RunEnd"/> for Finished, <see cref="BackendReport"/> for Report, <see cref="RunPreempted"/> for Preempted) and its words.</summary>
     private readonly record struct Notice(NoticeKind Kind, DateTimeOffset At, object? Payload, string Message);
 }

@@ -267,7 +267,7 @@ public sealed partial class RegionGrain
             HostSilo = _silos.LocalSiloName,
             Away = _away,
             Version = _config.State.Version,
-            Preemptions = _preempted,
+            Preemptions = _config.State.Preemptions,
         };
     }
 

@@ -207,6 +207,7 @@ public sealed partial class RegionGrain
 
             entry.Running = true;
             _entries.Add(jobId, entry);
+            RestoreReclaim(entry, record);
             RestoreRunning(entry);
             var pool = _baseModel.Pools[entry.Pool];
             if (_scheduler.PoolBusy(entry.Pool) > pool.Count)
@@ -255,6 +256,11 @@ public sealed partial class RegionGrain
         entry.Ticket = ++_nextTicket;
         _byTicket.Add(entry.Ticket, entry);
         _scheduler.RestoreRunning(entry.Ticket, entry.Spec, entry.Pool, entry.External, ExecutionClock.ToSeconds(entry.StartedAt));
+        if (entry.ReclaimAt is { } reclaimAt)
+        {
+            // Being reclaimed: its accelerators are due back then, in this scheduler too (a rebuild, an offer change).
+            _scheduler.RestoreReclaiming(entry.Ticket, ExecutionClock.ToSeconds(reclaimAt));
+        }
     }
 
     /// <summary>

@@ -217,13 +217,23 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
     public Task<RegionLoad> GetLoadAsync() => Task.FromResult(BuildLoad());
 
-    public Task OnExecutionEndedAsync(string jobId, RunEnd end)
+    public async Task OnExecutionEndedAsync(string jobId, RunEnd end)
     {
         ArgumentNullException.ThrowIfNull(end);
         // Only the end of the run this activation handed to the executor: not one of an earlier run of the job here
         // (a backend that says when its run started is checked; one that does not is taken to run the entry's).
         if (_entries.TryGetValue(jobId, out var entry) && entry.Executing && (end.StartedAt is null || end.StartedAt == entry.StartedAt))
         {
+            if (entry.Signalled)
+            {
+                // It ended after its checkpoint signal, before its reclaim time (the alarm has not taken it): it wrote its
+                // checkpoint and exited, as asked. A preemption, not the job's own end: it is placed again.
+                GrainsLog.RunEnded(_logger, Id, jobId, entry.StartedAt, "checkpointed after its signal: preempted");
+                await PreemptAsync(entry, end.At, end);
+                RunSchedule();
+                return;
+            }
+
             GrainsLog.RunEnded(_logger, Id, jobId, entry.StartedAt, end.Outcome.ToString());
             Remove(entry);
             NotifyFinished(jobId, end.StartedAt is null ? end with { StartedAt = entry.StartedAt } : end);
@@ -233,8 +243,6 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         {
             GrainsLog.RunEnded(_logger, Id, jobId, end.StartedAt, entry is null ? "ignored: not held here" : $"ignored: held {(entry.Executing ? "running from " + entry.StartedAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture) : entry.Running ? "started, not yet run" : "queued")}");
         }
-
-        return Task.CompletedTask;
     }
 
     public Task OnExecutionReportAsync(string jobId, BackendReport report)
@@ -350,11 +358,14 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             _baseModel.Pools[entry.Pool].Type,
             entry.Count,
             entry.StartedAt,
-            TimeSpan.FromSeconds(entry.Spec.EstimatedDurationS));
+            TimeSpan.FromSeconds(entry.Spec.EstimatedDurationS),
+            entry.Spec.CheckpointSignal);
         _ = ObserveAsync(_executor.StartAsync(request), entry.JobId, "execution start");
-        if (entry.ReclaimAt is not null)
+        if (entry.ReclaimRecorded)
         {
-            // Reclaimed before it began executing (its start was answered during the grace period).
+            // Reclaimed before it began executing here (its start was answered during the grace period), or re-attached
+            // after a restart during its grace period (the signal may have gone before: a checkpointing script that got it
+            // is exiting or gone, and the original reclaim time holds).
             Signal(entry);
         }
     }
@@ -404,5 +415,11 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         /// <summary>The region's own job it is reclaimed for (with <see cref="ReclaimAt"/>).</summary>
         public string? ReclaimFor { get; set; }
+
+        /// <summary>The job's row records the reclaim (<see cref="ReclaimAt"/>): the checkpoint signal may go, and a rebuild keeps the reclaim time.</summary>
+        public bool ReclaimRecorded { get; set; }
+
+        /// <summary>The executor was asked to send the job its checkpoint signal: an end of the run from then on, before the reclaim time, is a preemption.</summary>
+        public bool Signalled { get; set; }
     }
 }

@@ -37,4 +37,10 @@ internal static partial class SlurmLog
 
     [LoggerMessage(109, LogLevel.Error, "Region {Region}: the Slurm executor's loop failed; it goes on")]
     public static partial void LoopFailed(ILogger logger, Exception exception, string region);
+
+    [LoggerMessage(111, LogLevel.Information, "Region {Region}: sent checkpoint signal {Signal} to job {JobId} (Slurm job {SlurmId}): its accelerators are being taken back")]
+    public static partial void Signalled(ILogger logger, string region, string jobId, long slurmId, string signal);
+
+    [LoggerMessage(112, LogLevel.Warning, "Region {Region}: checkpoint signal {Signal} to job {JobId} (Slurm job {SlurmId}) did not go ({Message}); retried at the next pass")]
+    public static partial void SignalFailed(ILogger logger, string region, string jobId, long slurmId, string signal, string message);
 }

@@ -14,7 +14,8 @@ namespace Federation.Grains.Execution.Slurm;
 /// ends, then reports the end with the script's exit code and Slurm's reason.
 /// <para>
 /// Never twice: a job is submitted with the federation's job id as its Slurm name and
-/// <c>federation:&lt;region&gt;:&lt;job id&gt;</c> as its comment, and Slurm's id is recorded in the job's row. Before
+/// <c>federation:&lt;region&gt;:&lt;job id&gt;@&lt;run start&gt;</c> as its comment, and Slurm's id is recorded in the job's row (for
+/// that run: a job placed again starts without one). Before
 /// any submission the executor looks for the job in a listing of Slurm's jobs taken after its last attempt, so a job
 /// submitted before a crash (or whose answer was lost) is re-attached, not submitted again; a job whose row has Slurm's
 /// id is only ever followed. A job Slurm no longer knows (it forgot it while no server followed it) ends Failed, saying
@@ -37,8 +38,8 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<string, Run> _runs = new(StringComparer.Ordinal);
 
-    // Cancels Slurm could not be reached for (job id → Slurm id when known), retried by the loop; touched under _gate only.
-    private readonly Dictionary<string, long?> _pendingCancels = new(StringComparer.Ordinal);
+    // Cancels Slurm could not be reached for (job id → the run and its Slurm id when known), retried by the loop; touched under _gate only.
+    private readonly Dictionary<string, (ExecutionRequest Request, long? SlurmId)> _pendingCancels = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
@@ -108,14 +109,14 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
             {
                 try
                 {
-                    await CancelInSlurmAsync(jobId, run.SlurmId, null, cancellationToken).ConfigureAwait(false);
+                    await CancelInSlurmAsync(run.Request, run.SlurmId, null, cancellationToken).ConfigureAwait(false);
                 }
                 catch (SlurmException e)
                 {
                     // Slurm cannot be reached now: the job is cancelled in the federation, and the loop cancels it in
                     // Slurm as soon as it can (it is never left running there untracked).
                     SlurmLog.CancelDeferred(_logger, _region, jobId, e.Message);
-                    _pendingCancels[jobId] = run.SlurmId;
+                    _pendingCancels[jobId] = (run.Request, run.SlurmId);
                 }
             }
 
@@ -128,20 +129,54 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends no checkpoint signal: a batch script that does not trap the signal would end at once, and its end (before the
-    /// reclaim time) would be reported as the job's own end rather than a preemption. The job is cancelled in Slurm
-    /// (<see cref="StopAsync"/>) when the grace period is over, and placed again by the federation.
+    /// A job that asked for a checkpoint signal (<see cref="ExecutionRequest.CheckpointSignal"/>) gets it from the loop at
+    /// once (woken now), sent to its batch script through slurmrestd once Slurm runs it (a job Slurm keeps pending has
+    /// nothing to checkpoint: it is cancelled at the reclaim time). The script's end after it is reported as any end is;
+    /// the region, which knows it signalled the job, takes it for a checkpointed preemption. A job that asked for none
+    /// gets no signal (a script that does not trap one would end at once, its end looking like its own): false, and it is
+    /// cancelled in Slurm (<see cref="StopAsync"/>) when the grace period is over.
     /// </summary>
-    public Task<bool> PreemptAsync(string regionId, string jobId, TimeSpan grace, CancellationToken cancellationToken = default) =>
-        Task.FromResult(false);
+    public Task<bool> PreemptAsync(string regionId, string jobId, TimeSpan grace, CancellationToken cancellationToken = default)
+    {
+        lock (_runs)
+        {
+            if (!_runs.TryGetValue(jobId, out var run) || run.Request.CheckpointSignal is null)
+            {
+                return Task.FromResult(false);
+            }
+
+            run.SignalDue = true;
+        }
+
+        EnsureLoop();
+        _wake.Release();
+        return Task.FromResult(true);
+    }
+
+    /// <summary>Sends a due checkpoint signal to a job Slurm runs; kept due (retried at the next pass) when Slurm cannot be reached.</summary>
+    private async Task SignalAsync(Run run, SlurmJob job, CancellationToken stop)
+    {
+        var signal = run.Request.CheckpointSignal!;
+        try
+        {
+            await _client.SignalAsync(job.JobId, signal, stop).ConfigureAwait(false);
+            run.SignalDue = false;
+            SlurmLog.Signalled(_logger, _region, run.Request.JobId, job.JobId, signal);
+        }
+        catch (SlurmException e)
+        {
+            SlurmLog.SignalFailed(_logger, _region, run.Request.JobId, job.JobId, signal, e.Message);
+        }
+    }
 
     /// <summary>
     /// Cancels the job in Slurm: by its id, or (a submission whose answer never came) by finding it in a listing. Throws
     /// <see cref="SlurmException"/> when Slurm cannot be reached.
     /// </summary>
-    private async Task CancelInSlurmAsync(string jobId, long? slurmId, List<SlurmJob>? listing, CancellationToken cancellationToken)
+    private async Task CancelInSlurmAsync(ExecutionRequest request, long? slurmId, List<SlurmJob>? listing, CancellationToken cancellationToken)
     {
-        slurmId ??= Find(listing ?? await _client.JobsAsync(cancellationToken).ConfigureAwait(false), jobId)?.JobId;
+        var jobId = request.JobId;
+        slurmId ??= Find(listing ?? await _client.JobsAsync(cancellationToken).ConfigureAwait(false), request)?.JobId;
         if (slurmId is { } id)
         {
             await _client.CancelAsync(id, cancellationToken).ConfigureAwait(false);
@@ -228,9 +263,9 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
             if (runs.Length > 0 || _pendingCancels.Count > 0)
             {
                 var listing = await _client.JobsAsync(stop).ConfigureAwait(false);
-                foreach (var (jobId, slurmId) in _pendingCancels.ToArray())
+                foreach (var (jobId, (request, slurmId)) in _pendingCancels.ToArray())
                 {
-                    await CancelInSlurmAsync(jobId, slurmId, listing, stop).ConfigureAwait(false);
+                    await CancelInSlurmAsync(request, slurmId, listing, stop).ConfigureAwait(false);
                     _pendingCancels.Remove(jobId);
                 }
 
@@ -286,7 +321,7 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
             return;
         }
 
-        if (Find(listing, jobId) is { } found)
+        if (Find(listing, run.Request) is { } found)
         {
             // Submitted before its id reached the row (a crash, a lost answer): re-attached, not submitted again.
             run.SlurmId = found.JobId;
@@ -365,6 +400,11 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
 
         if (!job.IsFinal)
         {
+            if (run.SignalDue && job.State == "RUNNING")
+            {
+                await SignalAsync(run, job, stop).ConfigureAwait(false);
+            }
+
             await WatchPendingAsync(run, job).ConfigureAwait(false);
             return;
         }
@@ -488,9 +528,10 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
             || s.Contains("POWERED_DOWN", StringComparison.Ordinal) || s.EndsWith('*'));
     }
 
-    private SlurmJob? Find(List<SlurmJob> listing, string jobId)
+    private SlurmJob? Find(List<SlurmJob> listing, ExecutionRequest request)
     {
-        var comment = Comment(jobId);
+        var jobId = request.JobId;
+        var comment = Comment(request);
         SlurmJob? found = null;
         foreach (var job in listing)
         {
@@ -527,7 +568,7 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
         environment["FEDERATION_REGION"] = _region;
         return new SlurmSubmission(
             request.JobId,
-            Comment(request.JobId),
+            Comment(request),
             run.Script,
             _options.Partition,
             TimeLimitMinutes(request.Duration),
@@ -538,7 +579,13 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
             run.Image);
     }
 
-    private string Comment(string jobId) => $"federation:{_region}:{jobId}";
+    /// <summary>
+    /// The Slurm job's comment: the region, the job and its run (the start the row records, to the tick), so that a job
+    /// run again in this region (preempted, released and placed here again) is never re-attached to an earlier run's
+    /// Slurm job, which Slurm keeps listing for a while after it ended.
+    /// </summary>
+    private string Comment(ExecutionRequest request) =>
+        string.Create(CultureInfo.InvariantCulture, $"federation:{_region}:{request.JobId}@{request.StartedAt.UtcDateTime:yyyyMMdd'T'HHmmss.fffffff'Z'}");
 
     private static int TimeLimitMinutes(TimeSpan duration) => (int)Math.Clamp(Math.Ceiling(duration.TotalMinutes), 1, int.MaxValue);
 
@@ -568,5 +615,8 @@ public sealed class SlurmRegionExecutor : IJobExecutor, IAsyncDisposable
         public BackendReport? PendingReport { get; set; }
 
         public string? PendingReason { get; set; }
+
+        /// <summary>The region asked for the job's checkpoint signal, and it has not gone yet (sent once Slurm runs the job).</summary>
+        public bool SignalDue { get; set; }
     }
 }

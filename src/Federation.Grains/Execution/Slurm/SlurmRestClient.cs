@@ -53,7 +53,7 @@ public sealed class SlurmException(string message, HttpStatusCode? status = null
 }
 
 /// <summary>
-/// A client of slurmrestd's REST API, version v0.0.38 (Slurm 22.05): submit, list, cancel jobs and list nodes, as the
+/// A client of slurmrestd's REST API, version v0.0.38 (Slurm 22.05): submit, list, signal, cancel jobs and list nodes, as the
 /// user whose token it carries (<c>X-SLURM-USER-NAME</c>, <c>X-SLURM-USER-TOKEN</c>). Slurm answers errors in two shapes
 /// (<c>error_code</c>/<c>error</c> or <c>error_number</c>/<c>error</c>/<c>description</c>), often with status 500; both
 /// become a <see cref="SlurmException"/> naming what Slurm said.
@@ -150,6 +150,26 @@ public sealed class SlurmRestClient : IDisposable
         try
         {
             await SendAsync(HttpMethod.Delete, $"slurm/{Version}/job/{jobId.ToString(CultureInfo.InvariantCulture)}", null, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SlurmException e) when (e.UnknownJob)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> (a name without SIG: <c>USR1</c>) to a job's batch script and its processes, as
+    /// <c>scancel --signal</c> does (<c>DELETE .../job/{id}?signal=USR1</c>: v0.0.38 signals the batch script too, and a
+    /// script that traps it runs its handler). The job goes on unless the signal ends it. False when Slurm does not know
+    /// the job (any more); a job already ended takes the signal without error.
+    /// </summary>
+    public async Task<bool> SignalAsync(long jobId, string signal, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(signal);
+        try
+        {
+            await SendAsync(HttpMethod.Delete, $"slurm/{Version}/job/{jobId.ToString(CultureInfo.InvariantCulture)}?signal={Uri.EscapeDataString(signal)}", null, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (SlurmException e) when (e.UnknownJob)

@@ -1,4 +1,5 @@
-// #/jobs/{id}: one job — where it is and why (the placement table), what happened to it (the history), and Cancel.
+// #/jobs/{id}: one job — where it is and why (the placement table), what happened to it (the history, with its
+// preemptions counted and explained), and Cancel.
 // While the job is not finished the page follows it: a live snapshot (at most one refresh a second) or, when none
 // comes, a poll every 2 s. Only the parts that changed are redrawn, so a reason being typed or the focus is not lost.
 
@@ -188,16 +189,26 @@ function placementParts(job, names) {
   return parts;
 }
 
+const RECLAIM_EVENTS = new Set(['Reclaiming', 'Preempted']);
+
 function historyParts(job) {
+  // A run on lent accelerators that the lending region took back: counted above the table, each row explaining it.
+  const preemptions = job.history.filter((e) => e.kind === 'Preempted');
+  const last = preemptions.at(-1);
   return [
     h('h2', { id: 'history-title' }, 'History'),
+    preemptions.length
+      ? h('p', { class: 'notice', 'data-field': 'preemptions' },
+        `Preempted ${preemptions.length === 1 ? 'once' : `${number(preemptions.length)} times`}: a region took back accelerators it had lent to this job`,
+        ` (last in ${last.region ?? 'a region'}, `, timeElement(h, last.at), '), and the job was placed again. The rows below say for whom, what ran and what was charged.')
+      : null,
     h('div', { class: 'table-wrap' }, h('table', { class: 'history' },
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col' }, 'Time'),
         h('th', { scope: 'col' }, 'Event'),
         h('th', { scope: 'col' }, 'Region'),
         h('th', { scope: 'col' }, 'What happened'))),
-      h('tbody', {}, job.history.map((e) => h('tr', {},
+      h('tbody', {}, job.history.map((e) => h('tr', RECLAIM_EVENTS.has(e.kind) ? { class: 'reclaim', 'data-kind': e.kind } : { 'data-kind': e.kind },
         h('td', { class: 'nowrap' }, timeElement(h, e.at)),
         h('td', {}, e.kind),
         h('td', {}, e.region ?? '—'),

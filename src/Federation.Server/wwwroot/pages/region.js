@@ -102,7 +102,8 @@ export default {
         stat('Queued jobs', number(r.queuedJobs)),
         stat('Queued demand', `${number(r.queuedDemand)} acc.`),
         stat('Compute', `${number(r.totalPetaflops, 1)} PF`),
-        stat('Storage', `${number(r.storagePb, 1)} PB`));
+        stat('Storage', `${number(r.storagePb, 1)} PB`),
+        stat('Preemptions', h('span', { 'data-field': 'preemptions', title: 'Jobs of other regions this region took its lent accelerators back from, ever' }, number(r.preemptions))));
       replace(poolsBody, r.pools.map((p) => h('tr', { 'data-type': p.type },
         h('th', { scope: 'row' }, p.type), h('td', { class: 'num' }, number(p.count)), h('td', { class: 'num' }, number(p.busy)),
         h('td', { class: 'num' }, number(p.externalBusy)),
