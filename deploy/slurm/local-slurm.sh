@@ -64,12 +64,18 @@ sbin() {
 }
 
 # A process is ours when it is alive (not a zombie left to a parent that does not reap) and its command line names
-# the cluster's directory: a pid file outliving its daemon never makes us signal a stranger that reused the pid.
+# the cluster's directory: a pid file outliving its daemon never makes us signal a stranger that reused the pid. A
+# daemon this script has just started is ours too while it is still our own child that has not yet exec'd (its
+# command line is still this script's, which names the directory without a slash after it): on a loaded machine
+# that window is long enough for a start-up check to see it.
 alive() {
-  local pid=$1 dir=$2 state
+  local pid=$1 dir=$2 stat state ppid
   [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  stat=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || return 1
+  state=${stat%% *}
+  ppid=$(echo "$stat" | cut -d' ' -f2)
   [ "$state" != Z ] || return 1
+  [ "$ppid" = "$$" ] && return 0
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/"
 }
 
