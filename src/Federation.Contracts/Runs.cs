@@ -58,7 +58,10 @@ public sealed record RunEnd
     public DateTimeOffset? StartedAt { get; init; }
 }
 
-/// <summary>A run on lent accelerators that the lending region took back (reclaim), as the region tells the job.</summary>
+/// <summary>
+/// A run the region stopped for a job at the head of its queue, as the region tells the job: on lent accelerators it took
+/// back (reclaim), or over its project's allocation.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("federation.RunPreempted")]
 public sealed record RunPreempted
 {
@@ -77,6 +80,13 @@ public sealed record RunPreempted
     /// <summary>When the job got its checkpoint signal.</summary>
     [Id(3)]
     public DateTimeOffset SignalledAt { get; init; }
+
+    /// <summary>
+    /// The run was preempted because the job is over its project's allocation, for <see cref="ForJobId"/>, a job that is
+    /// not (else it ran on lent accelerators the region took back).
+    /// </summary>
+    [Id(4)]
+    public bool OverAllocation { get; init; }
 }
 
 /// <summary>

@@ -131,9 +131,12 @@ public sealed partial class JobGrain
         var usage = UsageUntil(at);
         var hours = Record.State == JobState.Running && Record.StartedAt is { } started ? Math.Max(0, (at - started).TotalHours) : 0;
         var forJob = preempted.ForJobId is { } other ? $" for {other}" : "";
+        var why = preempted.OverAllocation
+            ? $": over allocation, it made way for {preempted.ForJobId ?? "a job"} that is not"
+            : forJob;
         Record.AddEvent(at, JobEventKinds.Preempted, regionId, string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"preempted in {regionId}{forJob} after {hours:0.###} h (checkpoint signal at {preempted.SignalledAt:u})"));
+            $"preempted in {regionId}{why} after {hours:0.###} h (checkpoint signal at {preempted.SignalledAt:u})"));
         await PlaceAgainAsync(regionId, _clock.Now);
 
         // Charged once, after the row that no longer has it running there is committed (a failed write charges nothing,

@@ -53,7 +53,7 @@ public sealed partial class RegionGrain
     /// <summary>Asks the scheduler which lent jobs to reclaim now, signals them and arms the alarm for their reclaim time.</summary>
     private void PlanReclaim(DateTimeOffset now, double nowS)
     {
-        if (!_scheduler.ReclaimsLentCapacity)
+        if (!_scheduler.MayPreempt)
         {
             return;
         }
@@ -79,6 +79,7 @@ public sealed partial class RegionGrain
             entry.ReclaimAt = now + grace;
             entry.SignalledAt = now;
             entry.ReclaimFor = head.JobId;
+            entry.ReclaimOverAllocation = p.OverAllocation;
             GrainsLog.Reclaiming(_logger, Id, entry.JobId, head.JobId, entry.ReclaimAt.Value);
             if (entry.Executing)
             {
@@ -125,6 +126,7 @@ public sealed partial class RegionGrain
             StartedAt = entry.StartedAt,
             ForJobId = entry.ReclaimFor,
             SignalledAt = entry.SignalledAt,
+            OverAllocation = entry.ReclaimOverAllocation,
         });
     }
 

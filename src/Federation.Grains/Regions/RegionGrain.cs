@@ -134,6 +134,11 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         }
 
         var spec = DomainMapping.ToSpec(request.JobId, request.Job);
+        if (request.OverAllocation)
+        {
+            spec = spec with { OverAllocation = true };
+        }
+
         var nowS = _clock.NowSeconds;
         var failure = _scheduler.Check(spec, nowS, out var mask);
         if (failure != ConstraintFailure.None)
@@ -404,5 +409,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         /// <summary>The region's own job it is reclaimed for (with <see cref="ReclaimAt"/>).</summary>
         public string? ReclaimFor { get; set; }
+
+        /// <summary>Preempted because it runs over its project's allocation (else: it runs on lent accelerators).</summary>
+        public bool ReclaimOverAllocation { get; set; }
     }
 }

@@ -1,0 +1,169 @@
+using Federation.Contracts;
+using Federation.Grains.Projects;
+using Federation.Grains.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using static Federation.Grains.Tests.Support.TestMegaregion;
+
+namespace Federation.Grains.Tests;
+
+/// <summary>Allocations by term (issue 16): usage charged as jobs run, standing at placement, over allocation preempted first.</summary>
+public sealed class AllocationTests
+{
+    private static AllocationRequest Hours(double hours, DateTimeOffset from, TimeSpan length, string? region = null) =>
+        new() { AcceleratorHours = hours, From = from, Until = from + length, Region = region };
+
+    /// <summary>The project's usage recomputed from the rows, and every silo's cached standings forgotten.</summary>
+    private static async Task<ProjectView> RefreshAsync(FederationTestHost host, string project)
+    {
+        var view = await host.Project(project).GetAsync();
+        for (var i = 0; i < host.SiloCount; i++)
+        {
+            host.Services(i).GetRequiredService<ProjectStandings>().Clear();
+        }
+
+        return view;
+    }
+
+    [Fact]
+    public async Task Usage_is_charged_while_jobs_run_in_every_region_to_the_type_first_then_any()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var from = host.Clock.Now;
+        var project = host.Project("p1");
+        await project.SetAllocationAsync("short", "H100", Hours(10, from, TimeSpan.FromDays(30)));
+        await project.SetAllocationAsync("mid", "any", Hours(100, from, TimeSpan.FromDays(180)));
+
+        await host.SubmitAsync(Job("j1", 4, 10, allowed: ["gwangju"]));
+        await host.SubmitAsync(Job("j2", 2, 10, home: "suncheon", allowed: ["suncheon"]));
+        await host.SubmitAsync(Job("j3", 1, 10, home: "gwangyang", type: "A100", allowed: ["gwangyang"]));
+        await host.AdvanceAsync(TimeSpan.FromMinutes(90));
+
+        // 90 minutes in, still running: 6 H100 x 1.5 h = 9 h on the H100 allocation, 1 A100 x 1.5 h on 'any'.
+        var view = await project.GetAsync();
+        Assert.Equal(JobState.Running, (await host.Job("j1").GetAsync())!.State);
+        Assert.Equal(from.AddMinutes(90), view.UsageAsOf);
+        Assert.Equal(
+            [("short", "H100", 9.0, 1.0, true), ("mid", "any", 1.5, 98.5, true)],
+            view.Allocations.Select(a => (a.Term, a.Class, Math.Round(a.UsedAcceleratorHours, 9), Math.Round(a.LeftAcceleratorHours, 9), a.Current)));
+        Assert.Equal(10.5, view.UsedAcceleratorHours, 9);
+
+        // Two hours in: the H100 allocation is used up (12 h of H100 ran), the 2 h beyond go to 'any' with the A100's 2 h.
+        await host.AdvanceAsync(TimeSpan.FromMinutes(30));
+        view = await project.GetAsync();
+        Assert.Equal([10.0, 4.0], view.Allocations.Select(a => Math.Round(a.UsedAcceleratorHours, 9)));
+        Assert.Equal(0, view.UnallocatedAcceleratorHours, 9);
+        Assert.Equal("allocated", view.Standing);
+        Assert.Equal("allocated: project p1 has 96 of 100 mid-term accelerator hours left", view.StandingReason);
+
+        // The jobs end at ten hours: 70 accelerator-hours in all, none counted twice.
+        await host.AdvanceAsync(TimeSpan.FromHours(8));
+        view = await project.GetAsync();
+        Assert.Equal([10.0, 60.0], view.Allocations.Select(a => Math.Round(a.UsedAcceleratorHours, 9)));
+        Assert.Equal(70, view.UsedAcceleratorHours, 9);
+    }
+
+    [Fact]
+    public async Task A_job_over_allocation_runs_on_spare_capacity_is_preempted_first_for_an_allocated_job_and_runs_again_once()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var from = host.Clock.Now;
+        await host.Project("rich").SetAllocationAsync("short", "H100", Hours(1000, from, TimeSpan.FromDays(30)));
+        await host.Project("poor").SetAllocationAsync("short", "H100", Hours(0, from, TimeSpan.FromDays(30)));
+
+        // Nothing else runs in gwangju: the over-allocation job takes all 8 accelerators.
+        var over = await host.SubmitAsync(Job("over", 8, 10, allowed: ["gwangju"], project: "poor"));
+        Assert.Equal(JobState.Running, over.State);
+        var standing = Assert.Single(over.History, e => e.Kind == JobEventKinds.OverAllocation);
+        Assert.Equal("over allocation: project poor has 0 of 0 short-term H100 hours left", standing.Message);
+
+        // An allocated job cannot start: the over-allocation job is signalled and preempted after the grace period (60 s).
+        var allocated = await host.SubmitAsync(Job("alloc", 4, 1, allowed: ["gwangju"], project: "rich"));
+        Assert.Equal(JobState.Queued, allocated.State);
+        Assert.StartsWith("allocated: project rich has 1000 of 1000", Assert.Single(allocated.History, e => e.Kind == JobEventKinds.Allocated).Message, StringComparison.Ordinal);
+        await host.AdvanceAsync(TimeSpan.FromSeconds(60));
+
+        var preempted = (await host.Job("over").GetAsync())!;
+        Assert.Equal(JobState.Queued, preempted.State);
+        var preemption = Assert.Single(preempted.History, e => e.Kind == JobEventKinds.Preempted);
+        Assert.StartsWith("preempted in gwangju: over allocation, it made way for alloc that is not after 0.017 h", preemption.Message, StringComparison.Ordinal);
+        Assert.Equal(JobState.Running, (await host.Job("alloc").GetAsync())!.State);
+
+        // Placed again after the preemption, still over allocation; it waits for the allocated job and then runs once more.
+        Assert.Equal(2, preempted.History.Count(e => e.Kind == JobEventKinds.OverAllocation));
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        var again = (await host.Job("over").GetAsync())!;
+        Assert.Equal(JobState.Running, again.State);
+        Assert.Equal(2, again.History.Count(e => e.Kind == JobEventKinds.Started));
+        Assert.Equal((2, 1), (host.Executor.StartsOf("gwangju", "over"), host.Executor.StopsOf("gwangju", "over")));
+        await host.AssertAccountingAsync("over", "alloc");
+    }
+
+    [Fact]
+    public async Task An_over_allocation_job_queues_behind_an_allocated_job_whatever_its_priority()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var from = host.Clock.Now;
+        await host.Project("rich").SetAllocationAsync("short", "any", Hours(1000, from, TimeSpan.FromDays(30)));
+        await host.Project("poor").SetAllocationAsync("short", "any", Hours(0, from, TimeSpan.FromDays(30)));
+        await host.SubmitAsync(Job("busy", 8, 1, allowed: ["gwangju"], project: "rich"));
+        await host.SubmitAsync(Job("urgent-over", 8, 1, allowed: ["gwangju"], project: "poor", priority: 1000));
+        await host.SubmitAsync(Job("plain", 8, 1, allowed: ["gwangju"], project: "rich"));
+
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(JobState.Running, (await host.Job("plain").GetAsync())!.State);
+        Assert.Equal(JobState.Queued, (await host.Job("urgent-over").GetAsync())!.State);
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(JobState.Running, (await host.Job("urgent-over").GetAsync())!.State);
+    }
+
+    [Fact]
+    public async Task A_project_without_allocation_is_unmanaged_unless_allocations_are_required()
+    {
+        await using (var host = await FederationTestHost.StartAsync())
+        {
+            var job = await host.SubmitAsync(Job("free", 1, 1));
+            Assert.DoesNotContain(job.History, e => e.Kind is JobEventKinds.Allocated or JobEventKinds.OverAllocation);
+            Assert.Equal(("unmanaged", "unmanaged: project p1 has no allocation"), ((await host.Project("p1").GetAsync()).Standing, (await host.Project("p1").GetAsync()).StandingReason));
+        }
+
+        await using var strict = await FederationTestHost.StartAsync(allocations: o => o.RequireAllocation = true);
+        var strictJob = await strict.SubmitAsync(Job("strict", 1, 1));
+        Assert.Equal(
+            "over allocation: project p1 has no allocation, and allocations are required",
+            Assert.Single(strictJob.History, e => e.Kind == JobEventKinds.OverAllocation).Message);
+    }
+
+    [Fact]
+    public async Task A_return_of_unused_hours_is_recorded_and_no_more_than_the_unused_hours_can_be_returned()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var from = host.Clock.Now;
+        var project = host.Project("p1");
+        await project.SetAllocationAsync("mid", "H100", Hours(20, from, TimeSpan.FromDays(10), region: "gwangju"));
+        await host.SubmitAsync(Job("j1", 4, 2, allowed: ["gwangju"]));
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+
+        // 4 h used, 16 unused: returning 17 is refused and changes nothing; 10 are returned.
+        var before = await project.GetAsync();
+        var refused = await Assert.ThrowsAsync<AllocationRefusedException>(() => project.ReturnAsync(new ReturnRequest { Term = "mid", Class = "H100", AcceleratorHours = 17 }));
+        Assert.Equal(("acceleratorHours", "cannot return 17 accelerator-hours: only 16 are unused"), (refused.Field, refused.Reason));
+        var unchanged = await project.GetAsync();
+        Assert.Equal(before.Version, unchanged.Version);
+        Assert.Empty(unchanged.Returns);
+        Assert.Equal(0, Assert.Single(unchanged.Allocations).ReturnedAcceleratorHours);
+
+        var stale = await Assert.ThrowsAsync<ProjectChangedException>(() => project.ReturnAsync(new ReturnRequest { Term = "mid", Class = "H100", AcceleratorHours = 1 }, before.Version - 1));
+        Assert.Equal(before.Version, stale.Current);
+
+        var returned = await project.ReturnAsync(new ReturnRequest { Term = "mid", Class = "H100", AcceleratorHours = 10 }, before.Version);
+        var a = Assert.Single(returned.Allocations);
+        Assert.Equal((20.0, 4.0, 10.0, 6.0), (a.AcceleratorHours, Math.Round(a.UsedAcceleratorHours, 9), a.ReturnedAcceleratorHours, Math.Round(a.LeftAcceleratorHours, 9)));
+        Assert.Equal(new AllocationReturn { At = from.AddHours(1), Term = "mid", Class = "H100", AcceleratorHours = 10 }, Assert.Single(returned.Returns));
+        Assert.Equal(before.Version + 1, returned.Version);
+
+        // The job runs its second hour: 8 h used, 2 left.
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        var after = await RefreshAsync(host, "p1");
+        Assert.Equal(2, Assert.Single(after.Allocations).LeftAcceleratorHours, 9);
+    }
+}
