@@ -209,6 +209,18 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>From the execution clock: the grace periods of the lent jobs being reclaimed due by now are over.</summary>
     [Alias("OnReclaimDueAsync")]
     Task OnReclaimDueAsync();
+
+    /// <summary>
+    /// From a project that returned hours of an allocation this region backs: lend <see cref="ReturnedCapacityView.Count"/>
+    /// more accelerators of the type to other regions' jobs until <see cref="ReturnedCapacityView.Until"/>. Stored before
+    /// answering; the same <see cref="ReturnedCapacityView.Source"/> again changes nothing.
+    /// </summary>
+    [Alias("AddReturnedCapacityAsync")]
+    Task<RegionView> AddReturnedCapacityAsync(ReturnedCapacityView returned);
+
+    /// <summary>From the execution clock: returned capacity whose term ended by now lapses.</summary>
+    [Alias("OnReturnedCapacityDueAsync")]
+    Task OnReturnedCapacityDueAsync();
 }
 
 /// <summary>

@@ -69,6 +69,47 @@ public sealed record AllocationReturn
 
     [Id(3)]
     public double AcceleratorHours { get; init; }
+
+    /// <summary>The region whose offer the hours raised (the allocation's backing center); null when none.</summary>
+    [Id(4)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Region { get; init; }
+
+    /// <summary>
+    /// Accelerators of the class the region lends to other regions' jobs on top of its offer, from the return to the end
+    /// of the term: floor(hours returned / hours left in the term); 0 when the hours are too few for one accelerator, the
+    /// class is <c>any</c> or no region backs the allocation.
+    /// </summary>
+    [Id(5)]
+    public int Accelerators { get; init; }
+
+    /// <summary>The end of the term: when the raised offer lapses.</summary>
+    [Id(6)]
+    public DateTimeOffset Until { get; init; }
+}
+
+/// <summary>
+/// Accelerators a region lends on top of its operator's offer because a project returned hours of an allocation the
+/// region backs, until the end of that allocation's term.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("federation.ReturnedCapacityView")]
+public sealed record ReturnedCapacityView
+{
+    /// <summary>Which return (project/term/class/number): adding the same again changes nothing.</summary>
+    [Id(0)]
+    public string Source { get; init; } = "";
+
+    [Id(1)]
+    public string Project { get; init; } = "";
+
+    [Id(2)]
+    public string Type { get; init; } = "";
+
+    [Id(3)]
+    public int Count { get; init; }
+
+    [Id(4)]
+    public DateTimeOffset Until { get; init; }
 }
 
 /// <summary>A project's allocations, usage, returns and the standing its jobs get.</summary>

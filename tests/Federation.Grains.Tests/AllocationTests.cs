@@ -1,6 +1,7 @@
 using Federation.Contracts;
 using Federation.Grains.Projects;
 using Federation.Grains.Tests.Support;
+using Federation.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using static Federation.Grains.Tests.Support.TestMegaregion;
 
@@ -158,12 +159,77 @@ public sealed class AllocationTests
         var returned = await project.ReturnAsync(new ReturnRequest { Term = "mid", Class = "H100", AcceleratorHours = 10 }, before.Version);
         var a = Assert.Single(returned.Allocations);
         Assert.Equal((20.0, 4.0, 10.0, 6.0), (a.AcceleratorHours, Math.Round(a.UsedAcceleratorHours, 9), a.ReturnedAcceleratorHours, Math.Round(a.LeftAcceleratorHours, 9)));
-        Assert.Equal(new AllocationReturn { At = from.AddHours(1), Term = "mid", Class = "H100", AcceleratorHours = 10 }, Assert.Single(returned.Returns));
+        // 10 hours over the 239 left in the term keep no accelerator busy: recorded, no offer raised.
+        Assert.Equal(new AllocationReturn { At = from.AddHours(1), Term = "mid", Class = "H100", AcceleratorHours = 10, Until = from.AddDays(10) }, Assert.Single(returned.Returns));
+        Assert.Empty((await host.Region("gwangju").GetAsync()).ReturnedCapacity);
         Assert.Equal(before.Version + 1, returned.Version);
 
         // The job runs its second hour: 8 h used, 2 left.
         await host.AdvanceAsync(TimeSpan.FromHours(1));
         var after = await RefreshAsync(host, "p1");
         Assert.Equal(2, Assert.Single(after.Allocations).LeftAcceleratorHours, 9);
+    }
+
+    [Fact]
+    public async Task Returned_hours_raise_the_backing_regions_offer_for_the_rest_of_the_term_and_not_after()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var from = host.Clock.Now;
+        var project = host.Project("p1");
+        await project.SetAllocationAsync("short", "H100", Hours(100, from, TimeSpan.FromHours(10), region: "gwangju"));
+
+        // An external job of 6 H100 does not fit gwangju's offer of 4: no region may run it.
+        var before = await host.SubmitAsync(Job("ext-0", 6, 1, home: "suncheon", allowed: ["gwangju"], project: "other"));
+        Assert.Equal(JobState.Failed, before.State);
+
+        // 80 hours returned with 10 hours of the term left: 8 more H100 lent (gwangju has 8, so it lends all 8).
+        var returned = await project.ReturnAsync(new ReturnRequest { Term = "short", Class = "H100", AcceleratorHours = 80 });
+        var r = Assert.Single(returned.Returns);
+        Assert.Equal(("gwangju", 8, from.AddHours(10)), (r.Region, r.Accelerators, r.Until));
+        var region = await host.Region("gwangju").GetAsync();
+        Assert.Equal(
+            [("p1", "H100", 8, from.AddHours(10))],
+            region.ReturnedCapacity.Select(c => (c.Project, c.Type, c.Count, c.Until)));
+        Assert.Equal([("H100", 4)], region.Offer.Accelerators.Select(a => (a.Type, a.Count)));
+
+        // What routers copy (the estimate) lends 8, and the region admits the external job (routers see it within their
+        // refresh; asked directly here so the test does not wait for one). The admission is withdrawn again.
+        Assert.Equal([("H100", 8)], (await host.Region("gwangju").GetEstimateAsync(0)).Offer.Accelerators.Select(a => (a.Type, a.Count)));
+        var external = new AdmitRequest { JobId = "ext-1", Job = Job("ext-1", 6, 1, home: "suncheon", allowed: ["gwangju"], project: "other"), SubmittedAt = from, DataReadyAt = from };
+        var admitted = await host.Region("gwangju").TryAdmitAsync(external);
+        Assert.True(admitted.Admitted, admitted.RefusedBecause);
+        Assert.True(admitted.State == JobState.Running ? await host.Region("gwangju").StopAsync("ext-1") : await host.Region("gwangju").WithdrawAsync("ext-1"));
+
+        // The term ends: the raised offer lapses; the region refuses the same admission, and the job fits nowhere again.
+        await host.AdvanceAsync(TimeSpan.FromHours(10));
+        Assert.Empty((await host.Region("gwangju").GetAsync()).ReturnedCapacity);
+        Assert.Equal([("H100", 4)], (await host.Region("gwangju").GetEstimateAsync(0)).Offer.Accelerators.Select(a => (a.Type, a.Count)));
+        Assert.False((await host.Region("gwangju").TryAdmitAsync(external with { JobId = "ext-2" })).Admitted);
+        var after = await host.SubmitAsync(Job("ext-3", 6, 1, home: "suncheon", allowed: ["gwangju"], project: "other"));
+        Assert.Equal(JobState.Failed, after.State);
+    }
+
+    [Fact]
+    public async Task A_restarted_project_keeps_its_allocations_and_returns_and_recomputes_its_usage_from_the_rows()
+    {
+        using var file = new TempSqliteFile();
+        var serviceId = Guid.NewGuid().ToString("N");
+        var execution = new ManualTimeProvider();
+        DateTimeOffset from;
+        await using (var first = await FederationTestHost.StartAsync(sqliteFile: file.Path, serviceId: serviceId, execution: execution))
+        {
+            from = first.Clock.Now;
+            await first.Project("p1").SetAllocationAsync("short", "H100", Hours(50, from, TimeSpan.FromDays(3)));
+            await first.SubmitAsync(Job("j1", 2, 1, allowed: ["gwangju"]));
+            await first.AdvanceAsync(TimeSpan.FromHours(2));
+            await first.Project("p1").ReturnAsync(new ReturnRequest { Term = "short", Class = "H100", AcceleratorHours = 8 });
+        }
+
+        await using var second = await FederationTestHost.StartAsync(sqliteFile: file.Path, serviceId: serviceId, execution: execution);
+        var view = await second.Project("p1").GetAsync();
+        var a = Assert.Single(view.Allocations);
+        Assert.Equal((50.0, 2.0, 8.0, 40.0), (a.AcceleratorHours, Math.Round(a.UsedAcceleratorHours, 9), a.ReturnedAcceleratorHours, Math.Round(a.LeftAcceleratorHours, 9)));
+        Assert.Equal((from, from.AddDays(3)), (a.From, a.Until));
+        Assert.Equal([(from.AddHours(2), 8.0)], view.Returns.Select(x => (x.At, x.AcceleratorHours)));
     }
 }

@@ -163,18 +163,72 @@ public sealed class ProjectGrain : Grain, IProjectGrain
 
         CheckVersion(ifVersion);
         var allocation = _state.State.Allocations[index];
-        allocation.ReturnedAcceleratorHours += request.AcceleratorHours!.Value;
+        var hours = request.AcceleratorHours!.Value;
+        allocation.ReturnedAcceleratorHours += hours;
+
+        // The hours become spare capacity for the rest of the term: as many accelerators as the hours keep busy until
+        // the term ends, lent by the region that backs the allocation (for a type, not 'any').
+        var accelerators = allocation.Region is not null && allocation.Class != AllocationRules.AnyClass
+            ? (int)Math.Min(int.MaxValue, Math.Floor(hours / (allocation.Until - now).TotalHours))
+            : 0;
         _state.State.Returns.Add(new AllocationReturn
         {
             At = now,
             Term = allocation.Term,
             Class = allocation.Class,
-            AcceleratorHours = request.AcceleratorHours.Value,
+            AcceleratorHours = hours,
+            Region = accelerators > 0 ? allocation.Region : null,
+            Accelerators = accelerators,
+            Until = allocation.Until,
         });
+        if (accelerators > 0)
+        {
+            _state.State.PendingOffers.Add(_state.State.Returns.Count - 1);
+        }
+
         _state.State.Version++;
         _countersDirty = false;
         await _state.WriteStateAsync();
+        await OfferReturnsAsync();
         return View(now);
+    }
+
+    /// <summary>Tells the backing regions of the returns they have not acknowledged; a failure is retried on the timer.</summary>
+    private async Task OfferReturnsAsync()
+    {
+        if (_state.State.PendingOffers.Count == 0)
+        {
+            return;
+        }
+
+        var offered = new List<int>();
+        foreach (var i in _state.State.PendingOffers)
+        {
+            var r = _state.State.Returns[i];
+            try
+            {
+                await _grains.Region(r.Region!).AddReturnedCapacityAsync(new ReturnedCapacityView
+                {
+                    Source = $"{Id}/{r.Term}/{r.Class}/{i}",
+                    Project = Id,
+                    Type = r.Class,
+                    Count = r.Accelerators,
+                    Until = r.Until,
+                });
+                offered.Add(i);
+            }
+            catch (Exception ex) when (ex is not ArgumentException)
+            {
+                // The region will hear of it on the next timer tick.
+                break;
+            }
+        }
+
+        if (offered.Count > 0)
+        {
+            _state.State.PendingOffers.RemoveAll(offered.Contains);
+            await _state.WriteStateAsync();
+        }
     }
 
     public Task RecordAsync(long jobsSubmitted, double acceleratorHours)
@@ -360,6 +414,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
 
     private async Task OnTimerAsync(CancellationToken cancellationToken)
     {
+        await OfferReturnsAsync();
         if (!_countersDirty)
         {
             return;

@@ -42,6 +42,13 @@ public sealed class ProjectState
     /// <summary>Raised by every allocation change and return (the API's ETag).</summary>
     [Id(6)]
     public long Version { get; set; }
+
+    /// <summary>
+    /// Indexes into <see cref="Returns"/> whose raised offer the backing region has not yet acknowledged: sent again on
+    /// the grain's timer until it has (the region ignores a return it already holds).
+    /// </summary>
+    [Id(7)]
+    public List<int> PendingOffers { get; set; } = [];
 }
 
 /// <summary>One allocation as stored.</summary>

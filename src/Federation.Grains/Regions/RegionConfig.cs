@@ -27,4 +27,8 @@ public sealed class RegionConfig
     /// <summary>Counts the operators' changes (offer, drain): the region's ETag, so two operators cannot overwrite each other unseen.</summary>
     [Id(3)]
     public long Version { get; set; }
+
+    /// <summary>Accelerators lent on top of the offer for hours projects returned, until their terms end (<see cref="RegionGrain"/>'s returns).</summary>
+    [Id(4)]
+    public List<ReturnedCapacityView> Returned { get; set; } = [];
 }

@@ -97,6 +97,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _scheduler = new RegionScheduler(CurrentModel(), _options.Scheduler);
         _away = !_silos.IsHomeHere(Id);
         await RebuildAsync(cancellationToken);
+        ArmReturnedCapacityAlarm();
         OpenGauges();
         if (_away)
         {
@@ -257,7 +258,10 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
     private static AdmitResult Refused(string because) => new() { Admitted = false, RefusedBecause = because };
 
-    private Scheduling.Region CurrentModel() =>
+    private Scheduling.Region CurrentModel() => WithReturnedCapacity(OperatorModel());
+
+    /// <summary>The model with the operator's offer (the megaregion file's when none was set).</summary>
+    private Scheduling.Region OperatorModel() =>
         _config.State.Offer is { } offer ? _baseModel with { Offer = DomainMapping.ToModel(offer) } : _baseModel;
 
     private void Enqueue(Entry entry, int mask, double nowS)
