@@ -232,4 +232,24 @@ public sealed class AllocationTests
         Assert.Equal((from, from.AddDays(3)), (a.From, a.Until));
         Assert.Equal([(from.AddHours(2), 8.0)], view.Returns.Select(x => (x.At, x.AcceleratorHours)));
     }
+
+    [Fact]
+    public async Task Once_the_runs_use_the_allocation_up_the_next_job_of_the_project_is_over_allocation()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var from = host.Clock.Now;
+        await host.Project("p1").SetAllocationAsync("short", "H100", Hours(4, from, TimeSpan.FromDays(1)));
+        var first = await host.SubmitAsync(Job("j1", 4, 1, allowed: ["gwangju"]));
+        Assert.Equal("allocated: project p1 has 4 of 4 short-term H100 hours left", Assert.Single(first.History, e => e.Kind == JobEventKinds.Allocated).Message);
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+
+        var view = await RefreshAsync(host, "p1");
+        Assert.Equal(("over-allocation", 0.0), (view.Standing, Assert.Single(view.Allocations).LeftAcceleratorHours));
+        var second = await host.SubmitAsync(Job("j2", 4, 1, allowed: ["gwangju"]));
+        Assert.Equal("over allocation: project p1 has 0 of 4 short-term H100 hours left", Assert.Single(second.History, e => e.Kind == JobEventKinds.OverAllocation).Message);
+
+        // A job of another type is covered by no allocation of the project: over allocation too.
+        var other = await host.SubmitAsync(Job("j3", 1, 1, home: "gwangyang", type: "A100", allowed: ["gwangyang"]));
+        Assert.Equal("over allocation: project p1 has no current allocation for A100", Assert.Single(other.History, e => e.Kind == JobEventKinds.OverAllocation).Message);
+    }
 }

@@ -13,7 +13,8 @@ namespace Federation.Grains.Projects;
 /// (<see cref="IProjectGrain.GetStandingAsync"/>) the first time a silo places one of its jobs, and refreshed in the
 /// background once it is older than <see cref="AllocationOptions.StandingRefresh"/>; a placement meanwhile uses the
 /// entry it has. So a standing is at most one refresh (plus the project's own recompute interval for runs that started
-/// since its last recompute) behind the rows.
+/// since its last recompute) behind the rows. A project that cannot be asked for a silo's first job of it leaves that
+/// job unmanaged; a failed background refresh keeps the entry.
 /// </summary>
 public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtimeTime, IOptions<AllocationOptions> options)
 {
@@ -48,10 +49,23 @@ public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtim
         entry.Set(view, runtimeTime.GetTimestamp());
     }
 
+    /// <summary>
+    /// The first job of a project on this silo: the project is asked. When it cannot answer (its silo died, the store is
+    /// down) the job is placed unmanaged rather than not at all, and the next job asks again.
+    /// </summary>
     private async ValueTask<(AllocationStanding, string?)> DecideSlowAsync(JobRequest job, DateTimeOffset now)
     {
         var entry = _entries.GetOrAdd(job.Project, static _ => new Entry());
-        var view = await entry.Refresh(this, job.Project);
+        ProjectView view;
+        try
+        {
+            view = await entry.Refresh(this, job.Project);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return (AllocationStanding.Unmanaged, null);
+        }
+
         return Decide(view, job, now);
     }
 
@@ -115,7 +129,19 @@ public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtim
 
         private async Task<ProjectView> FetchAndSetAsync(ProjectStandings owner, string project, long started)
         {
-            var view = await owner.FetchAsync(project).ConfigureAwait(false);
+            ProjectView view;
+            try
+            {
+                view = await owner.FetchAsync(project).ConfigureAwait(false);
+            }
+            catch (Exception) when (View is { } kept)
+            {
+                // A background refresh that failed keeps the entry it had for another refresh period, so an unreachable
+                // project costs one call per period, not one per placement.
+                Set(kept, started);
+                return kept;
+            }
+
             Set(view, started);
             return view;
         }
