@@ -144,28 +144,39 @@ public static class AllocationCharging
             return AllocationStanding.Unmanaged;
         }
 
+        // In charge order, without a list (a placement decides this): the job's only type, then 'any'; short, mid, long.
         var only = jobTypes.IsDefaultOrEmpty || !AllSame(jobTypes) ? null : jobTypes[0];
-        var order = new List<int>(grants.Count);
-        Order(grants, only, only is null ? AllocationRules.AnyClass : null, order);
         var cited = -1;
-        foreach (var i in order)
+        for (var c = 0; c < 2; c++)
         {
-            var g = grants[i];
-            if (!g.IsCurrent(now))
+            var cls = c == 0 ? only : AllocationRules.AnyClass;
+            if (cls is null)
             {
                 continue;
             }
 
-            var left = Left(g, used[i]);
-            if (left > 0)
+            foreach (var term in AllocationRules.Terms)
             {
-                reason = $"allocated: project {project} has {Hours(left)} of {Hours(g.AcceleratorHours)} {g.Term}-term {ClassWords(g.Class)} hours left";
-                return AllocationStanding.Allocated;
-            }
+                for (var i = 0; i < grants.Count; i++)
+                {
+                    var g = grants[i];
+                    if (!string.Equals(g.Class, cls, StringComparison.Ordinal) || !string.Equals(g.Term, term, StringComparison.Ordinal) || !g.IsCurrent(now))
+                    {
+                        continue;
+                    }
 
-            if (cited < 0)
-            {
-                cited = i;
+                    var left = Left(g, used[i]);
+                    if (left > 0)
+                    {
+                        reason = $"allocated: project {project} has {Hours(left)} of {Hours(g.AcceleratorHours)} {g.Term}-term {ClassWords(g.Class)} hours left";
+                        return AllocationStanding.Allocated;
+                    }
+
+                    if (cited < 0)
+                    {
+                        cited = i;
+                    }
+                }
             }
         }
 

@@ -32,7 +32,7 @@ public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtim
                 entry.Refresh(this, job.Project);
             }
 
-            return new(Decide(view, job, now));
+            return new(Decide(entry, view, job, now));
         }
 
         return DecideSlowAsync(job, now);
@@ -66,25 +66,17 @@ public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtim
             return (AllocationStanding.Unmanaged, null);
         }
 
-        return Decide(view, job, now);
+        return Decide(entry, view, job, now);
     }
 
-    private (AllocationStanding, string?) Decide(ProjectView view, JobRequest job, DateTimeOffset now)
+    private (AllocationStanding, string?) Decide(Entry entry, ProjectView view, JobRequest job, DateTimeOffset now)
     {
         if (view.Allocations.IsDefaultOrEmpty && !_options.RequireAllocation)
         {
             return (AllocationStanding.Unmanaged, null);
         }
 
-        var grants = new List<AllocationGrant>(view.Allocations.Length);
-        var used = new double[view.Allocations.Length];
-        for (var i = 0; i < view.Allocations.Length; i++)
-        {
-            var a = view.Allocations[i];
-            grants.Add(new AllocationGrant(a.Term, a.Class, a.AcceleratorHours, a.From, a.Until, a.ReturnedAcceleratorHours));
-            used[i] = a.UsedAcceleratorHours;
-        }
-
+        var (grants, used) = entry.Grants();
         var standing = AllocationCharging.StandingOf(job.Project, grants, used, job.Accelerators.Types, now, _options.RequireAllocation, out var reason);
         return (standing, reason);
     }
@@ -97,17 +89,37 @@ public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtim
     {
         private readonly Lock _lock = new();
         private Task<ProjectView>? _refreshing;
+        private (List<AllocationGrant> Grants, double[] Used) _grants = ([], []);
 
         public ProjectView? View { get; private set; }
+
+        /// <summary>The view's allocations in the charging model, built once per fetch rather than per placement.</summary>
+        public (List<AllocationGrant> Grants, double[] Used) Grants()
+        {
+            lock (_lock)
+            {
+                return _grants;
+            }
+        }
 
         public long FetchedAt { get; private set; }
 
         public void Set(ProjectView view, long at)
         {
+            var grants = new List<AllocationGrant>(view.Allocations.Length);
+            var used = new double[view.Allocations.Length];
+            for (var i = 0; i < view.Allocations.Length; i++)
+            {
+                var a = view.Allocations[i];
+                grants.Add(new AllocationGrant(a.Term, a.Class, a.AcceleratorHours, a.From, a.Until, a.ReturnedAcceleratorHours));
+                used[i] = a.UsedAcceleratorHours;
+            }
+
             lock (_lock)
             {
                 View = view;
                 FetchedAt = at;
+                _grants = (grants, used);
             }
         }
 
