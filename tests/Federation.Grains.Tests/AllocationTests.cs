@@ -3,6 +3,8 @@ using Federation.Grains.Projects;
 using Federation.Grains.Tests.Support;
 using Federation.TestKit;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using Orleans.Storage;
 using static Federation.Grains.Tests.Support.TestMegaregion;
 
 namespace Federation.Grains.Tests;
@@ -251,5 +253,25 @@ public sealed class AllocationTests
         // A job of another type is covered by no allocation of the project: over allocation too.
         var other = await host.SubmitAsync(Job("j3", 1, 1, home: "gwangyang", type: "A100", allowed: ["gwangyang"]));
         Assert.Equal("over allocation: project p1 has no current allocation for A100", Assert.Single(other.History, e => e.Kind == JobEventKinds.OverAllocation).Message);
+    }
+
+    [Fact]
+    public async Task A_project_stored_before_allocations_had_a_class_and_a_period_is_migrated_to_open_any_allocations()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var legacy = new ProjectState { JobsSubmitted = 3, UsedAcceleratorHours = 12 };
+        legacy.Terms["short"] = new TermState { AcceleratorHours = 5, UsedAcceleratorHours = 5 };
+        legacy.Terms["long"] = new TermState { AcceleratorHours = 100, UsedAcceleratorHours = 7, ReturnedAcceleratorHours = 20 };
+        var storage = host.Services(0).GetRequiredKeyedService<IGrainStorage>(Federation.Storage.StorageNames.GrainState);
+        await storage.WriteStateAsync(ProjectState.StateName, host.Project("old").GetGrainId(), new GrainState<ProjectState>(legacy));
+
+        var view = await host.Project("old").GetAsync();
+
+        // Usage comes from the rows (the project has no jobs here), not from the old counters; returned hours are kept.
+        Assert.Equal(
+            [("short", "any", 5.0, 0.0, 0.0), ("long", "any", 100.0, 20.0, 0.0)],
+            view.Allocations.Select(a => (a.Term, a.Class, a.AcceleratorHours, a.ReturnedAcceleratorHours, a.UsedAcceleratorHours)));
+        Assert.All(view.Allocations, a => Assert.Equal((DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, true), (a.From, a.Until, a.Current)));
+        Assert.Equal((3L, 1L), (view.JobsSubmitted, view.Version));
     }
 }
