@@ -274,4 +274,30 @@ public sealed class AllocationTests
         Assert.All(view.Allocations, a => Assert.Equal((DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, true), (a.From, a.Until, a.Current)));
         Assert.Equal((3L, 1L), (view.JobsSubmitted, view.Version));
     }
+
+    [Fact]
+    public async Task A_region_rebuilt_from_the_rows_keeps_an_over_allocation_job_behind_the_allocated_one()
+    {
+        using var file = new TempSqliteFile();
+        var serviceId = Guid.NewGuid().ToString("N");
+        var execution = new ManualTimeProvider();
+        await using (var first = await FederationTestHost.StartAsync(sqliteFile: file.Path, serviceId: serviceId, execution: execution))
+        {
+            var from = first.Clock.Now;
+            await first.Project("rich").SetAllocationAsync("short", "any", Hours(1000, from, TimeSpan.FromDays(30)));
+            await first.Project("poor").SetAllocationAsync("short", "any", Hours(0, from, TimeSpan.FromDays(30)));
+            await first.SubmitAsync(Job("busy", 8, 1, allowed: ["gwangju"], project: "rich"));
+            await first.SubmitAsync(Job("over", 8, 1, allowed: ["gwangju"], project: "poor", priority: 1000));
+            await first.SubmitAsync(Job("plain", 8, 1, allowed: ["gwangju"], project: "rich"));
+        }
+
+        // The new cluster's region rebuilds its queue from the rows: the row's standing event puts "over" behind again.
+        await using var second = await FederationTestHost.StartAsync(sqliteFile: file.Path, serviceId: serviceId, execution: execution);
+        await second.Region("gwangju").GetAsync();
+        await second.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(JobState.Running, (await second.Job("plain").GetAsync())!.State);
+        Assert.Equal(JobState.Queued, (await second.Job("over").GetAsync())!.State);
+        await second.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(JobState.Running, (await second.Job("over").GetAsync())!.State);
+    }
 }
