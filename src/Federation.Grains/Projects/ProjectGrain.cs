@@ -135,8 +135,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         a.Until = allocation.Until!.Value;
         a.Region = allocation.Region;
         _state.State.Version++;
-        _countersDirty = false;
-        await _state.WriteStateAsync();
+        await WriteChangeAsync();
         await RecomputeAsync(CancellationToken.None);
         return View(_clock.Now);
     }
@@ -187,8 +186,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         }
 
         _state.State.Version++;
-        _countersDirty = false;
-        await _state.WriteStateAsync();
+        await WriteChangeAsync();
         await OfferReturnsAsync();
         return View(now);
     }
@@ -226,8 +224,9 @@ public sealed class ProjectGrain : Grain, IProjectGrain
 
         if (offered.Count > 0)
         {
+            // Written with the counters (the timer retries a failed write): a region told again ignores the repeat.
             _state.State.PendingOffers.RemoveAll(offered.Contains);
-            await _state.WriteStateAsync();
+            _countersDirty = true;
         }
     }
 
@@ -412,6 +411,24 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         }
     }
 
+    /// <summary>
+    /// Writes a change made in memory. When the write fails the activation is given up, so the next call reads the
+    /// stored state again rather than answer from a change that was never stored.
+    /// </summary>
+    private async Task WriteChangeAsync()
+    {
+        _countersDirty = false;
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
     private async Task OnTimerAsync(CancellationToken cancellationToken)
     {
         await OfferReturnsAsync();
@@ -421,6 +438,14 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         }
 
         _countersDirty = false;
-        await _state.WriteStateAsync(cancellationToken);
+        try
+        {
+            await _state.WriteStateAsync(cancellationToken);
+        }
+        catch
+        {
+            _countersDirty = true;
+            throw;
+        }
     }
 }
