@@ -90,6 +90,10 @@ public sealed record AdmitRequest
     /// <summary>When the dataset will have arrived in the region (now, plus the transfer time).</summary>
     [Id(3)]
     public DateTimeOffset DataReadyAt { get; init; }
+
+    /// <summary>The job's project has no allocation hours left for it: it runs on spare capacity only, and is preempted first.</summary>
+    [Id(4)]
+    public bool OverAllocation { get; init; }
 }
 
 /// <summary>A region's answer to an admission.</summary>
@@ -213,6 +217,18 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>From the execution clock: the grace periods of the lent jobs being reclaimed due by now are over.</summary>
     [Alias("OnReclaimDueAsync")]
     Task OnReclaimDueAsync();
+
+    /// <summary>
+    /// From a project that returned hours of an allocation this region backs: lend <see cref="ReturnedCapacityView.Count"/>
+    /// more accelerators of the type to other regions' jobs until <see cref="ReturnedCapacityView.Until"/>. Stored before
+    /// answering; the same <see cref="ReturnedCapacityView.Source"/> again changes nothing.
+    /// </summary>
+    [Alias("AddReturnedCapacityAsync")]
+    Task<RegionView> AddReturnedCapacityAsync(ReturnedCapacityView returned);
+
+    /// <summary>From the execution clock: returned capacity whose term ended by now lapses.</summary>
+    [Alias("OnReturnedCapacityDueAsync")]
+    Task OnReturnedCapacityDueAsync();
 }
 
 /// <summary>
@@ -246,6 +262,17 @@ public sealed record PlacementOutcome
     /// <summary>When Running: the accelerator type (pool) the region started it on.</summary>
     [Id(6)]
     public string? AcceleratorType { get; init; }
+
+    /// <summary>
+    /// The job's standing under its project's allocations when it was placed, in words ("over allocation: project kr-llm
+    /// has 0 of 500 short-term H100 hours left"); null for a project without allocations (unmanaged).
+    /// </summary>
+    [Id(7)]
+    public string? Standing { get; init; }
+
+    /// <summary>Whether <see cref="Standing"/> is over allocation.</summary>
+    [Id(8)]
+    public bool OverAllocation { get; init; }
 }
 
 /// <summary>
@@ -291,63 +318,4 @@ public interface IMegaregionGrain : IGrainWithStringKey
     /// <summary>Runs one rebalancing round now; returns how many jobs moved.</summary>
     [Alias("RebalanceAsync")]
     Task<int> RebalanceAsync();
-}
-
-/// <summary>One term of a project's allocation, in accelerator-hours.</summary>
-[GenerateSerializer, Immutable, Alias("federation.AllocationView")]
-public sealed record AllocationView
-{
-    /// <summary>short, mid or long.</summary>
-    [Id(0)]
-    public string Term { get; init; } = "";
-
-    [Id(1)]
-    public double AcceleratorHours { get; init; }
-
-    [Id(2)]
-    public double UsedAcceleratorHours { get; init; }
-
-    /// <summary>Unused hours the project returned to the spare pool.</summary>
-    [Id(3)]
-    public double ReturnedAcceleratorHours { get; init; }
-}
-
-/// <summary>A project's allocations and usage.</summary>
-[GenerateSerializer, Immutable, Alias("federation.ProjectView")]
-public sealed record ProjectView
-{
-    [Id(0)]
-    public string Id { get; init; } = "";
-
-    [Id(1)]
-    public ImmutableArray<AllocationView> Allocations { get; init; } = [];
-
-    [Id(2)]
-    public double UsedAcceleratorHours { get; init; }
-
-    [Id(3)]
-    public long JobsSubmitted { get; init; }
-}
-
-/// <summary>A project [key: project id]: allocations by term (short/mid/long), usage, and voluntary return of unused allocation.</summary>
-[Alias("federation.IProjectGrain")]
-public interface IProjectGrain : IGrainWithStringKey
-{
-    [Alias("GetAsync")]
-    [ReadOnly]
-    Task<ProjectView> GetAsync();
-
-    [Alias("SetAllocationAsync")]
-    Task<ProjectView> SetAllocationAsync(string term, double acceleratorHours);
-
-    /// <summary>Returns unused hours of a term to the spare pool; fails when more than the unused hours are returned.</summary>
-    [Alias("ReturnAsync")]
-    Task<ProjectView> ReturnAsync(string term, double acceleratorHours);
-
-    /// <summary>
-    /// From a silo: the project's jobs submitted, and the accelerator-hours its jobs used (charged once a job ends or is
-    /// cancelled), since its last report. Acknowledged, so a silo whose report failed sends the counts again.
-    /// </summary>
-    [Alias("RecordAsync")]
-    Task RecordAsync(long jobsSubmitted, double acceleratorHours);
 }

@@ -429,4 +429,33 @@ public static class JobEventKinds
 
     /// <summary>The executor submitted the job to its backend, or re-attached to it.</summary>
     public const string Backend = "Backend";
+
+    /// <summary>At a placement: the job's project has allocation hours left for it (the message says how many).</summary>
+    public const string Allocated = "Allocated";
+
+    /// <summary>
+    /// At a placement: the job's project has no allocation hours left for it (the message says which allocation); it runs
+    /// only on spare capacity, queues behind every allocated job and is preempted first.
+    /// </summary>
+    public const string OverAllocation = "OverAllocation";
+
+    /// <summary>Whether the job's latest standing event in <paramref name="history"/> says it is over allocation.</summary>
+    public static bool IsOverAllocation(IReadOnlyList<JobHistoryEntry> history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        for (var i = history.Count - 1; i >= 0; i--)
+        {
+            if (history[i].Kind is Allocated)
+            {
+                return false;
+            }
+
+            if (history[i].Kind is OverAllocation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

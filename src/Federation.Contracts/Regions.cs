@@ -132,6 +132,13 @@ public sealed record RegionView
     /// </summary>
     [Id(15)]
     public long Preemptions { get; init; }
+
+    /// <summary>
+    /// Accelerators lent on top of <see cref="Offer"/> because projects returned hours of allocations this region backs,
+    /// each until the end of its term (issue 16); the scheduler lends the offer plus these (at most each pool's size).
+    /// </summary>
+    [Id(16)]
+    public ImmutableArray<ReturnedCapacityView> ReturnedCapacity { get; init; } = [];
 }
 
 /// <summary>Whether a region's own silos are alive, as the megaregion view shows it.</summary>

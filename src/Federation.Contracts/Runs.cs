@@ -67,7 +67,10 @@ public sealed record RunEnd
     public DateTimeOffset? StartedAt { get; init; }
 }
 
-/// <summary>A run on lent accelerators that the lending region took back (reclaim), as the region tells the job.</summary>
+/// <summary>
+/// A run the region stopped for a job at the head of its queue, as the region tells the job: on lent accelerators it took
+/// back (reclaim), or over its project's allocation.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("federation.RunPreempted")]
 public sealed record RunPreempted
 {
@@ -109,6 +112,13 @@ public sealed record RunPreempted
     /// <summary>How the run ended after its signal, in the executor's words (e.g. Slurm's state and exit code); null when it was stopped at the reclaim time.</summary>
     [Id(9)]
     public string? EndMessage { get; init; }
+
+    /// <summary>
+    /// The run was preempted because the job is over its project's allocation, for <see cref="ForJobId"/>, a job that is
+    /// not (else it ran on lent accelerators the region took back).
+    /// </summary>
+    [Id(10)]
+    public bool OverAllocation { get; init; }
 }
 
 /// <summary>
@@ -134,9 +144,13 @@ public sealed record RunReclaim
     [Id(3)]
     public DateTimeOffset ReclaimAt { get; init; }
 
-    /// <summary>The region's own job the accelerators are taken back for.</summary>
+    /// <summary>The job the accelerators are taken back for: the region's own job, or (<see cref="OverAllocation"/>) a job within its project's allocation.</summary>
     [Id(4)]
     public string? ForJobId { get; init; }
+
+    /// <summary>The run is taken back because the job runs over its project's allocation (else it runs on lent accelerators).</summary>
+    [Id(5)]
+    public bool OverAllocation { get; init; }
 }
 
 /// <summary>

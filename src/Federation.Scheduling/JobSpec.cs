@@ -39,6 +39,13 @@ public sealed record JobSpec(
     /// </summary>
     public string? CheckpointSignal { get; init; }
 
+    /// <summary>
+    /// Whether the job's project had no allocation hours left for it when it was placed (issue 16): it runs only on
+    /// spare capacity, queuing behind every job that is not over allocation and preempted first
+    /// (<see cref="RegionScheduler.PlanReclaim"/>).
+    /// </summary>
+    public bool OverAllocation { get; init; }
+
     /// <summary>Multi-accelerator jobs are gangs.</summary>
     public bool IsGang => AcceleratorCount > 1;
 

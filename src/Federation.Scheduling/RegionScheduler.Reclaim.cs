@@ -6,7 +6,11 @@ namespace Federation.Scheduling;
 /// (signal + the offer's grace period). The caller then calls <see cref="RegionScheduler.Complete"/> for it (unless it
 /// ended on its own first) and requeues it through the federation, charging only what ran.
 /// </summary>
-public readonly record struct Preemption(long Ticket, int PoolIndex, int Count, double SignalS, double ReclaimAtS);
+public readonly record struct Preemption(long Ticket, int PoolIndex, int Count, double SignalS, double ReclaimAtS)
+{
+    /// <summary>The job was preempted because it runs over its project's allocation (else: it runs on lent accelerators).</summary>
+    public bool OverAllocation { get; init; }
+}
 
 /// <summary>
 /// Reclaim (issue 16): the region's own job at the head of the queue gets back accelerators lent to external jobs.
@@ -18,13 +22,15 @@ public readonly record struct Preemption(long Ticket, int PoolIndex, int Count, 
 /// A preempted job's estimated end becomes its reclaim time, so EASY reserves the head's gang for then and backfill
 /// cannot take it. Lent jobs are only ever preempted under a preemptible offer; under a non-preemptible one the
 /// offer's window already admits only lends that end inside it (<see cref="SpareCapacityOffer.Admits"/>).
-/// The region's own jobs are never preempted.
+/// The region's own jobs are never preempted, unless they run over their project's allocation: such jobs
+/// (<see cref="JobSpec.OverAllocation"/>) are preempted first, before any lent job, for a head that is not over allocation.
 /// </summary>
 public sealed partial class RegionScheduler
 {
     private Victim[] _victims = new Victim[16];
     private Victim[] _bestVictims = new Victim[16];
     private int _reclaiming;
+    private int _overAllocationRunning;
 
     /// <summary>Running lent jobs that have been told to give their accelerators back and have not yet.</summary>
     public int ReclaimingCount => _reclaiming;
@@ -32,30 +38,49 @@ public sealed partial class RegionScheduler
     /// <summary>Lent jobs preempted by <see cref="PlanReclaim"/> so far.</summary>
     public long PreemptionCount { get; private set; }
 
+    /// <summary>Running jobs over their project's allocation (<see cref="JobSpec.OverAllocation"/>).</summary>
+    public int OverAllocationRunningCount => _overAllocationRunning;
+
     /// <summary>
-    /// With <see cref="SchedulerOptions.Reclaim"/> on and a preemptible offer, picks the lent jobs to preempt for the
-    /// head of the queue at <paramref name="nowS"/> (call it after <see cref="Schedule"/>), appends them to
-    /// <paramref name="preemptions"/> and returns how many. Returns 0 when reclaim is off, the offer is not
-    /// preemptible, the head is external or can start by <c>now + grace</c> without preempting anything, or
-    /// preempting every lent job would still not let it start then.
+    /// Whether <see cref="PlanReclaim"/> can find anything to preempt: lent capacity under a preemptible offer with
+    /// reclaim on, or a running job over allocation.
+    /// </summary>
+    public bool MayPreempt => ReclaimsLentCapacity || (Options.PreemptOverAllocation && _overAllocationRunning > 0);
+
+    /// <summary>
+    /// Picks the running jobs to preempt for the head of the queue at <paramref name="nowS"/> (call it after
+    /// <see cref="Schedule"/>), appends them to <paramref name="preemptions"/> and returns how many. Jobs over allocation
+    /// (with <see cref="SchedulerOptions.PreemptOverAllocation"/>) go first, for a head of the region's own that is not
+    /// over allocation itself; lent jobs (with <see cref="SchedulerOptions.Reclaim"/> and a preemptible offer) only when
+    /// those are not enough, for a head of the region's own. Returns 0 when nothing may be preempted, the head can start
+    /// by <c>now + grace</c> (the offer's grace period) without preempting anything, or preempting every candidate would
+    /// still not let it start then.
     /// </summary>
     public int PlanReclaim(double nowS, List<Preemption> preemptions)
     {
         ArgumentNullException.ThrowIfNull(preemptions);
         var offer = Region.Offer;
-        if (!Options.Reclaim || !offer.Preemptible || _queueLen == 0)
+        if (_queueLen == 0)
         {
             return 0;
         }
 
         ref readonly var head = ref Q(0);
-        if (head.External)
+        if (head.External || head.OverAllocation)
+        {
+            return 0;
+        }
+
+        var lent = Options.Reclaim && offer.Preemptible;
+        var over = Options.PreemptOverAllocation && _overAllocationRunning > 0;
+        if (!lent && !over)
         {
             return 0;
         }
 
         var reclaimAt = nowS + offer.ReclaimGraceS;
         var bestPool = -1;
+        var bestLent = int.MaxValue;
         var bestLost = double.PositiveInfinity;
         var bestCount = int.MaxValue;
         var bestLen = 0;
@@ -86,11 +111,12 @@ public sealed partial class RegionScheduler
 
             var need = head.Count - avail;
             var len = 0;
-            var lendable = 0;
+            var preemptible = 0;
             for (; k < pool.Len; k++)
             {
                 ref readonly var it = ref items[k];
-                if (!it.External || it.Reclaiming)
+                var overVictim = over && it.OverAllocation;
+                if (it.Reclaiming || !(overVictim || (lent && it.External)))
                 {
                     continue;
                 }
@@ -101,19 +127,20 @@ public sealed partial class RegionScheduler
                 }
 
                 var ran = double.IsNaN(it.StartS) ? double.PositiveInfinity : Math.Max(0, nowS - it.StartS);
-                _victims[len++] = new Victim(it.Count * ran, it.StartS, it.Ticket, it.Count);
-                lendable += it.Count;
+                _victims[len++] = new Victim(overVictim ? 0 : 1, it.Count * ran, it.StartS, it.Ticket, it.Count);
+                preemptible += it.Count;
             }
 
-            if (lendable < need)
+            if (preemptible < need)
             {
                 continue;
             }
 
-            var chosen = Choose(_victims, len, need, out var lost, out var count);
-            if (lost < bestLost || (lost == bestLost && count < bestCount))
+            var chosen = Choose(_victims, len, need, out var lost, out var count, out var lentTaken);
+            if (lentTaken < bestLent || (lentTaken == bestLent && (lost < bestLost || (lost == bestLost && count < bestCount))))
             {
                 bestPool = p;
+                bestLent = lentTaken;
                 bestLost = lost;
                 bestCount = count;
                 bestLen = chosen;
@@ -130,7 +157,7 @@ public sealed partial class RegionScheduler
         {
             var ticket = _bestVictims[v].Ticket;
             MarkReclaiming(_pools[bestPool], ticket, reclaimAt);
-            preemptions.Add(new Preemption(ticket, bestPool, _bestVictims[v].Count, nowS, reclaimAt));
+            preemptions.Add(new Preemption(ticket, bestPool, _bestVictims[v].Count, nowS, reclaimAt) { OverAllocation = _bestVictims[v].Category == 0 });
         }
 
         PreemptionCount += bestLen;
@@ -165,7 +192,7 @@ public sealed partial class RegionScheduler
     /// <paramref name="need"/>, then drops (most expensive first) any victim the others already cover.
     /// Returns how many victims remain at the front of <paramref name="v"/>.
     /// </summary>
-    private static int Choose(Victim[] v, int len, int need, out double lost, out int count)
+    private static int Choose(Victim[] v, int len, int need, out double lost, out int count, out int lentTaken)
     {
         // Insertion sort: candidates per pool are few, and it allocates nothing.
         for (var i = 1; i < len; i++)
@@ -199,17 +226,27 @@ public sealed partial class RegionScheduler
         }
 
         lost = 0;
+        lentTaken = 0;
         for (var i = 0; i < n; i++)
         {
             lost += v[i].Lost;
+            if (v[i].Category != 0)
+            {
+                lentTaken += v[i].Count;
+            }
         }
 
         return n;
     }
 
-    /// <summary>Cheapest first: least work lost, then the youngest (latest start), then the highest ticket.</summary>
+    /// <summary>Cheapest first: jobs over allocation before lent jobs, then least work lost, then the youngest (latest start), then the highest ticket.</summary>
     private static bool Before(in Victim a, in Victim b)
     {
+        if (a.Category != b.Category)
+        {
+            return a.Category < b.Category;
+        }
+
         if (a.Lost != b.Lost)
         {
             return a.Lost < b.Lost;
@@ -235,5 +272,6 @@ public sealed partial class RegionScheduler
         throw new InvalidOperationException($"ticket {ticket} is not running in the pool it was chosen from");
     }
 
-    private readonly record struct Victim(double Lost, double StartS, long Ticket, int Count);
+    /// <summary>A candidate: <paramref name="Category"/> 0 for a job over allocation, 1 for a lent job.</summary>
+    private readonly record struct Victim(int Category, double Lost, double StartS, long Ticket, int Count);
 }

@@ -13,14 +13,14 @@ public sealed partial class RegionScheduler
     public void RestoreRunning(long ticket, JobSpec job, int poolIndex, bool external, double startS)
     {
         ArgumentNullException.ThrowIfNull(job);
-        RestoreRunning(ticket, poolIndex, job.AcceleratorCount, external, startS + job.EstimatedDurationS, startS);
+        RestoreRunning(ticket, poolIndex, job.AcceleratorCount, external, startS + job.EstimatedDurationS, startS, job.OverAllocation);
     }
 
     /// <summary>Records a running allocation by its shape only (an estimator copy needs no job).</summary>
     public void RestoreRunning(long ticket, int poolIndex, int count, bool external, double estimatedEndS) =>
-        RestoreRunning(ticket, poolIndex, count, external, estimatedEndS, double.NaN);
+        RestoreRunning(ticket, poolIndex, count, external, estimatedEndS, double.NaN, false);
 
-    private void RestoreRunning(long ticket, int poolIndex, int count, bool external, double estimatedEndS, double startS)
+    private void RestoreRunning(long ticket, int poolIndex, int count, bool external, double estimatedEndS, double startS, bool overAllocation)
     {
         if ((uint)poolIndex >= (uint)_pools.Length)
         {
@@ -45,7 +45,12 @@ public sealed partial class RegionScheduler
             pool.ExternalBusy += count;
         }
 
-        pool.Insert(new RunningItem(estimatedEndS, ticket, count, external, startS, false));
+        pool.Insert(new RunningItem(estimatedEndS, ticket, count, external, startS, false, overAllocation));
+        if (overAllocation)
+        {
+            _overAllocationRunning++;
+        }
+
         _dirty = true;
 
         // A new allocation can move the head's reservation, so the next backfill pass must test every job again.
@@ -101,7 +106,7 @@ public sealed partial class RegionScheduler
         // (a lower-priority tail, e.g. a router copy's summed slot for jobs whose data is in transit,
         // lies behind the head and only carries spread-out work, which the job then joins).
         if (_dirty || _queueLen < Options.EstimateDepth ||
-            Rank(in Q(Options.EstimateDepth - 1)) < Rank(job.Priority, external))
+            Rank(in Q(Options.EstimateDepth - 1)) < Rank(job.Priority, external, job.OverAllocation))
         {
             return false;
         }

@@ -42,6 +42,15 @@ public sealed record SchedulerOptions
     /// </summary>
     public bool Reclaim { get; init; }
 
+    /// <summary>
+    /// Allocations enforced (issue 16): a job over its project's allocation (<see cref="JobSpec.OverAllocation"/>)
+    /// runs only on spare capacity. It always queues behind every other job, whatever the priorities, and when a job
+    /// that is not over allocation is at the head of the queue and cannot start, <see cref="RegionScheduler.PlanReclaim"/>
+    /// takes accelerators back from running over-allocation jobs before it takes any from lent jobs. On by default:
+    /// with no over-allocation job queued or running, the schedule is exactly the one without it.
+    /// </summary>
+    public bool PreemptOverAllocation { get; init; } = true;
+
     public static SchedulerOptions Default { get; } = new();
 }
 
@@ -164,6 +173,7 @@ public sealed partial class RegionScheduler
             Priority = job.Priority,
             Count = job.AcceleratorCount,
             DurationS = job.EstimatedDurationS,
+            OverAllocation = job.OverAllocation,
         };
 
         // Priority descending, then FIFO: the common case (equal priority) appends.
@@ -269,6 +279,11 @@ public sealed partial class RegionScheduler
                 if (r.Reclaiming)
                 {
                     _reclaiming--;
+                }
+
+                if (r.OverAllocation)
+                {
+                    _overAllocationRunning--;
                 }
 
                 Array.Copy(items, i + 1, items, i, pool.Len - i - 1);
@@ -547,7 +562,12 @@ public sealed partial class RegionScheduler
             pool.ExternalBusy += e.Count;
         }
 
-        pool.Insert(new RunningItem(nowS + e.DurationS, e.Ticket, e.Count, e.External, nowS, false));
+        pool.Insert(new RunningItem(nowS + e.DurationS, e.Ticket, e.Count, e.External, nowS, false, e.OverAllocation));
+        if (e.OverAllocation)
+        {
+            _overAllocationRunning++;
+        }
+
         _runningPool.Add(e.Ticket, p);
         started.Add(new StartedJob(e.Ticket, e.Job, p, e.External, nowS));
     }
@@ -579,10 +599,20 @@ public sealed partial class RegionScheduler
 
     private ref QueueEntry Q(int index) => ref _queue[_qHead + index];
 
-    /// <summary>Queue order key, higher first: priority, then (with reclaim) the region's own jobs ahead of external ones.</summary>
-    private long Rank(in QueueEntry e) => Rank(e.Priority, e.External);
+    /// <summary>
+    /// Queue order key, higher first: jobs over allocation behind every other job, then priority, then (with reclaim) the
+    /// region's own jobs ahead of external ones.
+    /// </summary>
+    private long Rank(in QueueEntry e) => Rank(e.Priority, e.External, e.OverAllocation);
 
-    private long Rank(int priority, bool external) => Options.Reclaim ? ((long)priority * 2) + (external ? 0 : 1) : priority;
+    private long Rank(int priority, bool external, bool overAllocation)
+    {
+        var rank = Options.Reclaim ? ((long)priority * 2) + (external ? 0 : 1) : priority;
+        return overAllocation && Options.PreemptOverAllocation ? rank : rank + AllocatedRankOffset;
+    }
+
+    /// <summary>Lifts every job not over allocation above every job that is (priorities are far smaller: <see cref="JobRules.MaxPriority"/>).</summary>
+    private const long AllocatedRankOffset = 1L << 40;
 
     private struct QueueEntry
     {
@@ -595,10 +625,11 @@ public sealed partial class RegionScheduler
         public int Priority;
         public int Count;
         public double DurationS;
+        public bool OverAllocation;
     }
 
     /// <summary>A running allocation; <paramref name="EndS"/> is the estimated end, or the reclaim time once <paramref name="Reclaiming"/>.</summary>
-    private readonly record struct RunningItem(double EndS, long Ticket, int Count, bool External, double StartS, bool Reclaiming);
+    private readonly record struct RunningItem(double EndS, long Ticket, int Count, bool External, double StartS, bool Reclaiming, bool OverAllocation);
 
     private sealed class PoolState(int capacity, int offered)
     {

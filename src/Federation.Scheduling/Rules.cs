@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 
 namespace Federation.Scheduling;
 
@@ -445,4 +446,141 @@ public static class OfferRules
 
         return errors;
     }
+}
+
+/// <summary>
+/// What a coordinator may set as a project's allocation, and what a project may give back (issue 16). Checked by the
+/// REST API (naming every field at fault) and by the project grain before it stores anything.
+/// </summary>
+public static class AllocationRules
+{
+    /// <summary>The allocation class that covers every accelerator type.</summary>
+    public const string AnyClass = "any";
+
+    /// <summary>Most accelerator-hours one allocation may grant: every accelerator of a large center for ten years.</summary>
+    public const double MaxAcceleratorHours = 1e9;
+
+    /// <summary>The terms, in the order usage is charged to them.</summary>
+    public static ImmutableArray<string> Terms { get; } = ["short", "mid", "long"];
+
+    /// <summary>Whether <paramref name="term"/> is short, mid or long.</summary>
+    public static bool IsTerm(string? term) => term is not null && Terms.Contains(term, StringComparer.Ordinal);
+
+    /// <summary>Why <paramref name="term"/> is not a term, or null.</summary>
+    public static string? CheckTerm(string? term) => IsTerm(term) ? null : $"must be one of short, mid, long (was '{term}')";
+
+    /// <summary>Why <paramref name="cls"/> is not an accelerator type of the megaregion nor <c>any</c>, or null.</summary>
+    public static string? CheckClass(Megaregion megaregion, string? cls)
+    {
+        ArgumentNullException.ThrowIfNull(megaregion);
+        if (string.Equals(cls, AnyClass, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var types = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var r in megaregion.Regions)
+        {
+            foreach (var p in r.Pools)
+            {
+                types.Add(p.Type);
+            }
+        }
+
+        return cls is not null && types.Contains(cls) ? null : $"must be '{AnyClass}' or an accelerator type of the megaregion ({string.Join(", ", types)}); was '{cls}'";
+    }
+
+    /// <summary>Every rule an allocation breaks (<paramref name="region"/>: the center backing it, optional); empty when it may be stored.</summary>
+    public static List<FieldError> Validate(Megaregion megaregion, string? term, string? cls, double? acceleratorHours, DateTimeOffset? from, DateTimeOffset? until, string? region)
+    {
+        ArgumentNullException.ThrowIfNull(megaregion);
+        var errors = new List<FieldError>();
+        if (CheckTerm(term) is { } termError)
+        {
+            errors.Add(new("term", termError));
+        }
+
+        if (CheckClass(megaregion, cls) is { } classError)
+        {
+            errors.Add(new("class", classError));
+        }
+
+        if (acceleratorHours is not { } hours)
+        {
+            errors.Add(new("acceleratorHours", "is required"));
+        }
+        else if (!double.IsFinite(hours) || hours < 0 || hours > MaxAcceleratorHours)
+        {
+            errors.Add(new("acceleratorHours", $"must be a finite number between 0 and {MaxAcceleratorHours:0}"));
+        }
+
+        if (from is null)
+        {
+            errors.Add(new("from", "is required"));
+        }
+
+        if (until is null)
+        {
+            errors.Add(new("until", "is required"));
+        }
+        else if (from is { } f && until is { } u && u <= f)
+        {
+            errors.Add(new("until", "must be after from"));
+        }
+
+        if (region is not null)
+        {
+            var r = megaregion.IndexOf(region);
+            if (r < 0)
+            {
+                errors.Add(new("region", JobRules.UnknownRegion(megaregion, region)));
+            }
+            else if (cls is not null && !string.Equals(cls, AnyClass, StringComparison.Ordinal) && !megaregion.Regions[r].Pools.Any(p => string.Equals(p.Type, cls, StringComparison.Ordinal)))
+            {
+                errors.Add(new("region", $"region '{region}' has no '{cls}' pool to back the allocation"));
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>Every rule a return breaks on its own: a known term and class, a positive finite number of hours.</summary>
+    public static List<FieldError> ValidateReturn(Megaregion megaregion, string? term, string? cls, double? acceleratorHours)
+    {
+        ArgumentNullException.ThrowIfNull(megaregion);
+        var errors = new List<FieldError>();
+        if (CheckTerm(term) is { } termError)
+        {
+            errors.Add(new("term", termError));
+        }
+
+        if (CheckClass(megaregion, cls) is { } classError)
+        {
+            errors.Add(new("class", classError));
+        }
+
+        if (acceleratorHours is not { } hours)
+        {
+            errors.Add(new("acceleratorHours", "is required"));
+        }
+        else if (!double.IsFinite(hours) || hours <= 0)
+        {
+            errors.Add(new("acceleratorHours", "must be a finite number greater than 0"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// What stops a valid return against the project's allocation: none of that term and class
+    /// (<paramref name="unusedHours"/> null), or more hours than are unused; null when it may be returned.
+    /// </summary>
+    public static FieldError? CheckReturnable(string term, string cls, double acceleratorHours, double? unusedHours) =>
+        unusedHours switch
+        {
+            null => new FieldError("class", $"the project has no {term}-term '{cls}' allocation"),
+            { } unused when acceleratorHours > unused + 1e-9 => new FieldError(
+                "acceleratorHours", string.Create(CultureInfo.InvariantCulture, $"cannot return {acceleratorHours:0.###} accelerator-hours: only {unused:0.###} are unused")),
+            _ => null,
+        };
 }

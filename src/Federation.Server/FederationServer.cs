@@ -148,6 +148,7 @@ public static class FederationServer
         app.MapLiveApi();
         app.MapHistoryApi();
         app.MapLedgerApi();
+        app.MapProjectsApi();
         app.MapWhatIfApi();
         var settings = app.Services.GetRequiredService<ServerSettings>();
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),
@@ -278,6 +279,7 @@ public static class FederationServer
         });
 
         services.AddSingleton<RequestValidation>();
+        services.AddOptions<Grains.Projects.AllocationOptions>().BindConfiguration(Grains.Projects.AllocationOptions.Section);
         services.AddSingleton<StorageProbe>();
         services.AddSingleton<ServerInstruments>();
         services.AddServerMetrics();

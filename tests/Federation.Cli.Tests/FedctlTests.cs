@@ -314,6 +314,34 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task Project_allocate_show_return_and_projects_print_tables_and_a_bad_term_exits_1_naming_it()
+    {
+        var allocate = await RunAsync("project", "allocate", "p-cli-alloc", "--term", "long", "--class", "H100", "--hours", "1000",
+            "--from", "2020-01-01T00:00:00Z", "--until", "2099-01-01T00:00:00Z", "--region", "gwangju");
+        var returned = await RunAsync("project", "return", "p-cli-alloc", "--term", "long", "--class", "H100", "--hours", "10");
+        var show = await RunAsync("project", "show", "p-cli-alloc");
+        var list = await RunAsync("projects");
+        var json = await RunAsync("project", "show", "p-cli-alloc", "--json");
+        var bad = await RunAsync("project", "allocate", "p-cli-alloc", "--term", "forever", "--hours", "1", "--from", "2020-01-01T00:00:00Z", "--until", "2021-01-01T00:00:00Z");
+
+        Assert.Equal((0, ""), (allocate.ExitCode, allocate.Error));
+        Assert.Equal("Project:      p-cli-alloc (version 1)", allocate.OutLines[0]);
+        Assert.Equal((0, ""), (returned.ExitCode, returned.Error));
+        Assert.Equal((0, ""), (show.ExitCode, show.Error));
+        Assert.Equal("Standing:     allocated: project p-cli-alloc has 990 of 1000 long-term H100 hours left", show.OutLines[1]);
+        Assert.Matches("^TERM +CLASS +FROM +UNTIL +GRANTED +USED +RETURNED +LEFT +REGION +CURRENT$", show.OutLines[3]);
+        Assert.Matches("^long +H100 +2020-01-01 00:00:00Z +2099-01-01 00:00:00Z +1000 +0 +10 +990 +gwangju +yes$", show.OutLines[4]);
+        Assert.Matches("^RETURNED AT +TERM +CLASS +HOURS +REGION +ACCELERATORS LENT +UNTIL$", show.OutLines[5]);
+        Assert.Matches("^\\d{4}-\\d{2}-\\d{2} [0-9:]+Z +long +H100 +10 +- +0 +2099-01-01 00:00:00Z$", show.OutLines[6]);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Matches("^PROJECT +STANDING +GRANTED +USED +RETURNED +LEFT +UNALLOCATED$", list.OutLines[0]);
+        Assert.Contains(list.OutLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "^p-cli-alloc +allocated +1000 +0 +10 +990 +0$"));
+        Assert.Equal(2, JsonNode.Parse(json.Out)!["version"]!.GetValue<long>());
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("  term: must be one of short, mid, long (was 'forever')", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Megaregion_prints_totals_regions_and_flows()
     {
         var run = await RunAsync("megaregion");

@@ -45,6 +45,7 @@ public sealed class GrainStateTests
             [
                 ("JobGrain", JobStoreOptions.DefaultStateName, StorageNames.Jobs),
                 ("MegaregionGrain", "megaregion", StorageNames.GrainState),
+                ("ProjectDirectoryGrain", "projectDirectory", StorageNames.GrainState),
                 ("ProjectGrain", "project", StorageNames.GrainState),
                 ("RegionGrain", "region", StorageNames.GrainState),
             ],
@@ -60,9 +61,10 @@ public sealed class GrainStateTests
         await using (var first = await FederationTestHost.StartAsync(sqliteFile: file.Path, serviceId: serviceId))
         {
             await first.Region("gwangju").SetOfferAsync(new OfferView { Accelerators = [new OfferedAcceleratorsView { Type = "H100", Count = 3 }] });
-            await first.Project("gwangju").SetAllocationAsync("short", 7);
+            var from = first.Clock.Now;
+            await first.Project("gwangju").SetAllocationAsync("short", "any", new AllocationRequest { AcceleratorHours = 7, From = from, Until = from.AddDays(90) });
             await first.Region("gwangju").SetDrainAsync(new DrainRequest { Drain = true, RequeueQueued = false });
-            await first.Project("gwangju").SetAllocationAsync("long", 11);
+            await first.Project("gwangju").SetAllocationAsync("long", "H100", new AllocationRequest { AcceleratorHours = 11, From = from, Until = from.AddDays(365), Region = "gwangju" });
         }
 
         // Two rows in the file, each keyed by its state name and the key: with one state name they would be one row.
@@ -80,7 +82,13 @@ public sealed class GrainStateTests
             }
         }
 
-        Assert.Equal(["project " + StringKeyGrainStorage.StoredKey("gwangju"), "region " + StringKeyGrainStorage.StoredKey("gwangju")], rows);
+        Assert.Equal(
+            [
+                "project " + StringKeyGrainStorage.StoredKey("gwangju"),
+                "projectDirectory " + StringKeyGrainStorage.StoredKey("projects"),
+                "region " + StringKeyGrainStorage.StoredKey("gwangju"),
+            ],
+            rows);
 
         // A new cluster on the file reads each grain's own state back.
         await using var second = await FederationTestHost.StartAsync(sqliteFile: file.Path, serviceId: serviceId);
@@ -88,6 +96,10 @@ public sealed class GrainStateTests
         var offered = Assert.Single(region.Offer.Accelerators);
         Assert.Equal(("H100", 3, true), (offered.Type, offered.Count, region.Draining));
         var project = await second.Project("gwangju").GetAsync();
-        Assert.Equal([("short", 7.0), ("long", 11.0)], project.Allocations.Select(a => (a.Term, a.AcceleratorHours)));
+        Assert.Equal(
+            [("short", "any", 7.0, (string?)null), ("long", "H100", 11.0, "gwangju")],
+            project.Allocations.Select(a => (a.Term, a.Class, a.AcceleratorHours, a.Region)));
+        Assert.Equal(2, project.Version);
+        Assert.Equal(["gwangju"], (await second.Grains.GetGrain<IProjectDirectoryGrain>(IProjectDirectoryGrain.Key).ListAsync()).ToArray());
     }
 }

@@ -12,32 +12,6 @@ namespace Federation.Grains.Tests;
 public sealed class ProjectAndOptionsTests
 {
     [Fact]
-    public async Task A_project_charges_usage_to_its_terms_and_refuses_to_return_more_than_is_unused()
-    {
-        await using var host = await FederationTestHost.StartAsync();
-        var project = host.Project("p1");
-        await project.SetAllocationAsync("short", 5);
-        await project.SetAllocationAsync("mid", 100);
-        await host.SubmitAsync(Job("j1", 4, 2));
-        await host.AdvanceAsync(TimeSpan.FromHours(2));
-        Assert.Equal(JobState.Completed, (await host.Job("j1").GetAsync())!.State);
-
-        // The silo reports the usage the job committed at its end to the project.
-        await host.FlushStatisticsAsync();
-        var view = await project.GetAsync();
-        Assert.Equal(8, view.UsedAcceleratorHours, 9);
-        Assert.Equal(5, view.Allocations[0].UsedAcceleratorHours, 9);
-        Assert.Equal(3, view.Allocations[1].UsedAcceleratorHours, 9);
-
-        var returned = await project.ReturnAsync("mid", 97);
-        Assert.Equal(97, returned.Allocations[1].ReturnedAcceleratorHours);
-        var tooMuch = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => project.ReturnAsync("mid", 1));
-        Assert.StartsWith("cannot return 1 accelerator-hours of term 'mid': only 0 are unused", tooMuch.Message, StringComparison.Ordinal);
-        var badTerm = await Assert.ThrowsAsync<ArgumentException>(() => project.SetAllocationAsync("forever", 1));
-        Assert.StartsWith("term must be one of short, mid, long (was 'forever')", badTerm.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Jobs_are_listed_by_state_region_and_project_from_their_rows()
     {
         await using var host = await FederationTestHost.StartAsync();

@@ -43,6 +43,9 @@ public static class FederationGrainsSiloBuilderExtensions
 
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FederationGrainsOptions>, FederationGrainsOptionsValidator>());
+        services.AddOptions<Projects.AllocationOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Projects.AllocationOptions>, Projects.AllocationOptionsValidator>());
+        services.TryAddSingleton<Projects.ProjectStandings>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<GrainsInstruments>();
         services.TryAddSingleton<RegionGauges>();

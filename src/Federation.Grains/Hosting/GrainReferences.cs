@@ -36,6 +36,7 @@ public sealed class GrainReferences
 
         Router = factory.GetGrain<IRouterGrain>(0);
         Megaregion = factory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key);
+        ProjectDirectory = factory.GetGrain<IProjectDirectoryGrain>(IProjectDirectoryGrain.Key);
         _jobType = TypesOf(factory.GetGrain<IJobGrain>("-"));
         _projectType = TypesOf(factory.GetGrain<IProjectGrain>("-"));
     }
@@ -43,6 +44,9 @@ public sealed class GrainReferences
     public IRouterGrain Router { get; }
 
     public IMegaregionGrain Megaregion { get; }
+
+    /// <summary>The projects that were given an allocation.</summary>
+    public IProjectDirectoryGrain ProjectDirectory { get; }
 
     /// <summary>The region at <paramref name="index"/> in the megaregion.</summary>
     public IRegionGrain Region(int index) => _regions[index];

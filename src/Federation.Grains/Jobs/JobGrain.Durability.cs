@@ -193,6 +193,7 @@ public sealed partial class JobGrain
             Job = job,
             SubmittedAt = Record.SubmittedAt,
             DataReadyAt = Record.DataReadyAt ?? now,
+            OverAllocation = JobEventKinds.IsOverAllocation(Record.History),
         });
         Record.AddEvent(now, JobEventKinds.Requeued, dropped, $"re-admitted in {dropped}: its last write had committed although it reported a failure");
         if (!admit.Admitted)

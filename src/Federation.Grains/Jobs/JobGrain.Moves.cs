@@ -50,6 +50,7 @@ public sealed partial class JobGrain
             Job = job,
             SubmittedAt = Record.SubmittedAt,
             DataReadyAt = Record.DataReadyAt ?? now,
+            OverAllocation = JobEventKinds.IsOverAllocation(Record.History),
         };
         var target = _grains.Region(targetRegion);
         AdmitResult admit;
@@ -61,6 +62,7 @@ public sealed partial class JobGrain
                 Job = job,
                 SubmittedAt = Record.SubmittedAt,
                 DataReadyAt = now + TimeSpan.FromSeconds(transfer),
+                OverAllocation = restore.OverAllocation,
             });
         }
         catch (Exception)

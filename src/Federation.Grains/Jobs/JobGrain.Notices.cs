@@ -161,19 +161,25 @@ public sealed partial class JobGrain
 
         Record.Reclaim = reclaim with { Region = regionId };
         var signal = Record.Request?.Run?.CheckpointSignal;
-        var forJob = reclaim.ForJobId is { } other ? $" for its own job {other}" : "";
+        var forJob = reclaim.ForJobId is { } other ? ForWhom(other, reclaim.OverAllocation) : "";
+        var what = reclaim.OverAllocation ? "the accelerators this job holds over its project's allocation" : "the accelerators it lent to this job";
         Record.AddEvent(reclaim.SignalledAt, JobEventKinds.Reclaiming, regionId, string.Create(
             CultureInfo.InvariantCulture,
-            $"{regionId} takes back the accelerators it lent to this job{forJob}: {(signal is null ? "no checkpoint signal (the job asked for none)" : $"checkpoint signal {signal} now")}, stopped at {reclaim.ReclaimAt:u} ({(reclaim.ReclaimAt - reclaim.SignalledAt).TotalSeconds:0.###} s grace) unless it ends first"));
+            $"{regionId} takes back {what}{forJob}: {(signal is null ? "no checkpoint signal (the job asked for none)" : $"checkpoint signal {signal} now")}, stopped at {reclaim.ReclaimAt:u} ({(reclaim.ReclaimAt - reclaim.SignalledAt).TotalSeconds:0.###} s grace) unless it ends first"));
         await CommitAsync();
         return true;
     }
 
+    /// <summary>For whom a region takes accelerators back: its own job (reclaim of a lend), or a job within its project's allocation.</summary>
+    private static string ForWhom(string jobId, bool overAllocation) =>
+        overAllocation ? $" for {jobId}, a job within its project's allocation" : $" for its own job {jobId}";
+
     /// <summary>A preemption in words: who took the accelerators back and for whom, how long the run had, what it is charged, how it stopped.</summary>
     private static string DescribePreemption(string regionId, RunPreempted preempted, double hours, double charged)
     {
-        var what = preempted.Accelerators > 0 ? $"the {preempted.Accelerators} {preempted.AcceleratorType ?? "accelerators"} it lent to this job" : "the accelerators it lent to this job";
-        var forJob = preempted.ForJobId is { } other ? $" for its own job {other}" : "";
+        var held = preempted.Accelerators > 0 ? $"the {preempted.Accelerators} {preempted.AcceleratorType ?? "accelerators"}" : "the accelerators";
+        var what = preempted.OverAllocation ? $"{held} this job held over its project's allocation" : $"{held} it lent to this job";
+        var forJob = preempted.ForJobId is { } other ? ForWhom(other, preempted.OverAllocation) : "";
         var how = (preempted.Signal, preempted.EndMessage, preempted.Checkpointed) switch
         {
             (null, _, _) => $"no checkpoint signal, stopped at the end of its grace period at {preempted.At:u}",

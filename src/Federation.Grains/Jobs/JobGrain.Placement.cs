@@ -35,6 +35,11 @@ public sealed partial class JobGrain
             record.AddEvent(now, queuedKind, outcome.Region, null, transfer);
         }
 
+        if (outcome.Standing is { } standing)
+        {
+            record.AddEvent(now, outcome.OverAllocation ? JobEventKinds.OverAllocation : JobEventKinds.Allocated, outcome.Region, standing);
+        }
+
         if (outcome.State == JobState.Running)
         {
             record.AddStarted(record.StartedAt!.Value, outcome.Region!, outcome.AcceleratorType);

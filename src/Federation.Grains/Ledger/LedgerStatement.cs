@@ -96,38 +96,7 @@ public sealed class LedgerStatement
     public void Add(JobSnapshot job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var home = job.Request.HomeRegion;
-        JobHistoryEntry? open = null;
-        foreach (var e in job.History)
-        {
-            if (e.Kind == JobEventKinds.Started)
-            {
-                if (open is not null)
-                {
-                    // A start with no end between (not written by the grains): the earlier run ended when this one began.
-                    Book(job, home, open, e.At);
-                }
-
-                open = e;
-            }
-            else if (open is not null && IsRunEnd(e.Kind))
-            {
-                Book(job, home, open, e.At);
-                open = null;
-            }
-        }
-
-        if (open is not null && string.Equals(job.Region, open.Region, StringComparison.Ordinal))
-        {
-            if (job.State == JobState.Running)
-            {
-                Book(job, home, open, _asOf);
-            }
-            else if (job.EndedAt is { } ended)
-            {
-                Book(job, home, open, ended);
-            }
-        }
+        JobRuns.Each(job, _asOf, (Statement: this, Job: job), static (s, start, end, _) => s.Statement.Book(s.Job, s.Job.Request.HomeRegion, start, end));
     }
 
     /// <summary>The statement: the lines in megaregion order of lender, borrower, then type; the totals per region.</summary>
@@ -181,9 +150,6 @@ public sealed class LedgerStatement
             Regions = totals.DrainToImmutable(),
         };
     }
-
-    private static bool IsRunEnd(string kind) => kind is JobEventKinds.Completed or JobEventKinds.Failed or JobEventKinds.Cancelled
-        or JobEventKinds.Preempted or JobEventKinds.Requeued;
 
     private static LedgerRegionTotals Totals(string region, ImmutableArray<LedgerEntry>.Builder entries)
     {

@@ -34,4 +34,8 @@ public sealed class RegionConfig
     /// </summary>
     [Id(4)]
     public long Preemptions { get; set; }
+
+    /// <summary>Accelerators lent on top of the offer for hours projects returned, until their terms end (<see cref="RegionGrain"/>'s returns).</summary>
+    [Id(5)]
+    public List<ReturnedCapacityView> Returned { get; set; } = [];
 }

@@ -258,7 +258,7 @@ public sealed partial class RegionGrain
             RunningJobs = _scheduler.RunningCount,
             QueuedJobs = _scheduler.QueuedCount + _staging,
             QueuedDemand = QueuedDemand(),
-            Offer = DomainMapping.ToView(_scheduler.Region.Offer),
+            Offer = DomainMapping.ToView(OperatorModel().Offer),
             Utilization = _scheduler.Capacity == 0 ? 0 : (double)_scheduler.Busy / _scheduler.Capacity,
             Draining = _config.State.Draining,
             StoragePb = _baseModel.StoragePb,
@@ -268,6 +268,7 @@ public sealed partial class RegionGrain
             Away = _away,
             Version = _config.State.Version,
             Preemptions = _config.State.Preemptions,
+            ReturnedCapacity = [.. _config.State.Returned],
         };
     }
 

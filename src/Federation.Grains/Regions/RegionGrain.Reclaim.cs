@@ -57,7 +57,7 @@ public sealed partial class RegionGrain
     /// <summary>Asks the scheduler which lent jobs to reclaim now, asks each job to record it and arms the alarm for their reclaim time.</summary>
     private void PlanReclaim(DateTimeOffset now, double nowS)
     {
-        if (!_scheduler.ReclaimsLentCapacity)
+        if (!_scheduler.MayPreempt)
         {
             return;
         }
@@ -83,6 +83,7 @@ public sealed partial class RegionGrain
             entry.ReclaimAt = now + grace;
             entry.SignalledAt = now;
             entry.ReclaimFor = head.JobId;
+            entry.ReclaimOverAllocation = p.OverAllocation;
             GrainsLog.Reclaiming(_logger, Id, entry.JobId, head.JobId, entry.ReclaimAt.Value);
             Send(entry.JobId, new Notice(NoticeKind.Reclaiming, now, entry, ""));
             _reclaimsByTime.Enqueue(entry, (entry.ReclaimAt.Value.UtcTicks, ++_reclaimSequence));
@@ -105,6 +106,7 @@ public sealed partial class RegionGrain
         entry.ReclaimAt = reclaim.ReclaimAt;
         entry.SignalledAt = reclaim.SignalledAt;
         entry.ReclaimFor = reclaim.ForJobId;
+        entry.ReclaimOverAllocation = reclaim.OverAllocation;
         entry.ReclaimRecorded = true;
         GrainsLog.ReclaimRestored(_logger, Id, entry.JobId, reclaim.ReclaimAt);
         _reclaimsByTime.Enqueue(entry, (reclaim.ReclaimAt.UtcTicks, ++_reclaimSequence));
@@ -119,6 +121,7 @@ public sealed partial class RegionGrain
         SignalledAt = entry.SignalledAt,
         ReclaimAt = entry.ReclaimAt!.Value,
         ForJobId = entry.ReclaimFor,
+        OverAllocation = entry.ReclaimOverAllocation,
     };
 
     /// <summary>The job recorded the reclaim (or said the run is not its own): the checkpoint signal may go.</summary>
@@ -192,6 +195,7 @@ public sealed partial class RegionGrain
             EndMessage = end?.Message,
             Accelerators = entry.Count,
             AcceleratorType = entry.Pool >= 0 ? _baseModel.Pools[entry.Pool].Type : null,
+            OverAllocation = entry.ReclaimOverAllocation,
         });
     }
 

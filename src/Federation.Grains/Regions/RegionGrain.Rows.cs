@@ -192,6 +192,10 @@ public sealed partial class RegionGrain
     {
         var now = _clock.Now;
         var spec = DomainMapping.ToSpec(jobId, record.Request!);
+        if (JobEventKinds.IsOverAllocation(record.History))
+        {
+            spec = spec with { OverAllocation = true };
+        }
 
         // From a committed row naming this region: confirmed by construction.
         var entry = new Entry(jobId, spec, _scheduler.IsExternal(spec), record.SubmittedAt, record.DataReadyAt ?? now) { Confirmed = true };

@@ -97,6 +97,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _scheduler = new RegionScheduler(CurrentModel(), _options.Scheduler);
         _away = !_silos.IsHomeHere(Id);
         await RebuildAsync(cancellationToken);
+        ArmReturnedCapacityAlarm();
         OpenGauges();
         if (_away)
         {
@@ -134,6 +135,11 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         }
 
         var spec = DomainMapping.ToSpec(request.JobId, request.Job);
+        if (request.OverAllocation)
+        {
+            spec = spec with { OverAllocation = true };
+        }
+
         var nowS = _clock.NowSeconds;
         var failure = _scheduler.Check(spec, nowS, out var mask);
         if (failure != ConstraintFailure.None)
@@ -260,7 +266,10 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
     private static AdmitResult Refused(string because) => new() { Admitted = false, RefusedBecause = because };
 
-    private Scheduling.Region CurrentModel() =>
+    private Scheduling.Region CurrentModel() => WithReturnedCapacity(OperatorModel());
+
+    /// <summary>The model with the operator's offer (the megaregion file's when none was set).</summary>
+    private Scheduling.Region OperatorModel() =>
         _config.State.Offer is { } offer ? _baseModel with { Offer = DomainMapping.ToModel(offer) } : _baseModel;
 
     private void Enqueue(Entry entry, int mask, double nowS)
@@ -421,5 +430,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         /// <summary>The executor was asked to send the job its checkpoint signal: an end of the run from then on, before the reclaim time, is a preemption.</summary>
         public bool Signalled { get; set; }
+
+        /// <summary>Preempted because it runs over its project's allocation (else: it runs on lent accelerators).</summary>
+        public bool ReclaimOverAllocation { get; set; }
     }
 }

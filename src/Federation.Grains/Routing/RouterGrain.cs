@@ -43,6 +43,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
     private readonly RegionDecider _decider;
     private readonly GrainReferences _grains;
     private readonly RegionSilos _silos;
+    private readonly Projects.ProjectStandings _standings;
 
     private long _refreshedAt;
     private bool _refreshed;
@@ -55,6 +56,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         GrainsInstruments instruments,
         GrainReferences grains,
         RegionSilos silos,
+        Projects.ProjectStandings standings,
         ILogger<RouterGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -67,6 +69,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         _decider = new RegionDecider(_megaregion, _options.Scheduler);
         _grains = grains;
         _silos = silos;
+        _standings = standings;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -102,6 +105,15 @@ public sealed class RouterGrain : Grain, IRouterGrain
 
         var spec = DomainMapping.ToSpec(jobId, job);
         var now = _clock.Now;
+
+        // From the silo's cache of the project's allocations: no call to the project per job.
+        var (standing, standingReason) = await _standings.DecideAsync(job, now);
+        var over = standing == AllocationStanding.OverAllocation;
+        if (over)
+        {
+            spec = spec with { OverAllocation = true };
+        }
+
         var nowS = ExecutionClock.ToSeconds(now);
         var exclude = excludeRegion is null ? -1 : _megaregion.IndexOf(excludeRegion);
         var chosen = _decider.Decide(spec, nowS, exclude);
@@ -119,6 +131,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
                     Job = job,
                     SubmittedAt = submittedAt,
                     DataReadyAt = spec.DatasetSizeGb > 0 ? now + TimeSpan.FromSeconds(score.TransferS) : now,
+                    OverAllocation = over,
                 });
             }
             catch (Exception ex) when (ex is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
@@ -144,6 +157,8 @@ public sealed class RouterGrain : Grain, IRouterGrain
                     ExpectedStart = admit.ExpectedStart ?? ExecutionClock.FromSeconds(score.ExpectedStartS),
                     TransferSeconds = score.TransferS,
                     AcceleratorType = admit.AcceleratorType,
+                    Standing = standingReason,
+                    OverAllocation = over,
                 };
             }
 

@@ -21,4 +21,8 @@ namespace Federation.Server.Api;
 [JsonSerializable(typeof(OfferView))]
 [JsonSerializable(typeof(DrainRequest))]
 [JsonSerializable(typeof(LedgerView))]
+[JsonSerializable(typeof(ProjectView))]
+[JsonSerializable(typeof(ImmutableArray<ProjectView>))]
+[JsonSerializable(typeof(AllocationRequest))]
+[JsonSerializable(typeof(ReturnRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

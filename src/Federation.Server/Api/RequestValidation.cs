@@ -43,6 +43,18 @@ internal sealed class RequestValidation(Megaregion megaregion)
     public Dictionary<string, string[]> Validate(string regionId, OfferView offer) =>
         ToProblems(OfferRules.Validate(megaregion.Regions[megaregion.IndexOf(regionId)], DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until, offer.ReclaimGraceSeconds));
 
+    /// <summary>An allocation a coordinator sets for <paramref name="term"/> and <paramref name="cls"/> (from the path).</summary>
+    public Dictionary<string, string[]> Validate(string term, string cls, AllocationRequest allocation) =>
+        ToProblems(AllocationRules.Validate(megaregion, term, cls, allocation.AcceleratorHours, allocation.From, allocation.Until, allocation.Region));
+
+    /// <summary>A return, on its own (the project checks what is unused).</summary>
+    public Dictionary<string, string[]> Validate(ReturnRequest request) =>
+        ToProblems(AllocationRules.ValidateReturn(megaregion, request.Term, request.Class, request.AcceleratorHours));
+
+    /// <summary>Why a project id cannot name a project (empty, too long, control characters, a path separator), or null.</summary>
+    public static string? CheckProject(string id) =>
+        id.Length == 0 ? "must not be empty" : JobRules.CheckName(id) ?? (id.Contains('/', StringComparison.Ordinal) ? "must not contain '/'" : null);
+
     /// <summary>The errors as problem details carry them: each field with its messages.</summary>
     private static Dictionary<string, string[]> ToProblems(List<FieldError> errors)
     {

@@ -80,7 +80,8 @@ internal sealed class FederationTestHost : IAsyncDisposable
         short silos = 1,
         string? sqliteFile = null,
         string? serviceId = null,
-        string?[]? siloRegions = null)
+        string?[]? siloRegions = null,
+        Action<Projects.AllocationOptions>? allocations = null)
     {
         if (storage is null && sqliteFile is null)
         {
@@ -144,6 +145,10 @@ internal sealed class FederationTestHost : IAsyncDisposable
                 configure?.Invoke(o);
             },
             RegionOf(siloRegions, siloOptions.SiloName));
+            if (allocations is not null)
+            {
+                services.Configure(allocations);
+            }
         });
 
         var cluster = builder.Build();
