@@ -106,6 +106,10 @@ public sealed record AdmitResult
     /// <summary>When Running: the accelerator type (pool) the region started it on.</summary>
     [Id(4)]
     public string? AcceleratorType { get; init; }
+
+    /// <summary>When admitted and the job's dataset has a residency class: the class's regions the region checked against.</summary>
+    [Id(5)]
+    public ResidencyCheck? Residency { get; init; }
 }
 
 /// <summary>
@@ -205,6 +209,14 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>From the execution clock: the grace periods of the lent jobs being reclaimed due by now are over.</summary>
     [Alias("OnReclaimDueAsync")]
     Task OnReclaimDueAsync();
+
+    /// <summary>
+    /// From the residency grain: the policy changed. The region checks its later admissions against it, and places again
+    /// the queued jobs whose class no longer allows it; running jobs keep running (the class is checked when a job is
+    /// placed or moved, not during its run).
+    /// </summary>
+    [Alias("OnResidencyChangedAsync")]
+    Task OnResidencyChangedAsync(ResidencyPolicyView policy);
 }
 
 /// <summary>
@@ -238,6 +250,10 @@ public sealed record PlacementOutcome
     /// <summary>When Running: the accelerator type (pool) the region started it on.</summary>
     [Id(6)]
     public string? AcceleratorType { get; init; }
+
+    /// <summary>When placed and the job's dataset has a residency class: the check the admitting region made.</summary>
+    [Id(7)]
+    public ResidencyCheck? Residency { get; init; }
 }
 
 /// <summary>

@@ -191,7 +191,7 @@ public sealed partial class RegionGrain
     private Held Hold(string jobId, JobRecord record, bool reattach)
     {
         var now = _clock.Now;
-        var spec = DomainMapping.ToSpec(jobId, record.Request!);
+        var spec = DomainMapping.ToSpec(jobId, record.Request!, _residency.Current.Policy);
 
         // From a committed row naming this region: confirmed by construction.
         var entry = new Entry(jobId, spec, _scheduler.IsExternal(spec), record.SubmittedAt, record.DataReadyAt ?? now) { Confirmed = true };
@@ -229,6 +229,12 @@ public sealed partial class RegionGrain
             }
 
             return Held.Running;
+        }
+
+        if (!spec.ResidencyAllows(Id))
+        {
+            // Queued here under a class that no longer allows this region: placed again, within the class.
+            return Held.Refused;
         }
 
         _entries.Add(jobId, entry);

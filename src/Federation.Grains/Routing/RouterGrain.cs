@@ -10,6 +10,7 @@ using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
 using Federation.Grains.Model;
+using Federation.Grains.Residency;
 using Federation.Scheduling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
     private readonly RegionDecider _decider;
     private readonly GrainReferences _grains;
     private readonly RegionSilos _silos;
+    private readonly ResidencyPolicies _residency;
 
     private long _refreshedAt;
     private bool _refreshed;
@@ -55,6 +57,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         GrainsInstruments instruments,
         GrainReferences grains,
         RegionSilos silos,
+        ResidencyPolicies residency,
         ILogger<RouterGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -67,6 +70,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         _decider = new RegionDecider(_megaregion, _options.Scheduler);
         _grains = grains;
         _silos = silos;
+        _residency = residency;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -100,7 +104,9 @@ public sealed class RouterGrain : Grain, IRouterGrain
             await RefreshOnceAsync();
         }
 
-        var spec = DomainMapping.ToSpec(jobId, job);
+        // The class as this silo knows it: a region the copy still allows but the class no longer does refuses the
+        // admission (regions have every change before it answers), and the next best is tried.
+        var spec = DomainMapping.ToSpec(jobId, job, _residency.Current.Policy);
         var now = _clock.Now;
         var nowS = ExecutionClock.ToSeconds(now);
         var exclude = excludeRegion is null ? -1 : _megaregion.IndexOf(excludeRegion);
@@ -144,6 +150,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
                     ExpectedStart = admit.ExpectedStart ?? ExecutionClock.FromSeconds(score.ExpectedStartS),
                     TransferSeconds = score.TransferS,
                     AcceleratorType = admit.AcceleratorType,
+                    Residency = admit.Residency,
                 };
             }
 
@@ -241,6 +248,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         }
 
         var nowS = _clock.NowSeconds;
+        var residency = _residency.Current.Policy;
         for (var i = 0; i < tasks.Length; i++)
         {
             if (tasks[i] is not { } task)
@@ -250,7 +258,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
 
             try
             {
-                _decider.Update(i, await task.WaitAsync(EstimateWait), nowS);
+                _decider.Update(i, await task.WaitAsync(EstimateWait), nowS, residency);
             }
             catch (Exception ex)
             {
