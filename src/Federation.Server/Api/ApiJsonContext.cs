@@ -21,4 +21,7 @@ namespace Federation.Server.Api;
 [JsonSerializable(typeof(OfferView))]
 [JsonSerializable(typeof(DrainRequest))]
 [JsonSerializable(typeof(LedgerView))]
+[JsonSerializable(typeof(ResidencyClassRequest))]
+[JsonSerializable(typeof(ResidencyClassView))]
+[JsonSerializable(typeof(ResidencyPolicyView))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
