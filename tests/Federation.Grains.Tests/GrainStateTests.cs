@@ -47,6 +47,7 @@ public sealed class GrainStateTests
                 ("MegaregionGrain", "megaregion", StorageNames.GrainState),
                 ("ProjectGrain", "project", StorageNames.GrainState),
                 ("RegionGrain", "region", StorageNames.GrainState),
+                ("ResidencyGrain", "residency", StorageNames.GrainState),
             ],
             states);
         Assert.Equal(states.Count, states.Select(s => s.State).Distinct(StringComparer.Ordinal).Count());
