@@ -121,7 +121,7 @@ public sealed class OperationsTests : IAsyncLifetime
             .SelectMany(p => p.Value!.AsObject().Select(o => o.Value!["operationId"]!.GetValue<string>()))
             .Order(StringComparer.Ordinal);
         Assert.Equal(
-            ["CancelJob", "CancelWhatIf", "DrainRegion", "GetHealth", "GetJob", "GetLedger", "GetLiveFeed", "GetMegaregion", "GetMetrics", "GetRegion", "GetRegionHistory", "GetWhatIf", "GetWhatIfReport", "ListJobs", "ListRegions", "ListWhatIfRuns", "ListWhatIfTraces", "SetRegionOffer", "SubmitJob", "SubmitWhatIf"],
+            ["CancelJob", "CancelWhatIf", "DeleteResidencyClass", "DrainRegion", "GetHealth", "GetJob", "GetLedger", "GetLiveFeed", "GetMegaregion", "GetMetrics", "GetRegion", "GetRegionHistory", "GetResidencyClass", "GetWhatIf", "GetWhatIfReport", "ListJobs", "ListRegions", "ListResidencyClasses", "ListWhatIfRuns", "ListWhatIfTraces", "SetRegionOffer", "SetResidencyClass", "SubmitJob", "SubmitWhatIf"],
             operations);
     }
 }
