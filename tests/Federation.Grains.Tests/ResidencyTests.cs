@@ -192,3 +192,58 @@ public sealed class ResidencyTests
     private static JobRequest ClassJob(string id, string residency, double hours = 1, string home = "gwangju", ImmutableArray<string> allowed = default) =>
         Job(id, 4, hours, home: home, allowed: allowed) with { Dataset = new DatasetRef { Region = home, SizeGb = 0, Residency = residency } };
 }
+
+/// <summary>The cap on queued jobs per project, counted from the job rows across silos.</summary>
+public sealed class QueuedJobCapTests
+{
+    [Fact]
+    public async Task The_cap_counts_queued_jobs_from_the_rows_so_another_silo_and_a_silo_death_leave_it_right()
+    {
+        // Every submission reads the count (a refresh of one tick): a silo's count may otherwise miss what other silos
+        // admitted within one refresh interval, which is the cap's stated bound, and Orleans' clock here is the real one.
+        await using var host = await FederationTestHost.StartAsync(silos: 2, admission: o =>
+        {
+            o.MaxQueuedJobsPerProject = 2;
+            o.CountRefresh = TimeSpan.FromTicks(1);
+        });
+        var first = host.GrainsOf(0);
+        var second = host.GrainsOf(1);
+        await FederationTestHost.SubmitAsync(first, Job("fill", 8, 10, allowed: ["gwangju"], project: "other"));
+        Assert.Equal(JobState.Queued, (await FederationTestHost.SubmitAsync(first, Job("q1", 4, 1, allowed: ["gwangju"], project: "capped"))).State);
+        Assert.Equal(JobState.Queued, (await FederationTestHost.SubmitAsync(second, Job("q2", 4, 1, allowed: ["gwangju"], project: "capped"))).State);
+
+        // Each silo counts what the rows hold, not only what it admitted itself.
+        var refused = await second.GetGrain<IJobGrain>("q3").SubmitAsync(Job("q3", 4, 1, allowed: ["gwangju"], project: "capped"));
+        Assert.Equal("project 'capped' has 2 queued jobs, the most one project may have queued (Federation:Admission:MaxQueuedJobsPerProject = 2); submit again once some have started or been cancelled", refused.OverCap);
+        Assert.Equal((false, null), (refused.Created, refused.Job));
+        Assert.Null(await second.GetGrain<IJobGrain>("q3").GetAsync());
+
+        // The second silo dies; the first still counts both queued jobs (q2's row outlives its silo).
+        await host.Cluster.StopSiloAsync(host.Cluster.Silos[1]);
+        var stillRefused = await first.GetGrain<IJobGrain>("q4").SubmitAsync(Job("q4", 4, 1, allowed: ["gwangju"], project: "capped"));
+        Assert.True(stillRefused.OverCap is not null, await host.DescribeAsync("fill", "q1", "q2", "q4"));
+
+        // A queued job cancelled: the next submission counts again and fits.
+        await first.GetGrain<IJobGrain>("q2").CancelAsync("test");
+        Assert.Equal(JobState.Queued, (await FederationTestHost.SubmitAsync(first, Job("q4", 4, 1, allowed: ["gwangju"], project: "capped"))).State);
+        await host.AssertAccountingAsync("fill", "q1", "q2", "q4");
+    }
+
+    [Fact]
+    public void The_admission_options_validator_names_the_bad_option_by_its_configuration_key()
+    {
+        var validator = new Federation.Grains.Admission.AdmissionOptionsValidator();
+        Assert.True(validator.Validate(null, new Federation.Grains.Admission.AdmissionOptions()).Succeeded);
+        Assert.True(validator.Validate(null, new Federation.Grains.Admission.AdmissionOptions { MaxQueuedJobsPerProject = 0 }).Succeeded);
+        Assert.Equal(
+            "Federation:Admission:MaxQueuedJobsPerProject must be 0 (no cap) or more (was -1).",
+            validator.Validate(null, new Federation.Grains.Admission.AdmissionOptions { MaxQueuedJobsPerProject = -1 }).FailureMessage);
+        Assert.StartsWith(
+            "Federation:Admission:CountRefresh must be positive",
+            validator.Validate(null, new Federation.Grains.Admission.AdmissionOptions { CountRefresh = TimeSpan.Zero }).FailureMessage,
+            StringComparison.Ordinal);
+        Assert.Equal(
+            "FederationGrainsOptions.ResidencyRefresh must be positive (was 00:00:00).",
+            new Federation.Grains.Hosting.FederationGrainsOptionsValidator().Validate(null, new Federation.Grains.Hosting.FederationGrainsOptions { ResidencyRefresh = TimeSpan.Zero }).FailureMessage);
+    }
+}
