@@ -101,8 +101,15 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _scheduler = new RegionScheduler(CurrentModel(), _options.Scheduler);
         _away = !_silos.IsHomeHere(Id);
 
-        // The policy as it is now, before any row is held: a queued row the job's class no longer allows is let go.
+        // The policy as it is now, before any row is held: a queued row the job's class no longer allows is let go. A silo
+        // that has never read it cannot tell a class that allows nothing from one it does not know: the activation
+        // fails (as it does when the rows cannot be read) and is tried again by the next call.
         _residencyVersion = (await _residency.RefreshAsync()).Policy.Version;
+        if (!_residency.IsLoaded)
+        {
+            throw new InvalidOperationException($"region {Id} cannot start: the residency policy could not be read");
+        }
+
         await RebuildAsync(cancellationToken);
         OpenGauges();
         if (_away)

@@ -28,6 +28,7 @@ public sealed class ResidencyPolicies : ILifecycleParticipant<ISiloLifecycle>, I
     private readonly ILogger<ResidencyPolicies> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private Snapshot _current = Snapshot.Empty;
+    private volatile bool _loaded;
     private Task _loop = Task.CompletedTask;
     private int _disposed;
 
@@ -44,10 +45,17 @@ public sealed class ResidencyPolicies : ILifecycleParticipant<ISiloLifecycle>, I
     /// <summary>The policy and the checks a placement records, as one immutable value.</summary>
     public Snapshot Current => Volatile.Read(ref _current);
 
+    /// <summary>
+    /// Whether this copy has ever been read from the grain or been offered a version: until then it is empty because it
+    /// does not know, not because no class exists, and a region must not let go of jobs by it.
+    /// </summary>
+    public bool IsLoaded => _loaded;
+
     /// <summary>Takes <paramref name="view"/> when it is newer than the copy; true when it did.</summary>
     public bool Offer(ResidencyPolicyView view)
     {
         ArgumentNullException.ThrowIfNull(view);
+        _loaded = true;
         while (true)
         {
             var seen = Current;
