@@ -184,6 +184,33 @@ public sealed class ResidencyTests
         Assert.Contains("dataset.residency: unknown residency class 'kr-health'; no class is defined", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_change_has_reached_every_silo_that_runs_a_region_when_it_answers()
+    {
+        await using var host = await FederationTestHost.StartAsync(silos: 2, siloRegions: ["gwangju", "suncheon"]);
+        foreach (var region in RegionIds)
+        {
+            await host.GrainsOf(0).GetGrain<IRegionGrain>(region).GetAsync();
+        }
+
+        var copies = new[] { host.Services(0).GetRequiredService<ResidencyPolicies>(), host.Services(1).GetRequiredService<ResidencyPolicies>() };
+
+        var created = await SetClassAsync(host.GrainsOf(0), "kr-a", "gwangju");
+        Assert.Equal(1, created.Policy.Version);
+        Assert.All(copies, c => Assert.Equal("kr-a=gwangju@1", Describe(c)));
+
+        // A job through the other silo, from suncheon: its class keeps it in gwangju, whichever silo decided.
+        var job = await FederationTestHost.SubmitAsync(host.GrainsOf(1), ClassJob("a1", "kr-a", home: "suncheon"));
+        Assert.Equal("gwangju", job.Region);
+
+        await SetClassAsync(host.GrainsOf(1), "kr-a", "gwangju", "suncheon");
+        Assert.All(copies, c => Assert.Equal("kr-a=gwangju,suncheon@2", Describe(c)));
+        await host.AssertAccountingAsync("a1");
+
+        static string Describe(ResidencyPolicies copy) =>
+            string.Join(";", copy.Current.Policy.Classes.Select(c => $"{c.Name}={string.Join(',', c.Regions)}@{copy.Current.Policy.Version}"));
+    }
+
     private static string Names(ImmutableArray<string> regions) => string.Join(", ", regions);
 
     private static Task<ResidencyChange> SetClassAsync(IGrainFactory grains, string name, params string[] regions) =>
