@@ -185,6 +185,35 @@ public sealed class ResidencyTests
     }
 
     [Fact]
+    public async Task A_job_preempted_by_a_reclaim_is_placed_again_within_its_class_not_in_the_free_region_outside_it()
+    {
+        // suncheon lends its 8 H100 under a preemptible offer (60 s of grace) and reclaims them for its own job.
+        var model = Create();
+        var i = model.IndexOf("suncheon");
+        var suncheon = model.Regions[i];
+        var lending = new Federation.Scheduling.Megaregion(
+            model.Regions.SetItem(i, suncheon with { Offer = suncheon.Offer with { Preemptible = true, ReclaimGraceS = 60 } }), model.Links);
+        await using var host = await FederationTestHost.StartAsync(configure: o => o.Reclaim = true, megaregion: lending);
+        await SetClassAsync(host.Grains, "kr-west", "gwangju", "suncheon");
+        await host.SubmitAsync(Job("own-gwangju", 8, 3, allowed: ["gwangju"]));
+        var lent = await host.SubmitAsync(ClassJob("lent", "kr-west", hours: 2));
+        Assert.Equal((JobState.Running, "suncheon"), (lent.State, lent.Region));
+        await host.SubmitAsync(Job("own-suncheon", 8, 1, home: "suncheon", allowed: ["suncheon"]));
+        await host.NoticesDeliveredAsync();
+
+        // The grace period ends: lent is stopped and placed again. daegu is free and would start it at once; its class
+        // keeps it to gwangju, where it waits behind gwangju's own job.
+        await host.AdvanceAsync(TimeSpan.FromSeconds(60));
+        lent = (await host.Job("lent").GetAsync())!;
+        Assert.Equal((JobState.Queued, "gwangju"), (lent.State, lent.Region));
+        Assert.Equal(JobEventKinds.Preempted, lent.History[^2].Kind);
+        Assert.Equal(("Requeued", "gwangju", "gwangju, suncheon"), (lent.History[^1].Kind, lent.History[^1].Region, Names(lent.History[^1].Residency!.Regions)));
+        Assert.Equal(NotAllowed, lent.Placement!.Candidates[3].ExcludedBecause);
+        Assert.Equal(0, (await host.Region("daegu").GetAsync()).Pools[0].Busy);
+        await host.AssertAccountingAsync("own-gwangju", "lent", "own-suncheon");
+    }
+
+    [Fact]
     public async Task A_change_has_reached_every_silo_that_runs_a_region_when_it_answers()
     {
         await using var host = await FederationTestHost.StartAsync(silos: 2, siloRegions: ["gwangju", "suncheon"]);
