@@ -23,6 +23,7 @@ public static partial class Fedctl
         var hours = new Option<double?>("--hours") { Description = "Estimated duration, hours." };
         var datasetRegion = new Option<string>("--dataset-region") { Description = "Region where the input data lives." };
         var datasetGb = new Option<double?>("--dataset-gb") { Description = "Size of the input data, GB." };
+        var residency = new Option<string>("--residency") { Description = "The dataset's residency class (fedctl residency list): the job runs only in regions the class allows." };
         var allowed = new Option<string[]>("--allowed") { Description = "A region the job may run in (repeat; none = any)." };
         var priority = new Option<int?>("--priority") { Description = "Higher runs first." };
         var script = new Option<FileInfo>("--script") { Description = "The batch script the job runs (its first line #!/bin/bash or another interpreter); --hours is its time limit." };
@@ -32,7 +33,7 @@ public static partial class Fedctl
         var checkpointSignal = new Option<string>("--checkpoint-signal") { Description = "The signal the script traps to write a checkpoint and exit when lent accelerators are taken back (USR1, TERM, ...)." };
         var command = new Command("submit", "Submit a job; it is placed where it starts soonest once data movement is counted.")
         {
-            file, id, project, owner, home, count, types, memory, hours, datasetRegion, datasetGb, allowed, priority, script, image, environment, workdir, checkpointSignal,
+            file, id, project, owner, home, count, types, memory, hours, datasetRegion, datasetGb, residency, allowed, priority, script, image, environment, workdir, checkpointSignal,
         };
         command.SetAction((parse, ct) => context.CallAsync(parse, async (client, json) =>
         {
@@ -55,12 +56,13 @@ public static partial class Fedctl
                 }
             }
 
-            if (parse.GetValue(datasetRegion) is not null || parse.GetValue(datasetGb) is not null)
+            if (parse.GetValue(datasetRegion) is not null || parse.GetValue(datasetGb) is not null || parse.GetValue(residency) is not null)
             {
                 var d = body["dataset"] as JsonObject ?? [];
                 body["dataset"] = d;
                 Set(d, "region", parse.GetValue(datasetRegion));
                 Set(d, "sizeGb", parse.GetValue(datasetGb));
+                Set(d, "residency", parse.GetValue(residency));
             }
 
             if (parse.GetValue(allowed) is { Length: > 0 } regions)
@@ -174,7 +176,7 @@ public static partial class Fedctl
         await o.WriteLineAsync($"Home:         {job.HomeRegion}");
         await o.WriteLineAsync($"Accelerators: {Accelerators(job.Accelerators)}{(job.Accelerators.MinMemoryGb > 0 ? $", >= {job.Accelerators.MinMemoryGb} GB each" : "")}");
         await o.WriteLineAsync($"Duration:     {Number(job.DurationHours)} h, priority {job.Priority}");
-        await o.WriteLineAsync($"Dataset:      {(job.Dataset is { } d ? $"{Number(d.SizeGb)} GB in {d.Region}" : "none")}");
+        await o.WriteLineAsync($"Dataset:      {(job.Dataset is { } d ? $"{Number(d.SizeGb)} GB in {d.Region}{(d.Residency is { } residencyClass ? $", residency class {residencyClass}" : "")}" : "none")}");
         await o.WriteLineAsync($"Submitted:    {Time(job.SubmittedAt)}{(job.StartedAt is { } s ? ", started " + Time(s) : "")}{(job.EndedAt is { } ended ? ", ended " + Time(ended) : "")}");
         await o.WriteLineAsync($"Reason:       {job.Reason}");
         if (job.Run is { } run)

@@ -68,6 +68,7 @@ public static partial class Fedctl
         root.Subcommands.Add(LedgerCommand(context));
         root.Subcommands.Add(ProjectsCommand(context));
         root.Subcommands.Add(ProjectCommand(context));
+        root.Subcommands.Add(ResidencyCommand(context));
         var simulate = new Command("simulate", "Replay a job trace across the megaregion and compare placement policies (offline; run 'fedctl simulate --help').");
         simulate.TreatUnmatchedTokensAsErrors = false;
         root.Subcommands.Add(simulate);

@@ -118,6 +118,10 @@ public sealed record AdmitResult
     /// <summary>When Running: the accelerator type (pool) the region started it on.</summary>
     [Id(4)]
     public string? AcceleratorType { get; init; }
+
+    /// <summary>When admitted and the job's dataset has a residency class: the class's regions the region checked against.</summary>
+    [Id(5)]
+    public ResidencyCheck? Residency { get; init; }
 }
 
 /// <summary>
@@ -229,6 +233,14 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>From the execution clock: returned capacity whose term ended by now lapses.</summary>
     [Alias("OnReturnedCapacityDueAsync")]
     Task OnReturnedCapacityDueAsync();
+
+    /// <summary>
+    /// From the residency grain: the policy changed. The region checks its later admissions against it, and places again
+    /// the queued jobs whose class no longer allows it; running jobs keep running (the class is checked when a job is
+    /// placed or moved, not during its run).
+    /// </summary>
+    [Alias("OnResidencyChangedAsync")]
+    Task OnResidencyChangedAsync(ResidencyPolicyView policy);
 }
 
 /// <summary>
@@ -273,6 +285,10 @@ public sealed record PlacementOutcome
     /// <summary>Whether <see cref="Standing"/> is over allocation.</summary>
     [Id(8)]
     public bool OverAllocation { get; init; }
+
+    /// <summary>When placed and the job's dataset has a residency class: the check the admitting region made.</summary>
+    [Id(9)]
+    public ResidencyCheck? Residency { get; init; }
 }
 
 /// <summary>

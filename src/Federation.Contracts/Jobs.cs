@@ -26,6 +26,11 @@ public sealed record DatasetRef
 
     [Id(1)]
     public double SizeGb { get; init; }
+
+    /// <summary>The dataset's residency class (<c>GET /api/residency</c>): the job runs only in regions the class allows, as it is at each placement; null when it has none.</summary>
+    [Id(2)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Residency { get; init; }
 }
 
 /// <summary>
@@ -112,6 +117,11 @@ public sealed record JobEvent
     [Id(4)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? AcceleratorType { get; init; }
+
+    /// <summary>On a placement or a move of a job whose dataset has a residency class: the class and the regions it allowed then.</summary>
+    [Id(5)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ResidencyCheck? Residency { get; init; }
 }
 
 /// <summary>How one region scored for a job when it was placed.</summary>
@@ -326,6 +336,11 @@ public sealed record JobHistoryEntry
     [Id(5)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? AcceleratorType { get; init; }
+
+    /// <summary>On a placement or a move (Queued, Overflowed, Requeued) of a job with a residency class: the check the admitting region made.</summary>
+    [Id(6)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ResidencyCheck? Residency { get; init; }
 }
 
 /// <summary>
@@ -391,6 +406,10 @@ public sealed record SubmitResult
 
     [Id(2)]
     public JobSnapshot? Job { get; init; }
+
+    /// <summary>Set when the project already has as many queued jobs as the cap allows: nothing was stored.</summary>
+    [Id(3)]
+    public string? OverCap { get; init; }
 }
 
 /// <summary>A page of jobs.</summary>

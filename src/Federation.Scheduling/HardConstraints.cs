@@ -28,6 +28,9 @@ public enum ConstraintFailure
 
     /// <summary>The region runs batch scripts (on its Slurm) and the job has none.</summary>
     NoScript,
+
+    /// <summary>The residency class of the job's dataset does not allow the region.</summary>
+    ResidencyNotAllowed,
 }
 
 /// <summary>The hard constraints of placement, as pure checks.</summary>
@@ -47,6 +50,11 @@ public static class HardConstraints
         if (!job.MayRunIn(region.Id))
         {
             return ConstraintFailure.RegionNotAllowed;
+        }
+
+        if (!job.ResidencyAllows(region.Id))
+        {
+            return ConstraintFailure.ResidencyNotAllowed;
         }
 
         if (region.RequiresScript && !job.HasScript)
@@ -114,6 +122,7 @@ public static class HardConstraints
         ConstraintFailure.OutsideOfferWindow => "outside the offer's time window",
         ConstraintFailure.NoLink => "no network path from the dataset's region",
         ConstraintFailure.NoScript => "runs batch scripts on its Slurm and the job has no run.script",
+        ConstraintFailure.ResidencyNotAllowed => "not allowed by the residency class of the job's dataset",
         _ => failure.ToString(),
     };
 

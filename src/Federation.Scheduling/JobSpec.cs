@@ -46,6 +46,15 @@ public sealed record JobSpec(
     /// </summary>
     public bool OverAllocation { get; init; }
 
+    /// <summary>The residency class of the job's dataset; null when it has none (then only <see cref="AllowedRegions"/> constrain it).</summary>
+    public string? ResidencyClass { get; init; }
+
+    /// <summary>
+    /// The regions <see cref="ResidencyClass"/> allows, as the policy said when the spec was made (a class the policy did
+    /// not know allows none); ignored when the job has no class.
+    /// </summary>
+    public ImmutableArray<string> ResidencyRegions { get; init; } = [];
+
     /// <summary>Multi-accelerator jobs are gangs.</summary>
     public bool IsGang => AcceleratorCount > 1;
 
@@ -77,6 +86,25 @@ public sealed record JobSpec(
         }
 
         foreach (var r in AllowedRegions)
+        {
+            if (string.Equals(r, regionId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the job's residency class (if any) allows <paramref name="regionId"/>.</summary>
+    public bool ResidencyAllows(string regionId)
+    {
+        if (ResidencyClass is null)
+        {
+            return true;
+        }
+
+        foreach (var r in ResidencyRegions)
         {
             if (string.Equals(r, regionId, StringComparison.Ordinal))
             {

@@ -31,6 +31,9 @@ public sealed record JobSubmission(
 
     /// <summary>Higher runs first.</summary>
     public int Priority { get; init; }
+
+    /// <summary>The residency class of the dataset (<c>dataset.residency</c>); null when it has none.</summary>
+    public string? Residency { get; init; }
 }
 
 /// <summary>What a job runs, as submitted (<c>run</c>): a batch script, and where and how to run it.</summary>
@@ -119,9 +122,16 @@ public static class JobRules
         return $"unknown region '{id}'; the regions are {string.Join(", ", megaregion.Regions.Select(r => r.Id))}";
     }
 
-    /// <summary>Every rule the submission breaks; empty when it may be placed.</summary>
-    public static List<FieldError> Validate(Megaregion megaregion, JobSubmission job)
+    /// <summary>Every rule the submission breaks, with no residency class defined; empty when it may be placed.</summary>
+    public static List<FieldError> Validate(Megaregion megaregion, JobSubmission job) => Validate(megaregion, job, ResidencyPolicy.Empty);
+
+    /// <summary>
+    /// Every rule the submission breaks under the residency classes of <paramref name="residency"/>; empty when it may be
+    /// placed. A class must exist, and allow at least one of the job's own allowed regions (when it lists any).
+    /// </summary>
+    public static List<FieldError> Validate(Megaregion megaregion, JobSubmission job, ResidencyPolicy residency)
     {
+        ArgumentNullException.ThrowIfNull(residency);
         ArgumentNullException.ThrowIfNull(megaregion);
         ArgumentNullException.ThrowIfNull(job);
         var errors = new List<FieldError>();
@@ -202,8 +212,47 @@ public static class JobRules
             }
         }
 
+        if (job.Residency is { } className && !errors.Exists(static e => e.Field.StartsWith("allowedRegions", StringComparison.Ordinal)))
+        {
+            allowed = ValidateResidency(megaregion, job, className, allowed, residency, errors);
+        }
+
         ValidateAccelerators(megaregion, job, allowed, errors);
         return errors;
+    }
+
+    /// <summary>"unknown residency class 'x'; the classes are a, b" (or "no class is defined").</summary>
+    public static string UnknownResidency(ResidencyPolicy residency, string? name)
+    {
+        ArgumentNullException.ThrowIfNull(residency);
+        return residency.Classes.IsEmpty
+            ? $"unknown residency class '{name}'; no class is defined (PUT /api/residency/{{class}})"
+            : $"unknown residency class '{name}'; the classes are {string.Join(", ", residency.Classes.Select(static c => c.Name))}";
+    }
+
+    /// <summary>The regions the job may run in once its class is applied (what the pool check then uses).</summary>
+    private static ImmutableArray<string> ValidateResidency(Megaregion megaregion, JobSubmission job, string className, ImmutableArray<string> allowed, ResidencyPolicy residency, List<FieldError> errors)
+    {
+        if (ResidencyRules.CheckName(className) is { } nameError)
+        {
+            errors.Add(new("dataset.residency", nameError));
+            return allowed;
+        }
+
+        if (residency.Find(className) is not { } c)
+        {
+            errors.Add(new("dataset.residency", UnknownResidency(residency, className)));
+            return allowed;
+        }
+
+        var effective = residency.EffectiveRegions(className, job.AllowedRegions, megaregion);
+        if (effective.IsEmpty)
+        {
+            errors.Add(new("dataset.residency", $"{ResidencyRules.Describe(c.Name, c.Regions)}, and allowedRegions lists none of them"));
+            return allowed;
+        }
+
+        return effective;
     }
 
     private static void ValidateRun(RunSubmission run, List<FieldError> errors)

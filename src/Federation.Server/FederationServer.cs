@@ -1,3 +1,4 @@
+using Federation.Grains.Admission;
 using Federation.Grains.Hosting;
 using Federation.Server.Api;
 using Federation.Server.WebConsole;
@@ -142,6 +143,7 @@ public static class FederationServer
         app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription();
         app.MapJobsApi();
         app.MapRegionsApi();
+        app.MapResidencyApi();
         app.MapMegaregionApi();
         app.MapOperationsApi();
         app.MapServerMetrics();
@@ -280,6 +282,7 @@ public static class FederationServer
 
         services.AddSingleton<RequestValidation>();
         services.AddOptions<Grains.Projects.AllocationOptions>().BindConfiguration(Grains.Projects.AllocationOptions.Section);
+        services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.SectionName);
         services.AddSingleton<StorageProbe>();
         services.AddSingleton<ServerInstruments>();
         services.AddServerMetrics();

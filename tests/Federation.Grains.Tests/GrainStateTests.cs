@@ -48,6 +48,7 @@ public sealed class GrainStateTests
                 ("ProjectDirectoryGrain", "projectDirectory", StorageNames.GrainState),
                 ("ProjectGrain", "project", StorageNames.GrainState),
                 ("RegionGrain", "region", StorageNames.GrainState),
+                ("ResidencyGrain", "residency", StorageNames.GrainState),
             ],
             states);
         Assert.Equal(states.Count, states.Select(s => s.State).Distinct(StringComparer.Ordinal).Count());

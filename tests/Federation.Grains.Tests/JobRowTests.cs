@@ -158,4 +158,28 @@ public sealed class JobRowTests
         Assert.Equal(record.History, back.History);
         Assert.Equal("A100", back.History[1].AcceleratorType);
     }
+
+    [Fact]
+    public void The_datasets_residency_class_and_the_check_each_placement_made_round_trip()
+    {
+        var record = new JobRecord
+        {
+            Request = new JobRequest { HomeRegion = "suncheon", Dataset = new DatasetRef { Region = "suncheon", SizeGb = 5, Residency = "kr-health" } },
+            State = JobState.Queued,
+            Region = "gwangju",
+            SubmittedAt = T0,
+        };
+        record.AddEvent(T0, JobEventKinds.Submitted, null);
+        record.AddEvent(T0.AddSeconds(1), JobEventKinds.Overflowed, "gwangju", null, 3, new ResidencyCheck { Class = "kr-health", Regions = ["gwangju", "daegu"] });
+
+        var json = Serializer.Serialize(record).ToString();
+        var back = Serializer.Deserialize<JobRecord>(new BinaryData(json));
+
+        Assert.Contains("\"Dataset\":{\"Region\":\"suncheon\",\"SizeGb\":5,\"Residency\":\"kr-health\"}", json, StringComparison.Ordinal);
+        Assert.Contains("[\"Overflowed\",1,\"gwangju\",3,null,null,\"kr-health\",[\"gwangju\",\"daegu\"]]", json, StringComparison.Ordinal);
+        Assert.Equal("kr-health", back.Request!.Dataset!.Residency);
+        var check = back.History[1].Residency!;
+        Assert.Equal(("kr-health", "gwangju,daegu"), (check.Class, string.Join(',', check.Regions)));
+        Assert.Null(back.History[0].Residency);
+    }
 }

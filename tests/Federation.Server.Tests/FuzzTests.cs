@@ -11,8 +11,8 @@ namespace Federation.Server.Tests;
 /// <summary>
 /// Property-based fuzzing of every state-changing and reading endpoint with malformed, oversized and hostile requests
 /// (FsCheck, seeded and bounded): never a 5xx; every 4xx is problem details naming at least one field; and a 4xx
-/// changes nothing (the regions' offers, drain states and versions, their queues and running jobs, and the job count,
-/// read through the API before and after). A request that happens to be valid may change state: the next ones are
+/// changes nothing (the regions' offers, drain states and versions, their queues and running jobs, the job count and
+/// the residency classes, read through the API before and after). A request that happens to be valid may change state: the next ones are
 /// compared with the state it left. The server runs on a manual clock, so nothing changes by itself.
 /// <c>FEDERATION_FUZZ_SEED</c> replays another seed.
 /// </summary>
@@ -31,7 +31,11 @@ public sealed class FuzzTests : IAsyncLifetime
         // Without the limit on changes per caller (RateLimitTests covers it): thousands of requests from one address
         // would otherwise be refused with 429 before their input is even read.
         _server = await ServerHost.StartAsync(null, "--Federation:RateLimit:ChangesPerMinute=0");
-        using var job = await _server.PostJsonAsync("api/jobs", Jobs.Request("fuzz-existing").ToJsonString());
+        using var residency = await _server.PutJsonAsync("api/residency/kr-fuzz", """{"regions": ["gwangju", "daegu"]}""");
+        Assert.Equal(HttpStatusCode.Created, residency.StatusCode);
+        var existing = Jobs.Request("fuzz-existing");
+        existing["dataset"]!["residency"] = "kr-fuzz";
+        using var job = await _server.PostJsonAsync("api/jobs", existing.ToJsonString());
         Assert.Equal(HttpStatusCode.Created, job.StatusCode);
         _state = await StateAsync();
     }
@@ -83,7 +87,7 @@ public sealed class FuzzTests : IAsyncLifetime
         return true;
     }
 
-    /// <summary>What a refused request must not change: each region's offer, drain state, version, queue and running jobs, and the job count.</summary>
+    /// <summary>What a refused request must not change: each region's offer, drain state, version, queue and running jobs, the job count and the residency policy.</summary>
     private async Task<string> StateAsync()
     {
         var regions = JsonNode.Parse(await _server.Client.GetStringAsync("api/regions"))!.AsArray();
@@ -95,7 +99,7 @@ public sealed class FuzzTests : IAsyncLifetime
                 .Append(" v").Append(r["version"]).Append(" queued=").Append(r["queuedJobs"]).Append(" running=").Append(r["runningJobs"]).Append("; ");
         }
 
-        return text.Append("jobs=").Append(jobs["total"]).ToString();
+        return text.Append("jobs=").Append(jobs["total"]).Append(" residency=").Append(await _server.Client.GetStringAsync("api/residency")).ToString();
     }
 }
 
@@ -170,7 +174,7 @@ internal static class FuzzRequests
         Gen.Choose(-100_000, 100_000).Select(i => (JsonNode?)i),
         Gen.Elements(Regions).Select(r => (JsonNode?)r));
 
-    private static readonly string[] JobFields = ["id", "project", "owner", "homeRegion", "accelerators", "accelerators.count", "accelerators.types", "accelerators.minMemoryGb", "durationHours", "dataset", "dataset.region", "dataset.sizeGb", "allowedRegions", "priority", "run", "run.script", "run.environment", "run.workingDirectory", "run.image", "run.checkpointSignal", "allowedRegion", "ownerr", "__proto__"];
+    private static readonly string[] JobFields = ["id", "project", "owner", "homeRegion", "accelerators", "accelerators.count", "accelerators.types", "accelerators.minMemoryGb", "durationHours", "dataset", "dataset.region", "dataset.sizeGb", "dataset.residency", "allowedRegions", "priority", "run", "run.script", "run.environment", "run.workingDirectory", "run.image", "run.checkpointSignal", "allowedRegion", "ownerr", "__proto__"];
 
     /// <summary>A valid job request with one to three fields removed or set to hostile values.</summary>
     private static readonly Gen<FuzzRequest> Submit =
@@ -201,13 +205,25 @@ internal static class FuzzRequests
         from path in Gen.Elements($"api/jobs?{what}={value}", $"api/jobs/{value}", $"api/regions/{value}", $"api/regions/{value}/history?hours={value}", $"api/regions/gwangju/history?hours={value}")
         select new FuzzRequest("GET", path, null, null, null);
 
+    private static readonly Gen<string> ResidencyClassNames = Gen.Elements("kr-fuzz", "kr-new", "Bad_Name", "-x", "a%00b", "kr fuzz", new string('c', 300), "%F0%9F%9A%80");
+
+    private static readonly Gen<FuzzRequest> Residency =
+        from name in ResidencyClassNames
+        from n in Gen.Choose(0, 2)
+        from edits in Gen.ListOf(Gen.Elements("regions", "name", "regionz").SelectMany(f => Hostile.Select(v => (f, v))), n)
+        from ifMatch in Gen.Elements<string?>(null, null, "\"1\"", "\"999\"", "*", "garbage")
+        from method in Gen.Elements("PUT", "PUT", "DELETE", "GET")
+        select method == "PUT"
+            ? Body("PUT", $"api/residency/{name}", Mutate(new JsonObject { ["regions"] = new JsonArray("gwangju") }, edits)) with { IfMatch = ifMatch }
+            : new FuzzRequest(method, $"api/residency/{name}", null, null, ifMatch);
+
     private static readonly Gen<FuzzRequest> Cancel =
         from id in Gen.Elements("fuzz-missing", "%2e%2e", new string('j', 500), "a%00b", "job with spaces", "%F0%9F%9A%80")
         select new FuzzRequest("DELETE", $"api/jobs/{id}", null, null, null);
 
     /// <summary>Bodies that are not a JSON object: truncated, invalid UTF-8, deep, huge, other media types.</summary>
     private static readonly Gen<FuzzRequest> RawBodies =
-        from path in Gen.Elements("api/jobs", "api/regions/daegu/offer", "api/regions/daegu/drain")
+        from path in Gen.Elements("api/jobs", "api/regions/daegu/offer", "api/regions/daegu/drain", "api/residency/kr-fuzz")
         from body in Gen.Elements(
             "{\"project\": \"p\",",
             "{\"project\": \"p\"}}",
@@ -221,13 +237,14 @@ internal static class FuzzRequests
             "{\"durationHours\": NaN}")
         from invalidUtf8 in Gen.Elements(false, false, false, true)
         from contentType in Gen.Elements<string?>(Json, Json, Json, "application/json; charset=utf-16", "text/plain", "application/x-www-form-urlencoded", null, "application/merge-patch+json", "application/json; boundary=\"")
-        select new FuzzRequest(path.EndsWith("offer", StringComparison.Ordinal) ? "PUT" : "POST", path, contentType,
+        select new FuzzRequest(path.EndsWith("offer", StringComparison.Ordinal) || path.StartsWith("api/residency", StringComparison.Ordinal) ? "PUT" : "POST", path, contentType,
             invalidUtf8 ? [0x7B, 0x22, 0x70, 0xC3, 0x28, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D] : Encoding.UTF8.GetBytes(body), null);
 
     public static readonly Gen<FuzzRequest> Any = Gen.Frequency(
         (6, Submit),
         (2, Offer),
         (1, Drain),
+        (2, Residency),
         (2, Reads),
         (1, Cancel),
         (2, RawBodies));

@@ -121,7 +121,7 @@ public sealed class OperationsTests : IAsyncLifetime
             .SelectMany(p => p.Value!.AsObject().Select(o => o.Value!["operationId"]!.GetValue<string>()))
             .Order(StringComparer.Ordinal);
         Assert.Equal(
-            ["CancelJob", "CancelWhatIf", "DrainRegion", "GetHealth", "GetJob", "GetLedger", "GetLiveFeed", "GetMegaregion", "GetMetrics", "GetProject", "GetRegion", "GetRegionHistory", "GetWhatIf", "GetWhatIfReport", "ListJobs", "ListProjects", "ListRegions", "ListWhatIfRuns", "ListWhatIfTraces", "ReturnProjectHours", "SetProjectAllocation", "SetRegionOffer", "SubmitJob", "SubmitWhatIf"],
+            ["CancelJob", "CancelWhatIf", "DeleteResidencyClass", "DrainRegion", "GetHealth", "GetJob", "GetLedger", "GetLiveFeed", "GetMegaregion", "GetMetrics", "GetProject", "GetRegion", "GetRegionHistory", "GetResidencyClass", "GetWhatIf", "GetWhatIfReport", "ListJobs", "ListProjects", "ListRegions", "ListResidencyClasses", "ListWhatIfRuns", "ListWhatIfTraces", "ReturnProjectHours", "SetProjectAllocation", "SetRegionOffer", "SetResidencyClass", "SubmitJob", "SubmitWhatIf"],
             operations);
     }
 }

@@ -8,6 +8,7 @@ using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
 using Federation.Grains.Model;
+using Federation.Grains.Residency;
 using Federation.Scheduling;
 using Federation.Storage;
 using Microsoft.Extensions.Logging;
@@ -38,6 +39,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
     private readonly ILogger<MegaregionGrain> _logger;
     private readonly GrainReferences _grains;
     private readonly RegionSilos _silos;
+    private readonly ResidencyPolicies _residency;
     private readonly RegionLoad?[] _loads;
     private readonly List<RebalanceMove> _moves = new();
     private bool _flowsDirty;
@@ -49,6 +51,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         IOptions<FederationGrainsOptions> options,
         GrainReferences grains,
         RegionSilos silos,
+        ResidencyPolicies residency,
         ILogger<MegaregionGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -59,6 +62,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         _logger = logger;
         _grains = grains;
         _silos = silos;
+        _residency = residency;
         _loads = new RegionLoad?[_model.Regions.Length];
     }
 
@@ -184,7 +188,7 @@ public sealed class MegaregionGrain : Grain, IMegaregionGrain
         for (var i = 0; i < estimates.Length; i++)
         {
             estimates[i] = await _grains.Region(i).GetEstimateAsync(options.CandidatesPerRegion).WaitAsync(RegionWait);
-            copies[i] = EstimatorCopy.Build(_model.Regions[i], estimates[i], nowS, _options.Scheduler);
+            copies[i] = EstimatorCopy.Build(_model.Regions[i], estimates[i], nowS, _residency.Current.Policy, _options.Scheduler);
         }
 
         _moves.Clear();

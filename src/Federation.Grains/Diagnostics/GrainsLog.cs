@@ -116,4 +116,18 @@ internal static partial class GrainsLog
 
     [LoggerMessage(46, LogLevel.Information, "Region {Region} keeps the reclaim of job {Job} its row recorded before a restart: stopped at {ReclaimAt:o}")]
     public static partial void ReclaimRestored(ILogger logger, string region, string job, DateTimeOffset reclaimAt);
+    [LoggerMessage(60, LogLevel.Warning, "The residency policy could not be read; this silo keeps version {Version}")]
+    public static partial void ResidencyRefreshFailed(ILogger logger, Exception exception, long version);
+
+    [LoggerMessage(61, LogLevel.Information, "Residency class {Class} {What} (regions: {Regions}); policy version {Version}")]
+    public static partial void ResidencyChanged(ILogger logger, string @class, string what, string regions, long version);
+
+    [LoggerMessage(62, LogLevel.Warning, "Region {Region} did not take residency policy version {Version}; it catches up when its silo next reads the policy")]
+    public static partial void ResidencyPushFailed(ILogger logger, Exception exception, string region, long version);
+
+    [LoggerMessage(63, LogLevel.Information, "Region {Region} released queued job {Job}: residency class {Class} no longer allows it (policy version {Version})")]
+    public static partial void ResidencyReleased(ILogger logger, string region, string job, string @class, long version);
+
+    [LoggerMessage(64, LogLevel.Warning, "The queued jobs of project {Project} could not be counted; the cap is judged on the last count")]
+    public static partial void QueuedCountFailed(ILogger logger, Exception exception, string project);
 }

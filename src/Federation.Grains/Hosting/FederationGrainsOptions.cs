@@ -42,6 +42,9 @@ public sealed class FederationGrainsOptions
     /// <summary>Default for <see cref="ReportInterval"/>.</summary>
     public static readonly TimeSpan DefaultReportInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Default for <see cref="ResidencyRefresh"/>.</summary>
+    public static readonly TimeSpan DefaultResidencyRefresh = TimeSpan.FromSeconds(5);
+
     /// <summary>The regions, their pools, links and default offers.</summary>
     public Megaregion Megaregion { get; set; } = MegaregionLoader.LoadDefault();
 
@@ -86,6 +89,13 @@ public sealed class FederationGrainsOptions
 
     /// <summary>How often a silo sends the projects and the megaregion the statistics its jobs counted (silo time).</summary>
     public TimeSpan ReportInterval { get; set; } = DefaultReportInterval;
+
+    /// <summary>
+    /// How often a silo reads the residency policy (silo time): the bound on how stale a silo that hosts no region may be.
+    /// Regions get a change before it answers, and refuse what their class no longer allows, so a stale router is refused,
+    /// never obeyed.
+    /// </summary>
+    public TimeSpan ResidencyRefresh { get; set; } = DefaultResidencyRefresh;
 
     /// <summary>
     /// Reclaim of lent capacity (issue 16, <see cref="SchedulerOptions.Reclaim"/>): a region under a preemptible offer takes
@@ -157,6 +167,11 @@ public sealed class FederationGrainsOptionsValidator : IValidateOptions<Federati
         if (options.ReportInterval <= TimeSpan.Zero)
         {
             return ValidateOptionsResult.Fail($"{Prefix}{nameof(FederationGrainsOptions.ReportInterval)} must be positive (was {options.ReportInterval}).");
+        }
+
+        if (options.ResidencyRefresh <= TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail($"{Prefix}{nameof(FederationGrainsOptions.ResidencyRefresh)} must be positive (was {options.ResidencyRefresh}).");
         }
 
         return ValidateOptionsResult.Success;

@@ -1,3 +1,4 @@
+using Federation.Grains.Admission;
 using Federation.Grains.Aggregation;
 using Federation.Grains.Cluster;
 using Federation.Grains.Diagnostics;
@@ -5,6 +6,7 @@ using Federation.Grains.Execution;
 using Federation.Grains.Execution.Slurm;
 using Federation.Grains.Jobs;
 using Federation.Grains.Regions;
+using Federation.Grains.Residency;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -21,7 +23,7 @@ public static class FederationGrainsSiloBuilderExtensions
     /// <summary>
     /// Adds the options (validated on start), the execution clock, the simulated <see cref="IJobExecutor"/> (unless
     /// another executor is registered first), the job queries over the job store, the grain references and the grains'
-    /// metrics, and the silo's statistics reports. The grain classes reach Orleans through the code the Orleans SDK generates for this assembly. The
+    /// metrics, the silo's statistics reports, its copy of the residency policy and its counts of queued jobs per project. The grain classes reach Orleans through the code the Orleans SDK generates for this assembly. The
     /// storage (the job store and Orleans' grain storage) is the host's to add.
     /// </summary>
     /// <param name="silo">The silo.</param>
@@ -61,6 +63,11 @@ public static class FederationGrainsSiloBuilderExtensions
         services.AddPlacementDirector<RegionAffinityPlacement, RegionAffinityPlacementDirector>();
         services.TryAddSingleton<StatisticsReports>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<StatisticsReports>());
+        services.TryAddSingleton<ResidencyPolicies>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<ResidencyPolicies>());
+        services.AddOptions<AdmissionOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdmissionOptions>, AdmissionOptionsValidator>());
+        services.TryAddSingleton<QueuedJobCounts>();
         return silo;
     }
 

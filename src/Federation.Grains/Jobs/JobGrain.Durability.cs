@@ -195,7 +195,7 @@ public sealed partial class JobGrain
             DataReadyAt = Record.DataReadyAt ?? now,
             OverAllocation = JobEventKinds.IsOverAllocation(Record.History),
         });
-        Record.AddEvent(now, JobEventKinds.Requeued, dropped, $"re-admitted in {dropped}: its last write had committed although it reported a failure");
+        Record.AddEvent(now, JobEventKinds.Requeued, dropped, $"re-admitted in {dropped}: its last write had committed although it reported a failure", residency: admit.Residency);
         if (!admit.Admitted)
         {
             var outcome = await _grains.Router.PlaceAsync(Id, job, Record.SubmittedAt, dropped);

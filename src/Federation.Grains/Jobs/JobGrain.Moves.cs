@@ -40,7 +40,7 @@ public sealed partial class JobGrain
 
         var job = Record.Request!;
         var now = _clock.Now;
-        var spec = DomainMapping.ToSpec(Id, job);
+        var spec = DomainMapping.ToSpec(Id, job, _residency.Current.Policy);
         var transfer = _megaregion.TransferTime(spec.DatasetRegion, targetRegion, spec.DatasetSizeGb);
 
         // What the committed row still says: if anything below fails, the job goes back where the row names it.
@@ -77,7 +77,7 @@ public sealed partial class JobGrain
         {
             var moved = string.Create(CultureInfo.InvariantCulture, $"moved from {fromRegion} to {targetRegion}: {reason}; dataset transfer {transfer:F1} s");
             SetPlaced(targetRegion, admit.State, now, now + TimeSpan.FromSeconds(transfer), moved, Record.Placement, admit.ExpectedStart);
-            Record.AddEvent(now, JobEventKinds.Overflowed, targetRegion, moved);
+            Record.AddEvent(now, JobEventKinds.Overflowed, targetRegion, moved, residency: admit.Residency);
             if (admit.State == JobState.Running)
             {
                 Record.AddStarted(Record.StartedAt!.Value, targetRegion, admit.AcceleratorType);

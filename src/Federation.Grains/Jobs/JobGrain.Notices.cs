@@ -212,6 +212,14 @@ public sealed partial class JobGrain
             outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, null);
         }
 
+        if (!outcome.Placed && job.Dataset?.Residency is not null)
+        {
+            // The router judged by this silo's copy of the policy, which may lag a change the regions already have (a class
+            // widened while it narrowed another): read it, and try once more before the job fails.
+            await _residency.RefreshAsync();
+            outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, null);
+        }
+
         ApplyPlacement(outcome, now, regionId, JobEventKinds.Requeued);
         await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
         ReportFlowIfAway(regionId, outcome);

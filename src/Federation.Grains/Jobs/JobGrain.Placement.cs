@@ -28,11 +28,11 @@ public sealed partial class JobGrain
         if (!string.Equals(outcome.Region, record.Request!.HomeRegion, StringComparison.Ordinal))
         {
             _instruments.Overflowed(outcome.Region, record.Request!.HomeRegion);
-            record.AddEvent(now, JobEventKinds.Overflowed, outcome.Region, null, transfer);
+            record.AddEvent(now, JobEventKinds.Overflowed, outcome.Region, null, transfer, outcome.Residency);
         }
         else
         {
-            record.AddEvent(now, queuedKind, outcome.Region, null, transfer);
+            record.AddEvent(now, queuedKind, outcome.Region, null, transfer, outcome.Residency);
         }
 
         if (outcome.Standing is { } standing)

@@ -1,9 +1,11 @@
 using Federation.Contracts;
+using Federation.Grains.Admission;
 using Federation.Grains.Aggregation;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
 using Federation.Grains.Model;
+using Federation.Grains.Residency;
 using Federation.Scheduling;
 using Federation.Storage;
 using Microsoft.Extensions.Logging;
@@ -34,6 +36,8 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
     private readonly ILogger<JobGrain> _logger;
     private readonly GrainReferences _grains;
     private readonly StatisticsReports _reports;
+    private readonly ResidencyPolicies _residency;
+    private readonly QueuedJobCounts _queued;
     private string? _id;
 
     public JobGrain(
@@ -43,6 +47,8 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         GrainsInstruments instruments,
         GrainReferences grains,
         StatisticsReports reports,
+        ResidencyPolicies residency,
+        QueuedJobCounts queued,
         ILogger<JobGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -53,6 +59,8 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         _logger = logger;
         _grains = grains;
         _reports = reports;
+        _residency = residency;
+        _queued = queued;
     }
 
     private JobRecord Record => _state.State;
@@ -109,9 +117,16 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         }
 
         var job = string.Equals(request.Id, Id, StringComparison.Ordinal) ? request : request with { Id = Id };
-        if (JobRules.Validate(_megaregion, DomainMapping.ToSubmission(job)) is { Count: > 0 } errors)
+        var residency = await _residency.KnowingAsync(job.Dataset?.Residency);
+        if (JobRules.Validate(_megaregion, DomainMapping.ToSubmission(job), residency.Policy) is { Count: > 0 } errors)
         {
             throw new ArgumentException(string.Join("; ", errors), nameof(request));
+        }
+
+        // The cap on the project's queued jobs, before anything changes: a refused submission stores nothing.
+        if (await _queued.TryReserveAsync(job.Project) is { } overCap)
+        {
+            return new SubmitResult { Created = false, OverCap = overCap, Job = Record.Request is null ? null : Record.ToSnapshot(Id) };
         }
 
         var now = _clock.Now;
@@ -124,9 +139,28 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
             record.AddEvent(now, JobEventKinds.Submitted, null);
         }
 
-        var outcome = await _grains.Router.PlaceAsync(Id, job, record.SubmittedAt, null);
-        ApplyPlacement(outcome, now, null, JobEventKinds.Queued);
-        await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
+        PlacementOutcome outcome;
+        try
+        {
+            outcome = await _grains.Router.PlaceAsync(Id, job, record.SubmittedAt, null);
+            ApplyPlacement(outcome, now, null, JobEventKinds.Queued);
+            await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
+        }
+        catch
+        {
+            _queued.Release(job.Project);
+            throw;
+        }
+
+        if (outcome.Placed && outcome.State == JobState.Queued)
+        {
+            _queued.Committed(job.Project);
+        }
+        else
+        {
+            _queued.Release(job.Project);
+        }
+
         if (created)
         {
             _instruments.JobsSubmitted.Add(1);

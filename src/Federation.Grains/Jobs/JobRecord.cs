@@ -75,8 +75,9 @@ public sealed class JobRecord : IJobRow
     public JobRowColumns Columns => new(State.ToString(), Region, Request?.Project, Request?.Owner, IsActive, SubmittedAt);
 
     /// <summary>Adds an event; a null <paramref name="message"/> is rendered from the kind when the job is shown (<see cref="JobViews"/>).</summary>
-    public void AddEvent(DateTimeOffset at, string kind, string? region, string? message = null, double transferSeconds = 0) =>
-        Add(new JobHistoryEntry { At = at, Kind = kind, Region = region, Message = message, TransferSeconds = transferSeconds });
+    /// <param name="residency">On a placement or a move of a job with a residency class: the check the admitting region made.</param>
+    public void AddEvent(DateTimeOffset at, string kind, string? region, string? message = null, double transferSeconds = 0, ResidencyCheck? residency = null) =>
+        Add(new JobHistoryEntry { At = at, Kind = kind, Region = region, Message = message, TransferSeconds = transferSeconds, Residency = residency });
 
     /// <summary>Adds a Started event with the accelerator type the run got (what the credit ledger books the run as).</summary>
     public void AddStarted(DateTimeOffset at, string region, string? acceleratorType) =>

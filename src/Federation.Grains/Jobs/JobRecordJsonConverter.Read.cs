@@ -329,6 +329,7 @@ public sealed partial class JobRecordJsonConverter
     {
         Expect(ref reader, JsonTokenType.StartObject);
         var region = "";
+        string? residency = null;
         double size = 0;
         while (NextProperty(ref reader))
         {
@@ -336,6 +337,11 @@ public sealed partial class JobRecordJsonConverter
             {
                 reader.Read();
                 region = reader.GetString() ?? "";
+            }
+            else if (reader.ValueTextEquals(Names.Residency.EncodedUtf8Bytes))
+            {
+                reader.Read();
+                residency = reader.GetString();
             }
             else if (reader.ValueTextEquals(Names.SizeGb.EncodedUtf8Bytes))
             {
@@ -348,7 +354,7 @@ public sealed partial class JobRecordJsonConverter
             }
         }
 
-        return new DatasetRef { Region = region, SizeGb = size };
+        return new DatasetRef { Region = region, SizeGb = size, Residency = residency };
     }
 
     private static PlacementDecision ReadDecision(ref Utf8JsonReader reader)
@@ -468,12 +474,13 @@ public sealed partial class JobRecordJsonConverter
         return after;
     }
 
-    /// <summary><c>[kind, seconds after submission, region, transfer s, message, accelerator type]</c>, trailing defaults omitted.</summary>
+    /// <summary><c>[kind, seconds after submission, region, transfer s, message, accelerator type, residency class, [its regions]]</c>, trailing defaults omitted.</summary>
     private static JobHistoryEntry ReadEntryArray(ref Utf8JsonReader reader, out double after)
     {
         var kind = "";
         after = 0;
-        string? region = null, message = null, acceleratorType = null;
+        string? region = null, message = null, acceleratorType = null, residencyClass = null;
+        var residencyRegions = System.Collections.Immutable.ImmutableArray<string>.Empty;
         double transfer = 0;
         for (var i = 0; reader.Read() && reader.TokenType != JsonTokenType.EndArray; i++)
         {
@@ -497,13 +504,27 @@ public sealed partial class JobRecordJsonConverter
                 case 5:
                     acceleratorType = reader.GetString();
                     break;
+                case 6:
+                    residencyClass = reader.GetString();
+                    break;
+                case 7:
+                    residencyRegions = ReadStrings(ref reader);
+                    break;
                 default:
                     reader.Skip();
                     break;
             }
         }
 
-        return new JobHistoryEntry { Kind = kind, Region = region, Message = message, TransferSeconds = transfer, AcceleratorType = acceleratorType };
+        return new JobHistoryEntry
+        {
+            Kind = kind,
+            Region = region,
+            Message = message,
+            TransferSeconds = transfer,
+            AcceleratorType = acceleratorType,
+            Residency = residencyClass is null ? null : new ResidencyCheck { Class = residencyClass, Regions = residencyRegions },
+        };
     }
 
     /// <summary>The shared instance of a known event kind (rows are read back into memory; one string per event adds up).</summary>

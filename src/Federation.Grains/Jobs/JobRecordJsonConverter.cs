@@ -75,7 +75,7 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
             writer.WriteStartArray();
             writer.WriteStringValue(e.Kind);
             writer.WriteNumberValue(SecondsAfter(e.At, origin));
-            var last = e.AcceleratorType is not null ? 5 : e.Message is not null ? 4 : e.TransferSeconds != 0 ? 3 : e.Region is not null ? 2 : 1;
+            var last = e.Residency is not null ? 7 : e.AcceleratorType is not null ? 5 : e.Message is not null ? 4 : e.TransferSeconds != 0 ? 3 : e.Region is not null ? 2 : 1;
             if (last >= 2)
             {
                 WriteStringOrNull(writer, e.Region);
@@ -93,7 +93,19 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
 
             if (last >= 5)
             {
-                writer.WriteStringValue(e.AcceleratorType);
+                WriteStringOrNull(writer, e.AcceleratorType);
+            }
+
+            if (e.Residency is { } residency)
+            {
+                writer.WriteStringValue(residency.Class);
+                writer.WriteStartArray();
+                foreach (var r in residency.Regions)
+                {
+                    writer.WriteStringValue(r);
+                }
+
+                writer.WriteEndArray();
             }
 
             writer.WriteEndArray();
@@ -125,6 +137,7 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
             writer.WriteStartObject(Names.Dataset);
             writer.WriteString(Names.Region, dataset.Region);
             writer.WriteNumber(Names.SizeGb, dataset.SizeGb);
+            WriteIfSet(writer, Names.Residency, dataset.Residency);
             writer.WriteEndObject();
         }
 
@@ -296,6 +309,7 @@ public sealed partial class JobRecordJsonConverter : JsonConverter<JobRecord>
         public static readonly JsonEncodedText DurationHours = JsonEncodedText.Encode(nameof(JobRequest.DurationHours));
         public static readonly JsonEncodedText Dataset = JsonEncodedText.Encode(nameof(JobRequest.Dataset));
         public static readonly JsonEncodedText SizeGb = JsonEncodedText.Encode(nameof(DatasetRef.SizeGb));
+        public static readonly JsonEncodedText Residency = JsonEncodedText.Encode(nameof(DatasetRef.Residency));
         public static readonly JsonEncodedText AllowedRegions = JsonEncodedText.Encode(nameof(JobRequest.AllowedRegions));
         public static readonly JsonEncodedText Priority = JsonEncodedText.Encode(nameof(JobRequest.Priority));
         public static readonly JsonEncodedText Run = JsonEncodedText.Encode(nameof(JobRequest.Run));

@@ -16,7 +16,21 @@ public static class DomainMapping
     /// </summary>
     private static readonly JobRun ScriptNotCopied = new() { Script = "#! (a region's estimate carries no script text)" };
 
-    public static JobSpec ToSpec(string jobId, JobRequest job) => new(
+    /// <summary>
+    /// The job in the scheduling model's terms, under the residency policy <paramref name="residency"/>: its dataset's
+    /// class allows the regions the policy says now (a class it does not know allows none).
+    /// </summary>
+    public static JobSpec ToSpec(string jobId, JobRequest job, ResidencyPolicy residency)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(residency);
+        var spec = ToSpecIgnoringResidency(jobId, job);
+        return job.Dataset?.Residency is { } className
+            ? spec with { ResidencyClass = className, ResidencyRegions = residency.Find(className)?.Regions ?? [] }
+            : spec;
+    }
+
+    private static JobSpec ToSpecIgnoringResidency(string jobId, JobRequest job) => new(
         jobId,
         job.Project,
         job.Owner,
@@ -54,6 +68,7 @@ public static class DomainMapping
         {
             Run = job.Run is { } run ? new RunSubmission(run.Script, run.Image, run.Environment, run.WorkingDirectory) { CheckpointSignal = run.CheckpointSignal } : null,
             Priority = job.Priority,
+            Residency = job.Dataset?.Residency,
         };
     }
 
@@ -81,8 +96,8 @@ public static class DomainMapping
         HomeRegion = spec.HomeRegion,
         Accelerators = new AcceleratorRequest { Count = spec.AcceleratorCount, Types = spec.AcceptableTypes, MinMemoryGb = spec.MinMemoryGb },
         DurationHours = spec.EstimatedDurationS / SecondsPerHour,
-        Dataset = spec.DatasetSizeGb > 0 || !string.Equals(spec.DatasetRegion, spec.HomeRegion, StringComparison.Ordinal)
-            ? new DatasetRef { Region = spec.DatasetRegion, SizeGb = spec.DatasetSizeGb }
+        Dataset = spec.DatasetSizeGb > 0 || spec.ResidencyClass is not null || !string.Equals(spec.DatasetRegion, spec.HomeRegion, StringComparison.Ordinal)
+            ? new DatasetRef { Region = spec.DatasetRegion, SizeGb = spec.DatasetSizeGb, Residency = spec.ResidencyClass }
             : null,
         AllowedRegions = spec.AllowedRegions,
         Priority = spec.Priority,
@@ -167,7 +182,7 @@ public static class DomainMapping
     private static bool SameDataset(DatasetRef? a, DatasetRef? b) =>
         a is null || b is null
             ? a is null && b is null
-            : string.Equals(a.Region, b.Region, StringComparison.Ordinal) && a.SizeGb.Equals(b.SizeGb);
+            : string.Equals(a.Region, b.Region, StringComparison.Ordinal) && a.SizeGb.Equals(b.SizeGb) && string.Equals(a.Residency, b.Residency, StringComparison.Ordinal);
 
     private static bool SameStrings(ImmutableArray<string> a, ImmutableArray<string> b)
     {

@@ -10,8 +10,8 @@ namespace Federation.Grains.Model;
 /// </summary>
 internal static class EstimatorCopy
 {
-    /// <summary>Builds the copy; <paramref name="slotTickets"/> gets, per queued slot, its ticket (slot index + 1).</summary>
-    public static RegionScheduler Build(Scheduling.Region baseModel, RegionEstimate estimate, double nowS, SchedulerOptions? options = null)
+    /// <summary>Builds the copy; the queued jobs it carries are checked against <paramref name="residency"/> when the rebalancer plans their moves.</summary>
+    public static RegionScheduler Build(Scheduling.Region baseModel, RegionEstimate estimate, double nowS, ResidencyPolicy residency, SchedulerOptions? options = null)
     {
         var model = baseModel with { Offer = DomainMapping.ToModel(estimate.Offer) };
         if (!estimate.PoolSizes.IsDefaultOrEmpty && estimate.PoolSizes.Length == model.Pools.Length)
@@ -37,7 +37,7 @@ internal static class EstimatorCopy
         {
             var q = estimate.Queued[i];
             var spec = q.Job is { } job && q.JobId is { } id
-                ? DomainMapping.ToSpec(id, job)
+                ? DomainMapping.ToSpec(id, job, residency)
                 : DomainMapping.ShapeOnly(model.Id, q.Count, q.DurationSeconds, q.Priority, q.External);
             scheduler.EnqueueChecked(i + 1, spec, nowS, q.External, q.PoolMask == 0 ? 1 : q.PoolMask);
         }

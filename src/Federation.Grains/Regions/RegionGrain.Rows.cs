@@ -191,7 +191,7 @@ public sealed partial class RegionGrain
     private Held Hold(string jobId, JobRecord record, bool reattach)
     {
         var now = _clock.Now;
-        var spec = DomainMapping.ToSpec(jobId, record.Request!);
+        var spec = DomainMapping.ToSpec(jobId, record.Request!, _residency.Current.Policy);
         if (JobEventKinds.IsOverAllocation(record.History))
         {
             spec = spec with { OverAllocation = true };
@@ -234,6 +234,12 @@ public sealed partial class RegionGrain
             }
 
             return Held.Running;
+        }
+
+        if (!spec.ResidencyAllows(Id))
+        {
+            // Queued here under a class that no longer allows this region: placed again, within the class.
+            return Held.Refused;
         }
 
         _entries.Add(jobId, entry);

@@ -7,6 +7,7 @@ using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
 using Federation.Grains.Model;
+using Federation.Grains.Residency;
 using Federation.Scheduling;
 using Federation.Storage;
 using Microsoft.Extensions.Logging;
@@ -37,6 +38,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private readonly NoticeDeliveries _deliveries;
     private readonly RegionSilos _silos;
     private readonly IRegionGauges _gauges;
+    private readonly ResidencyPolicies _residency;
     private readonly ILogger<RegionGrain> _logger;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Entry> _byTicket = new();
@@ -66,6 +68,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         NoticeDeliveries deliveries,
         RegionSilos silos,
         IRegionGauges gauges,
+        ResidencyPolicies residency,
         ILogger<RegionGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -79,6 +82,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _deliveries = deliveries;
         _silos = silos;
         _gauges = gauges;
+        _residency = residency;
         _logger = logger;
     }
 
@@ -96,6 +100,16 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _baseModel = _options.Megaregion.Regions[index];
         _scheduler = new RegionScheduler(CurrentModel(), _options.Scheduler);
         _away = !_silos.IsHomeHere(Id);
+
+        // The policy as it is now, before any row is held: a queued row the job's class no longer allows is let go. A silo
+        // that has never read it cannot tell a class that allows nothing from one it does not know: the activation
+        // fails (as it does when the rows cannot be read) and is tried again by the next call.
+        _residencyVersion = (await _residency.RefreshAsync()).Policy.Version;
+        if (!_residency.IsLoaded)
+        {
+            throw new InvalidOperationException($"region {Id} cannot start: the residency policy could not be read");
+        }
+
         await RebuildAsync(cancellationToken);
         ArmReturnedCapacityAlarm();
         OpenGauges();
@@ -106,6 +120,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
 
         this.RegisterGrainTimer(static (g, _) => g.CheckReservationsAsync(), this, _options.ReservationCheckPeriod, _options.ReservationCheckPeriod);
         this.RegisterGrainTimer(static (g, _) => g.CheckRowsAsync(), this, _options.RowCheckPeriod, _options.RowCheckPeriod);
+        this.RegisterGrainTimer(static (g, _) => g.SweepResidencyAsync(), this, _options.ResidencyRefresh, _options.ResidencyRefresh);
         if (_options.LoadPublishInterval > TimeSpan.Zero)
         {
             this.RegisterGrainTimer(static (g, _) => g.PublishIfDirty(), this, _options.LoadPublishInterval, _options.LoadPublishInterval);
@@ -124,9 +139,10 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         if (_entries.TryGetValue(request.JobId, out var known))
         {
             // A retried admission (e.g. a move that came back): answer what already holds.
+            var check = _residency.Current.CheckFor(known.Spec.ResidencyClass);
             return ValueTask.FromResult(known.Running
-                ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = known.StartedAt, AcceleratorType = _baseModel.Pools[known.Pool].Type }
-                : new AdmitResult { Admitted = true, State = JobState.Queued });
+                ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = known.StartedAt, AcceleratorType = _baseModel.Pools[known.Pool].Type, Residency = check }
+                : new AdmitResult { Admitted = true, State = JobState.Queued, Residency = check });
         }
 
         if (_config.State.Draining)
@@ -134,7 +150,10 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             return ValueTask.FromResult(Refused($"{Id} is draining"));
         }
 
-        var spec = DomainMapping.ToSpec(request.JobId, request.Job);
+        // The residency class as this region knows it now (every change reaches the regions before it answers): the
+        // region, not the router's copy, is where the class is enforced.
+        var residency = _residency.Current;
+        var spec = DomainMapping.ToSpec(request.JobId, request.Job, residency.Policy);
         if (request.OverAllocation)
         {
             spec = spec with { OverAllocation = true };
@@ -147,6 +166,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
             return ValueTask.FromResult(Refused($"{Id}: {HardConstraints.Describe(failure)}"));
         }
 
+        var allowedBy = residency.CheckFor(spec.ResidencyClass);
+
         var entry = new Entry(request.JobId, spec, _scheduler.IsExternal(spec), request.SubmittedAt, request.DataReadyAt);
         _entries.Add(entry.JobId, entry);
         Reserve(entry);
@@ -156,14 +177,14 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         {
             Stage(entry);
             MarkLoadChanged();
-            return ValueTask.FromResult(new AdmitResult { Admitted = true, State = JobState.Queued });
+            return ValueTask.FromResult(new AdmitResult { Admitted = true, State = JobState.Queued, Residency = allowedBy });
         }
 
         Enqueue(entry, mask, nowS);
         RunSchedule();
         return ValueTask.FromResult(entry.Running
-            ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = entry.StartedAt, AcceleratorType = _baseModel.Pools[entry.Pool].Type }
-            : new AdmitResult { Admitted = true, State = JobState.Queued });
+            ? new AdmitResult { Admitted = true, State = JobState.Running, ExpectedStart = entry.StartedAt, AcceleratorType = _baseModel.Pools[entry.Pool].Type, Residency = allowedBy }
+            : new AdmitResult { Admitted = true, State = JobState.Queued, Residency = allowedBy });
     }
 
     public Task<bool> WithdrawAsync(string jobId)
@@ -387,7 +408,8 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     {
         public string JobId { get; } = jobId;
 
-        public JobSpec Spec { get; } = spec;
+        /// <summary>The job as admitted; its residency regions are replaced when the policy changes (<c>RegionGrain.Residency.cs</c>).</summary>
+        public JobSpec Spec { get; set; } = spec;
 
         public int Count => Spec.AcceleratorCount;
 

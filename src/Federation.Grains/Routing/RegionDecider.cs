@@ -48,8 +48,8 @@ internal sealed class RegionDecider
 
     public IReadOnlyList<RegionScheduler> Copies => _copies;
 
-    public void Update(int region, RegionEstimate estimate, double nowS) =>
-        SetCopy(region, EstimatorCopy.Build(_megaregion.Regions[region], estimate, nowS, _options), estimate.Draining);
+    public void Update(int region, RegionEstimate estimate, double nowS, ResidencyPolicy residency) =>
+        SetCopy(region, EstimatorCopy.Build(_megaregion.Regions[region], estimate, nowS, residency, _options), estimate.Draining);
 
     /// <summary>Replaces a region's copy (benchmarks build copies directly).</summary>
     public void SetCopy(int region, RegionScheduler copy, bool draining)

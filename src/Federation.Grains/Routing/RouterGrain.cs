@@ -10,6 +10,7 @@ using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
 using Federation.Grains.Model;
+using Federation.Grains.Residency;
 using Federation.Scheduling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -44,6 +45,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
     private readonly GrainReferences _grains;
     private readonly RegionSilos _silos;
     private readonly Projects.ProjectStandings _standings;
+    private readonly ResidencyPolicies _residency;
 
     private long _refreshedAt;
     private bool _refreshed;
@@ -57,6 +59,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         GrainReferences grains,
         RegionSilos silos,
         Projects.ProjectStandings standings,
+        ResidencyPolicies residency,
         ILogger<RouterGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -70,6 +73,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         _grains = grains;
         _silos = silos;
         _standings = standings;
+        _residency = residency;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -103,7 +107,9 @@ public sealed class RouterGrain : Grain, IRouterGrain
             await RefreshOnceAsync();
         }
 
-        var spec = DomainMapping.ToSpec(jobId, job);
+        // The class as this silo knows it: a region the copy still allows but the class no longer does refuses the
+        // admission (regions have every change before it answers), and the next best is tried.
+        var spec = DomainMapping.ToSpec(jobId, job, _residency.Current.Policy);
         var now = _clock.Now;
 
         // From the silo's cache of the project's allocations: no call to the project per job.
@@ -159,6 +165,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
                     AcceleratorType = admit.AcceleratorType,
                     Standing = standingReason,
                     OverAllocation = over,
+                    Residency = admit.Residency,
                 };
             }
 
@@ -256,6 +263,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
         }
 
         var nowS = _clock.NowSeconds;
+        var residency = _residency.Current.Policy;
         for (var i = 0; i < tasks.Length; i++)
         {
             if (tasks[i] is not { } task)
@@ -265,7 +273,7 @@ public sealed class RouterGrain : Grain, IRouterGrain
 
             try
             {
-                _decider.Update(i, await task.WaitAsync(EstimateWait), nowS);
+                _decider.Update(i, await task.WaitAsync(EstimateWait), nowS, residency);
             }
             catch (Exception ex)
             {

@@ -25,4 +25,7 @@ namespace Federation.Server.Api;
 [JsonSerializable(typeof(ImmutableArray<ProjectView>))]
 [JsonSerializable(typeof(AllocationRequest))]
 [JsonSerializable(typeof(ReturnRequest))]
+[JsonSerializable(typeof(ResidencyClassRequest))]
+[JsonSerializable(typeof(ResidencyClassView))]
+[JsonSerializable(typeof(ResidencyPolicyView))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

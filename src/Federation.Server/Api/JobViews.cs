@@ -30,7 +30,14 @@ public static class JobViews
         var history = ImmutableArray.CreateBuilder<JobEvent>(entries.Length);
         foreach (var e in entries)
         {
-            history.Add(new JobEvent { At = e.At, Kind = e.Kind, Region = e.Region, Message = e.Message ?? Event(r, e, job.Placement), AcceleratorType = e.AcceleratorType });
+            var message = e.Message ?? Event(r, e, job.Placement);
+            if (e.Residency is { } residency)
+            {
+                // The check that allowed the placement or move, as it was then (the audit reads it here).
+                message = $"{message}; {ResidencyRules.Describe(residency.Class, residency.Regions)}";
+            }
+
+            history.Add(new JobEvent { At = e.At, Kind = e.Kind, Region = e.Region, Message = message, AcceleratorType = e.AcceleratorType, Residency = e.Residency });
         }
 
         return new JobView

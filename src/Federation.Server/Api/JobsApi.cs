@@ -37,6 +37,7 @@ public static class JobsApi
             .Produces<JobView>(StatusCodes.Status200OK)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesJsonBodyRefusals();
         group.MapGet("/{id}", GetAsync)
             .WithName("GetJob")
@@ -71,7 +72,7 @@ public static class JobsApi
         }
 
         var request = RequestValidation.Normalize(body!);
-        var errors = validation.Validate(request);
+        var errors = await validation.ValidateAsync(request);
         if (errors.Count > 0)
         {
             instruments.Rejected();
@@ -84,6 +85,12 @@ public static class JobsApi
         {
             instruments.Rejected();
             return Problems.Conflict("id", conflict);
+        }
+
+        if (result.OverCap is { } overCap)
+        {
+            instruments.Rejected();
+            return Problems.QueueFull("project", overCap);
         }
 
         var job = result.Job!.ToView();

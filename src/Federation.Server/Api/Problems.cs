@@ -24,6 +24,23 @@ internal static class Problems
     public static ProblemHttpResult UnsupportedMediaType(string field, string message) =>
         TypedResults.Problem(detail: message, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "The body must be JSON.", extensions: Fields(field, message));
 
+    /// <summary>429: the project already has as many queued jobs as the cap allows (nothing was stored; retry once its queue shrinks).</summary>
+    public static ProblemHttpResult QueueFull(string field, string message) =>
+        TypedResults.Problem(detail: message, statusCode: StatusCodes.Status429TooManyRequests, title: "The project's queue is full.", extensions: Fields(field, message));
+
+    public static ProblemHttpResult PreconditionFailed(string field, string message, long? currentVersion) =>
+        TypedResults.Problem(
+            detail: message,
+            statusCode: StatusCodes.Status412PreconditionFailed,
+            title: "The resource changed since it was read.",
+            extensions: currentVersion is { } v
+                ? new Dictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["errors"] = new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] },
+                    ["currentETag"] = ETags.Of(v),
+                }
+                : Fields(field, message));
+
     public static ProblemHttpResult TooMany(string message) =>
         TypedResults.Problem(detail: message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests.");
 

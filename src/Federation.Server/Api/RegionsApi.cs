@@ -67,26 +67,9 @@ public static class RegionsApi
         return TypedResults.Ok(region);
     }
 
-    private static string ETagOf(long version) => $"\"{version.ToString(System.Globalization.CultureInfo.InvariantCulture)}\"";
+    private static string ETagOf(long version) => ETags.Of(version);
 
-    /// <summary>
-    /// The version <c>If-Match</c> asks for: null when absent or <c>*</c> (any version); an error naming <c>If-Match</c>
-    /// when it is not one of this API's ETags.
-    /// </summary>
-    private static (long? Version, string? Error) IfMatch(HttpContext context)
-    {
-        var header = context.Request.Headers.IfMatch.ToString().Trim();
-        if (header.Length == 0 || header == "*")
-        {
-            return (null, null);
-        }
-
-        var tag = header.StartsWith("W/", StringComparison.Ordinal) ? header[2..] : header;
-        return tag.Length > 2 && tag[0] == '"' && tag[^1] == '"'
-            && long.TryParse(tag[1..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version)
-            ? (version, null)
-            : (null, $"must be the region's ETag as GET /api/regions/{{id}} gives it (e.g. \"3\"), or *; not {header}");
-    }
+    private static (long? Version, string? Error) IfMatch(HttpContext context) => ETags.IfMatch(context, "the region's ETag as GET /api/regions/{id} gives it");
 
     private static ProblemHttpResult Changed(RegionChangedException e) =>
         TypedResults.Problem(

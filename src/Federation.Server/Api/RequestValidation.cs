@@ -1,15 +1,17 @@
 using Federation.Contracts;
 using Federation.Grains.Model;
+using Federation.Grains.Residency;
 using Federation.Scheduling;
 
 namespace Federation.Server.Api;
 
 /// <summary>
-/// Checks requests with the rules of <see cref="JobRules"/> and <see cref="OfferRules"/> before any grain is called, so
-/// a bad request is refused with every offending field named and nothing is changed. Field names are the JSON paths of
-/// the wire shape.
+/// Checks requests with the rules of <see cref="JobRules"/>, <see cref="OfferRules"/> and <see cref="ResidencyRules"/>
+/// before any grain is called, so a bad request is refused with every offending field named and nothing is changed.
+/// Field names are the JSON paths of the wire shape. A job's residency class is checked against this silo's copy of the
+/// policy, read again first when it does not know the class.
 /// </summary>
-internal sealed class RequestValidation(Megaregion megaregion)
+internal sealed class RequestValidation(Megaregion megaregion, ResidencyPolicies residency)
 {
     public bool IsRegion(string? id) => id is not null && megaregion.IndexOf(id) >= 0;
 
@@ -38,7 +40,26 @@ internal sealed class RequestValidation(Megaregion megaregion)
         };
     }
 
-    public Dictionary<string, string[]> Validate(JobRequest request) => ToProblems(JobRules.Validate(megaregion, DomainMapping.ToSubmission(request)));
+    public async ValueTask<Dictionary<string, string[]>> ValidateAsync(JobRequest request)
+    {
+        var policy = await residency.KnowingAsync(request.Dataset?.Residency);
+        return ToProblems(JobRules.Validate(megaregion, DomainMapping.ToSubmission(request), policy.Policy));
+    }
+
+    /// <summary>A residency class definition; the class name (a path segment) is reported as <c>class</c>.</summary>
+    public Dictionary<string, string[]> Validate(string className, ResidencyClassRequest request)
+    {
+        var errors = ResidencyRules.Validate(megaregion, className, request.Regions.IsDefault ? [] : request.Regions);
+        for (var i = 0; i < errors.Count; i++)
+        {
+            if (errors[i].Field == "name")
+            {
+                errors[i] = errors[i] with { Field = "class" };
+            }
+        }
+
+        return ToProblems(errors);
+    }
 
     public Dictionary<string, string[]> Validate(string regionId, OfferView offer) =>
         ToProblems(OfferRules.Validate(megaregion.Regions[megaregion.IndexOf(regionId)], DomainMapping.ToModel(offer.Accelerators), offer.From, offer.Until, offer.ReclaimGraceSeconds));

@@ -89,6 +89,7 @@ public sealed class ConsoleLoadGenerator : ILoadGenerator
                 "--silo-port", ports[0].ToString(CultureInfo.InvariantCulture),
                 "--gateway-port", ports[1].ToString(CultureInfo.InvariantCulture),
                 "--Federation:RateLimit:ChangesPerMinute=0", // it submits its jobs as one caller, faster than the limit allows
+                "--Federation:Admission:MaxQueuedJobsPerProject=0", // and of one project, queueing more than the cap
             ]);
             gate.Apply(builder.Logging);
             app = FederationServer.Build(builder);

@@ -88,8 +88,9 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
             }
             else
             {
-                // The limit on changes per caller is off: one load generator is one caller, and this measures the server.
-                var serverArgs = new List<string> { "--storage", o.Storage, "--time-scale", o.TimeScale.ToString(CultureInfo.InvariantCulture), "--Federation:RateLimit:ChangesPerMinute=0" };
+                // The limit on changes per caller is off: one load generator is one caller, and this measures the server. So is
+                // the cap on queued jobs per project: every job is of one project, and a long run queues more than the cap.
+                var serverArgs = new List<string> { "--storage", o.Storage, "--time-scale", o.TimeScale.ToString(CultureInfo.InvariantCulture), "--Federation:RateLimit:ChangesPerMinute=0", "--Federation:Admission:MaxQueuedJobsPerProject=0" };
                 if (o.Storage == "sqlite")
                 {
                     var connection = o.Connection;

@@ -76,8 +76,10 @@ internal sealed class PlacementSilo : IAsyncDisposable
                 {
                     addStorage(builder);
 
-                    // The rebalancer would move queued jobs while the load runs; it is measured separately.
+                    // The rebalancer would move queued jobs while the load runs; it is measured separately. The cap on queued jobs
+                    // per project is off: every job is of one project, and the run queues more than the cap.
                     builder.AddFederationGrains(o => o.RebalanceInterval = TimeSpan.Zero);
+                    builder.Services.Configure<Federation.Grains.Admission.AdmissionOptions>(o => o.MaxQueuedJobsPerProject = 0);
                 },
                 cancellationToken);
         }

@@ -168,7 +168,7 @@ public sealed class RouterLatencyLoadGenerator : ILoadGenerator
     {
         for (var i = 0; i < regions.Length; i++)
         {
-            decider.Update(i, await regions[i].GetEstimateAsync(0), nowS);
+            decider.Update(i, await regions[i].GetEstimateAsync(0), nowS, ResidencyPolicy.Empty);
         }
     }
 

@@ -72,6 +72,7 @@ internal sealed class FederationTestHost : IAsyncDisposable
     /// <param name="serviceId">The cluster's service id, which keys the rows of SQLite storage: a restart passes the same.</param>
     /// <param name="siloRegions">The region each silo runs, by the silo's index (<c>Silo_N</c>, silos started later
     /// included); null (or a null entry, for every silo) is the embedded default's one silo for every region.</param>
+    /// <param name="admission">Sets each silo's admission limits (the cap on queued jobs per project).</param>
     public static async Task<FederationTestHost> StartAsync(
         CountingStorage? storage = null,
         ManualTimeProvider? execution = null,
@@ -81,7 +82,8 @@ internal sealed class FederationTestHost : IAsyncDisposable
         string? sqliteFile = null,
         string? serviceId = null,
         string?[]? siloRegions = null,
-        Action<Projects.AllocationOptions>? allocations = null)
+        Action<Projects.AllocationOptions>? allocations = null,
+        Action<Admission.AdmissionOptions>? admission = null)
     {
         if (storage is null && sqliteFile is null)
         {
@@ -148,6 +150,11 @@ internal sealed class FederationTestHost : IAsyncDisposable
             if (allocations is not null)
             {
                 services.Configure(allocations);
+            }
+
+            if (admission is not null)
+            {
+                services.Configure(admission);
             }
         });
 
