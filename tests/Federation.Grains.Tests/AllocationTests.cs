@@ -88,7 +88,7 @@ public sealed class AllocationTests
         var preempted = (await host.Job("over").GetAsync())!;
         Assert.Equal(JobState.Queued, preempted.State);
         var preemption = Assert.Single(preempted.History, e => e.Kind == JobEventKinds.Preempted);
-        Assert.StartsWith("preempted in gwangju: over allocation, it made way for alloc that is not after 0.017 h", preemption.Message, StringComparison.Ordinal);
+        Assert.StartsWith("preempted in gwangju after 0.017 h: gwangju took back the 8 H100 this job held over its project's allocation for alloc, a job within its project's allocation; charged 0.133 accelerator-hours for this run; no checkpoint signal", preemption.Message, StringComparison.Ordinal);
         Assert.Equal(JobState.Running, (await host.Job("alloc").GetAsync())!.State);
 
         // Placed again after the preemption, still over allocation; it waits for the allocated job and then runs once more.

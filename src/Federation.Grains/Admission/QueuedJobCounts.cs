@@ -12,8 +12,9 @@ namespace Federation.Grains.Admission;
 /// The cap on queued jobs per project (<see cref="AdmissionOptions.MaxQueuedJobsPerProject"/>), counted across regions
 /// from the job rows, so a silo that dies takes nothing of the count with it. Each silo keeps, per project, the count
 /// the rows gave at its last read plus the submissions it has taken since (reserved, then committed); a count older than
-/// <see cref="AdmissionOptions.CountRefresh"/> is read again before it is used, and a refusal is always judged on a count
-/// read for it. So a project can exceed the cap only by what other silos admitted for it since this silo's read (at most
+/// <see cref="AdmissionOptions.CountRefresh"/> is read again before it is used, and a refusal is always judged on a fresh
+/// read (one the submission started, or one already under way when it came: concurrent submissions share a read). So a
+/// project can exceed the cap only by what other silos admitted for it since this silo's read (at most
 /// one refresh interval of their submissions), and is refused early only by submissions that committed while the count
 /// was being read (counted twice until the next read). Jobs that leave the queue (start, cancel, fail) are seen at the
 /// next read.
@@ -110,14 +111,33 @@ public sealed class QueuedJobCounts
         }
     }
 
-    private async Task ReadAsync(string project, ProjectCount count)
+    /// <summary>
+    /// Reads the project's queued count from the rows. Concurrent callers share one read: each read takes the commits it
+    /// may contain out of <see cref="ProjectCount.CommittedSinceRead"/> once, so two reads overlapping must not both do it.
+    /// Throws only when the rows cannot be read and there is no earlier count to go on.
+    /// </summary>
+    private Task ReadAsync(string project, ProjectCount count)
     {
+        TaskCompletionSource done;
         int before;
         lock (count)
         {
+            if (count.Reading is { } reading)
+            {
+                return reading;
+            }
+
+            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            count.Reading = done.Task;
             before = count.CommittedSinceRead;
         }
 
+        _ = ReadRowsAsync(project, count, before, done);
+        return done.Task;
+    }
+
+    private async Task ReadRowsAsync(string project, ProjectCount count, int before, TaskCompletionSource done)
+    {
         try
         {
             var page = await _rows.ListAsync(JobState.Queued, null, project, null, JobRowOrder.Id, 1, null).ConfigureAwait(false);
@@ -128,11 +148,29 @@ public sealed class QueuedJobCounts
                 count.CommittedSinceRead -= before;
                 count.ReadAt = _time.GetTimestamp();
                 count.Read = true;
+                count.Reading = null;
             }
+
+            done.SetResult();
         }
-        catch (Exception ex) when (count.Read)
+        catch (Exception ex)
         {
-            GrainsLog.QueuedCountFailed(_logger, ex, project);
+            bool hadCount;
+            lock (count)
+            {
+                count.Reading = null;
+                hadCount = count.Read;
+            }
+
+            if (hadCount)
+            {
+                GrainsLog.QueuedCountFailed(_logger, ex, project);
+                done.SetResult();
+            }
+            else
+            {
+                done.SetException(ex);
+            }
         }
     }
 
@@ -143,6 +181,9 @@ public sealed class QueuedJobCounts
         public int Pending;
         public long ReadAt;
         public bool Read;
+
+        /// <summary>The read in flight, which callers arriving meanwhile wait for instead of starting their own.</summary>
+        public Task? Reading;
 
         public int Estimate => FromRows + CommittedSinceRead + Pending;
     }
