@@ -282,11 +282,11 @@ public interface IProjectGrain : IGrainWithStringKey
     Task<ProjectView> ReturnAsync(ReturnRequest request, long? ifVersion = null);
 
     /// <summary>
-    /// From a silo: the project's jobs submitted, and the accelerator-hours its jobs used (reported once a job ends or is
-    /// cancelled), since its last report. Acknowledged, so a silo whose report failed sends the counts again.
+    /// From a silo: the project's jobs submitted since its last report (usage is charged from the job rows, not reported).
+    /// Acknowledged, so a silo whose report failed sends the count again.
     /// </summary>
     [Alias("RecordAsync")]
-    Task RecordAsync(long jobsSubmitted, double acceleratorHours);
+    Task RecordAsync(long jobsSubmitted);
 }
 
 /// <summary>The projects that have (or had) an allocation ["projects"]: what <c>GET /api/projects</c> lists.</summary>

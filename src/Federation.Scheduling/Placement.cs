@@ -43,29 +43,6 @@ public sealed record PlacementOptions
     /// <summary>Seconds added to the score of a region other than the job's home (a preference for staying home).</summary>
     public double ExternalPenaltyS { get; init; } = DefaultExternalPenaltyS;
 
-    /// <summary>Default for <see cref="LedgerWeightS"/>: off.</summary>
-    public const double DefaultLedgerWeightS = 0;
-
-    /// <summary>Default for <see cref="LedgerScaleHours"/>.</summary>
-    public const double DefaultLedgerScaleHours = 1000;
-
-    /// <summary>
-    /// The credit ledger's weight (issue 16, item 4): at most this many seconds added to the score of a region that has
-    /// lent more than it borrowed, for a job from elsewhere (<see cref="Placement.LedgerPenaltyS"/>). 0 (the default):
-    /// the ledger is not weighed.
-    /// </summary>
-    public double LedgerWeightS { get; init; } = DefaultLedgerWeightS;
-
-    /// <summary>The net lending, in accelerator-hours, at which a region's ledger penalty is half of <see cref="LedgerWeightS"/>.</summary>
-    public double LedgerScaleHours { get; init; } = DefaultLedgerScaleHours;
-
-    /// <summary>
-    /// Each region's ledger balance by region index: accelerator-hours it lent to other regions' jobs minus those its own
-    /// jobs borrowed (the credit ledger's statement), positive for a region that lends more than it borrows. Empty (the
-    /// default), or shorter than the megaregion: no penalty for the regions it does not cover.
-    /// </summary>
-    public System.Collections.Immutable.ImmutableArray<double> LedgerBalanceHours { get; init; } = [];
-
     public static PlacementOptions Default { get; } = new();
 }
 
@@ -74,9 +51,7 @@ public sealed record PlacementOptions
 /// best. The score of the earliest-start policy is <c>expected start delay + penalty</c>, where the start
 /// delay is counted from now and already includes the data transfer (a job queues in a region only once
 /// its dataset is there). A region that reclaims lent capacity (<see cref="RegionScheduler.ReclaimsLentCapacity"/>)
-/// adds its offer's grace period to the penalty of jobs from elsewhere, and, when the credit ledger is weighed
-/// (<see cref="PlacementOptions.LedgerWeightS"/>), a region that lent more than it borrowed adds a bounded penalty for
-/// them too. Ties go to the home region, then to the lower region index.
+/// adds its offer's grace period to the penalty of jobs from elsewhere. Ties go to the home region, then to the lower region index.
 /// </summary>
 public static class Placement
 {
@@ -128,12 +103,6 @@ public static class Placement
                 penalty += sched.Region.Offer.ReclaimGraceS;
             }
 
-            // A region that has lent more than it borrowed takes jobs from elsewhere a little less readily, so that
-            // borrowing spreads and no region only lends (bounded: never more than the weight).
-            if (external && options.LedgerWeightS > 0 && !options.LedgerBalanceHours.IsDefault && r < options.LedgerBalanceHours.Length)
-            {
-                penalty += LedgerPenaltyS(options.LedgerWeightS, options.LedgerScaleHours, options.LedgerBalanceHours[r]);
-            }
             double score;
             var start = double.NaN;
             switch (policy)
@@ -196,23 +165,6 @@ public static class Placement
         }
 
         return best;
-    }
-
-    /// <summary>
-    /// The ledger's penalty for placing a job from elsewhere in a region whose balance is
-    /// <paramref name="balanceHours"/> (lent minus borrowed accelerator-hours): <c>weight × b / (b + scale)</c> for a
-    /// positive balance b, so it grows with what the region lent on balance and never reaches
-    /// <paramref name="weightS"/>; 0 for a region that borrowed as much as it lent or more, and whenever the weight or
-    /// the scale is not a positive finite number or the balance is not a number.
-    /// </summary>
-    public static double LedgerPenaltyS(double weightS, double scaleHours, double balanceHours)
-    {
-        if (!(weightS > 0) || !double.IsFinite(weightS) || !(scaleHours > 0) || !double.IsFinite(scaleHours) || !(balanceHours > 0))
-        {
-            return 0;
-        }
-
-        return double.IsPositiveInfinity(balanceHours) ? weightS : weightS * (balanceHours / (balanceHours + scaleHours));
     }
 
     /// <summary>The reason for a placement in words: per region its expected start, transfer time, penalty, or the excluding constraint.</summary>

@@ -10,11 +10,11 @@ using Orleans.Runtime;
 namespace Federation.Grains.Aggregation;
 
 /// <summary>
-/// The statistics jobs report — a project's submissions and usage, the flows between regions — summed per silo and sent
+/// The statistics jobs report — a project's submissions, the flows between regions — summed per silo and sent
 /// to the project and megaregion grains once per <see cref="FederationGrainsOptions.ReportInterval"/>, one call per
 /// project and one for all flows, instead of one call per job into one grain that every job of a project (or every
 /// overflow) calls. The reports are sent off the jobs' path and awaited: the counts of a report that fails are put back
-/// and go with the next one. They are counters: each job's row records its own submission, usage and moves; a silo that
+/// and go with the next one. They are counters: each job's row records its own submission, runs and moves (a project's usage is charged from those rows); a silo that
 /// dies loses at most one interval of them, as the grains, which write them at most once a second, already may.
 /// </summary>
 public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
@@ -41,15 +41,6 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
 
     /// <summary>A job of <paramref name="project"/> was submitted (its first submission).</summary>
     public void JobSubmitted(string project) => Interlocked.Increment(ref Counts(project).Submitted);
-
-    /// <summary>A job of <paramref name="project"/> used <paramref name="acceleratorHours"/> (it ended or was cancelled).</summary>
-    public void JobUsed(string project, double acceleratorHours)
-    {
-        if (acceleratorHours > 0 && double.IsFinite(acceleratorHours))
-        {
-            Add(ref Counts(project).Hours, acceleratorHours);
-        }
-    }
 
     /// <summary>A job went from <paramref name="from"/> to <paramref name="to"/>, moving <paramref name="dataGb"/>.</summary>
     public void JobMoved(string from, string to, double dataGb)
@@ -80,14 +71,9 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
             foreach (var (project, counts) in _projects)
             {
                 var submitted = Interlocked.Exchange(ref counts.Submitted, 0);
-                var hours = Interlocked.Exchange(ref counts.Hours, 0);
-                if (submitted != 0 || hours != 0)
+                if (submitted != 0)
                 {
-                    reports.Add(ReportAsync(_grains.Project(project).RecordAsync(submitted, hours), project, () =>
-                    {
-                        Interlocked.Add(ref counts.Submitted, submitted);
-                        Add(ref counts.Hours, hours);
-                    }));
+                    reports.Add(ReportAsync(_grains.Project(project).RecordAsync(submitted), project, () => Interlocked.Add(ref counts.Submitted, submitted)));
                 }
             }
 
@@ -199,7 +185,6 @@ public sealed class StatisticsReports : ILifecycleParticipant<ISiloLifecycle>, I
     private sealed class ProjectCounts
     {
         public long Submitted;
-        public double Hours;
     }
 
     private sealed class FlowCounts

@@ -66,7 +66,6 @@ public sealed partial class JobGrain
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "a run ends Completed or Failed");
         }
 
-        var usage = UsageUntil(at);
         Record.State = outcome;
         Record.EndedAt = at;
         Record.Reclaim = null;
@@ -75,7 +74,6 @@ public sealed partial class JobGrain
         Record.Reason = $"{outcome.ToString().ToLowerInvariant()} in {regionId}: {message}";
         Record.AddEvent(at, outcome == JobState.Completed ? JobEventKinds.Completed : JobEventKinds.Failed, regionId, message);
         await CommitAsync();
-        ReportUsage(usage);
         _instruments.JobsFinished.Add(1);
     }
 
@@ -135,10 +133,6 @@ public sealed partial class JobGrain
         Record.AddEvent(at, JobEventKinds.Preempted, regionId, DescribePreemption(regionId, preempted, hours, usage));
         Record.Reclaim = null;
         await PlaceAgainAsync(regionId, _clock.Now);
-
-        // Charged once, after the row that no longer has it running there is committed (a failed write charges nothing,
-        // and the notice comes again).
-        ReportUsage(usage);
         _instruments.Preempted(regionId);
     }
 

@@ -66,15 +66,6 @@ public sealed partial class JobGrain
             ? Math.Max(0, (end - started).TotalHours) * job.Accelerators.Count
             : 0;
 
-    /// <summary>Sent once, after the final state is committed, so a failed write never charges.</summary>
-    private void ReportUsage(double hours)
-    {
-        if (hours > 0)
-        {
-            _reports.JobUsed(Record.Request!.Project, hours);
-        }
-    }
-
     private void ReportFlowIfAway(string from, PlacementOutcome outcome)
     {
         if (!outcome.Placed || outcome.Region is null || string.Equals(outcome.Region, from, StringComparison.Ordinal))

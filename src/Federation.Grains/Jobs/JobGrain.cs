@@ -197,14 +197,12 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
             }
         }
 
-        var usage = UsageUntil(now);
         Record.State = JobState.Cancelled;
         Record.EndedAt = now;
         Record.Reclaim = null;
         Record.Reason = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
         Record.AddEvent(now, JobEventKinds.Cancelled, Record.Region, Record.Reason);
         await CommitAsync();
-        ReportUsage(usage);
         _instruments.JobsFinished.Add(1);
         return Record.ToSnapshot(Id);
     }

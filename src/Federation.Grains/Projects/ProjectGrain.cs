@@ -230,7 +230,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         }
     }
 
-    public Task RecordAsync(long jobsSubmitted, double acceleratorHours)
+    public Task RecordAsync(long jobsSubmitted)
     {
         if (jobsSubmitted > 0)
         {
