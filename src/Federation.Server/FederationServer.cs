@@ -1,6 +1,7 @@
 using Federation.Grains.Admission;
 using Federation.Grains.Hosting;
 using Federation.Server.Api;
+using Federation.Server.Auth;
 using Federation.Server.WebConsole;
 using Federation.Server.Demo;
 using Federation.Server.Hosting;
@@ -133,14 +134,19 @@ public static class FederationServer
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // Who is calling is known before the rate limiter, which counts each identity's changes apart.
+        app.UseAuthentication();
         app.UseRateLimiter();
         app.UseConsole();
-        app.MapOpenApi();
+        app.UseRouting();
+        app.UseAuthorization();
+        app.MapOpenApi().AllowAnonymous();
 
         // The dashboard's page and JSON endpoints are Orleans' internals, not this API: kept out of the OpenAPI
         // document, where they would also carry a tag named after the entry assembly (so the document would differ
         // between the server and a test host).
-        app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription();
+        app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription().RequireAuthorization(AuthSetup.CoordinatorOrLoopbackPolicy);
         app.MapJobsApi();
         app.MapRegionsApi();
         app.MapResidencyApi();
@@ -152,6 +158,7 @@ public static class FederationServer
         app.MapLedgerApi();
         app.MapProjectsApi();
         app.MapWhatIfApi();
+        app.MapTokensApi();
         var settings = app.Services.GetRequiredService<ServerSettings>();
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),
             settings.StorageDescription, settings.MegaregionSource, settings.Megaregion.Regions.Length, settings.TimeScale, settings.Options.Demo);
@@ -286,6 +293,7 @@ public static class FederationServer
         services.AddSingleton<StorageProbe>();
         services.AddSingleton<ServerInstruments>();
         services.AddServerMetrics();
+        services.AddFederationAuth();
         services.AddChangeRateLimit();
         services.AddLiveFeed();
         services.AddWhatIfRuns();
@@ -314,6 +322,8 @@ public static class FederationServer
             var request = context.HttpContext.Request;
             var (field, message) = status switch
             {
+                StatusCodes.Status401Unauthorized => ("Authorization", AuthSetup.Refusal(context.HttpContext, status)),
+                StatusCodes.Status403Forbidden => ("Authorization", AuthSetup.Refusal(context.HttpContext, status)),
                 StatusCodes.Status415UnsupportedMediaType => ("Content-Type", JsonBody.NotJson(request.ContentType)),
                 StatusCodes.Status405MethodNotAllowed => ("method", $"{request.Method} is not allowed on {request.Path}"),
                 StatusCodes.Status404NotFound => ("path", $"no endpoint answers {request.Method} {request.Path}; the API is described at /openapi/v1.json"),
@@ -322,6 +332,14 @@ public static class FederationServer
             if (status == StatusCodes.Status415UnsupportedMediaType)
             {
                 problem.Title = "The body must be JSON.";
+            }
+            else if (status == StatusCodes.Status401Unauthorized)
+            {
+                problem.Title = "A valid bearer token is required.";
+            }
+            else if (status == StatusCodes.Status403Forbidden)
+            {
+                problem.Title = "The caller's role does not allow this.";
             }
 
             problem.Detail ??= message;

@@ -37,6 +37,7 @@ public sealed class GrainReferences
         Router = factory.GetGrain<IRouterGrain>(0);
         Megaregion = factory.GetGrain<IMegaregionGrain>(IMegaregionGrain.Key);
         ProjectDirectory = factory.GetGrain<IProjectDirectoryGrain>(IProjectDirectoryGrain.Key);
+        Tokens = factory.GetGrain<ITokenRegistryGrain>(ITokenRegistryGrain.Key);
         _jobType = TypesOf(factory.GetGrain<IJobGrain>("-"));
         _projectType = TypesOf(factory.GetGrain<IProjectGrain>("-"));
     }
@@ -47,6 +48,9 @@ public sealed class GrainReferences
 
     /// <summary>The projects that were given an allocation.</summary>
     public IProjectDirectoryGrain ProjectDirectory { get; }
+
+    /// <summary>The token registry: the signing key, issued tokens and revocations.</summary>
+    public ITokenRegistryGrain Tokens { get; }
 
     /// <summary>The region at <paramref name="index"/> in the megaregion.</summary>
     public IRegionGrain Region(int index) => _regions[index];

@@ -28,4 +28,9 @@ namespace Federation.Server.Api;
 [JsonSerializable(typeof(ResidencyClassRequest))]
 [JsonSerializable(typeof(ResidencyClassView))]
 [JsonSerializable(typeof(ResidencyPolicyView))]
+[JsonSerializable(typeof(TokenRequest))]
+[JsonSerializable(typeof(TokenList))]
+[JsonSerializable(typeof(TokenRecord))]
+[JsonSerializable(typeof(IssuedTokenView))]
+[JsonSerializable(typeof(WhoAmIView))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Federation.Contracts;
 using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
+using Federation.Server.Auth;
 using Federation.Server.Hosting;
 using Federation.Server.Metrics;
 using Federation.Storage.Jobs;
@@ -71,7 +72,15 @@ public static class JobsApi
             return Problems.Invalid(bodyErrors);
         }
 
-        var request = RequestValidation.Normalize(body!);
+        // The owner is the caller (a coordinator may submit on someone's behalf); the project must be one of theirs.
+        var caller = Caller.Of(context.User);
+        if (Access.Submit(caller, body!.Project ?? "", string.IsNullOrEmpty(body.Owner) ? null : body.Owner, body.Priority) is { } refusal)
+        {
+            instruments.Rejected();
+            return Problems.Forbidden(refusal);
+        }
+
+        var request = RequestValidation.Normalize(string.IsNullOrEmpty(body.Owner) ? body with { Owner = caller.Subject } : body);
         var errors = await validation.ValidateAsync(request);
         if (errors.Count > 0)
         {
@@ -98,7 +107,7 @@ public static class JobsApi
         return result.Created ? TypedResults.Created($"/api/jobs/{Uri.EscapeDataString(job.Id)}", job) : TypedResults.Ok(job);
     }
 
-    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(string id, GrainReferences grains)
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(string id, HttpContext context, GrainReferences grains)
     {
         if (RequestValidation.CheckId(id) is not null)
         {
@@ -106,10 +115,15 @@ public static class JobsApi
         }
 
         var job = await grains.Job(id).GetAsync();
-        return job is null ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job.ToView());
+        return job is null || !Visible(context, job) ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job.ToView());
     }
 
+    /// <summary>A job the caller may not see does not exist for them (404, never 403: its id tells nothing).</summary>
+    private static bool Visible(HttpContext context, JobSnapshot job) =>
+        Access.See(Caller.Of(context.User), job.Request?.Project ?? "", job.Region);
+
     private static async Task<Results<Ok<JobList>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        HttpContext context,
         IJobQuery query,
         RequestValidation validation,
         [FromQuery] string? state,
@@ -167,6 +181,14 @@ public static class JobsApi
             return Problems.Invalid(errors);
         }
 
+        // A researcher lists their projects' jobs, an operator the jobs in their region.
+        var scope = Access.ListJobs(Caller.Of(context.User), project, region);
+        if (scope.Refusal is { } refusal)
+        {
+            return Problems.Forbidden(refusal);
+        }
+
+        (project, region) = (scope.Project, scope.Region);
         var page = await query.ListAsync(parsedState, region, project, owner, parsedOrder, pageSize, after, cancellationToken);
         if (page.UnknownAfter)
         {
@@ -183,14 +205,29 @@ public static class JobsApi
         return TypedResults.Ok(new JobList { Jobs = views.MoveToImmutable(), Total = page.Total, NextAfter = page.NextAfter });
     }
 
-    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(string id, GrainReferences grains, [FromQuery] string? reason)
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(string id, HttpContext context, GrainReferences grains, [FromQuery] string? reason)
     {
         if (RequestValidation.CheckId(id) is not null)
         {
             return Problems.NotFound("id", $"no job has id '{id}'");
         }
 
-        var job = await grains.Job(id).CancelAsync(string.IsNullOrWhiteSpace(reason) ? "cancelled through the API" : reason);
+        // Its project decides who may cancel it, and a project never changes: read, check, then cancel.
+        var caller = Caller.Of(context.User);
+        var current = await grains.Job(id).GetAsync();
+        if (current is null || !Visible(context, current))
+        {
+            return Problems.NotFound("id", $"no job has id '{id}'");
+        }
+
+        if (Access.Cancel(caller, current.Request?.Project ?? "") is { } refusal)
+        {
+            return Problems.Forbidden(refusal);
+        }
+
+        // The history names who cancelled it.
+        var by = $"by {caller.Subject}";
+        var job = await grains.Job(id).CancelAsync(string.IsNullOrWhiteSpace(reason) ? by : $"{reason} ({by})");
         return job is null ? Problems.NotFound("id", $"no job has id '{id}'") : TypedResults.Ok(job.ToView());
     }
 

@@ -27,7 +27,7 @@ public static class LedgerApi
     }
 
     private static async Task<Results<Ok<LedgerView>, ValidationProblem, ProblemHttpResult>> GetAsync(
-        string? month, string? region, IJobQuery query, Megaregion megaregion, RequestValidation validation, ExecutionClock clock, CancellationToken cancellationToken)
+        string? month, string? region, HttpContext context, IJobQuery query, Megaregion megaregion, RequestValidation validation, ExecutionClock clock, CancellationToken cancellationToken)
     {
         var now = clock.Now;
         var from = LedgerStatement.MonthOf(now);
@@ -41,6 +41,14 @@ public static class LedgerApi
             return Problems.NotFound("region", validation.UnknownRegion(region));
         }
 
+        // A coordinator reads all of it, an operator their region's statement.
+        var scope = Auth.Access.Ledger(Auth.Caller.Of(context.User), region);
+        if (scope.Refusal is { } refusal)
+        {
+            return Problems.Forbidden(refusal);
+        }
+
+        region = scope.Region;
         return TypedResults.Ok(await LedgerStatement.ComputeAsync(query, megaregion, from, now, region, cancellationToken));
     }
 }

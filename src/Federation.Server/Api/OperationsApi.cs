@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Federation.Grains.Hosting;
 using Federation.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,20 +11,25 @@ public sealed record HealthReport
     /// <summary>Healthy or Unhealthy.</summary>
     public string Status { get; init; } = "";
 
-    /// <summary>sqlite, memory or postgres.</summary>
-    public string Storage { get; init; } = "";
+    /// <summary>sqlite, memory or postgres (this and the fields below are told only to a caller with a token).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Storage { get; init; }
 
     /// <summary>
     /// The database: the SQLite file, or the PostgreSQL <c>host:port/database (schema …)</c>; never the
     /// user or password. Null with memory storage.
     /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Database { get; init; }
 
-    public int Regions { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Regions { get; init; }
 
-    public double TimeScale { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TimeScale { get; init; }
 
     /// <summary>Why the server is unhealthy; null when healthy.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }
 }
 
@@ -43,11 +49,24 @@ public static class OperationsApi
             .WithTags(Tag)
             .WithName("GetHealth")
             .WithSummary("200 when the silo answers and the store is reachable; 503 with the reason otherwise.")
-            .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
+            .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable)
+            .AllowAnonymous();
         return endpoints;
     }
 
+    /// <summary>
+    /// The report: whole for a caller with a token (which store, which database, why unhealthy), only the status for an
+    /// anonymous one (a load balancer), so paths and driver errors are not told to whoever can reach the port.
+    /// </summary>
     private static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> HealthAsync(
+        HttpContext context, GrainReferences grains, StorageProbe storage, ServerSettings settings, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var answer = await CheckAsync(grains, storage, settings, time, cancellationToken);
+        var report = Auth.Caller.TryOf(context.User) is null ? new HealthReport { Status = answer.Report.Status } : answer.Report;
+        return answer.Healthy ? TypedResults.Ok(report) : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static async Task<(bool Healthy, HealthReport Report)> CheckAsync(
         GrainReferences grains, StorageProbe storage, ServerSettings settings, TimeProvider time, CancellationToken cancellationToken)
     {
         var report = new HealthReport
@@ -61,15 +80,15 @@ public static class OperationsApi
         {
             if (await storage.CheckAsync(cancellationToken).WaitAsync(HealthTimeout, time, cancellationToken) is { IsHealthy: false } down)
             {
-                return TypedResults.Json(report with { Status = "Unhealthy", Error = down.Description }, statusCode: StatusCodes.Status503ServiceUnavailable);
+                return (false, report with { Status = "Unhealthy", Error = down.Description });
             }
 
             await grains.Megaregion.GetAsync().WaitAsync(HealthTimeout, time, cancellationToken);
-            return TypedResults.Ok(report with { Status = "Healthy" });
+            return (true, report with { Status = "Healthy" });
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return TypedResults.Json(report with { Status = "Unhealthy", Error = e is TimeoutException ? "no answer within " + HealthTimeout.TotalSeconds + " s" : e.Message }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            return (false, report with { Status = "Unhealthy", Error = e is TimeoutException ? "no answer within " + HealthTimeout.TotalSeconds + " s" : e.Message });
         }
     }
 }

@@ -15,6 +15,10 @@ internal static class Problems
     public static ProblemHttpResult NotFound(string field, string message) =>
         TypedResults.Problem(detail: message, statusCode: StatusCodes.Status404NotFound, title: "Not found.", extensions: Fields(field, message));
 
+    /// <summary>403: the caller's role or scope does not allow this (<see cref="Auth.Access"/> says which field and why).</summary>
+    public static ProblemHttpResult Forbidden(Auth.Access.Refusal refusal) =>
+        TypedResults.Problem(detail: refusal.Message, statusCode: StatusCodes.Status403Forbidden, title: "The caller's role does not allow this.", extensions: Fields(refusal.Field, refusal.Message));
+
     public static ProblemHttpResult Conflict(string field, string message) =>
         TypedResults.Problem(detail: message, statusCode: StatusCodes.Status409Conflict, title: "Conflict.", extensions: Fields(field, message));
 

@@ -26,6 +26,7 @@ public static class ProjectsApi
             .WithSummary("One project (any project name; one without allocations is unmanaged), its usage recomputed from the job rows to now.")
             .ProducesValidationProblem();
         group.MapPut("/{id}/allocations/{term}/{class}", SetAllocationAsync)
+            .RequireAuthorization(Auth.AuthSetup.CoordinatorPolicy)
             .WithName("SetProjectAllocation")
             .WithSummary("Set or replace the project's allocation of one term (short, mid, long) and class (an accelerator type, or any): accelerator-hours, the term's period (from, until) and optionally the region whose hardware backs it.")
             .Accepts<AllocationRequest>("application/json")
@@ -42,9 +43,11 @@ public static class ProjectsApi
         return endpoints;
     }
 
-    private static async Task<Ok<ImmutableArray<ProjectView>>> ListAsync(GrainReferences grains)
+    private static async Task<Ok<ImmutableArray<ProjectView>>> ListAsync(HttpContext context, GrainReferences grains)
     {
-        var ids = await grains.ProjectDirectory.ListAsync();
+        // A researcher sees their own projects, an operator none, a coordinator all.
+        var caller = Auth.Caller.Of(context.User);
+        var ids = (await grains.ProjectDirectory.ListAsync()).Where(id => Auth.Access.ListProject(caller, id)).ToArray();
         var views = new Task<ProjectView>[ids.Length];
         for (var i = 0; i < views.Length; i++)
         {
@@ -54,11 +57,16 @@ public static class ProjectsApi
         return TypedResults.Ok(ImmutableArray.Create(await Task.WhenAll(views)));
     }
 
-    private static async Task<Results<Ok<ProjectView>, ValidationProblem>> GetAsync(string id, HttpContext context, GrainReferences grains)
+    private static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> GetAsync(string id, HttpContext context, GrainReferences grains)
     {
         if (CheckId(id) is { } error)
         {
             return error;
+        }
+
+        if (Auth.Access.Project(Auth.Caller.Of(context.User), id) is { } refusal)
+        {
+            return Problems.Forbidden(refusal);
         }
 
         return WithETag(context, await grains.Project(id).GetAsync());
@@ -104,6 +112,11 @@ public static class ProjectsApi
         if (CheckId(id) is { } idError)
         {
             return idError;
+        }
+
+        if (Auth.Access.Project(Auth.Caller.Of(context.User), id) is { } refusal)
+        {
+            return Problems.Forbidden(refusal);
         }
 
         var (ifMatch, ifMatchError) = IfMatch(context);

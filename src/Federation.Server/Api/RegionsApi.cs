@@ -90,6 +90,11 @@ public static class RegionsApi
             return Problems.NotFound("id", validation.UnknownRegion(id));
         }
 
+        if (Auth.Access.ChangeRegion(Auth.Caller.Of(context.User), id) is { } refusal)
+        {
+            return Problems.Forbidden(refusal);
+        }
+
         var (ifMatch, ifMatchError) = IfMatch(context);
         if (ifMatchError is not null)
         {
@@ -131,6 +136,11 @@ public static class RegionsApi
         if (!validation.IsRegion(id))
         {
             return Problems.NotFound("id", validation.UnknownRegion(id));
+        }
+
+        if (Auth.Access.ChangeRegion(Auth.Caller.Of(context.User), id) is { } refusal)
+        {
+            return Problems.Forbidden(refusal);
         }
 
         var (ifMatch, ifMatchError) = IfMatch(context);

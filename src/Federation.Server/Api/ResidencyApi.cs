@@ -23,8 +23,8 @@ public static class ResidencyApi
             .WithSummary("One residency class; its version is the ETag a change may send back as If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        // Coordinator-only: the one place the role check is added.
-        var changes = group.MapGroup("");
+        // Coordinators only: the one place the role check is.
+        var changes = group.MapGroup("").RequireAuthorization(Auth.AuthSetup.CoordinatorPolicy);
         changes.MapPut("/{class}", SetAsync)
             .WithName("SetResidencyClass")
             .WithSummary("Create or replace a residency class (the regions it allows). Queued jobs of the class in regions it no longer allows are placed again within it; running jobs keep running.")

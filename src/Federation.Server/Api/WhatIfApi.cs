@@ -26,7 +26,8 @@ public static class WhatIfApi
     public static IEndpointRouteBuilder MapWhatIfApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var group = endpoints.MapGroup("/api/whatif").WithTags("WhatIf");
+        // What-if runs are the coordinators' (they take the server's CPU).
+        var group = endpoints.MapGroup("/api/whatif").WithTags("WhatIf").RequireAuthorization(Auth.AuthSetup.CoordinatorPolicy);
         group.MapGet("/traces", (BundledTraces traces) => TypedResults.Ok(traces.All))
             .WithName("ListWhatIfTraces")
             .WithSummary("The traces a what-if run may name instead of uploading one.");

@@ -57,7 +57,7 @@ public static class ServerMetrics
     public static IEndpointRouteBuilder MapServerMetrics(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapPrometheusScrapingEndpoint(ScrapePath).WithName(ScrapeOperationId);
+        endpoints.MapPrometheusScrapingEndpoint(ScrapePath).WithName(ScrapeOperationId).RequireAuthorization(Auth.AuthSetup.CoordinatorOrLoopbackPolicy);
         return endpoints;
     }
 
