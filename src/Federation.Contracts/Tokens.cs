@@ -135,9 +135,9 @@ public interface ITokenRegistryGrain : IGrainWithStringKey
     [Alias("GetKey")]
     Task<SigningKey> GetKeyAsync();
 
-    /// <summary>Records a token for <paramref name="request"/> (already checked) and returns its record.</summary>
+    /// <summary>Records a token for <paramref name="request"/> (already checked), valid for <paramref name="lifetime"/> from now, and returns its record.</summary>
     [Alias("Issue")]
-    Task<TokenRecord> IssueAsync(TokenRequest request, string issuedBy, DateTimeOffset expiresAt);
+    Task<TokenRecord> IssueAsync(TokenRequest request, string issuedBy, TimeSpan lifetime);
 
     /// <summary>Revokes a token; null when the registry has no token with that id. Revoking twice keeps the first.</summary>
     [Alias("Revoke")]

@@ -32,7 +32,19 @@ public sealed class ServerHost : IAsyncDisposable
         _app = app;
         Clock = clock;
         BaseAddress = new Uri(app.Urls.Single(u => u.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)) + "/");
-        Client = new HttpClient { BaseAddress = BaseAddress };
+        Client = new HttpClient { BaseAddress = BaseAddress }.AsCoordinator();
+    }
+
+    /// <summary>A client with no token (anonymous), or with <paramref name="token"/>.</summary>
+    public HttpClient NewClient(string? token = null)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = TestTokens.Header(token);
+        }
+
+        return client;
     }
 
     public Uri BaseAddress { get; }
@@ -56,7 +68,7 @@ public sealed class ServerHost : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var builder = FederationServer.CreateBuilder(
-                ["--urls", "http://127.0.0.1:0", .. OrleansPorts(), .. args],
+                ["--urls", "http://127.0.0.1:0", .. OrleansPorts(), TestTokens.BootstrapArgument, .. args],
                 o =>
                 {
                     if (!args.Contains("--storage"))

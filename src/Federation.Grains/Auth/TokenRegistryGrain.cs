@@ -54,9 +54,10 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
         return new SigningKey { Key = [.. _state.State.Key], Created = true };
     }
 
-    public async Task<TokenRecord> IssueAsync(TokenRequest request, string issuedBy, DateTimeOffset expiresAt)
+    public async Task<TokenRecord> IssueAsync(TokenRequest request, string issuedBy, TimeSpan lifetime)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var now = _time.GetUtcNow();
         var record = new TokenRecord
         {
             Id = "tok-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
@@ -64,8 +65,8 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
             Role = request.Role,
             Regions = request.Regions.IsDefault ? [] : request.Regions,
             Projects = request.Projects.IsDefault ? [] : request.Projects,
-            IssuedAt = _time.GetUtcNow(),
-            ExpiresAt = expiresAt,
+            IssuedAt = now,
+            ExpiresAt = now + lifetime,
             IssuedBy = issuedBy,
         };
         _state.State.Tokens[record.Id] = record;

@@ -114,7 +114,7 @@ public static class TokensApi
         }
 
         var caller = Caller.Of(context.User);
-        var record = await grains.Tokens.IssueAsync(request, caller.Subject, tokens.ExpiryOf(request));
+        var record = await grains.Tokens.IssueAsync(request, caller.Subject, tokens.LifetimeOf(request));
         return TypedResults.Created($"/api/tokens/{record.Id}", new IssuedTokenView { Token = tokens.Sign(record), Record = record });
     }
 

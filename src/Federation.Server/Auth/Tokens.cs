@@ -136,14 +136,14 @@ public sealed class TokenService : ITokenObserver
     }
 
     /// <summary>The lifetime of a requested token: its own, else the configured default.</summary>
-    public DateTimeOffset ExpiryOf(TokenRequest request) =>
-        _time.GetUtcNow() + (request.ExpiresInHours is { } hours ? TimeSpan.FromHours(hours) : _options.Value.TokenLifetime);
+    public TimeSpan LifetimeOf(TokenRequest request) =>
+        request.ExpiresInHours is { } hours ? TimeSpan.FromHours(hours) : _options.Value.TokenLifetime;
 
     /// <summary>The first coordinator token, printed once (at the first start, when the key was created).</summary>
     public async Task<string> IssueFirstAsync()
     {
         var request = new TokenRequest { Subject = "admin", Role = Role.Coordinator };
-        var record = await _grains.Tokens.IssueAsync(request, "server", ExpiryOf(request));
+        var record = await _grains.Tokens.IssueAsync(request, "server", LifetimeOf(request));
         return Sign(record);
     }
 
