@@ -93,13 +93,18 @@ public sealed class FederationClient : IDisposable
     private readonly HttpClient _http;
     private readonly string _server;
 
-    public FederationClient(string server, HttpMessageHandler? handler = null)
+    /// <summary>A client of <paramref name="server"/> sending <paramref name="token"/> as its bearer token (none: only /health answers).</summary>
+    public FederationClient(string server, string? token, HttpMessageHandler? handler = null)
     {
         _server = server.TrimEnd('/');
         _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         _http.BaseAddress = new Uri(_server + "/");
         _http.Timeout = TimeSpan.FromSeconds(60);
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (token is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
     }
 
     public Task<ApiResponse> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);

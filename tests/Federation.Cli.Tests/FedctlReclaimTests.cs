@@ -1,20 +1,36 @@
+using Federation.TestKit;
+
 namespace Federation.Cli.Tests;
 
 /// <summary>
 /// fedctl shows preemptions: daegu lends all 128 FuriosaAI RNGD NPUs under a preemptible offer with no grace period, a
 /// gwangju job that may run only in daegu takes them, then daegu's own job needs all 128: the lent job is preempted at
-/// once and queued again behind it. The job's page and history say so, and the region counts it.
+/// once and queued again behind it. The job's page and history say so, and the region counts it. fedctl signs in as the
+/// coordinator first (the token on stdin), and every command takes the token from the credentials file.
 /// </summary>
-public sealed class FedctlReclaimTests : IClassFixture<ReclaimServerFixture>
+public sealed class FedctlReclaimTests : IClassFixture<ReclaimServerFixture>, IAsyncLifetime
 {
     private readonly ReclaimServerFixture _server;
+    private readonly FedctlHome _home = new();
 
     public FedctlReclaimTests(ReclaimServerFixture server)
     {
         _server = server;
     }
 
-    private Task<FedctlRun> RunAsync(params string[] args) => FedctlRun.RunAsync([.. args, "--server", _server.Url]);
+    public async Task InitializeAsync()
+    {
+        var login = await _home.RunWithInputAsync(TestTokens.Bootstrap + "\n", "login", "--server", _server.Url);
+        Assert.Equal((0, $"Signed in to {_server.Url} as bootstrap (coordinator)\nThe token is stored in {_home.CredentialsPath}\n", ""), (login.ExitCode, login.Out, login.Error));
+    }
+
+    public Task DisposeAsync()
+    {
+        _home.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private Task<FedctlRun> RunAsync(params string[] args) => _home.RunAsync([.. args, "--server", _server.Url]);
 
     [Fact]
     public async Task A_preempted_job_and_the_region_that_took_its_accelerators_back_say_so()
@@ -25,7 +41,7 @@ public sealed class FedctlReclaimTests : IClassFixture<ReclaimServerFixture>
         Assert.Contains("Offer:        NPU-FuriosaAI-RNGD=128, preemptible (60 s grace)", before.OutLines);
 
         // The offer's grace period comes from the API (fedctl sets none): 0 s here, so the reclaim is at once.
-        using (var http = new HttpClient { BaseAddress = new Uri(_server.Url) })
+        using (var http = new HttpClient { BaseAddress = new Uri(_server.Url) }.AsCoordinator())
         {
             using var put = await http.PutAsync(
                 "api/regions/daegu/offer",

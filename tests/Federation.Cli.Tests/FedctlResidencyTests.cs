@@ -1,18 +1,26 @@
 using System.Text.Json.Nodes;
+using Federation.TestKit;
 
 namespace Federation.Cli.Tests;
 
-/// <summary><c>fedctl residency</c> and <c>fedctl submit --residency</c> against a running server on loopback.</summary>
-public sealed class FedctlResidencyTests : IClassFixture<ServerFixture>
+/// <summary>
+/// <c>fedctl residency</c> and <c>fedctl submit --residency</c> against a running server on loopback. The coordinator's
+/// token comes from <c>$FEDCTL_TOKEN</c>.
+/// </summary>
+public sealed class FedctlResidencyTests : IClassFixture<ServerFixture>, IDisposable
 {
     private readonly ServerFixture _server;
+    private readonly FedctlHome _home = new();
 
     public FedctlResidencyTests(ServerFixture server)
     {
         _server = server;
+        _home.Variables[Fedctl.TokenVariable] = TestTokens.Bootstrap;
     }
 
-    private Task<FedctlRun> RunAsync(params string[] args) => FedctlRun.RunAsync([.. args, "--server", _server.Url]);
+    public void Dispose() => _home.Dispose();
+
+    private Task<FedctlRun> RunAsync(params string[] args) => _home.RunAsync([.. args, "--server", _server.Url]);
 
     [Fact]
     public async Task A_coordinator_sets_lists_shows_and_deletes_a_class_and_a_job_submitted_with_it_stays_inside()

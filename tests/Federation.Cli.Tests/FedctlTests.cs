@@ -1,9 +1,10 @@
 using System.Text.Json.Nodes;
 using Federation.Simulator;
+using Federation.TestKit;
 
 namespace Federation.Cli.Tests;
 
-/// <summary>fedctl against a running server on loopback: tables, --json and exit codes.</summary>
+/// <summary>fedctl against a running server on loopback: tables, --json and exit codes. The coordinator's token goes with --token.</summary>
 public sealed class FedctlTests : IClassFixture<ServerFixture>
 {
     private readonly ServerFixture _server;
@@ -13,7 +14,7 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
         _server = server;
     }
 
-    private Task<FedctlRun> RunAsync(params string[] args) => FedctlRun.RunAsync([.. args, "--server", _server.Url]);
+    private Task<FedctlRun> RunAsync(params string[] args) => FedctlRun.RunAsync([.. args, "--server", _server.Url, "--token", TestTokens.Bootstrap]);
 
     [Fact]
     public async Task Regions_prints_a_table_of_the_four_regions()

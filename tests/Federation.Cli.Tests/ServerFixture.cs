@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Federation.Server;
 using Federation.Server.Hosting;
 using Federation.Storage;
+using Federation.TestKit;
 using Federation.TestKit.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,8 @@ namespace Federation.Cli.Tests;
 
 /// <summary>
 /// The real server in process on 127.0.0.1 with an ephemeral port and in-memory state; jobs never finish (time scale 1,
-/// hours-long jobs). Its silo and gateway get free ports of their own, so it never collides with another server.
+/// hours-long jobs). Its silo and gateway get free ports of their own, so it never collides with another server. It takes
+/// <see cref="TestTokens.Bootstrap"/> as a coordinator's token.
 /// </summary>
 public class ServerFixture : IAsyncLifetime
 {
@@ -31,6 +33,7 @@ public class ServerFixture : IAsyncLifetime
                 "--urls", "http://127.0.0.1:0",
                 "--silo-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
                 "--gateway-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+                TestTokens.BootstrapArgument,
             ];
             var builder = FederationServer.CreateBuilder(args, o =>
             {
@@ -92,13 +95,45 @@ public sealed class ReclaimServerFixture : ServerFixture
 /// <summary>One fedctl run: exit code and what it printed.</summary>
 public sealed record FedctlRun(int ExitCode, string Out, string Error)
 {
+    /// <summary>A run with no token and no variables, in a config directory of its own.</summary>
     public static async Task<FedctlRun> RunAsync(params string[] args)
     {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await Fedctl.RunAsync(args, stdout, stderr, CancellationToken.None);
-        return new FedctlRun(code, stdout.ToString().ReplaceLineEndings("\n"), stderr.ToString().ReplaceLineEndings("\n"));
+        using var home = new FedctlHome();
+        return await home.RunAsync(args);
     }
 
     public string[] OutLines => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>
+/// What a test's fedctl runs see besides their arguments: a config directory of their own (so the credentials file is
+/// never the real home's), the environment variables the test sets (none of the process's) and stdin. The directory is
+/// deleted with it.
+/// </summary>
+public sealed class FedctlHome : IDisposable
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("fedctl-test-");
+
+    /// <summary>The environment variables of the runs (<c>FEDCTL_TOKEN</c>, ...); <c>FEDCTL_CONFIG_DIR</c> is always the directory.</summary>
+    public Dictionary<string, string> Variables { get; } = new(StringComparer.Ordinal);
+
+    public string ConfigDirectory => _directory.FullName;
+
+    public string CredentialsPath => Path.Combine(ConfigDirectory, "credentials.json");
+
+    public Task<FedctlRun> RunAsync(params string[] args) => RunWithInputAsync("", args);
+
+    /// <summary>A run whose stdin holds <paramref name="input"/>.</summary>
+    public async Task<FedctlRun> RunWithInputAsync(string input, params string[] args)
+    {
+        var variables = new Dictionary<string, string>(Variables, StringComparer.Ordinal) { [CredentialStore.ConfigDirectoryVariable] = ConfigDirectory };
+        using var stdin = new StringReader(input);
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var environment = new FedctlEnvironment(stdin, inputIsTerminal: false, name => variables.GetValueOrDefault(name));
+        var code = await Fedctl.RunAsync(args, stdout, stderr, CancellationToken.None, environment: environment);
+        return new FedctlRun(code, stdout.ToString().ReplaceLineEndings("\n"), stderr.ToString().ReplaceLineEndings("\n"));
+    }
+
+    public void Dispose() => _directory.Delete(recursive: true);
 }
