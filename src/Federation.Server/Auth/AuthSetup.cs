@@ -140,7 +140,7 @@ public static class AuthSetup
                 context.HttpContext.Items[FailureKey] = context.AuthenticateFailure switch
                 {
                     null => context.Request.Headers.Authorization.Count == 0 ? "no token" : "the token is not a bearer token",
-                    SecurityTokenExpiredException => "the token has expired",
+                    SecurityTokenExpiredException or SecurityTokenInvalidLifetimeException => "the token has expired (or is not valid yet)",
                     SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token is not signed by this server",
                     var failure => failure.Message,
                 };

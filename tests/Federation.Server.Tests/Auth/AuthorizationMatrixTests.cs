@@ -120,7 +120,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             }
         }
 
-        Assert.Empty(mismatches);
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
     }
 
     [Fact]
