@@ -102,7 +102,17 @@ public static class AuthSetup
                 else if (header.Length == 0 && context.Request.Path.Equals(LivePath, StringComparison.Ordinal)
                     && context.Request.Query["access_token"].ToString() is { Length: > 0 } query)
                 {
-                    context.Token = query;
+                    // The bootstrap token is no JWT: taken here as from the header, or the console of a first start
+                    // (signed in with it) would get no live feed.
+                    if (tokens.IsBootstrap(query))
+                    {
+                        context.Principal = TokenService.BootstrapPrincipal;
+                        context.Success();
+                    }
+                    else
+                    {
+                        context.Token = query;
+                    }
                 }
 
                 return Task.CompletedTask;
