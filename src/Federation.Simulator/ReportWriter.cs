@@ -138,6 +138,15 @@ public static class ReportWriter
         }
     }
 
+    /// <summary>
+    /// The HTML report's one stylesheet, inline so the report is one self-contained file. Constant, so a page that shows
+    /// the report under a strict Content-Security-Policy can allow exactly it by its hash (the web console does).
+    /// </summary>
+    public const string Stylesheet =
+        "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:1em 0}"
+        + "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
+        + "svg{background:#fff;border:1px solid #ddd;margin:0.5em 0}.note{color:#555;font-size:0.9em}h2{margin-top:1.6em}";
+
     public static void WriteHtml(TextWriter w, Workload workload, RunInfo run, IReadOnlyList<PolicySummary> summaries, IReadOnlyList<PolicyResult> results)
     {
         ArgumentNullException.ThrowIfNull(w);
@@ -148,9 +157,7 @@ public static class ReportWriter
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Megaregion what-if report</title><style>")
-          .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:1em 0}")
-          .Append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}")
-          .Append("svg{background:#fff;border:1px solid #ddd;margin:0.5em 0}.note{color:#555;font-size:0.9em}h2{margin-top:1.6em}")
+          .Append(Stylesheet)
           .Append("</style></head><body>");
         sb.Append("<h1>Megaregion what-if: policy comparison</h1>");
         sb.Append(inv, $"<p class=\"note\">Trace <code>{E(run.Trace)}</code>, {run.Jobs:N0} jobs; megaregion <code>{E(run.Megaregion)}</code>; seed {run.Seed}; load scale {run.LoadScale}; duration estimates × {run.EstimateFactor}; reclaim {(run.Reclaim ? "on" : "off")}; capacity {E(workload.CapacityMode)}. ");

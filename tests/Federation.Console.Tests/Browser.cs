@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Federation.TestKit;
 using Microsoft.Playwright;
 
 namespace Federation.Console.Tests;
@@ -35,9 +37,17 @@ public sealed class Browser : IAsyncLifetime
         });
     }
 
-    /// <summary>A page in a fresh context, its viewport a laptop's, its console errors collected in <paramref name="errors"/>.</summary>
-    public async Task<IPage> NewPageAsync(Uri baseAddress, List<string>? errors = null, string timeZone = "Asia/Seoul")
+    /// <summary>The sessionStorage key the console keeps the tab's access token under (<c>wwwroot/api.js</c>).</summary>
+    public const string TokenKey = "federation.token";
+
+    /// <summary>
+    /// A page in a fresh context, its viewport a laptop's, its console errors collected in <paramref name="errors"/>, signed
+    /// in with <paramref name="token"/> (the bootstrap coordinator's unless said; null: signed out): every tab of the context
+    /// starts with it in the console's sessionStorage, as if its viewer had signed in, and may sign out for good.
+    /// </summary>
+    public async Task<IPage> NewPageAsync(Uri baseAddress, List<string>? errors = null, string timeZone = "Asia/Seoul", string? token = TestTokens.Bootstrap)
     {
+        ArgumentNullException.ThrowIfNull(baseAddress);
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseAddress.ToString(),
@@ -46,6 +56,18 @@ public sealed class Browser : IAsyncLifetime
             Locale = "en-GB",
         });
         context.SetDefaultTimeout(15_000);
+        if (token is not null)
+        {
+            // Once per tab (a reload after signing out stays signed out), and only on the server's own origin.
+            var origin = JsonSerializer.Serialize(baseAddress.GetLeftPart(UriPartial.Authority));
+            await context.AddInitScriptAsync($$"""
+                if (window === window.top && location.origin === {{origin}} && sessionStorage.getItem('test.signed-in') === null) {
+                  sessionStorage.setItem('test.signed-in', '1');
+                  sessionStorage.setItem({{JsonSerializer.Serialize(TokenKey)}}, {{JsonSerializer.Serialize(token)}});
+                }
+                """);
+        }
+
         var page = await context.NewPageAsync();
         if (errors is not null)
         {

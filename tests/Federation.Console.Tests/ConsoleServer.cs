@@ -13,7 +13,8 @@ namespace Federation.Console.Tests;
 
 /// <summary>
 /// The real server in process (memory storage, Kestrel on 127.0.0.1 and an ephemeral port) for the browser to load.
-/// Jobs execute on a manual clock, so a job's state stays what the test made it.
+/// Jobs execute on a manual clock, so a job's state stays what the test made it. The server takes the bootstrap
+/// coordinator token (<see cref="TestTokens.Bootstrap"/>), which <see cref="Client"/> sends.
 /// </summary>
 public sealed class ConsoleServer : IAsyncDisposable
 {
@@ -26,7 +27,7 @@ public sealed class ConsoleServer : IAsyncDisposable
         _app = app;
         Clock = clock;
         BaseAddress = new Uri(app.Urls.Single(u => u.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)) + "/");
-        Client = new HttpClient { BaseAddress = BaseAddress };
+        Client = new HttpClient { BaseAddress = BaseAddress }.AsCoordinator();
     }
 
     public Uri BaseAddress { get; }
@@ -46,6 +47,7 @@ public sealed class ConsoleServer : IAsyncDisposable
                 "--urls", "http://127.0.0.1:0",
                 "--silo-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
                 "--gateway-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+                TestTokens.BootstrapArgument,
                 .. args,
             ],
             o =>
@@ -71,6 +73,15 @@ public sealed class ConsoleServer : IAsyncDisposable
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"POST api/jobs: {(int)response.StatusCode} {body}");
         return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    /// <summary>Issues a token through the API (<c>POST /api/tokens</c>, as the coordinator); fails the test on any answer but 201.</summary>
+    public async Task<string> IssueTokenAsync(object request)
+    {
+        using var response = await Client.PostAsJsonAsync("api/tokens", request, Json);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"POST api/tokens: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("token").GetString()!;
     }
 
     public async ValueTask DisposeAsync()

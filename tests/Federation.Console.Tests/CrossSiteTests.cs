@@ -9,9 +9,10 @@ using Microsoft.Playwright;
 namespace Federation.Console.Tests;
 
 /// <summary>
-/// A page of another origin, open in the same headless Chromium as an operator's console, tries every request a web
-/// page can make to the server: a form post, simple fetches without CORS (text/plain, form-encoded, an empty POST), a
-/// JSON fetch (which needs a preflight the server does not grant) and a DELETE. None changes anything.
+/// A page of another origin, open in the same browser profile as a coordinator's signed-in console, tries every request a
+/// web page can make to the server: a form post, simple fetches without CORS (text/plain, form-encoded, an empty POST), a
+/// JSON fetch (which needs a preflight the server does not grant) and a DELETE. None changes anything: the console's token
+/// is in its own origin's sessionStorage, which the browser neither sends nor shows to another origin.
 /// </summary>
 public sealed class CrossSiteTests(Browser browser) : IClassFixture<Browser>, IAsyncLifetime
 {
@@ -43,7 +44,10 @@ public sealed class CrossSiteTests(Browser browser) : IClassFixture<Browser>, IA
         var job = await _server.SubmitAsync(new { id = "victim", project = "p", owner = "kim", homeRegion = "gwangju", accelerators = new { count = 2 }, durationHours = 1 });
         var before = await StateAsync();
 
-        var page = await browser.NewPageAsync(_attackerAddress);
+        var console = await browser.NewPageAsync(_server.BaseAddress);
+        await console.GotoAsync("/");
+        await Assertions.Expect(console.Locator("[data-field=subject]")).ToHaveTextAsync("bootstrap");
+        var page = await console.Context.NewPageAsync();
         await page.GotoAsync(_attackerAddress.ToString());
         await page.WaitForFunctionAsync("() => document.title.startsWith('done:')");
         var outcomes = (await page.TitleAsync())["done:".Length..].Split(',');
@@ -51,10 +55,10 @@ public sealed class CrossSiteTests(Browser browser) : IClassFixture<Browser>, IA
         // The browser sent the simple requests (their answers are opaque to the page) and blocked the others.
         Assert.Equal(["sent", "sent", "sent", "sent", "blocked", "blocked", "blocked"], outcomes);
 
-        // The form post navigates the page to the server's answer: a refusal.
+        // The form post navigates the page to the server's answer: a refusal, for want of a token.
         var response = await page.RunAndWaitForResponseAsync(
             () => page.EvaluateAsync("document.getElementById('form').submit()"), r => r.Url.EndsWith("/drain", StringComparison.Ordinal));
-        Assert.Equal((int)HttpStatusCode.UnsupportedMediaType, response.Status);
+        Assert.Equal((int)HttpStatusCode.Unauthorized, response.Status);
 
         Assert.Equal(before, await StateAsync());
         var victim = JsonDocument.Parse(await _server.Client.GetStringAsync("api/jobs/victim")).RootElement;

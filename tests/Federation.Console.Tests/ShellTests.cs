@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using Federation.TestKit;
 using Microsoft.Playwright;
 
 namespace Federation.Console.Tests;
@@ -39,7 +41,7 @@ public sealed class ShellTests(Browser browser) : IClassFixture<Browser>, IAsync
         var streams = new List<string>();
         page.Request += (_, request) =>
         {
-            if (request.Url.EndsWith("/api/live", StringComparison.Ordinal))
+            if (request.Url.Contains("/api/live", StringComparison.Ordinal))
             {
                 lock (streams)
                 {
@@ -51,12 +53,14 @@ public sealed class ShellTests(Browser browser) : IClassFixture<Browser>, IAsync
         await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("live");
         await Assertions.Expect(page.Locator("#live-status")).ToHaveAttributeAsync("data-state", "live");
 
-        // One stream per tab, whichever pages the viewer opens.
+        // One stream per tab, whichever pages the viewer opens; it carries the tab's token in its address (EventSource
+        // sends no header), and its snapshots arrive (the megaregion page marks itself ready on the first it renders).
         await page.GetByRole(AriaRole.Link, new() { Name = "Megaregion", Exact = true }).First.ClickAsync();
         await Assertions.Expect(page.Locator("body[data-ready=\"megaregion\"]")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("article[data-region=\"gwangju\"] [data-field=offered]")).ToHaveTextAsync(new Regex("^offers \\d+$"));
         lock (streams)
         {
-            Assert.Equal([new Uri(_server.BaseAddress, "api/live").ToString()], streams);
+            Assert.Equal([new Uri(_server.BaseAddress, "api/live?access_token=" + Uri.EscapeDataString(TestTokens.Bootstrap)).ToString()], streams);
         }
     }
 

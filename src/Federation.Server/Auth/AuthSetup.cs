@@ -90,19 +90,25 @@ public static class AuthSetup
         {
             OnMessageReceived = context =>
             {
+                // The token is in the header; on the live feed's path also in the query (a browser's EventSource sends
+                // no headers). The bootstrap token is no JWT: it is taken here, wherever it came from.
                 var header = context.Request.Headers.Authorization.ToString();
+                string? token = null;
                 if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
                 {
-                    if (tokens.IsBootstrap(header["Bearer ".Length..].Trim()))
-                    {
-                        context.Principal = TokenService.BootstrapPrincipal;
-                        context.Success();
-                    }
+                    token = header["Bearer ".Length..].Trim();
                 }
                 else if (header.Length == 0 && context.Request.Path.Equals(LivePath, StringComparison.Ordinal)
                     && context.Request.Query["access_token"].ToString() is { Length: > 0 } query)
                 {
+                    token = query;
                     context.Token = query;
+                }
+
+                if (token is not null && tokens.IsBootstrap(token))
+                {
+                    context.Principal = TokenService.BootstrapPrincipal;
+                    context.Success();
                 }
 
                 return Task.CompletedTask;
@@ -142,6 +148,8 @@ public static class AuthSetup
                     null => context.Request.Headers.Authorization.Count == 0 ? "no token" : "the token is not a bearer token",
                     SecurityTokenExpiredException or SecurityTokenInvalidLifetimeException => "the token has expired (or is not valid yet)",
                     SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token is not signed by this server",
+                    SecurityTokenMalformedException => "the token is not a well-formed JWT",
+                    SecurityTokenInvalidIssuerException or SecurityTokenInvalidAudienceException => "the token was issued for another service",
                     var failure => failure.Message,
                 };
                 return Task.CompletedTask;

@@ -1,4 +1,7 @@
 using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using Federation.Simulator;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Net.Http.Headers;
@@ -14,10 +17,14 @@ public static class ConsoleAssets
 {
     /// <summary>
     /// What the console's pages may load: only this server (scripts, styles, images, the API and the live feed).
-    /// A script injected through data would not run.
+    /// A script injected through data would not run. The what-if report is read with the tab's token and shown from a
+    /// blob URL (a frame or a link sends no token), and a blob document inherits this policy: hence <c>blob:</c> frames
+    /// and, by its hash, the report's own stylesheet and no other inline style.
     /// </summary>
-    public const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+    public static string ContentSecurityPolicy { get; } =
+        "default-src 'self'; script-src 'self'; "
+        + $"style-src 'self' 'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(ReportWriter.Stylesheet)))}'; "
+        + "img-src 'self' data:; connect-src 'self'; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 
     /// <summary>The embedded files, rooted at <c>wwwroot</c>.</summary>
     public static IFileProvider Files { get; } = new ManifestEmbeddedFileProvider(typeof(ConsoleAssets).Assembly, "wwwroot");

@@ -1,4 +1,8 @@
 // One server-sent event stream (/api/live) shared by every page: the megaregion and its regions as they change.
+// EventSource cannot send a header, so the tab's token goes in the stream's address (`access_token`), the one address
+// the server takes it from.
+
+import { token } from './api.js';
 
 const listeners = new Set();
 let source = null;
@@ -12,8 +16,9 @@ function setStatus(s, text) {
 }
 
 function open() {
-  if (source) return;
-  source = new EventSource('api/live');
+  const bearer = token();
+  if (source || !bearer) return;
+  source = new EventSource(`api/live?access_token=${encodeURIComponent(bearer)}`);
   source.addEventListener('open', () => setStatus('live', 'live'));
   source.addEventListener('snapshot', (e) => {
     last = JSON.parse(e.data);
@@ -24,8 +29,25 @@ function open() {
     const p = JSON.parse(e.data);
     setStatus('problem', p.title ?? 'problem');
   });
-  // EventSource reconnects by itself (the server's retry: interval); say so meanwhile.
-  source.addEventListener('error', () => setStatus('reconnecting', 'reconnecting…'));
+  // EventSource reconnects by itself (the server's retry: interval); say so meanwhile. An answer that is not a stream
+  // (401 for a token that expired or was revoked) closes it for good.
+  source.addEventListener('error', () => {
+    if (source?.readyState === EventSource.CLOSED) setStatus('closed', 'disconnected');
+    else setStatus('reconnecting', 'reconnecting…');
+  });
+}
+
+/** Closes the stream (signing out) and opens it again with the tab's token when anyone listens (signing in). */
+export function restart() {
+  source?.close();
+  source = null;
+  last = null;
+  if (token()) {
+    setStatus('connecting', 'connecting…');
+    if (listeners.size) open();
+  } else {
+    setStatus('signed-out', 'signed out');
+  }
 }
 
 /** Calls `listener(snapshot)` now (if one arrived) and on every new snapshot; returns the unsubscribe function. */

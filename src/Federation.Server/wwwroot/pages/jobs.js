@@ -69,8 +69,9 @@ export default {
       if (!isCurrent()) return;
       results.removeAttribute('aria-busy');
       if (!(error instanceof ApiError)) throw error;
-      if (error.status === 400) {
-        showProblem(form, error, { heading: 'The search was refused: fix the filters marked below.' });
+      if (error.status === 400 || error.status === 403) {
+        // A 403 names the filter the caller's role needs (a researcher's project, an operator's region).
+        showProblem(form, error, { heading: error.status === 400 ? 'The search was refused: fix the filters marked below.' : `The search was refused: ${error.title}` });
         replace(status, 'No results: the search was refused.');
       } else {
         replace(status, '');

@@ -146,7 +146,9 @@ export function offerEditor(initial, onSaved) {
       status.textContent = `Saved at ${time(new Date().toISOString())}: ${shortName(id)} now offers ${data.offer.accelerators.reduce((n, a) => n + a.count, 0)}.`;
       onSaved(data);
     } catch (e) {
-      if (e instanceof ApiError) showErrors(e.errors, e.message);
+      // A refusal of the caller's role names the region (`id`), no field of the form: its detail says it all.
+      if (e instanceof ApiError && e.status === 403) showErrors({}, e.detail || e.message);
+      else if (e instanceof ApiError) showErrors(e.errors, e.message);
       else showErrors({}, String(e));
     } finally {
       save.disabled = false;

@@ -164,13 +164,46 @@ export default {
       if (run.state === 'completed') {
         parts.push(h('h3', {}, 'Summary'), summaryTable(run.summary ?? []),
           h('h3', {}, 'Report'),
-          h('p', {}, h('a', { href: `api/whatif/${encodeURIComponent(run.id)}/report`, target: '_blank', rel: 'noopener' }, 'Open the report on its own page')),
-          h('iframe', { src: `api/whatif/${encodeURIComponent(run.id)}/report`, title: `What-if report of run ${run.id}`, class: 'report-frame' }));
+          reportView(run.id));
       }
       replace(runPanel, ...parts);
       if (focus && fresh) heading.focus();
       if (active(run.state)) poll = setTimeout(() => refresh(run.id), 500);
       else if (!fresh) loadRuns();
+    }
+
+    // The report needs the token, which neither a link nor a frame sends: it is read once per run and shown from a blob
+    // URL, in the frame and behind the link (the blob is this page's own, so the new tab needs no token).
+    let report = null; // { id, url }
+    function reportView(id) {
+      const link = h('a', { target: '_blank', rel: 'noopener', 'aria-disabled': 'true', 'data-field': 'report-link' }, 'Open the report on its own page');
+      const frame = h('iframe', { title: `What-if report of run ${id}`, class: 'report-frame' });
+      const view = h('div', {}, h('p', {}, link), frame);
+      const place = (url) => {
+        link.href = url;
+        link.removeAttribute('aria-disabled');
+        frame.src = url;
+      };
+      if (report?.id === id) {
+        place(report.url);
+        return view;
+      }
+      api.get(`api/whatif/${encodeURIComponent(id)}/report`).then((html) => {
+        if (stopped || shownId !== id) return;
+        if (report?.id !== id) {
+          forgetReport();
+          report = { id, url: URL.createObjectURL(new Blob([html], { type: 'text/html' })) };
+        }
+        place(report.url);
+      }, (e) => {
+        if (!stopped && shownId === id) replace(view, h('p', { class: 'error', role: 'alert' }, `The report could not be read: ${e.message}`));
+      });
+      return view;
+    }
+
+    function forgetReport() {
+      if (report) URL.revokeObjectURL(report.url);
+      report = null;
     }
 
     async function refresh(id) {
@@ -225,7 +258,7 @@ export default {
     loadRuns();
     const wanted = ctx.query.get('run');
     if (wanted) { shownId = wanted; refresh(wanted); }
-    return () => { stopped = true; clearTimeout(poll); };
+    return () => { stopped = true; clearTimeout(poll); forgetReport(); };
   },
 };
 
