@@ -353,6 +353,7 @@ public static class FederationServer
             document.Info.Title = "Megaregion Federation API";
             document.Info.Description = "Submit jobs once, anywhere in the megaregion; see where they run and why. Every error is RFC 7807 problem details naming the field.";
             ServerMetrics.DescribeScrapingEndpoint(document);
+            AuthSetup.DescribeBearer(document);
             return Task.CompletedTask;
         }));
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using Microsoft.OpenApi;
 
 namespace Federation.Server.Auth;
 
@@ -58,6 +59,21 @@ public static class AuthSetup
         return Caller.TryOf(context.User) is { } caller
             ? $"{caller.Describe()} may not {context.Request.Method} {context.Request.Path}: it needs the coordinator role"
             : $"{context.Request.Method} {context.Request.Path} needs a coordinator's token (or a connection from the server's own machine)";
+    }
+
+    /// <summary>The OpenAPI document's security scheme: a bearer token (a JWT) on the API (/health answers without one, with less).</summary>
+    internal static void DescribeBearer(OpenApiDocument document)
+    {
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>(StringComparer.Ordinal);
+        document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "A token from POST /api/tokens (fedctl token create), the first coordinator token the server printed, the configured bootstrap token, or the configured OpenID Connect issuer.",
+        };
+        document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] }];
     }
 
     private static void Configure(JwtBearerOptions o, TokenService tokens, IOptions<AuthOptions> auth)
