@@ -49,6 +49,7 @@ public sealed class GrainStateTests
                 ("ProjectGrain", "project", StorageNames.GrainState),
                 ("RegionGrain", "region", StorageNames.GrainState),
                 ("ResidencyGrain", "residency", StorageNames.GrainState),
+                ("TokenRegistryGrain", "tokens", StorageNames.GrainState),
             ],
             states);
         Assert.Equal(states.Count, states.Select(s => s.State).Distinct(StringComparer.Ordinal).Count());
