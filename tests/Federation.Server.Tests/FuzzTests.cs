@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;
+using Federation.TestKit;
 
 namespace Federation.Server.Tests;
 
@@ -65,6 +66,7 @@ public sealed class FuzzTests : IAsyncLifetime
         _statuses[status] = _statuses.GetValueOrDefault(status) + 1;
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(status < 500, $"{request}: {status} {body}");
+        Assert.True(request.Authorization is null || status == 401 || request.Path.Contains("%00", StringComparison.Ordinal), $"{request}: a hostile token got {status} {body}");
         if (status < 400)
         {
             // A valid request (the generator makes some): what it changed is the new state to compare with.
@@ -104,7 +106,7 @@ public sealed class FuzzTests : IAsyncLifetime
 }
 
 /// <summary>One generated request: method, path and query, content type, body bytes and extra headers.</summary>
-public sealed record FuzzRequest(string Method, string Path, string? ContentType, byte[]? Body, string? IfMatch)
+public sealed record FuzzRequest(string Method, string Path, string? ContentType, byte[]? Body, string? IfMatch, string? Authorization = null)
 {
     public HttpRequestMessage ToMessage()
     {
@@ -124,13 +126,19 @@ public sealed record FuzzRequest(string Method, string Path, string? ContentType
             message.Headers.TryAddWithoutValidation("If-Match", IfMatch);
         }
 
+        if (Authorization is not null)
+        {
+            // In place of the client's coordinator token.
+            message.Headers.TryAddWithoutValidation("Authorization", Authorization);
+        }
+
         return message;
     }
 
     public override string ToString()
     {
         var body = Body is null ? "" : Encoding.UTF8.GetString(Body);
-        return $"{Method} {Path} [{ContentType ?? "no content type"}]{(IfMatch is null ? "" : $" If-Match {IfMatch}")} {(body.Length > 300 ? body[..300] + $"… ({body.Length} bytes)" : body)}";
+        return $"{Method} {Path} [{ContentType ?? "no content type"}]{(IfMatch is null ? "" : $" If-Match {IfMatch}")}{(Authorization is null ? "" : $" Authorization {(Authorization.Length > 80 ? Authorization[..80] + "…" : Authorization)}")} {(body.Length > 300 ? body[..300] + $"… ({body.Length} bytes)" : body)}";
     }
 }
 
@@ -240,8 +248,28 @@ internal static class FuzzRequests
         select new FuzzRequest(path.EndsWith("offer", StringComparison.Ordinal) || path.StartsWith("api/residency", StringComparison.Ordinal) ? "PUT" : "POST", path, contentType,
             invalidUtf8 ? [0x7B, 0x22, 0x70, 0xC3, 0x28, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D] : Encoding.UTF8.GetBytes(body), null);
 
+    /// <summary>
+    /// Requests of the other kinds with a hostile Authorization header instead of the coordinator's token: empty, junk,
+    /// 8 KB, another scheme, an unsigned ("alg": "none") coordinator token, the bootstrap token altered. Every one is a 401.
+    /// </summary>
+    private static readonly Gen<FuzzRequest> HostileTokens =
+        from inner in Gen.OneOf(Submit, Offer, Drain, Cancel, Reads, Residency)
+        from authorization in Gen.Elements(
+            "Bearer",
+            "Bearer ",
+            "Bearer x.y.z",
+            "Bearer " + new string('a', 8000),
+            "Basic YWRtaW46YWRtaW4=",
+            "Bearer eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJtYWxsb3J5Iiwicm9sZSI6ImNvb3JkaW5hdG9yIiwiYXVkIjoibWVnYXJlZ2lvbi1mZWRlcmF0aW9uIiwiaXNzIjoibWVnYXJlZ2lvbi1mZWRlcmF0aW9uIiwiZXhwIjo0MTAyNDQ0ODAwfQ.",
+            "Bearer " + TestTokens.Bootstrap + "x",
+            "Bearer " + TestTokens.Bootstrap.ToUpperInvariant(),
+            "Bearer " + TestTokens.Bootstrap[..^1],
+            "Bearer \u0041dmin")
+        select inner with { Authorization = authorization };
+
     public static readonly Gen<FuzzRequest> Any = Gen.Frequency(
         (6, Submit),
+        (1, HostileTokens),
         (2, Offer),
         (1, Drain),
         (2, Residency),
