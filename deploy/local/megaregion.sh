@@ -6,6 +6,14 @@
 #   deploy/local/megaregion.sh down     stop them (SIGTERM, then SIGKILL after MEGAREGION_STOP_TIMEOUT); the database stays
 #   deploy/local/megaregion.sh status   print "<region> <url> <pid>" for each silo still running (exit 3 unless all run)
 #   deploy/local/megaregion.sh ports    print "<region> <http port> <silo port> <gateway port>" (nothing is started)
+#   deploy/local/megaregion.sh token    print the path of the coordinator token file (created if missing)
+#
+# Every API call needs a bearer token. The silos share one coordinator token, Federation:Auth:BootstrapToken, generated
+# once into $MEGAREGION_RUN_DIR/bootstrap-token (mode 0600) and given to each silo through its environment; it stays
+# the same across down and up (delete the file to change it). Use it with
+#   fedctl login --server http://127.0.0.1:5081 --token "$(cat deploy/local/run/bootstrap-token)"
+# or export FEDCTL_TOKEN="$(cat deploy/local/run/bootstrap-token)". GET /health needs none (the script's checks send
+# none), and neither does /metrics over loopback (deploy/prometheus/prometheus.yml).
 #
 # Environment (defaults in brackets):
 #   FEDERATION_POSTGRES              Npgsql connection string [the last line of eng/ensure-postgres.sh]
@@ -17,7 +25,7 @@
 #   MEGAREGION_TIME_SCALE            --time-scale of every silo [1]
 #   MEGAREGION_START_TIMEOUT         seconds to wait for each silo's /health [120]
 #   MEGAREGION_STOP_TIMEOUT          seconds between SIGTERM and SIGKILL [30]
-#   MEGAREGION_RUN_DIR               logs and pid files [deploy/local/run]
+#   MEGAREGION_RUN_DIR               logs, pid files and the token file [deploy/local/run]
 set -euo pipefail
 
 # The regions of the embedded megaregion (src/Federation.Scheduling/default-megaregion.json), in its order; region i
@@ -42,7 +50,7 @@ log() { echo "megaregion: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 usage() {
-  sed -n '5,8s/^#   //p' "${BASH_SOURCE[0]}" >&2
+  sed -n '5,9s/^#   //p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
@@ -57,6 +65,7 @@ gateway_port() { echo $((base_gateway + $1)); }
 pid_file() { echo "$run_dir/$1.pid"; }
 url_file() { echo "$run_dir/$1.url"; }
 log_file() { echo "$run_dir/$1.log"; }
+token_file() { echo "$run_dir/bootstrap-token"; }
 
 # The pid of the region's silo when that process is still ours (a Federation.Server running that region), else
 # nothing: a pid file left by a crash may name a pid the system has since given to another process.
@@ -159,6 +168,36 @@ connection_string() {
   fi
 }
 
+# A random coordinator token (64 hex digits), written once: the file is made 0600 before the token goes in.
+ensure_token() {
+  local file token
+  file=$(token_file)
+  mkdir -p "$run_dir"
+  if [[ ! -s $file ]]; then
+    if command -v openssl >/dev/null; then
+      token=$(openssl rand -hex 32)
+    else
+      token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    fi
+    (umask 077 && printf '%s\n' "$token" >"$file.tmp") && mv "$file.tmp" "$file"
+    log "generated a coordinator token into $file"
+  fi
+  chmod 600 "$file"
+  token=$(<"$file")
+  # What the server accepts (Federation:Auth:BootstrapToken): at least 32 characters, no spaces.
+  [[ ${#token} -ge 32 && $token =~ ^[^[:space:][:cntrl:]]+$ ]] \
+    || die "$file must hold one token of at least 32 characters with no spaces (delete it to generate one)"
+}
+
+token_hint() {
+  log "coordinator token: $(token_file) (fedctl login --server $(<"$(url_file "${REGIONS[0]}")") --token \"\$(cat $(token_file))\"\", or export FEDCTL_TOKEN=\"\$(cat $(token_file))\")"
+}
+
+cmd_token() {
+  ensure_token
+  token_file
+}
+
 healthy() { curl -fsS -o /dev/null --max-time 2 "$1/health" 2>/dev/null; }
 
 # Whether something accepts connections on the loopback port.
@@ -194,6 +233,9 @@ start_silo() {
     cd "$run_dir"
     exec 9>&- # the lock is this script's, not the silo's
     export Federation__Connection="$connection"
+    # So is the coordinator token: a command line is readable by every user of the machine.
+    Federation__Auth__BootstrapToken=$(<"$(token_file)")
+    export Federation__Auth__BootstrapToken
     exec nohup dotnet "$dll" --region "$region" --storage postgres --schema "$schema" --cluster-id "$cluster_id" \
       --silo-port "$(silo_port "$i")" --gateway-port "$(gateway_port "$i")" --urls "$url" --time-scale "$time_scale" \
       </dev/null >"$(log_file "$region")" 2>&1
@@ -235,6 +277,7 @@ cmd_up() {
   done
   if [[ ${#stopped[@]} -eq 0 ]]; then
     log "already running (run '$0 down' first to restart)"
+    token_hint
     cmd_status
     return 0
   fi
@@ -243,6 +286,7 @@ cmd_up() {
   fi
 
   check_ports_free
+  ensure_token
   log "building src/Federation.Server (Release)"
   if ! dotnet build "$repo/src/Federation.Server" -c Release -nologo -v quiet >"$run_dir/build.log" 2>&1; then
     tail -n 30 "$run_dir/build.log" >&2
@@ -276,6 +320,7 @@ cmd_up() {
   fi
 
   trap - INT TERM HUP
+  token_hint
   for region in "${REGIONS[@]}"; do
     print_line "$region" "$(<"$(pid_file "$region")")"
   done
@@ -286,5 +331,6 @@ case ${1:-} in
   down) cmd_down ;;
   status) cmd_status ;;
   ports) cmd_ports ;;
+  token) cmd_token ;;
   *) usage ;;
 esac

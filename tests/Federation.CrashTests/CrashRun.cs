@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Federation.Contracts;
+using Federation.TestKit;
 using Xunit.Abstractions;
 
 namespace Federation.CrashTests;
@@ -76,7 +77,7 @@ internal sealed class CrashRun : IAsyncDisposable
         {
             BaseAddress = Server.BaseAddress,
             Timeout = TimeSpan.FromSeconds(45),
-        };
+        }.AsCoordinator();
         Api = new FederationApi(Http);
     }
 

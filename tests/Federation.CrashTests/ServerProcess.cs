@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Reflection;
+using Federation.TestKit;
 
 namespace Federation.CrashTests;
 
@@ -137,6 +138,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         // A region logs at Debug each start it asks, each run it hands to the executor and each end: a job that does not
         // end can be followed through them.
         info.Environment["Logging__LogLevel__Federation.Grains.Regions.RegionGrain"] = "Debug";
+        // The coordinator token the tests' clients send: every endpoint but /health requires one.
+        info.Environment[TestTokens.BootstrapVariable] = TestTokens.Bootstrap;
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["DOTNET_TieredPGO"] = "0";
         foreach (var (key, value) in _environment ?? new Dictionary<string, string>())

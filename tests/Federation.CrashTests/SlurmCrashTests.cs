@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using Federation.Contracts;
+using Federation.TestKit;
 using Federation.TestKit.Slurm;
 using Xunit.Abstractions;
 
@@ -45,7 +46,7 @@ public sealed class SlurmCrashTests(ITestOutputHelper output)
         try
         {
             await server.StartAsync(TimeSpan.FromSeconds(60));
-            using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(10) }.AsCoordinator();
 
             // Eight 2-GPU jobs on 8 GPUs: Slurm runs four and queues four. Killed as soon as Slurm has the first of them,
             // so some are submitted and some not yet, and some ids may not have reached their rows.

@@ -7,6 +7,7 @@ using Federation.Grains.Execution.Slurm;
 using Federation.Server;
 using Federation.Server.Hosting;
 using Federation.Storage;
+using Federation.TestKit;
 using Federation.TestKit.Net;
 using Federation.TestKit.Slurm;
 using Microsoft.AspNetCore.Builder;
@@ -16,7 +17,8 @@ namespace Federation.Slurm.Tests;
 
 /// <summary>
 /// The real server in process (memory storage, Kestrel on loopback, the wall clock) with some regions running their jobs
-/// on real Slurm clusters of the test's own, configured as an operator would (<c>Federation:Regions:&lt;id&gt;</c>).
+/// on real Slurm clusters of the test's own, configured as an operator would (<c>Federation:Regions:&lt;id&gt;</c>). It is
+/// started with the test bootstrap token, which <see cref="Client"/> sends.
 /// </summary>
 public sealed class SlurmServer : IAsyncDisposable
 {
@@ -28,7 +30,7 @@ public sealed class SlurmServer : IAsyncDisposable
     {
         _app = app;
         BaseAddress = new Uri(app.Urls.Single(u => u.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)) + "/");
-        Client = new HttpClient { BaseAddress = BaseAddress };
+        Client = new HttpClient { BaseAddress = BaseAddress }.AsCoordinator();
     }
 
     public Uri BaseAddress { get; }
@@ -65,6 +67,7 @@ public sealed class SlurmServer : IAsyncDisposable
                 "--urls", "http://127.0.0.1:0",
                 "--silo-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
                 "--gateway-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+                TestTokens.BootstrapArgument,
             ],
             o =>
             {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Federation.Server;
+using Federation.TestKit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
@@ -16,7 +17,9 @@ namespace Federation.Benchmarks.WebConsole;
 /// fresh browser context (Debian's chromium, no cache, no cookies) and timed from the navigation's start with the
 /// browser's own clock: DOMContentLoaded, the page's data shown (a selector first matching, watched by a
 /// MutationObserver installed before any script runs), the longest task on the main thread until then, and the
-/// bytes transferred (navigation and resources, headers included; the live stream is open and not counted).
+/// bytes transferred (navigation and resources, headers included; the live stream is open and not counted). The server
+/// is started with the test bootstrap token, which the submissions send and each browser context holds as the tab's
+/// signed-in token (the console's <c>sessionStorage</c> key, set before any page script runs).
 /// </summary>
 public sealed class ConsoleLoadGenerator : ILoadGenerator
 {
@@ -48,6 +51,9 @@ public sealed class ConsoleLoadGenerator : ILoadGenerator
           new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
         })();
         """;
+
+    /// <summary>Where the console keeps the tab's token (wwwroot/api.js).</summary>
+    private const string TokenKey = "federation.token";
 
     public string Verb => "console-load";
 
@@ -90,6 +96,7 @@ public sealed class ConsoleLoadGenerator : ILoadGenerator
                 "--gateway-port", ports[1].ToString(CultureInfo.InvariantCulture),
                 "--Federation:RateLimit:ChangesPerMinute=0", // it submits its jobs as one caller, faster than the limit allows
                 "--Federation:Admission:MaxQueuedJobsPerProject=0", // and of one project, queueing more than the cap
+                TestTokens.BootstrapArgument,
             ]);
             gate.Apply(builder.Logging);
             app = FederationServer.Build(builder);
@@ -156,7 +163,7 @@ public sealed class ConsoleLoadGenerator : ILoadGenerator
     {
         string[] regions = ["gwangju", "suncheon", "gwangyang", "daegu"];
         string[][] types = [["H100"], ["A100"], [], ["H100", "A100"]];
-        using var client = new HttpClient { BaseAddress = baseAddress };
+        using var client = new HttpClient { BaseAddress = baseAddress }.AsCoordinator();
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         var started = Stopwatch.StartNew();
         var next = -1;
@@ -193,7 +200,9 @@ public sealed class ConsoleLoadGenerator : ILoadGenerator
             ViewportSize = new ViewportSize { Width = 1366, Height = 900 },
         });
         context.SetDefaultTimeout(30_000);
-        await context.AddInitScriptAsync($"window.__probeSelector = {JsonSerializer.Serialize(selector)};\n{ProbeScript}");
+        await context.AddInitScriptAsync(
+            $"sessionStorage.setItem({JsonSerializer.Serialize(TokenKey)}, {JsonSerializer.Serialize(TestTokens.Bootstrap)});\n"
+            + $"window.__probeSelector = {JsonSerializer.Serialize(selector)};\n{ProbeScript}");
         var page = await context.NewPageAsync();
         await page.GotoAsync(address);
         // Not WaitForFunction: its predicate is evaluated from a string, which the console's CSP (no 'unsafe-eval')

@@ -13,10 +13,11 @@ public sealed partial class HttpSubmitLoadGenerator
     /// <summary>Status of a submission not sent (yet); 0 is a transport error, anything else the HTTP status.</summary>
     private const int NotSentStatus = -1;
 
+    /// <param name="token">The bearer token every submission sends.</param>
     /// <param name="pids">Server processes whose CPU is reported (the child, or <c>--pids</c>).</param>
     /// <param name="stallsLabel">What runs in this process, for the line of its own figures.</param>
     private static async Task<SubmitStepResult> RunStepAsync(
-        Options o, double rate, double warmup, SubmitTargets targets, IReadOnlyList<int> pids, string stallsLabel, CancellationToken cancellationToken)
+        Options o, double rate, double warmup, SubmitTargets targets, string token, IReadOnlyList<int> pids, string stallsLabel, CancellationToken cancellationToken)
     {
         var run = DateTime.UtcNow.ToString("HHmmssfff", CultureInfo.InvariantCulture);
         var warmupCount = (int)(rate * warmup);
@@ -29,7 +30,7 @@ public sealed partial class HttpSubmitLoadGenerator
             var home = SubmitTargets.HomeOf(i);
             var body = Encoding.UTF8.GetBytes(Body($"load-{run}-{i:D7}", home, o.Hours));
             var uri = targets.Uris[t];
-            bodies[i] = o.Client == "raw" ? RawHttpConnection.JsonPost(uri.Authority, uri.AbsolutePath + "api/jobs", body) : body;
+            bodies[i] = o.Client == "raw" ? RawHttpConnection.JsonPost(uri.Authority, uri.AbsolutePath + "api/jobs", body, token) : body;
         }
 
         var statuses = new int[total];
@@ -75,6 +76,7 @@ public sealed partial class HttpSubmitLoadGenerator
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         var postUris = new Uri[targets.Count];
         var endPoints = new IPEndPoint[targets.Count];
         for (var t = 0; t < targets.Count; t++)

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using Federation.Server;
 using Federation.Server.Hosting;
+using Federation.TestKit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -20,7 +21,8 @@ namespace Federation.Benchmarks.Http;
 /// or PostgreSQL storage), as deployed, and its CPU is reported apart; <c>--server in-process</c> hosts it in this
 /// process instead. <c>--url</c> targets one running server and <c>--targets</c> several, such as the four silos
 /// of <c>deploy/local/megaregion.sh</c>, each serving the whole API: submissions are spread over them
-/// (<see cref="SubmitSpread"/>) and the split per target is printed. The clients are keep-alive sockets sending
+/// (<see cref="SubmitSpread"/>) and the split per target is printed; every request sends a coordinator's token
+/// (<c>--token</c>, else <c>$FEDCTL_TOKEN</c>; a server started here gets the test bootstrap token). The clients are keep-alive sockets sending
 /// prepared requests (<c>--client httpclient</c> uses <see cref="HttpClient"/>, which costs several times the
 /// server's CPU per request). The warm-up (10 s by default) runs at the same rate so that the tiered JIT has
 /// optimized the server's hot path before the measured window. On PostgreSQL each run gets a schema of its own,
@@ -35,7 +37,10 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
         "            server started here: [--storage memory|sqlite|postgres] [--server process|in-process] [--time-scale 100]\n" +
         "                                 [--connection <sqlite file | Npgsql connection string, default $FEDERATION_TEST_POSTGRES>]\n" +
         "            running servers:     --url http://host:port | --targets http://h:p1,http://h:p2,... [--spread round-robin|home]\n" +
-        "                                 [--pids <their process ids, for their CPU>]";
+        "                                 [--token <a coordinator's token, default $FEDCTL_TOKEN>] [--pids <their process ids, for their CPU>]";
+
+    /// <summary>The variable <c>fedctl</c> reads its token from, read here too: a shell set up for one is set up for the other.</summary>
+    private const string TokenVariable = "FEDCTL_TOKEN";
 
     /// <summary>The lowest rate <c>--saturate</c> tries before it gives up.</summary>
     private const double MinimumRate = 10;
@@ -72,12 +77,16 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
         {
             SubmitTargets targets;
             string server;
+            string token;
             IReadOnlyList<int> pids = o.Pids;
             var stallsLabel = "load generator process: ";
             if (o.Targets is not null || o.Url is not null)
             {
                 targets = o.Targets is { } list ? SubmitTargets.Parse(list, o.Spread) : SubmitTargets.Single(o.Url!);
-                if (!await DescribeTargetsAsync(targets, o, cancellationToken))
+
+                // A coordinator's: the jobs name their owner, which only a coordinator submits on someone's behalf.
+                token = o.Token ?? throw new FormatException($"running servers need a coordinator's token: --token <token>, or set ${TokenVariable}");
+                if (!await DescribeTargetsAsync(targets, o, token, cancellationToken))
                 {
                     return 2;
                 }
@@ -90,7 +99,9 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
             {
                 // The limit on changes per caller is off: one load generator is one caller, and this measures the server. So is
                 // the cap on queued jobs per project: every job is of one project, and a long run queues more than the cap.
-                var serverArgs = new List<string> { "--storage", o.Storage, "--time-scale", o.TimeScale.ToString(CultureInfo.InvariantCulture), "--Federation:RateLimit:ChangesPerMinute=0", "--Federation:Admission:MaxQueuedJobsPerProject=0" };
+                // The server is this run's own, on loopback: the test bootstrap token is its coordinator token.
+                var serverArgs = new List<string> { "--storage", o.Storage, "--time-scale", o.TimeScale.ToString(CultureInfo.InvariantCulture), "--Federation:RateLimit:ChangesPerMinute=0", "--Federation:Admission:MaxQueuedJobsPerProject=0", TestTokens.BootstrapArgument };
+                token = TestTokens.Bootstrap;
                 if (o.Storage == "sqlite")
                 {
                     var connection = o.Connection;
@@ -149,7 +160,7 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
                 }
             }
 
-            var steps = await RunStepsAsync(o, targets, server, pids, stallsLabel, cancellationToken);
+            var steps = await RunStepsAsync(o, targets, server, token, pids, stallsLabel, cancellationToken);
 
             // A fixed rate is expected to be placed in full; a search runs into the rates where it is not.
             failed = o.Saturate is null && steps.Exists(s => s.Failed > 0 || s.NotSent > 0);
@@ -197,7 +208,7 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
 
     /// <summary>The fixed rates one after another, or the search of <c>--saturate</c>; prints each step, then a table of all.</summary>
     private static async Task<List<SubmitStepResult>> RunStepsAsync(
-        Options o, SubmitTargets targets, string server, IReadOnlyList<int> pids, string stallsLabel, CancellationToken cancellationToken)
+        Options o, SubmitTargets targets, string server, string token, IReadOnlyList<int> pids, string stallsLabel, CancellationToken cancellationToken)
     {
         var steps = new List<SubmitStepResult>();
         async Task<SubmitStepResult> StepAsync(double rate)
@@ -216,7 +227,7 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"http-submit: {rate}/s for {o.Duration} s after {warmup} s warm-up, {o.Clients} {(o.Client == "raw" ? "keep-alive socket" : "HttpClient")} clients, {server}; {Environment.ProcessorCount} cores, load average {LoadAverage()}"));
-            var step = await RunStepAsync(o, rate, warmup, targets, pids, stallsLabel, cancellationToken);
+            var step = await RunStepAsync(o, rate, warmup, targets, token, pids, stallsLabel, cancellationToken);
             step.Print(Console.Out);
             steps.Add(step);
             return step;
@@ -320,12 +331,13 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
     }
 
     /// <summary>
-    /// Prints what each running target says of itself on <c>/health</c> (storage, database, time scale), so a run's
-    /// output names what it measured; false when one is not healthy.
+    /// Prints what each running target says of itself on <c>/health</c> (storage, database, time scale: the full report,
+    /// which takes a token), so a run's output names what it measured; false when one is not healthy.
     /// </summary>
-    private static async Task<bool> DescribeTargetsAsync(SubmitTargets targets, Options o, CancellationToken cancellationToken)
+    private static async Task<bool> DescribeTargetsAsync(SubmitTargets targets, Options o, string token, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = TestTokens.Header(token);
         var healthy = true;
         for (var t = 0; t < targets.Count; t++)
         {
@@ -343,6 +355,24 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
                 {
                     Console.WriteLine($"  {(int)response.StatusCode}: {Text("error")}");
                     healthy = false;
+                }
+
+                // /health answers a refused token as it does no token (its short report): ask who the token is.
+                using var whoami = await http.GetAsync(new Uri(uri, "api/whoami"), cancellationToken);
+                var who = await whoami.Content.ReadAsStringAsync(cancellationToken);
+                if (whoami.StatusCode != HttpStatusCode.OK)
+                {
+                    Console.WriteLine($"  the token was refused: {(int)whoami.StatusCode} {who}");
+                    healthy = false;
+                }
+                else
+                {
+                    using var identity = JsonDocument.Parse(who);
+                    if (!(identity.RootElement.TryGetProperty("role", out var role) && string.Equals(role.GetString(), "coordinator", StringComparison.OrdinalIgnoreCase)))
+                    {
+                        Console.WriteLine($"  the token is not a coordinator's ({who}): the jobs name their owner, which only a coordinator may");
+                        healthy = false;
+                    }
                 }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
@@ -410,13 +440,16 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
 
         public int[] Pids { get; init; } = [];
 
+        /// <summary>The token sent to running servers (<c>--token</c>, else <c>$FEDCTL_TOKEN</c>).</summary>
+        public string? Token { get; init; }
+
         public string Client { get; init; } = "raw";
 
         public string Server { get; init; } = "process";
 
         public static Options Parse(string[] args)
         {
-            var o = new Options();
+            var o = new Options { Token = Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } variable ? variable : null };
             for (var i = 0; i < args.Length; i++)
             {
                 var value = i + 1 < args.Length ? args[i + 1] : throw new FormatException($"{args[i]} needs a value");
@@ -443,6 +476,7 @@ public sealed partial class HttpSubmitLoadGenerator : ILoadGenerator
                         "home" => o with { Spread = SubmitSpread.Home },
                         _ => throw new FormatException("--spread must be round-robin or home"),
                     },
+                    "--token" => o with { Token = value },
                     "--pids" => o with { Pids = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => (int)Positive(args[i], v))] },
                     "--client" => value is "raw" or "httpclient" ? o with { Client = value } : throw new FormatException("--client must be raw or httpclient"),
                     "--server" => value is "process" or "in-process" ? o with { Server = value } : throw new FormatException("--server must be process or in-process"),

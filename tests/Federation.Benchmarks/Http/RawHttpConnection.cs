@@ -40,11 +40,11 @@ internal sealed class RawHttpConnection : IDisposable
         }
     }
 
-    /// <summary>The bytes of <c>POST path</c> with a JSON body, ready to send as they are.</summary>
-    public static byte[] JsonPost(string host, string path, byte[] body)
+    /// <summary>The bytes of <c>POST path</c> with a JSON body and a bearer token, ready to send as they are.</summary>
+    public static byte[] JsonPost(string host, string path, byte[] body, string token)
     {
         var head = Encoding.ASCII.GetBytes(
-            $"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
+            $"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
         var request = new byte[head.Length + body.Length];
         head.CopyTo(request, 0);
         body.CopyTo(request, head.Length);

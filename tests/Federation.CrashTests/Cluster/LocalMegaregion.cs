@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Federation.Contracts;
+using Federation.TestKit;
 
 namespace Federation.CrashTests.Cluster;
 
@@ -22,7 +23,7 @@ internal sealed class LocalMegaregion : IAsyncDisposable
     {
         Database = database;
         _silos = silos;
-        _clients = silos.ToDictionary(p => p.Key, p => new HttpClient { BaseAddress = p.Value.BaseAddress, Timeout = TimeSpan.FromSeconds(30) });
+        _clients = silos.ToDictionary(p => p.Key, p => new HttpClient { BaseAddress = p.Value.BaseAddress, Timeout = TimeSpan.FromSeconds(30) }.AsCoordinator());
     }
 
     public TestDatabase Database { get; }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Federation.Server.Hosting;
+using Federation.Server.Metrics;
 using Federation.Storage;
 using Npgsql;
 using YamlDotNet.RepresentationModel;
@@ -14,6 +15,13 @@ namespace Federation.Server.Tests.Deploy;
 public sealed partial class ComposeTests
 {
     private static readonly string ComposePath = Path.Combine(DeployFiles.Deploy, "compose.yaml");
+    private static readonly string PrometheusConfigPath = Path.Combine(DeployFiles.Deploy, "prometheus", "compose.yml");
+
+    /// <summary>The variable compose takes the coordinator token from (no default: compose refuses to start without it).</summary>
+    private const string TokenVariable = "MEGAREGION_BOOTSTRAP_TOKEN";
+
+    /// <summary>What the tests set <see cref="TokenVariable"/> to, as <c>openssl rand -hex 32</c> would.</summary>
+    private static readonly string GivenToken = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     private static readonly YamlMappingNode Compose = Assert.Single(DeployFiles.LoadYaml(ComposePath));
 
     /// <summary>The silo services: those that set <c>Federation__Region</c>.</summary>
@@ -49,6 +57,51 @@ public sealed partial class ComposeTests
             Assert.Equal(StorageKind.Postgres, options.Storage);
             Assert.Equal(silo.Name, DeployFiles.OptionValue(options, "Region"));
         }
+    }
+
+    [Fact]
+    public void Every_silo_takes_the_coordinator_token_from_MEGAREGION_BOOTSTRAP_TOKEN_which_compose_requires()
+    {
+        foreach (var silo in Silos)
+        {
+            var value = silo.Environment[DeployFiles.BootstrapTokenVariable];
+
+            // ${VAR:?message}: no default, so an unset variable stops compose (with the message) instead of starting
+            // silos on no token or a token written in this file.
+            Assert.Matches(@"^\$\{" + TokenVariable + @":\?[^}]+\}$", value);
+            Assert.Equal(GivenToken, DeployFiles.BindAndValidateAuth($"compose service {silo.Name}", Interpolated(silo.Environment)).BootstrapToken);
+        }
+    }
+
+    [Fact]
+    public void Prometheus_scrapes_every_silo_by_service_name_with_the_token_as_a_compose_secret_file()
+    {
+        var services = Compose.Map("services");
+        var prometheus = services.Map("prometheus");
+        var secret = Compose.Map("secrets").Map("bootstrap-token");
+        var config = Assert.Single(DeployFiles.LoadYaml(PrometheusConfigPath));
+        var job = Assert.IsType<YamlMappingNode>(Assert.Single(config.Seq("scrape_configs").Children));
+        var authorization = job.Map("authorization");
+
+        // The secret is the variable the silos read, mounted where the config reads it.
+        Assert.Equal(TokenVariable, secret.Str("environment"));
+        Assert.Equal(["bootstrap-token"], prometheus.Seq("secrets").Scalars());
+        Assert.Equal("Bearer", authorization.Str("type"));
+        Assert.Equal("/run/secrets/bootstrap-token", authorization.Str("credentials_file"));
+        Assert.False(authorization.Has("credentials"), "the token belongs in the secret, not in the config");
+
+        var mounted = prometheus.Seq("command").Scalars().Single(a => a.StartsWith("--config.file=", StringComparison.Ordinal))["--config.file=".Length..];
+        Assert.Contains($"./prometheus/compose.yml:{mounted}:ro", prometheus.Seq("volumes").Scalars());
+        Assert.Equal(ServerMetrics.ScrapePath, job.Str("metrics_path"));
+        Assert.Equal(
+            Silos.Select(s => (s.Name, $"{s.Name}:{SiloPorts(s).Http}")),
+            job.Seq("static_configs").Children.Select(c => (c.Map("labels").Dict()["silo"], Assert.Single(c.Seq("targets").Scalars()))));
+    }
+
+    [Fact]
+    public void The_env_file_compose_reads_the_token_from_is_ignored_by_git()
+    {
+        Assert.Contains("deploy/.env", File.ReadAllLines(Path.Combine(DeployFiles.RepoRoot, ".gitignore")));
     }
 
     [Fact]
@@ -108,6 +161,7 @@ public sealed partial class ComposeTests
         }
 
         addresses.Add(Compose.Map("services").Map("postgres").Map("networks").Map("megaregion").Str("ipv4_address"));
+        addresses.Add(Compose.Map("services").Map("prometheus").Map("networks").Map("megaregion").Str("ipv4_address"));
         Assert.Equal(addresses.Count, addresses.Distinct().Count());
     }
 
@@ -122,6 +176,9 @@ public sealed partial class ComposeTests
             Assert.Equal("CMD", test[0]);
             Assert.Equal("curl", test[1]);
             Assert.Equal($"http://127.0.0.1:{SiloPorts(silo).Http}/health", test[^1]);
+
+            // Anonymous: /health answers anyone its status, so the check needs no token.
+            Assert.DoesNotContain(test, t => t.Contains("Authorization", StringComparison.OrdinalIgnoreCase) || t.Contains(TokenVariable, StringComparison.Ordinal));
             Assert.Equal("service_healthy", silo.Service.Map("depends_on").Map("postgres").Str("condition"));
         }
     }
@@ -188,19 +245,30 @@ public sealed partial class ComposeTests
         int.Parse(silo.Environment["Federation__SiloPort"], System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(silo.Environment["Federation__GatewayPort"], System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>A compose environment with <c>${VAR:-default}</c> replaced by its default, as compose does with VAR unset.</summary>
+    /// <summary>
+    /// A compose environment as compose makes it with only <see cref="TokenVariable"/> set (to <see cref="GivenToken"/>):
+    /// <c>${VAR:-default}</c> replaced by its default, <c>${MEGAREGION_BOOTSTRAP_TOKEN:?message}</c> by the token.
+    /// </summary>
     private static Dictionary<string, string> Interpolated(Dictionary<string, string> environment) =>
         environment.ToDictionary(e => e.Key, e => Interpolate(e.Value), StringComparer.Ordinal);
 
     private static string Interpolate(string value)
     {
         var result = DefaultedVariable().Replace(value, m => m.Groups[1].Value);
+        result = RequiredVariable().Replace(result, m =>
+        {
+            Assert.Equal(TokenVariable, m.Groups[1].Value);
+            return GivenToken;
+        });
         Assert.DoesNotContain("${", result, StringComparison.Ordinal);
         return result;
     }
 
     [GeneratedRegex(@"\$\{[A-Z_][A-Z0-9_]*:-([^}]*)\}", RegexOptions.CultureInvariant)]
     private static partial Regex DefaultedVariable();
+
+    [GeneratedRegex(@"\$\{([A-Z_][A-Z0-9_]*):\?[^}]*\}", RegexOptions.CultureInvariant)]
+    private static partial Regex RequiredVariable();
 
     [GeneratedRegex("<ProjectReference Include=\"([^\"]+)\"", RegexOptions.CultureInvariant)]
     private static partial Regex ProjectReference();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Federation.Scheduling;
+using Federation.Server.Auth;
 using Federation.Server.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,12 @@ internal static partial class DeployFiles
 {
     /// <summary>The prefix of the environment variables the server binds to <see cref="FederationServerOptions"/>.</summary>
     public const string FederationPrefix = FederationServerOptions.SectionName + "__";
+
+    /// <summary>The prefix of the environment variables the server binds to <see cref="AuthOptions"/> (<c>Federation__Auth__</c>).</summary>
+    public static readonly string AuthPrefix = AuthOptions.SectionName.Replace(":", "__", StringComparison.Ordinal) + "__";
+
+    /// <summary>The variable of the coordinator token fixed at start.</summary>
+    public static readonly string BootstrapTokenVariable = AuthPrefix + nameof(AuthOptions.BootstrapToken);
 
     public static string RepoRoot { get; } = FindRepoRoot();
 
@@ -84,21 +91,29 @@ internal static partial class DeployFiles
     private static partial Regex UrlPortPattern();
 
     /// <summary>
-    /// Fails unless every <c>Federation__X</c> key names a settable property of <see cref="FederationServerOptions"/>
-    /// (configuration keys are case-insensitive, as the binder matches them).
+    /// Fails unless every <c>Federation__X</c> key names a settable property of <see cref="FederationServerOptions"/>, and
+    /// every <c>Federation__Auth__X</c> one of <see cref="AuthOptions"/> (configuration keys are case-insensitive, as the
+    /// binder matches them).
     /// </summary>
     public static void AssertOptionNames(string where, IEnumerable<string> keys)
     {
-        var properties = typeof(FederationServerOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        var list = keys.ToList();
+        AssertPropertyNames<FederationServerOptions>(where, FederationPrefix, list.Where(k => !k.StartsWith(AuthPrefix, StringComparison.OrdinalIgnoreCase)));
+        AssertPropertyNames<AuthOptions>(where, AuthPrefix, list);
+    }
+
+    private static void AssertPropertyNames<T>(string where, string prefix, IEnumerable<string> keys)
+    {
+        var properties = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite)
             .Select(p => p.Name)
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var unknown = keys.Where(k => k.StartsWith(FederationPrefix, StringComparison.Ordinal))
-            .Select(k => k[FederationPrefix.Length..])
+        var unknown = keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(k => k[prefix.Length..])
             .Where(name => !properties.Contains(name.Split("__")[0]))
             .ToList();
         Assert.True(unknown.Count == 0,
-            $"{where}: {string.Join(", ", unknown.Select(u => FederationPrefix + u))} name no property of {nameof(FederationServerOptions)} "
+            $"{where}: {string.Join(", ", unknown.Select(u => prefix + u))} name no property of {typeof(T).Name} "
             + $"(it has {string.Join(", ", properties.Order(StringComparer.Ordinal))})");
     }
 
@@ -108,17 +123,41 @@ internal static partial class DeployFiles
     /// </summary>
     public static FederationServerOptions BindAndValidate(string where, IReadOnlyDictionary<string, string> environment)
     {
-        var configuration = new ConfigurationBuilder()
+        var server = Configuration(environment.Where(e => !e.Key.StartsWith(AuthPrefix, StringComparison.OrdinalIgnoreCase)));
+        var options = new FederationServerOptions();
+        server.GetSection(FederationServerOptions.SectionName).Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+        var result = new FederationServerOptionsValidator().Validate(Options.DefaultName, options);
+        Assert.True(result.Succeeded, $"{where}: the server would refuse this configuration: {result.FailureMessage}");
+        _ = BindAndValidateAuth(where, environment);
+        return options;
+    }
+
+    /// <summary>
+    /// Binds the <c>Federation__Auth__X</c> variables of a silo's environment onto <see cref="AuthOptions"/> as the server
+    /// does (an unknown key being an error) and runs the server's validator on the result.
+    /// </summary>
+    public static AuthOptions BindAndValidateAuth(string where, IReadOnlyDictionary<string, string> environment)
+    {
+        var options = new AuthOptions();
+        Configuration(environment).GetSection(AuthOptions.SectionName).Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+        var result = new AuthOptionsValidator().Validate(Options.DefaultName, options);
+        Assert.True(result.Succeeded, $"{where}: the server would refuse this configuration: {result.FailureMessage}");
+        return options;
+    }
+
+    /// <summary>Whether the server refuses <paramref name="token"/> as its bootstrap token (and why, when it does).</summary>
+    public static string? BootstrapTokenRefusal(string token)
+    {
+        var result = new AuthOptionsValidator().Validate(Options.DefaultName, new AuthOptions { BootstrapToken = token });
+        return result.Failed ? result.FailureMessage : null;
+    }
+
+    private static IConfiguration Configuration(IEnumerable<KeyValuePair<string, string>> environment) =>
+        new ConfigurationBuilder()
             .AddInMemoryCollection(environment
                 .Where(e => e.Key.StartsWith(FederationPrefix, StringComparison.Ordinal))
                 .Select(e => KeyValuePair.Create(e.Key.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value)))
             .Build();
-        var options = new FederationServerOptions();
-        configuration.GetSection(FederationServerOptions.SectionName).Bind(options, o => o.ErrorOnUnknownConfiguration = true);
-        var result = new FederationServerOptionsValidator().Validate(Options.DefaultName, options);
-        Assert.True(result.Succeeded, $"{where}: the server would refuse this configuration: {result.FailureMessage}");
-        return options;
-    }
 
     /// <summary>The value of a property of <see cref="FederationServerOptions"/> by name, for options that may not exist yet.</summary>
     public static string? OptionValue(FederationServerOptions options, string name)

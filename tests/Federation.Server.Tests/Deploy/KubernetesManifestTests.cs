@@ -13,6 +13,8 @@ namespace Federation.Server.Tests.Deploy;
 public sealed class KubernetesManifestTests
 {
     private const string Namespace = "megaregion";
+    private const string ConnectionSecret = "megaregion-postgres";
+    private const string TokenSecret = "megaregion-bootstrap-token";
     private const string RegionLabel = "megaregion.example/region";
 
     /// <summary>The pod labels Orleans' Kubernetes hosting selects the cluster's pods by (<c>KubernetesHostingOptions</c>).</summary>
@@ -160,13 +162,12 @@ public sealed class KubernetesManifestTests
     [Fact]
     public void The_connection_string_comes_from_the_secret_and_nowhere_else()
     {
-        var secret = Assert.Single(OfKind("Secret"));
+        Assert.Equal([TokenSecret, ConnectionSecret], OfKind("Secret").Select(Name).Order(StringComparer.Ordinal));
+        var secret = Secret(ConnectionSecret);
         foreach (var deployment in Deployments)
         {
-            var connection = Container(deployment).Seq("env").Children.Single(e => e.Str("name") == "Federation__Connection");
-            var reference = connection.Map("valueFrom").Map("secretKeyRef");
+            var reference = SecretReference(deployment, "Federation__Connection", "the connection string (it holds a password)");
 
-            Assert.False(connection.Has("value"), $"{Name(deployment)}: the connection string (it holds a password) belongs in the Secret");
             Assert.Equal(Name(secret), reference.Str("name"));
             Assert.True(secret.Map("stringData").Has(reference.Str("key")), $"the Secret has no key '{reference.Str("key")}'");
         }
@@ -174,6 +175,68 @@ public sealed class KubernetesManifestTests
         var placeholder = new NpgsqlConnectionStringBuilder(secret.Map("stringData").Str("connection"));
         Assert.False(string.IsNullOrEmpty(placeholder.Host));
         Assert.False(string.IsNullOrEmpty(placeholder.Database));
+    }
+
+    [Fact]
+    public void Every_silo_takes_the_coordinator_token_from_its_secret_whose_placeholder_the_server_refuses()
+    {
+        var secret = Secret(TokenSecret);
+        foreach (var deployment in Deployments)
+        {
+            var reference = SecretReference(deployment, DeployFiles.BootstrapTokenVariable, "the coordinator token");
+
+            Assert.Equal(TokenSecret, reference.Str("name"));
+            Assert.True(secret.Map("stringData").Has(reference.Str("key")), $"the Secret {TokenSecret} has no key '{reference.Str("key")}'");
+        }
+
+        // Applied unchanged, the manifests start no silo on a token anyone can read here: the server refuses the
+        // placeholder at start, and accepts what the comment says to generate.
+        var key = SecretReference(Deployments[0], DeployFiles.BootstrapTokenVariable, "the coordinator token").Str("key");
+        Assert.NotNull(DeployFiles.BootstrapTokenRefusal(secret.Map("stringData").Str(key)));
+        var generated = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        foreach (var deployment in Deployments)
+        {
+            var env = Resolved(deployment);
+            env[DeployFiles.BootstrapTokenVariable] = generated;
+            Assert.Equal(generated, DeployFiles.BindAndValidateAuth($"Deployment {Name(deployment)}", env).BootstrapToken);
+        }
+    }
+
+    [Fact]
+    public void The_probes_send_no_token()
+    {
+        // GET /health answers anyone its status: a probe with a header would need the token in the manifest.
+        foreach (var deployment in Deployments)
+        {
+            foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
+            {
+                Assert.False(Container(deployment).Map(probe).Map("httpGet").Has("httpHeaders"), $"{Name(deployment)}: {probe} sends headers");
+            }
+        }
+    }
+
+    [Fact]
+    public void Prometheus_in_the_cluster_scrapes_the_silos_pods_with_the_token_of_the_secret_as_a_file()
+    {
+        var config = Assert.Single(DeployFiles.LoadYaml(Path.Combine(DeployFiles.Deploy, "prometheus", "kubernetes.yml")));
+        var job = Assert.IsType<YamlMappingNode>(Assert.Single(config.Seq("scrape_configs").Children));
+        var authorization = job.Map("authorization");
+        var key = SecretReference(Deployments[0], DeployFiles.BootstrapTokenVariable, "the coordinator token").Str("key");
+
+        Assert.Equal(Federation.Server.Metrics.ServerMetrics.ScrapePath, job.Str("metrics_path"));
+        Assert.Equal("Bearer", authorization.Str("type"));
+
+        // Where the Prometheus operator mounts a Secret named in spec.secrets: /etc/prometheus/secrets/<name>/<key>.
+        Assert.Equal($"/etc/prometheus/secrets/{TokenSecret}/{key}", authorization.Str("credentials_file"));
+        Assert.False(authorization.Has("credentials"), "the token belongs in the Secret, not in the config");
+
+        var discovery = Assert.Single(job.Seq("kubernetes_sd_configs").Children);
+        Assert.Equal("pod", discovery.Str("role"));
+        Assert.Equal([Namespace], discovery.Map("namespaces").Seq("names").Scalars());
+        var keeps = job.Seq("relabel_configs").Children.Where(r => r.StrOrNull("action") == "keep")
+            .ToDictionary(r => Assert.Single(r.Seq("source_labels").Scalars()), r => r.Str("regex"), StringComparer.Ordinal);
+        Assert.All(Deployments, d => Assert.Equal(keeps["__meta_kubernetes_pod_label_app_kubernetes_io_name"], d.Map("spec").Map("template").Map("metadata").Map("labels").Dict()["app.kubernetes.io/name"]));
+        Assert.All(Deployments, d => Assert.Contains(Container(d).Seq("ports").Children, p => p.Str("name") == keeps["__meta_kubernetes_pod_container_port_name"]));
     }
 
     [Fact]
@@ -226,6 +289,16 @@ public sealed class KubernetesManifestTests
 
     private static string Region(YamlMappingNode deployment) => deployment.Map("metadata").Map("labels").Dict()[RegionLabel];
 
+    private static YamlMappingNode Secret(string name) => OfKind("Secret").Single(s => Name(s) == name);
+
+    /// <summary>The <c>secretKeyRef</c> of the container's variable <paramref name="variable"/>, which must have no literal value.</summary>
+    private static YamlMappingNode SecretReference(YamlMappingNode deployment, string variable, string what)
+    {
+        var entry = Container(deployment).Seq("env").Children.Single(e => e.Str("name") == variable);
+        Assert.False(entry.Has("value"), $"{Name(deployment)}: {what} belongs in a Secret");
+        return entry.Map("valueFrom").Map("secretKeyRef");
+    }
+
     private static YamlMappingNode Container(YamlMappingNode deployment) =>
         Assert.IsType<YamlMappingNode>(Assert.Single(deployment.Map("spec").Map("template").Map("spec").Seq("containers").Children));
 
@@ -235,11 +308,14 @@ public sealed class KubernetesManifestTests
             .Where(e => e.Has("value"))
             .ToDictionary(e => e.Str("name"), e => e.Str("value"), StringComparer.Ordinal);
 
-    /// <summary>The container's environment as a pod sees it, with the connection string from the Secret.</summary>
+    /// <summary>
+    /// The container's environment as a pod sees it, with the connection string from the Secret (not the token: its
+    /// placeholder is meant to be refused).
+    /// </summary>
     private static Dictionary<string, string> Resolved(YamlMappingNode deployment)
     {
         var env = Environment(deployment);
-        env["Federation__Connection"] = Assert.Single(OfKind("Secret")).Map("stringData").Str("connection");
+        env["Federation__Connection"] = Secret(ConnectionSecret).Map("stringData").Str("connection");
         return env;
     }
 }

@@ -131,13 +131,82 @@ public sealed partial class LocalScriptTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the script and its file modes are Unix's
+    public void The_token_command_writes_a_token_once_readable_by_its_owner_alone_which_the_server_accepts()
+    {
+        var runDir = Directory.CreateTempSubdirectory("megaregion-run-");
+        var otherDir = Directory.CreateTempSubdirectory("megaregion-run-");
+        try
+        {
+            var environment = new Dictionary<string, string> { ["MEGAREGION_RUN_DIR"] = runDir.FullName };
+            var (exit, stdout, stderr) = DeployFiles.Bash(environment, DeployFiles.Script, "token");
+            var file = Path.Combine(runDir.FullName, "bootstrap-token");
+
+            Assert.True(exit == 0, $"megaregion.sh token exited {exit}: {stderr}");
+            Assert.Equal(file + "\n", stdout);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            var token = File.ReadAllText(file).TrimEnd('\n');
+            Assert.Matches("^[0-9a-f]{64}$", token);
+            Assert.Null(DeployFiles.BootstrapTokenRefusal(token));
+
+            // Once: the next up (or token) keeps it; another run directory gets its own.
+            Assert.Equal(0, DeployFiles.Bash(environment, DeployFiles.Script, "token").ExitCode);
+            Assert.Equal(token, File.ReadAllText(file).TrimEnd('\n'));
+            Assert.Equal(0, DeployFiles.Bash(new Dictionary<string, string> { ["MEGAREGION_RUN_DIR"] = otherDir.FullName }, DeployFiles.Script, "token").ExitCode);
+            Assert.NotEqual(token, File.ReadAllText(Path.Combine(otherDir.FullName, "bootstrap-token")).TrimEnd('\n'));
+        }
+        finally
+        {
+            runDir.Delete(recursive: true);
+            otherDir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_token_file_the_server_would_refuse_is_refused_naming_it()
+    {
+        var runDir = Directory.CreateTempSubdirectory("megaregion-run-");
+        try
+        {
+            var file = Path.Combine(runDir.FullName, "bootstrap-token");
+            File.WriteAllText(file, "too short\n");
+
+            var (exit, stdout, stderr) = DeployFiles.Bash(new Dictionary<string, string> { ["MEGAREGION_RUN_DIR"] = runDir.FullName }, DeployFiles.Script, "token");
+
+            Assert.Equal(1, exit);
+            Assert.Equal("", stdout);
+            Assert.Contains(file, stderr, StringComparison.Ordinal);
+            Assert.Contains("at least 32 characters", stderr, StringComparison.Ordinal);
+            Assert.Equal("too short\n", File.ReadAllText(file));
+        }
+        finally
+        {
+            runDir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_silos_get_the_token_through_the_environment_and_the_health_checks_send_none()
+    {
+        var script = File.ReadAllText(DeployFiles.Script);
+
+        Assert.DoesNotContain("Bootstrap", SiloCommand(), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("export " + DeployFiles.BootstrapTokenVariable, script, StringComparison.Ordinal);
+        var healthy = script.Split('\n').Single(l => l.StartsWith("healthy()", StringComparison.Ordinal));
+        Assert.DoesNotContain("Authorization", healthy, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void Its_run_directory_is_ignored_by_git()
     {
         Assert.Contains("deploy/local/run/", File.ReadAllLines(Path.Combine(DeployFiles.RepoRoot, ".gitignore")));
     }
 
-    /// <summary>The flags of the <c>dotnet Federation.Server.dll</c> command that starts a silo (one command over continued lines).</summary>
-    private static List<string> SiloFlags()
+    /// <summary>The flags of the <c>dotnet Federation.Server.dll</c> command that starts a silo.</summary>
+    private static List<string> SiloFlags() => [.. Flag().Matches(SiloCommand()).Select(m => m.Value)];
+
+    /// <summary>The <c>dotnet Federation.Server.dll</c> command that starts a silo (one command over continued lines).</summary>
+    private static string SiloCommand()
     {
         var lines = File.ReadAllLines(DeployFiles.Script);
         var start = Array.FindIndex(lines, l => l.Contains("dotnet \"$dll\"", StringComparison.Ordinal));
@@ -152,7 +221,7 @@ public sealed partial class LocalScriptTests
             }
         }
 
-        return [.. Flag().Matches(string.Join(' ', command)).Select(m => m.Value)];
+        return string.Join(' ', command);
     }
 
     [GeneratedRegex(@"(?<=\s)--[a-z][a-z-]*", RegexOptions.CultureInvariant)]

@@ -5,13 +5,15 @@ using System.Text.RegularExpressions;
 using Federation.Grains.Diagnostics;
 using Federation.Server.Metrics;
 using Federation.Server.Tests.Metrics;
+using Federation.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using YamlDotNet.RepresentationModel;
 
 namespace Federation.Server.Tests.Deploy;
 
 /// <summary>
-/// <c>deploy/prometheus/prometheus.yml</c> against the local script's ports, and
+/// <c>deploy/prometheus/prometheus.yml</c> against the local script's ports, the Prometheus configs of compose and
+/// Kubernetes as Prometheus reads them (their wiring is checked with compose's and the manifests' tests), and
 /// <c>deploy/grafana/megaregion-dashboard.json</c> against what the server exports.
 /// </summary>
 public sealed partial class MonitoringTests
@@ -25,6 +27,9 @@ public sealed partial class MonitoringTests
         var config = Assert.Single(DeployFiles.LoadYaml(PrometheusConfig));
         var job = Assert.IsType<YamlMappingNode>(Assert.Single(config.Seq("scrape_configs").Children));
         Assert.Equal(ServerMetrics.ScrapePath, job.Str("metrics_path"));
+
+        // Over loopback a silo serves /metrics without a token (AuthSetup.CoordinatorOrLoopbackPolicy).
+        Assert.False(job.Has("authorization"), "Prometheus scrapes the local silos over loopback, which needs no token");
 
         var targets = job.Seq("static_configs").Children.Select(c =>
         {
@@ -49,12 +54,24 @@ public sealed partial class MonitoringTests
     }
 
     [Fact]
+    public void Prometheus_accepts_the_compose_config()
+    {
+        // Syntax only: its credentials file is the compose secret, which exists in the container alone. (The Kubernetes
+        // config is not checked so: Debian's promtool is built without Kubernetes discovery.)
+        var (exit, output) = Run(PrometheusTools.Promtool, "check", "config", "--syntax-only", Path.Combine(DeployFiles.Deploy, "prometheus", "compose.yml"));
+
+        Assert.True(exit == 0, output);
+    }
+
+    [Fact]
     public async Task Every_metric_the_dashboard_queries_is_one_the_server_exports()
     {
         var expressions = DashboardExpressions();
         var queried = expressions.SelectMany(e => MetricName().Matches(e).Select(m => m.Value)).ToHashSet(StringComparer.Ordinal);
 
-        await using var server = await ServerHost.StartAsync();
+        // Submitting takes a token; the scrape below does not (it comes over loopback).
+        await using var server = await ServerHost.StartAsync(null, TestTokens.BootstrapArgument);
+        server.Client.AsCoordinator();
         using var placed = await server.PostJsonAsync("api/jobs", Jobs.Request("dash-1").ToJsonString());
         var overflow = Jobs.Request("dash-2");
         overflow["allowedRegions"] = new System.Text.Json.Nodes.JsonArray("daegu");
