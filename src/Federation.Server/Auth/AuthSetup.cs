@@ -163,6 +163,7 @@ public static class AuthSetup
                 {
                     null => context.Request.Headers.Authorization.Count == 0 ? "no token" : "the token is not a bearer token",
                     SecurityTokenExpiredException or SecurityTokenInvalidLifetimeException => "the token has expired (or is not valid yet)",
+                    SecurityTokenSignatureKeyNotFoundException when tokens.Key is null && !options.External => "the server has not loaded its signing key yet (its token registry cannot be reached); try again shortly",
                     SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token is not signed by this server",
                     SecurityTokenMalformedException => "the token is not a well-formed JWT",
                     SecurityTokenInvalidIssuerException or SecurityTokenInvalidAudienceException => "the token was issued for another service",

@@ -17,36 +17,38 @@ internal sealed partial class TokenStartup(
     TimeProvider time,
     ILogger<TokenStartup> logger) : IHostedService, IAsyncDisposable
 {
-    private readonly CancellationTokenSource _stop = new();
-    private ITokenObserver? _observer;
-    private Task? _refresh;
+    /// <summary>How long the start waits for the registry before the server listens anyway (loading goes on meanwhile).</summary>
+    private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(20);
 
+    /// <summary>Between attempts to load the key while the registry cannot be reached (its silo lost, the store down).</summary>
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ITokenObserver? _observer;
+    private Task? _running;
+
+    /// <summary>The key was created by this silo and the first token is not printed yet (kept across a failed attempt).</summary>
+    private bool _firstPending;
+
+    /// <summary>
+    /// Starts loading; waits for it at most <see cref="StartWait"/>, so a first start prints its token before the server
+    /// says it listens, yet a registry that cannot be reached now (its silo just lost) never keeps this silo from
+    /// starting: the server's own tokens are refused until the key is loaded, the bootstrap token works throughout.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var created = await tokens.StartAsync();
         _observer = factory.CreateObjectReference<ITokenObserver>(tokens);
-        await grains.Tokens.SubscribeAsync(_observer);
-        if (created && !options.Value.External)
-        {
-            var token = await tokens.IssueFirstAsync();
-
-            // Printed, never logged: logs are collected and kept; the console of the first start is seen once.
-            Console.Out.WriteLine(
-                "\nThe first coordinator token (shown this once; it lasts " + options.Value.TokenLifetime.TotalDays + " days):\n\n  " + token +
-                "\n\nLog in with it:  fedctl login --token <the token above>\n" +
-                "and issue the others with fedctl token create (researchers, operators, more coordinators).\n");
-            LogFirstToken(logger);
-        }
-
-        _refresh = RefreshAsync(_stop.Token);
+        _running = RunAsync(_stop.Token);
+        await Task.WhenAny(_loaded.Task, Task.Delay(StartWait, time, cancellationToken));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stop.CancelAsync();
-        if (_refresh is { } refresh)
+        if (_running is { } running)
         {
-            await refresh.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await running.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
@@ -61,11 +63,17 @@ internal sealed partial class TokenStartup(
         return ValueTask.CompletedTask;
     }
 
-    private async Task RefreshAsync(CancellationToken cancellationToken)
+    private async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.Value.RevocationRefresh, time);
         try
         {
+            while (!await TryLoadAsync())
+            {
+                await Task.Delay(RetryDelay, time, cancellationToken);
+            }
+
+            _loaded.TrySetResult();
+            using var timer = new PeriodicTimer(options.Value.RevocationRefresh, time);
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
                 try
@@ -83,6 +91,37 @@ internal sealed partial class TokenStartup(
         {
         }
     }
+
+    private async Task<bool> TryLoadAsync()
+    {
+        try
+        {
+            _firstPending |= await tokens.StartAsync() && !options.Value.External;
+            await grains.Tokens.SubscribeAsync(_observer!);
+            if (_firstPending)
+            {
+                var token = await tokens.IssueFirstAsync();
+
+                // Printed, never logged: logs are collected and kept; the console of the first start is seen once.
+                Console.Out.WriteLine(
+                    "\nThe first coordinator token (shown this once; it lasts " + options.Value.TokenLifetime.TotalDays + " days):\n\n  " + token +
+                    "\n\nSign in to the console with it, or log in:  fedctl login --token <the token above>\n" +
+                    "and issue the others with fedctl token create (researchers, operators, more coordinators).\n");
+                LogFirstToken(logger);
+                _firstPending = false;
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (!_stop.IsCancellationRequested)
+        {
+            LogLoadFailed(logger, ex);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not load the token signing key from the registry; trying again (the server's own tokens are refused until it loads)")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the token signing key and printed the first coordinator token")]
     private static partial void LogFirstToken(ILogger logger);
