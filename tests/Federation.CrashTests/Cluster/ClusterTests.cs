@@ -82,6 +82,35 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 Assert.Equal((id, region, "Submitted"), (job.Id, job.Region, job.History[0].Kind));
             }
         }
+
+        // A token issued through one silo is good on every silo (one signing key, in the cluster's store); revoked through
+        // another, it is refused by every silo as soon as the revocation has answered (no waiting, no retry).
+        using var issued = await mega.Api("gwangju").PostAsync("api/tokens", new StringContent("""{"subject": "ana", "role": "researcher", "projects": ["p1"]}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+        var answer = System.Text.Json.Nodes.JsonNode.Parse(await issued.Content.ReadAsStringAsync())!;
+        var (token, tokenId) = (answer["token"]!.GetValue<string>(), answer["record"]!["id"]!.GetValue<string>());
+        foreach (var through in LocalMegaregion.Regions)
+        {
+            Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync(mega, through, token));
+        }
+
+        using (var revoked = await mega.Api("daegu").DeleteAsync($"api/tokens/{tokenId}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+
+        foreach (var through in LocalMegaregion.Regions)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await WhoAmIAsync(mega, through, token));
+        }
+    }
+
+    private static async Task<HttpStatusCode> WhoAmIAsync(LocalMegaregion mega, string through, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/whoami");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await mega.Api(through).SendAsync(request);
+        return response.StatusCode;
     }
 
     [Fact]
