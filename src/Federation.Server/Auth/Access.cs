@@ -116,7 +116,7 @@ public static class Access
                     return (null, new("region", $"name one of your regions: {string.Join(", ", caller.Regions.Order(StringComparer.Ordinal))}"));
                 }
 
-                return caller.Regions.Contains(region) ? (region, null) : (null, new("region", $"{caller.Describe()} may not read region '{region}''s ledger"));
+                return caller.Regions.Contains(region) ? (region, null) : (null, new("region", $"{caller.Describe()} may not read the ledger of region '{region}'"));
             default:
                 return (null, new("Authorization", $"{caller.Describe()} may not read the credit ledger: operators read their region's, coordinators all of it"));
         }
