@@ -53,6 +53,47 @@ public sealed class ExecutionClockTests
         Assert.InRange(Volatile.Read(ref calls), 1, 2);
     }
 
+    [Fact]
+    public async Task A_callback_months_away_is_scheduled_on_the_real_clock_and_one_due_sooner_still_fires()
+    {
+        // A runtime timer takes at most ~49.7 days: a job of a year's duration (the longest a request may ask) must not
+        // make scheduling throw, nor the re-arm after an earlier callback (which runs on the timer's thread).
+        var options = Options.Create(new FederationGrainsOptions());
+        using var clock = new ExecutionClock(options, TimeProvider.System, NullLogger<ExecutionClock>.Instance);
+        var far = clock.At(clock.Now + TimeSpan.FromDays(365), _ => Task.CompletedTask, 0);
+        var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        clock.At(clock.Now + TimeSpan.FromMilliseconds(20), _ =>
+        {
+            fired.TrySetResult();
+            return Task.CompletedTask;
+        }, 0);
+
+        await fired.Task.WaitAsync(Bound);
+        far.Dispose();
+    }
+
+    [Fact]
+    public async Task A_callback_further_away_than_a_timer_reaches_fires_at_its_time()
+    {
+        var (time, clock) = Clock();
+        using var _ = clock;
+        var due = time.GetUtcNow() + TimeSpan.FromDays(200);
+        DateTimeOffset? firedAt = null;
+        clock.At(due, _ =>
+        {
+            firedAt = time.GetUtcNow();
+            return Task.CompletedTask;
+        }, 0);
+
+        time.Advance(TimeSpan.FromDays(199));
+        await clock.WhenIdleAsync().WaitAsync(Bound);
+        Assert.Null(firedAt);
+
+        time.Advance(TimeSpan.FromDays(1));
+        await clock.WhenIdleAsync().WaitAsync(Bound);
+        Assert.Equal(due, firedAt);
+    }
+
     private static (ManualTimeProvider Time, ExecutionClock Clock) Clock()
     {
         var time = new ManualTimeProvider();

@@ -21,6 +21,13 @@ public sealed class ExecutionClock : IDisposable
     /// <summary>A clock move while arming beyond which the timer is armed again (well above the time arming takes).</summary>
     private static readonly long ArmingJumpTicks = TimeSpan.FromMilliseconds(50).Ticks;
 
+    /// <summary>
+    /// The furthest a timer is armed ahead. A runtime timer takes at most about 49.7 days (2³² − 2 ms) and throws beyond,
+    /// while callbacks may be due up to a year out (a job's duration, an allocation term): a callback further away than
+    /// this is reached by re-arming, each time the timer fires with nothing due.
+    /// </summary>
+    internal static readonly TimeSpan MaxArmAhead = TimeSpan.FromDays(1);
+
     private readonly Lock _queueGate = new();
     private readonly PriorityQueue<Shot, (long DueTicks, long Sequence)> _queue = new();
     private ITimer? _timer;
@@ -129,7 +136,7 @@ public sealed class ExecutionClock : IDisposable
         while (true)
         {
             var before = Time.GetUtcNow().UtcTicks;
-            var due = TimeSpan.FromTicks(Math.Max(0, dueTicks - before));
+            var due = TimeSpan.FromTicks(Math.Clamp(dueTicks - before, 0, MaxArmAhead.Ticks));
             if (_timer is null)
             {
                 _timer = Time.CreateTimer(static s => ((ExecutionClock)s!).FireDue(), this, due, Timeout.InfiniteTimeSpan);
