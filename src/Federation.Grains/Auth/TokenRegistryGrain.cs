@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using Federation.Contracts;
+using Federation.Grains.Hosting;
 using Federation.Storage;
 using Microsoft.Extensions.Logging;
 using Orleans;
@@ -50,7 +51,7 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
         }
 
         _state.State.Key = RandomNumberGenerator.GetBytes(KeyBytes);
-        await WriteAsync(() => _state.State.Key = null);
+        await _state.WriteOrUndoAsync(() => _state.State.Key = null);
         return new SigningKey { Key = [.. _state.State.Key], Created = true };
     }
 
@@ -70,7 +71,7 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
             IssuedBy = issuedBy,
         };
         _state.State.Tokens[record.Id] = record;
-        await WriteAsync(() => _state.State.Tokens.Remove(record.Id));
+        await _state.WriteOrUndoAsync(() => _state.State.Tokens.Remove(record.Id));
         return record;
     }
 
@@ -86,7 +87,7 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
             var revoked = record with { RevokedAt = _time.GetUtcNow(), RevokedBy = revokedBy };
             _state.State.Tokens[id] = revoked;
             _state.State.Version++;
-            await WriteAsync(() =>
+            await _state.WriteOrUndoAsync(() =>
             {
                 _state.State.Tokens[id] = record;
                 _state.State.Version--;
@@ -145,19 +146,6 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
         {
             // The silo reads the revocations itself within its refresh interval.
             _logger.LogWarning(ex, "A silo did not take revocation version {Version}; it reads it on its next refresh", revocations.Version);
-        }
-    }
-
-    private async Task WriteAsync(Action undo)
-    {
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch
-        {
-            undo();
-            throw;
         }
     }
 }

@@ -162,16 +162,7 @@ public sealed class ResidencyGrain : Grain, IResidencyGrain
     /// <summary>Writes the state; on failure puts memory back as the store has it (<paramref name="undo"/>) and throws.</summary>
     private async Task WriteAsync(Action undo)
     {
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch
-        {
-            undo();
-            throw;
-        }
-
+        await _state.WriteOrUndoAsync(undo);
         _committed = View();
     }
 

@@ -82,8 +82,36 @@ public static class RegionsApi
                 ["currentETag"] = ETagOf(e.Current),
             });
 
-    private static async Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> SetOfferAsync(
-        string id, HttpContext context, GrainReferences grains, RequestValidation validation, CancellationToken cancellationToken)
+    private static Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> SetOfferAsync(
+        string id, HttpContext context, GrainReferences grains, RequestValidation validation, CancellationToken cancellationToken) =>
+        ChangeAsync<OfferView>(id, context, validation, optionalBody: false, cancellationToken, body =>
+        {
+            var offer = body! with { Accelerators = body.Accelerators.IsDefault ? [] : body.Accelerators };
+            var errors = validation.Validate(id, offer);
+            return errors.Count > 0
+                ? (null, errors)
+                : (ifMatch => grains.Region(id).SetOfferAsync(offer, ifMatch), null);
+        });
+
+    private static Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> DrainAsync(
+        string id, HttpContext context, GrainReferences grains, RequestValidation validation, CancellationToken cancellationToken) =>
+        ChangeAsync<DrainRequest>(id, context, validation, optionalBody: true, cancellationToken, body =>
+            (ifMatch => grains.Region(id).SetDrainAsync(body ?? new DrainRequest(), ifMatch), null));
+
+    /// <summary>
+    /// What every change of a region goes through, in order: the region exists (404), the caller may change it (403),
+    /// <c>If-Match</c> is well formed, the JSON body reads (<paramref name="optionalBody"/>: an empty one is null), then
+    /// <paramref name="prepare"/> checks the body (its field errors are a 400) and gives the change, which runs against the
+    /// version <c>If-Match</c> named (412 when the region changed since).
+    /// </summary>
+    private static async Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> ChangeAsync<TBody>(
+        string id,
+        HttpContext context,
+        RequestValidation validation,
+        bool optionalBody,
+        CancellationToken cancellationToken,
+        Func<TBody?, (Func<long?, Task<RegionView>>? Change, Dictionary<string, string[]>? Errors)> prepare)
+        where TBody : class
     {
         if (!validation.IsRegion(id))
         {
@@ -101,69 +129,26 @@ public static class RegionsApi
             return Problems.Invalid("If-Match", ifMatchError);
         }
 
-        var readOfferView = await JsonBody.ReadAsync<OfferView>(context, optional: false, cancellationToken);
-        if (readOfferView.Refused is { } refusedOfferView)
+        var read = await JsonBody.ReadAsync<TBody>(context, optional: optionalBody, cancellationToken);
+        if (read.Refused is { } refused)
         {
-            return refusedOfferView;
+            return refused;
         }
 
-        var (offer, bodyErrors) = (readOfferView.Value, readOfferView.Errors);
-        if (bodyErrors is not null)
+        if (read.Errors is { } bodyErrors)
         {
             return Problems.Invalid(bodyErrors);
         }
 
-        offer = offer! with { Accelerators = offer.Accelerators.IsDefault ? [] : offer.Accelerators };
-        var errors = validation.Validate(id, offer);
-        if (errors.Count > 0)
+        var (change, errors) = prepare(read.Value);
+        if (errors is not null)
         {
             return Problems.Invalid(errors);
         }
 
         try
         {
-            return WithETag(context, await grains.Region(id).SetOfferAsync(offer, ifMatch));
-        }
-        catch (RegionChangedException e)
-        {
-            return Changed(e);
-        }
-    }
-
-    private static async Task<Results<Ok<RegionView>, ValidationProblem, ProblemHttpResult>> DrainAsync(
-        string id, HttpContext context, GrainReferences grains, RequestValidation validation, CancellationToken cancellationToken)
-    {
-        if (!validation.IsRegion(id))
-        {
-            return Problems.NotFound("id", validation.UnknownRegion(id));
-        }
-
-        if (Auth.Access.ChangeRegion(Auth.Caller.Of(context.User), id) is { } refusal)
-        {
-            return Problems.Forbidden(refusal);
-        }
-
-        var (ifMatch, ifMatchError) = IfMatch(context);
-        if (ifMatchError is not null)
-        {
-            return Problems.Invalid("If-Match", ifMatchError);
-        }
-
-        var readDrainRequest = await JsonBody.ReadAsync<DrainRequest>(context, optional: true, cancellationToken);
-        if (readDrainRequest.Refused is { } refusedDrainRequest)
-        {
-            return refusedDrainRequest;
-        }
-
-        var (request, bodyErrors) = (readDrainRequest.Value, readDrainRequest.Errors);
-        if (bodyErrors is not null)
-        {
-            return Problems.Invalid(bodyErrors);
-        }
-
-        try
-        {
-            return WithETag(context, await grains.Region(id).SetDrainAsync(request ?? new DrainRequest(), ifMatch));
+            return WithETag(context, await change!(ifMatch));
         }
         catch (RegionChangedException e)
         {
