@@ -82,7 +82,17 @@ public static partial class Fedctl
             return ExitOk;
         }));
 
-        return new Command("project", "One project's allocations by term: show, allocate, return unused hours.") { show, allocate, giveBack };
+        var priorityId = new Argument<string>("id") { Description = "The project." };
+        var priorityValue = new Argument<int>("priority") { Description = "From -1000 to 1000, higher runs first: the priority the project's jobs take when submitted without one." };
+        var priority = new Command("priority", "Set a project's priority class (coordinators): its jobs submitted from then on take it.") { priorityId, priorityValue };
+        priority.SetAction((parse, ct) => context.CallAsync(parse, async (client, json) =>
+        {
+            var body = new JsonObject { ["priority"] = parse.GetValue(priorityValue) };
+            await WriteProjectAsync(context, await client.PutAsync(ProjectPath(parse.GetValue(priorityId)!) + "/priority", body, ct), json);
+            return ExitOk;
+        }));
+
+        return new Command("project", "One project's allocations by term: show, allocate, return unused hours, set its priority class.") { show, allocate, giveBack, priority };
     }
 
     private static string ProjectPath(string id) => "api/projects/" + Uri.EscapeDataString(id);
@@ -99,6 +109,7 @@ public static partial class Fedctl
         var o = context.Out;
         await o.WriteLineAsync($"Project:      {p.Id} (version {p.Version})");
         await o.WriteLineAsync($"Standing:     {p.StandingReason}");
+        await o.WriteLineAsync($"Priority:     {p.Priority.ToString(CultureInfo.InvariantCulture)} (its jobs submitted without a priority take it)");
         await o.WriteLineAsync($"Used:         {Hours(p.UsedAcceleratorHours)} accelerator-hours to {Time(p.UsageAsOf)}, {Hours(p.UnallocatedAcceleratorHours)} of them unallocated");
         await o.WriteLineAsync();
         if (p.Allocations.IsDefaultOrEmpty)

@@ -154,6 +154,22 @@ public sealed record ProjectView
     /// <summary>The standing in words.</summary>
     [Id(9)]
     public string StandingReason { get; init; } = "";
+
+    /// <summary>
+    /// The project's priority class, set by a coordinator (<c>PUT /api/projects/{id}/priority</c>; 0 until then): the
+    /// priority its jobs take when they are submitted without one (researchers never give one).
+    /// </summary>
+    [Id(10)]
+    public int Priority { get; init; }
+}
+
+/// <summary>What a coordinator sets as a project's priority class (<c>PUT /api/projects/{id}/priority</c>).</summary>
+[GenerateSerializer, Immutable, Alias("federation.ProjectPriorityRequest")]
+public sealed record ProjectPriorityRequest
+{
+    /// <summary>From -1000 to 1000, as a job's; higher runs first.</summary>
+    [Id(0)]
+    public int? Priority { get; init; }
 }
 
 /// <summary>What a coordinator sets for one term and class of a project (<c>PUT /api/projects/{id}/allocations/{term}/{class}</c>).</summary>
@@ -276,6 +292,13 @@ public interface IProjectGrain : IGrainWithStringKey
     /// <summary>Sets (or replaces) the allocation of one term and class; with <paramref name="ifVersion"/>, only if the project's version is still that.</summary>
     [Alias("SetAllocationAsync")]
     Task<ProjectView> SetAllocationAsync(string term, string acceleratorClass, AllocationRequest allocation, long? ifVersion = null);
+
+    /// <summary>
+    /// Sets the project's priority class, which its jobs submitted from then on without a priority take; with
+    /// <paramref name="ifVersion"/>, only if the project's version is still that.
+    /// </summary>
+    [Alias("SetPriorityAsync")]
+    Task<ProjectView> SetPriorityAsync(int priority, long? ifVersion = null);
 
     /// <summary>Returns unused hours of an allocation to the spare pool; refused (<see cref="AllocationRefusedException"/>) when more than the unused hours.</summary>
     [Alias("ReturnAsync")]

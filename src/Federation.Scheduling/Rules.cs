@@ -122,6 +122,26 @@ public static class JobRules
         return $"unknown region '{id}'; the regions are {string.Join(", ", megaregion.Regions.Select(r => r.Id))}";
     }
 
+    /// <summary>Why a priority (a job's, or a project's class) is out of range; null when it is in it.</summary>
+    public static string? CheckPriority(int priority) =>
+        priority is < -MaxPriority or > MaxPriority ? $"must be from {-MaxPriority} to {MaxPriority}" : null;
+
+    /// <summary>A project's priority class as a coordinator sets it: required, in a job's range.</summary>
+    public static List<FieldError> ValidateProjectPriority(int? priority)
+    {
+        var errors = new List<FieldError>();
+        if (priority is not { } p)
+        {
+            errors.Add(new("priority", "is required"));
+        }
+        else if (CheckPriority(p) is { } error)
+        {
+            errors.Add(new("priority", error));
+        }
+
+        return errors;
+    }
+
     /// <summary>Every rule the submission breaks, with no residency class defined; empty when it may be placed.</summary>
     public static List<FieldError> Validate(Megaregion megaregion, JobSubmission job) => Validate(megaregion, job, ResidencyPolicy.Empty);
 
@@ -154,9 +174,9 @@ public static class JobRules
             errors.Add(new("owner", ownerError));
         }
 
-        if (job.Priority is < -MaxPriority or > MaxPriority)
+        if (CheckPriority(job.Priority) is { } priorityError)
         {
-            errors.Add(new("priority", $"must be from {-MaxPriority} to {MaxPriority}"));
+            errors.Add(new("priority", priorityError));
         }
 
         if (string.IsNullOrWhiteSpace(job.HomeRegion))

@@ -330,16 +330,31 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
         Assert.Equal((0, ""), (returned.ExitCode, returned.Error));
         Assert.Equal((0, ""), (show.ExitCode, show.Error));
         Assert.Equal("Standing:     allocated: project p-cli-alloc has 990 of 1000 long-term H100 hours left", show.OutLines[1]);
-        Assert.Matches("^TERM +CLASS +FROM +UNTIL +GRANTED +USED +RETURNED +LEFT +REGION +CURRENT$", show.OutLines[3]);
-        Assert.Matches("^long +H100 +2020-01-01 00:00:00Z +2099-01-01 00:00:00Z +1000 +0 +10 +990 +gwangju +yes$", show.OutLines[4]);
-        Assert.Matches("^RETURNED AT +TERM +CLASS +HOURS +REGION +ACCELERATORS LENT +UNTIL$", show.OutLines[5]);
-        Assert.Matches("^\\d{4}-\\d{2}-\\d{2} [0-9:]+Z +long +H100 +10 +- +0 +2099-01-01 00:00:00Z$", show.OutLines[6]);
+        Assert.Equal("Priority:     0 (its jobs submitted without a priority take it)", show.OutLines[2]);
+        Assert.Matches("^TERM +CLASS +FROM +UNTIL +GRANTED +USED +RETURNED +LEFT +REGION +CURRENT$", show.OutLines[4]);
+        Assert.Matches("^long +H100 +2020-01-01 00:00:00Z +2099-01-01 00:00:00Z +1000 +0 +10 +990 +gwangju +yes$", show.OutLines[5]);
+        Assert.Matches("^RETURNED AT +TERM +CLASS +HOURS +REGION +ACCELERATORS LENT +UNTIL$", show.OutLines[6]);
+        Assert.Matches("^\\d{4}-\\d{2}-\\d{2} [0-9:]+Z +long +H100 +10 +- +0 +2099-01-01 00:00:00Z$", show.OutLines[7]);
         Assert.Equal(0, list.ExitCode);
         Assert.Matches("^PROJECT +STANDING +GRANTED +USED +RETURNED +LEFT +UNALLOCATED$", list.OutLines[0]);
         Assert.Contains(list.OutLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "^p-cli-alloc +allocated +1000 +0 +10 +990 +0$"));
         Assert.Equal(2, JsonNode.Parse(json.Out)!["version"]!.GetValue<long>());
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("  term: must be one of short, mid, long (was 'forever')", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Project_priority_sets_the_class_the_projects_jobs_take_and_an_out_of_range_one_exits_1_naming_it()
+    {
+        var set = await RunAsync("project", "priority", "p-cli-priority", "7");
+        var bad = await RunAsync("project", "priority", "p-cli-priority", "5000");
+        var json = await RunAsync("project", "show", "p-cli-priority", "--json");
+
+        Assert.Equal((0, ""), (set.ExitCode, set.Error));
+        Assert.Equal("Priority:     7 (its jobs submitted without a priority take it)", set.OutLines[2]);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("  priority: must be from -1000 to 1000", bad.Error, StringComparison.Ordinal);
+        Assert.Equal((7, 1), (JsonNode.Parse(json.Out)!["priority"]!.GetValue<int>(), JsonNode.Parse(json.Out)!["version"]!.GetValue<int>()));
     }
 
     [Fact]

@@ -28,6 +28,40 @@ public sealed class AllocationTests
     }
 
     [Fact]
+    public async Task A_job_without_a_priority_takes_its_projects_class_when_submitted_and_keeps_it_and_the_queue_follows()
+    {
+        await using var host = await FederationTestHost.StartAsync();
+        var project = host.Project("p-class");
+        var set = await project.SetPriorityAsync(40);
+        Assert.Equal((40, 1L), (set.Priority, set.Version));
+        await Assert.ThrowsAsync<ProjectChangedException>(() => project.SetPriorityAsync(50, ifVersion: 0));
+        await Assert.ThrowsAsync<AllocationRefusedException>(() => project.SetPriorityAsync(1001));
+        var unchanged = await project.GetAsync();
+        Assert.Equal((40, 1L), (unchanged.Priority, unchanged.Version));
+
+        // gwangju's H100s are all busy for an hour; then a job of p1 (priority 0) queues, then one of p-class that needs
+        // the whole pool.
+        var h100 = (await host.Region("gwangju").GetAsync()).Pools.Single(p => p.Type == "H100").Count;
+        await host.SubmitAsync(Job("filler", h100, 1, allowed: ["gwangju"]));
+        await host.SubmitAsync(Job("plain", 8, 1, allowed: ["gwangju"]));
+        var classed = await host.SubmitAsync(Job("classed", h100, 1, allowed: ["gwangju"], project: "p-class"));
+        Assert.Equal(40, classed.Request!.Priority);
+
+        // A new class applies to jobs submitted from then on; a retry of the first is the same job, with its priority.
+        await project.SetPriorityAsync(10);
+        await RefreshAsync(host, "p-class");
+        var retried = await host.Grains.GetGrain<IJobGrain>("classed").SubmitAsync(Job("classed", h100, 1, allowed: ["gwangju"], project: "p-class"));
+        Assert.Equal((false, null, 40), (retried.Created, retried.Conflict, retried.Job!.Request!.Priority));
+        Assert.Equal(10, (await host.SubmitAsync(Job("classed-later", 8, 1, allowed: ["gwangju"], project: "p-class"))).Request!.Priority);
+
+        // The filler ends: the p-class job, first by its priority though it came later, takes the pool; p1's waits.
+        await host.AdvanceAsync(TimeSpan.FromHours(1));
+        Assert.Equal(
+            [JobState.Running, JobState.Queued, JobState.Queued],
+            await Task.WhenAll(new[] { "classed", "plain", "classed-later" }.Select(async id => (await host.Job(id).GetAsync())!.State)));
+    }
+
+    [Fact]
     public async Task Usage_is_charged_while_jobs_run_in_every_region_to_the_type_first_then_any()
     {
         await using var host = await FederationTestHost.StartAsync();

@@ -5,6 +5,7 @@ using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
 using Federation.Grains.Model;
+using Federation.Grains.Projects;
 using Federation.Grains.Residency;
 using Federation.Scheduling;
 using Federation.Storage;
@@ -38,6 +39,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
     private readonly StatisticsReports _reports;
     private readonly ResidencyPolicies _residency;
     private readonly QueuedJobCounts _queued;
+    private readonly ProjectStandings _projects;
     private string? _id;
 
     public JobGrain(
@@ -49,6 +51,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         StatisticsReports reports,
         ResidencyPolicies residency,
         QueuedJobCounts queued,
+        ProjectStandings projects,
         ILogger<JobGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -61,6 +64,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         _reports = reports;
         _residency = residency;
         _queued = queued;
+        _projects = projects;
     }
 
     private JobRecord Record => _state.State;
@@ -97,6 +101,12 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         var created = true;
         if (Record.Request is { } existing)
         {
+            // A retry that gives no priority is the submission its project gave a priority to.
+            if (request.Priority == 0)
+            {
+                request = request with { Priority = existing.Priority };
+            }
+
             if (!DomainMapping.SameBody(existing, request))
             {
                 return new SubmitResult
@@ -121,6 +131,13 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         if (JobRules.Validate(_megaregion, DomainMapping.ToSubmission(job), residency.Policy) is { Count: > 0 } errors)
         {
             throw new ArgumentException(string.Join("; ", errors), nameof(request));
+        }
+
+        if (Record.Request is null && job.Priority == 0)
+        {
+            // A job without a priority of its own takes its project's priority class (set by a coordinator; researchers
+            // give none), as it is when the job is submitted.
+            job = job with { Priority = await _projects.PriorityAsync(job.Project) };
         }
 
         // The cap on the project's queued jobs, before anything changes: a refused submission stores nothing.

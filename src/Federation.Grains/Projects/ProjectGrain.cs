@@ -140,6 +140,17 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         return View(_clock.Now);
     }
 
+    public async Task<ProjectView> SetPriorityAsync(int priority, long? ifVersion = null)
+    {
+        Refuse(JobRules.ValidateProjectPriority(priority));
+        CheckVersion(ifVersion);
+        await _grains.ProjectDirectory.AddAsync(Id);
+        _state.State.Priority = priority;
+        _state.State.Version++;
+        await WriteChangeAsync();
+        return View(_clock.Now);
+    }
+
     public async Task<ProjectView> ReturnAsync(ReturnRequest request, long? ifVersion = null)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -350,6 +361,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
             JobsSubmitted = _state.State.JobsSubmitted,
             Returns = [.. _state.State.Returns],
             Version = _state.State.Version,
+            Priority = _state.State.Priority,
             UsageAsOf = asOf,
             Standing = StandingName(standing),
             StandingReason = reason,

@@ -14,7 +14,8 @@ namespace Federation.Grains.Projects;
 /// background once it is older than <see cref="AllocationOptions.StandingRefresh"/>; a placement meanwhile uses the
 /// entry it has. So a standing is at most one refresh (plus the project's own recompute interval for runs that started
 /// since its last recompute) behind the rows. A project that cannot be asked for a silo's first job of it leaves that
-/// job unmanaged; a failed background refresh keeps the entry.
+/// job unmanaged; a failed background refresh keeps the entry. Job grains read a project's priority class from it too
+/// (<see cref="PriorityAsync"/>).
 /// </summary>
 public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtimeTime, IOptions<AllocationOptions> options)
 {
@@ -36,6 +37,36 @@ public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtim
         }
 
         return DecideSlowAsync(job, now);
+    }
+
+    /// <summary>
+    /// The project's priority class, from the same cache (so a coordinator's change reaches this silo's submissions within
+    /// one refresh, at once for a change made through it). A project that cannot be asked for a silo's first job of it
+    /// gives 0, as it leaves that job unmanaged.
+    /// </summary>
+    public async ValueTask<int> PriorityAsync(string project)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        if (_entries.TryGetValue(project, out var entry) && entry.View is { } view)
+        {
+            if (runtimeTime.GetElapsedTime(entry.FetchedAt) > _options.StandingRefresh)
+            {
+                // In the background: this submission takes the class the cache has.
+                _ = entry.Refresh(this, project);
+            }
+
+            return view.Priority;
+        }
+
+        entry = _entries.GetOrAdd(project, static _ => new Entry());
+        try
+        {
+            return (await entry.Refresh(this, project)).Priority;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>Forgets every cached project (a test, or a coordinator who wants a change seen at once on this silo).</summary>

@@ -39,7 +39,7 @@ public sealed class ProjectState
     [Id(5)]
     public List<AllocationReturn> Returns { get; set; } = [];
 
-    /// <summary>Raised by every allocation change and return (the API's ETag).</summary>
+    /// <summary>Raised by every allocation change, return and priority change (the API's ETag).</summary>
     [Id(6)]
     public long Version { get; set; }
 
@@ -49,6 +49,10 @@ public sealed class ProjectState
     /// </summary>
     [Id(7)]
     public List<int> PendingOffers { get; set; } = [];
+
+    /// <summary>The project's priority class (coordinator-set): the priority of its jobs submitted without one.</summary>
+    [Id(8)]
+    public int Priority { get; set; }
 }
 
 /// <summary>One allocation as stored.</summary>

@@ -9,8 +9,8 @@ namespace Federation.Server.Api;
 
 /// <summary>
 /// <c>/api/projects</c>: each project's allocations by term and class (granted, used as its jobs run in every region,
-/// returned, left, period), its returns and the standing its jobs get; coordinators set allocations, projects return
-/// unused hours. Changes take <c>If-Match</c> (the project's <c>ETag</c>), so two coordinators do not overwrite each other.
+/// returned, left, period), its returns, the standing its jobs get and its priority class; coordinators set allocations
+/// and priority classes, projects return unused hours. Changes take <c>If-Match</c> (the project's <c>ETag</c>), so two coordinators do not overwrite each other.
 /// </summary>
 public static class ProjectsApi
 {
@@ -30,6 +30,14 @@ public static class ProjectsApi
             .WithName("SetProjectAllocation")
             .WithSummary("Set or replace the project's allocation of one term (short, mid, long) and class (an accelerator type, or any): accelerator-hours, the term's period (from, until) and optionally the region whose hardware backs it.")
             .Accepts<AllocationRequest>("application/json")
+            .ProducesJsonBodyRefusals()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        group.MapPut("/{id}/priority", SetPriorityAsync)
+            .RequireAuthorization(Auth.AuthSetup.CoordinatorPolicy)
+            .WithName("SetProjectPriority")
+            .WithSummary("Set the project's priority class (from -1000 to 1000, higher runs first): the priority its jobs take when submitted without one, as researchers' always are. Jobs submitted before keep theirs.")
+            .Accepts<ProjectPriorityRequest>("application/json")
             .ProducesJsonBodyRefusals()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
@@ -104,6 +112,40 @@ public static class ProjectsApi
         }
 
         return await ChangeAsync(context, standings, () => grains.Project(id).SetAllocationAsync(term, @class, read.Value!, ifMatch));
+    }
+
+    private static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> SetPriorityAsync(
+        string id, HttpContext context, GrainReferences grains, ProjectStandings standings, CancellationToken cancellationToken)
+    {
+        if (CheckId(id) is { } idError)
+        {
+            return idError;
+        }
+
+        var (ifMatch, ifMatchError) = IfMatch(context);
+        if (ifMatchError is not null)
+        {
+            return Problems.Invalid("If-Match", ifMatchError);
+        }
+
+        var read = await JsonBody.ReadAsync<ProjectPriorityRequest>(context, optional: false, cancellationToken);
+        if (read.Refused is { } refused)
+        {
+            return refused;
+        }
+
+        if (read.Errors is not null)
+        {
+            return Problems.Invalid(read.Errors);
+        }
+
+        var errors = RequestValidation.Validate(read.Value!);
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        return await ChangeAsync(context, standings, () => grains.Project(id).SetPriorityAsync(read.Value!.Priority!.Value, ifMatch));
     }
 
     private static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> ReturnAsync(

@@ -72,6 +72,10 @@ internal sealed class RequestValidation(Megaregion megaregion, ResidencyPolicies
     public Dictionary<string, string[]> Validate(ReturnRequest request) =>
         ToProblems(AllocationRules.ValidateReturn(megaregion, request.Term, request.Class, request.AcceleratorHours));
 
+    /// <summary>A project's priority class as a coordinator sets it.</summary>
+    public static Dictionary<string, string[]> Validate(ProjectPriorityRequest request) =>
+        ToProblems(JobRules.ValidateProjectPriority(request.Priority));
+
     /// <summary>Why a project id cannot name a project (empty, too long, control characters, a path separator), or null.</summary>
     public static string? CheckProject(string id) =>
         id.Length == 0 ? "must not be empty" : JobRules.CheckName(id) ?? (id.Contains('/', StringComparison.Ordinal) ? "must not contain '/'" : null);

@@ -37,7 +37,7 @@ public static class Access
 
         if (priority != 0)
         {
-            return new("priority", "a job's priority comes from its project's allocation; only a coordinator sets one on a job");
+            return new("priority", "a job's priority comes from its project's priority class (set by a coordinator); only a coordinator sets one on a job");
         }
 
         return null;

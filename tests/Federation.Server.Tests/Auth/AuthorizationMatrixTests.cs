@@ -67,6 +67,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         yield return ("GET /api/projects", () => Get("api/projects"), [401, 200, 200, 200, 200, 200]);
         yield return ("GET /api/projects/{id}", () => Get($"api/projects/{Project}"), [401, 200, 403, 403, 403, 200]);
         yield return ("PUT /api/projects/{id}/allocations/{term}/{class}", () => Json(HttpMethod.Put, $"api/projects/{Project}/allocations/mid/any", AllocationBody()), [401, 403, 403, 403, 403, 200]);
+        yield return ("PUT /api/projects/{id}/priority", () => Json(HttpMethod.Put, $"api/projects/{Project}/priority", """{"priority": 0}"""), [401, 403, 403, 403, 403, 200]);
         yield return ("POST /api/projects/{id}/returns", () => Json(HttpMethod.Post, $"api/projects/{Project}/returns", """{"term": "short", "class": "any", "acceleratorHours": 1}"""), [401, 200, 403, 403, 403, 200]);
         yield return ("GET /api/residency", () => Get("api/residency"), [401, 200, 200, 200, 200, 200]);
         yield return ("PUT /api/residency/{class}", () => Json(HttpMethod.Put, $"api/residency/kr-{Next()}", """{"regions": ["gwangju"]}"""), [401, 403, 403, 403, 403, 201]);
@@ -149,6 +150,51 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_researchers_job_takes_its_projects_priority_class_as_it_is_at_submission_and_a_retry_is_the_same_job()
+    {
+        using var client = _server.NewClient(await IssueAsync("""{"subject": "eun", "role": "researcher", "projects": ["p-class"]}"""));
+        using var set = await _server.PutJsonAsync("api/projects/p-class/priority", """{"priority": 40}""");
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        Assert.Equal(40, JsonNode.Parse(await set.Content.ReadAsStringAsync())!["priority"]!.GetValue<int>());
+
+        var body = JsonNode.Parse(SubmitBody("p-class"))!.AsObject();
+        body["id"] = "class-first";
+        Assert.Equal(40, await SubmittedPriorityAsync(client, body.ToJsonString(), HttpStatusCode.Created));
+
+        // A new class applies to jobs submitted from then on; the first job keeps its priority, and its retry (the same
+        // body, which gives no priority) is still that job.
+        using var changed = await _server.PutJsonAsync("api/projects/p-class/priority", """{"priority": 10}""");
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal(40, await SubmittedPriorityAsync(client, body.ToJsonString(), HttpStatusCode.OK));
+        body["id"] = "class-second";
+        Assert.Equal(10, await SubmittedPriorityAsync(client, body.ToJsonString(), HttpStatusCode.Created));
+
+        // A coordinator's own priority stands.
+        body["id"] = "class-coordinator";
+        body["priority"] = 5;
+        Assert.Equal(5, await SubmittedPriorityAsync(_server.Client, body.ToJsonString(), HttpStatusCode.Created));
+    }
+
+    [Fact]
+    public async Task A_project_priority_out_of_range_missing_or_on_a_stale_version_changes_nothing()
+    {
+        foreach (var (json, message) in new[] { ("""{"priority": 1001}""", "must be from -1000 to 1000"), ("{}", "is required") })
+        {
+            using var bad = await _server.PutJsonAsync("api/projects/p-class/priority", json);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal(message, JsonNode.Parse(await bad.Content.ReadAsStringAsync())!["errors"]!["priority"]![0]!.GetValue<string>());
+        }
+
+        using var stale = new HttpRequestMessage(HttpMethod.Put, "api/projects/p-class/priority") { Content = Body("""{"priority": 3}""") };
+        stale.Headers.IfMatch.Add(new EntityTagHeaderValue("\"7\""));
+        using var refused = await _server.Client.SendAsync(stale);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+
+        var project = JsonNode.Parse(await _server.Client.GetStringAsync("api/projects/p-class"))!;
+        Assert.Equal((0, 0), (project["priority"]!.GetValue<int>(), project["version"]!.GetValue<int>()));
+    }
+
+    [Fact]
     public async Task A_cancelled_jobs_history_names_who_cancelled_it()
     {
         var id = await RunningJobAsync();
@@ -198,6 +244,14 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         using var response = await _server.PostJsonAsync("api/tokens", request);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["token"]!.GetValue<string>();
+    }
+
+    private static async Task<int> SubmittedPriorityAsync(HttpClient client, string body, HttpStatusCode expected)
+    {
+        using var response = await client.PostAsync("api/jobs", Body(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!["priority"]!.GetValue<int>();
     }
 
     private async Task<string> RunningJobAsync()
