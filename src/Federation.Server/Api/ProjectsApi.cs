@@ -10,7 +10,8 @@ namespace Federation.Server.Api;
 /// <summary>
 /// <c>/api/projects</c>: each project's allocations by term and class (granted, used as its jobs run in every region,
 /// returned, left, period), its returns, the standing its jobs get and its priority class; coordinators set allocations
-/// and priority classes, projects return unused hours. Changes take <c>If-Match</c> (the project's <c>ETag</c>), so two coordinators do not overwrite each other.
+/// and priority classes, projects return unused hours. Changes take <c>If-Match</c> (the project's <c>ETag</c>), so two
+/// coordinators do not overwrite each other.
 /// </summary>
 public static class ProjectsApi
 {
@@ -80,83 +81,52 @@ public static class ProjectsApi
         return WithETag(context, await grains.Project(id).GetAsync());
     }
 
-    private static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> SetAllocationAsync(
-        string id, string term, string @class, HttpContext context, GrainReferences grains, RequestValidation validation, ProjectStandings standings, CancellationToken cancellationToken)
+    private static Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> SetAllocationAsync(
+        string id, string term, string @class, HttpContext context, GrainReferences grains, RequestValidation validation, ProjectStandings standings, CancellationToken cancellationToken) =>
+        ChangeAsync<AllocationRequest>(id, context, standings, checkAccess: false, cancellationToken, body =>
+        {
+            var errors = validation.Validate(term, @class, body);
+            return errors.Count > 0 ? (null, errors) : (ifMatch => grains.Project(id).SetAllocationAsync(term, @class, body, ifMatch), null);
+        });
+
+    private static Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> SetPriorityAsync(
+        string id, HttpContext context, GrainReferences grains, ProjectStandings standings, CancellationToken cancellationToken) =>
+        ChangeAsync<ProjectPriorityRequest>(id, context, standings, checkAccess: false, cancellationToken, body =>
+        {
+            var errors = RequestValidation.Validate(body);
+            return errors.Count > 0 ? (null, errors) : (ifMatch => grains.Project(id).SetPriorityAsync(body.Priority!.Value, ifMatch), null);
+        });
+
+    private static Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> ReturnAsync(
+        string id, HttpContext context, GrainReferences grains, RequestValidation validation, ProjectStandings standings, CancellationToken cancellationToken) =>
+        ChangeAsync<ReturnRequest>(id, context, standings, checkAccess: true, cancellationToken, body =>
+        {
+            var request = body with { Class = body.Class ?? "any" };
+            var errors = validation.Validate(request);
+            return errors.Count > 0 ? (null, errors) : (ifMatch => grains.Project(id).ReturnAsync(request, ifMatch), null);
+        });
+
+    /// <summary>
+    /// What every change of a project goes through, in order: a well-formed id, the caller's access to the project when
+    /// <paramref name="checkAccess"/> (the coordinator-only changes are guarded by their route's policy), <c>If-Match</c>
+    /// well formed, the JSON body read, then <paramref name="prepare"/> checks the body (its field errors are a 400) and
+    /// gives the change, made against the version <c>If-Match</c> named.
+    /// </summary>
+    private static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> ChangeAsync<TBody>(
+        string id,
+        HttpContext context,
+        ProjectStandings standings,
+        bool checkAccess,
+        CancellationToken cancellationToken,
+        Func<TBody, (Func<long?, Task<ProjectView>>? Change, Dictionary<string, string[]>? Errors)> prepare)
+        where TBody : class
     {
         if (CheckId(id) is { } idError)
         {
             return idError;
         }
 
-        var (ifMatch, ifMatchError) = IfMatch(context);
-        if (ifMatchError is not null)
-        {
-            return Problems.Invalid("If-Match", ifMatchError);
-        }
-
-        var read = await JsonBody.ReadAsync<AllocationRequest>(context, optional: false, cancellationToken);
-        if (read.Refused is { } refused)
-        {
-            return refused;
-        }
-
-        if (read.Errors is not null)
-        {
-            return Problems.Invalid(read.Errors);
-        }
-
-        var errors = validation.Validate(term, @class, read.Value!);
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid(errors);
-        }
-
-        return await ChangeAsync(context, standings, () => grains.Project(id).SetAllocationAsync(term, @class, read.Value!, ifMatch));
-    }
-
-    private static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> SetPriorityAsync(
-        string id, HttpContext context, GrainReferences grains, ProjectStandings standings, CancellationToken cancellationToken)
-    {
-        if (CheckId(id) is { } idError)
-        {
-            return idError;
-        }
-
-        var (ifMatch, ifMatchError) = IfMatch(context);
-        if (ifMatchError is not null)
-        {
-            return Problems.Invalid("If-Match", ifMatchError);
-        }
-
-        var read = await JsonBody.ReadAsync<ProjectPriorityRequest>(context, optional: false, cancellationToken);
-        if (read.Refused is { } refused)
-        {
-            return refused;
-        }
-
-        if (read.Errors is not null)
-        {
-            return Problems.Invalid(read.Errors);
-        }
-
-        var errors = RequestValidation.Validate(read.Value!);
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid(errors);
-        }
-
-        return await ChangeAsync(context, standings, () => grains.Project(id).SetPriorityAsync(read.Value!.Priority!.Value, ifMatch));
-    }
-
-    private static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> ReturnAsync(
-        string id, HttpContext context, GrainReferences grains, RequestValidation validation, ProjectStandings standings, CancellationToken cancellationToken)
-    {
-        if (CheckId(id) is { } idError)
-        {
-            return idError;
-        }
-
-        if (Auth.Access.Project(Auth.Caller.Of(context.User), id) is { } refusal)
+        if (checkAccess && Auth.Access.Project(Auth.Caller.Of(context.User), id) is { } refusal)
         {
             return Problems.Forbidden(refusal);
         }
@@ -167,7 +137,7 @@ public static class ProjectsApi
             return Problems.Invalid("If-Match", ifMatchError);
         }
 
-        var read = await JsonBody.ReadAsync<ReturnRequest>(context, optional: false, cancellationToken);
+        var read = await JsonBody.ReadAsync<TBody>(context, optional: false, cancellationToken);
         if (read.Refused is { } refused)
         {
             return refused;
@@ -178,18 +148,17 @@ public static class ProjectsApi
             return Problems.Invalid(read.Errors);
         }
 
-        var request = read.Value! with { Class = read.Value!.Class ?? "any" };
-        var errors = validation.Validate(request);
-        if (errors.Count > 0)
+        var (change, errors) = prepare(read.Value!);
+        if (errors is not null)
         {
             return Problems.Invalid(errors);
         }
 
-        return await ChangeAsync(context, standings, () => grains.Project(id).ReturnAsync(request, ifMatch));
+        return await MakeAsync(context, standings, () => change!(ifMatch));
     }
 
     /// <summary>Makes the change; the rules only the project can check (what is unused) and a stale If-Match are answered as problems.</summary>
-    private static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(HttpContext context, ProjectStandings standings, Func<Task<ProjectView>> change)
+    private static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> MakeAsync(HttpContext context, ProjectStandings standings, Func<Task<ProjectView>> change)
     {
         try
         {
