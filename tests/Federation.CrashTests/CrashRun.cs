@@ -298,7 +298,20 @@ internal sealed class CrashRun : IAsyncDisposable
                     continue;
                 }
 
-                if (await SubmitOnceAsync(job))
+                bool acknowledged;
+                try
+                {
+                    acknowledged = await SubmitOnceAsync(job);
+                }
+                catch (Exception e)
+                {
+                    // Whatever else a request cut by a kill may throw: counted with the statuses and sent again, never
+                    // dropped with this client (a job no client holds would never be acknowledged).
+                    _statuses.AddOrUpdate(e.GetType().Name, 1, static (_, n) => n + 1);
+                    acknowledged = false;
+                }
+
+                if (acknowledged)
                 {
                     Interlocked.Increment(ref done);
                 }
