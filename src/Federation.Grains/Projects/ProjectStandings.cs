@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using Federation.Contracts;
 using Federation.Grains.Hosting;
 using Federation.Scheduling;
@@ -26,17 +27,9 @@ public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtim
     public ValueTask<(AllocationStanding Standing, string? Reason)> DecideAsync(JobRequest job, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (_entries.TryGetValue(job.Project, out var entry) && entry.View is { } view)
-        {
-            if (runtimeTime.GetElapsedTime(entry.FetchedAt) > _options.StandingRefresh)
-            {
-                entry.Refresh(this, job.Project);
-            }
-
-            return new(Decide(entry, view, job, now));
-        }
-
-        return DecideSlowAsync(job, now);
+        return TryCached(job.Project, out var entry, out var view)
+            ? new(Decide(entry, view, job, now))
+            : DecideSlowAsync(job, now);
     }
 
     /// <summary>
@@ -47,26 +40,12 @@ public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtim
     public async ValueTask<int> PriorityAsync(string project)
     {
         ArgumentNullException.ThrowIfNull(project);
-        if (_entries.TryGetValue(project, out var entry) && entry.View is { } view)
+        if (TryCached(project, out _, out var view))
         {
-            if (runtimeTime.GetElapsedTime(entry.FetchedAt) > _options.StandingRefresh)
-            {
-                // In the background: this submission takes the class the cache has.
-                _ = entry.Refresh(this, project);
-            }
-
             return view.Priority;
         }
 
-        entry = _entries.GetOrAdd(project, static _ => new Entry());
-        try
-        {
-            return (await entry.Refresh(this, project)).Priority;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return 0;
-        }
+        return (await FetchFirstAsync(project)).View?.Priority ?? 0;
     }
 
     /// <summary>Forgets every cached project (a test, or a coordinator who wants a change seen at once on this silo).</summary>
@@ -80,24 +59,46 @@ public sealed class ProjectStandings(GrainReferences grains, TimeProvider runtim
         entry.Set(view, runtimeTime.GetTimestamp());
     }
 
-    /// <summary>
-    /// The first job of a project on this silo: the project is asked. When it cannot answer (its silo died, the store is
-    /// down) the job is placed unmanaged rather than not at all, and the next job asks again.
-    /// </summary>
-    private async ValueTask<(AllocationStanding, string?)> DecideSlowAsync(JobRequest job, DateTimeOffset now)
+    /// <summary>The project's cached entry, refreshed in the background once older than the refresh period; false when none was fetched yet.</summary>
+    private bool TryCached(string project, [NotNullWhen(true)] out Entry? entry, [NotNullWhen(true)] out ProjectView? view)
     {
-        var entry = _entries.GetOrAdd(job.Project, static _ => new Entry());
-        ProjectView view;
+        if (_entries.TryGetValue(project, out entry) && entry.View is { } cached)
+        {
+            if (runtimeTime.GetElapsedTime(entry.FetchedAt) > _options.StandingRefresh)
+            {
+                // In the background: this call answers from what the cache has.
+                _ = entry.Refresh(this, project);
+            }
+
+            view = cached;
+            return true;
+        }
+
+        view = null;
+        return false;
+    }
+
+    /// <summary>
+    /// A project's first use on this silo: the project is asked. When it cannot answer (its silo died, the store is down)
+    /// the view is null (the job is placed unmanaged, with priority 0, rather than not at all) and the next use asks again.
+    /// </summary>
+    private async ValueTask<(Entry Entry, ProjectView? View)> FetchFirstAsync(string project)
+    {
+        var entry = _entries.GetOrAdd(project, static _ => new Entry());
         try
         {
-            view = await entry.Refresh(this, job.Project);
+            return (entry, await entry.Refresh(this, project));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return (AllocationStanding.Unmanaged, null);
+            return (entry, null);
         }
+    }
 
-        return Decide(entry, view, job, now);
+    private async ValueTask<(AllocationStanding, string?)> DecideSlowAsync(JobRequest job, DateTimeOffset now)
+    {
+        var (entry, view) = await FetchFirstAsync(job.Project);
+        return view is null ? (AllocationStanding.Unmanaged, null) : Decide(entry, view, job, now);
     }
 
     private (AllocationStanding, string?) Decide(Entry entry, ProjectView view, JobRequest job, DateTimeOffset now)
