@@ -19,6 +19,12 @@ public readonly record struct JobRowColumns(string State, string? Region, string
 public interface IJobRow
 {
     JobRowColumns Columns { get; }
+
+    /// <summary>
+    /// Audit entries of the change this write stores, inserted in the same transaction as the row (none when the write
+    /// is refused); an entry already stored is skipped. The writer clears them once the write returns.
+    /// </summary>
+    IReadOnlyList<Audit.AuditRecord> AuditRecords => [];
 }
 
 /// <summary>Which job rows to list: every given column must match (null = any).</summary>
