@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using Federation.Contracts;
+using Federation.Grains.Audit;
 using Federation.Grains.Hosting;
 using Federation.Storage;
 using Microsoft.Extensions.Logging;
@@ -29,19 +30,24 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
 
     private readonly IPersistentState<TokenRegistryState> _state;
     private readonly TimeProvider _time;
+    private readonly AuditTrail _audit;
     private readonly ILogger<TokenRegistryGrain> _logger;
     private readonly ObserverManager<ITokenObserver> _observers;
 
     public TokenRegistryGrain(
         [PersistentState(TokenRegistryState.StateName, StorageNames.GrainState)] IPersistentState<TokenRegistryState> state,
         TimeProvider time,
+        AuditTrail audit,
         ILogger<TokenRegistryGrain> logger)
     {
         _state = state;
         _time = time;
+        _audit = audit;
         _logger = logger;
         _observers = new ObserverManager<ITokenObserver>(ObserverLease, logger);
     }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => _audit.FlushAsync(_state.State);
 
     public async Task<SigningKey> GetKeyAsync()
     {
@@ -71,7 +77,10 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
             IssuedBy = issuedBy,
         };
         _state.State.Tokens[record.Id] = record;
-        await _state.WriteOrUndoAsync(() => _state.State.Tokens.Remove(record.Id));
+        await _audit.WriteAsync(
+            _state,
+            _audit.Entry(AuditActions.TokenIssue, "token/" + record.Id, null, null, record),
+            () => _state.State.Tokens.Remove(record.Id));
         return record;
     }
 
@@ -87,7 +96,7 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
             var revoked = record with { RevokedAt = _time.GetUtcNow(), RevokedBy = revokedBy };
             _state.State.Tokens[id] = revoked;
             _state.State.Version++;
-            await _state.WriteOrUndoAsync(() =>
+            await _audit.WriteAsync(_state, _audit.Entry(AuditActions.TokenRevoke, "token/" + id, null, record, revoked), () =>
             {
                 _state.State.Tokens[id] = record;
                 _state.State.Version--;
@@ -152,7 +161,7 @@ public sealed class TokenRegistryGrain : Grain, ITokenRegistryGrain
 
 /// <summary>The token registry's durable state.</summary>
 [GenerateSerializer, Alias("federation.TokenRegistryState")]
-public sealed class TokenRegistryState
+public sealed class TokenRegistryState : IAuditedState
 {
     /// <summary>State name of the registry's persistent state (distinct from every other grain's).</summary>
     public const string StateName = "tokens";
@@ -168,4 +177,8 @@ public sealed class TokenRegistryState
     /// <summary>Grows with every revocation.</summary>
     [Id(2)]
     public long Version { get; set; }
+
+    /// <summary>The audit entries of issues and revocations, stored with them until they are in the audit table.</summary>
+    [Id(3)]
+    public List<AuditEntry> AuditOutbox { get; set; } = [];
 }

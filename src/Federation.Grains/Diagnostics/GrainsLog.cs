@@ -130,4 +130,7 @@ internal static partial class GrainsLog
 
     [LoggerMessage(64, LogLevel.Warning, "The queued jobs of project {Project} could not be counted; the cap is judged on the last count")]
     public static partial void QueuedCountFailed(ILogger logger, Exception exception, string project);
+
+    [LoggerMessage(65, LogLevel.Warning, "{Count} audit entries of {Target} could not be appended to the audit table; they stay in the grain's state and are appended with its next change or activation")]
+    public static partial void AuditNotAppended(ILogger logger, Exception exception, int count, string target);
 }

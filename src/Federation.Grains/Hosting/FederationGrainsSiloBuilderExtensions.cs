@@ -56,6 +56,8 @@ public static class FederationGrainsSiloBuilderExtensions
         services.TryAddSingleton<NoticeDeliveries>();
         services.TryAddSingleton<IJobExecutor, SimulatedJobExecutor>();
         services.TryAddSingleton<JobRows>();
+        services.TryAddSingleton<Audit.AuditTrail>();
+        services.TryAddSingleton<Audit.IAuditQuery>(static sp => sp.GetRequiredService<Audit.AuditTrail>());
         services.TryAddSingleton<IJobQuery>(static sp => sp.GetRequiredService<JobRows>());
         services.TryAddSingleton<IJobRowReader>(static sp => sp.GetRequiredService<JobRows>());
         services.TryAddSingleton<GrainReferences>();

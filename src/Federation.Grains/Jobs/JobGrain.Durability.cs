@@ -36,7 +36,7 @@ public sealed partial class JobGrain
         var attempted = (Record.State, Record.Region, Record.History.Count, Record.History.Count > 0 ? Record.History[^1].At : default);
         try
         {
-            await _state.WriteStateAsync();
+            await WriteRowAsync();
         }
         catch (Exception ex)
         {
@@ -131,12 +131,25 @@ public sealed partial class JobGrain
     {
         try
         {
-            await _state.WriteStateAsync();
+            await WriteRowAsync();
         }
         catch (Exception)
         {
             await TryReloadAsync();
             throw;
+        }
+    }
+
+    /// <summary>Writes the row with the audit entries of its change (in its transaction), which are then done with, written or not.</summary>
+    private async ValueTask WriteRowAsync()
+    {
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        finally
+        {
+            Record.PendingAudit.Clear();
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Federation.Contracts;
+using Federation.Grains.Audit;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Model;
 
@@ -53,6 +54,7 @@ public sealed partial class JobGrain
             OverAllocation = JobEventKinds.IsOverAllocation(Record.History),
         };
         var target = _grains.Region(targetRegion);
+        var before = AuditState();
         AdmitResult admit;
         try
         {
@@ -78,6 +80,7 @@ public sealed partial class JobGrain
             var moved = string.Create(CultureInfo.InvariantCulture, $"moved from {fromRegion} to {targetRegion}: {reason}; dataset transfer {transfer:F1} s");
             SetPlaced(targetRegion, admit.State, now, now + TimeSpan.FromSeconds(transfer), moved, Record.Placement, admit.ExpectedStart);
             Record.AddEvent(now, JobEventKinds.Overflowed, targetRegion, moved, residency: admit.Residency);
+            Audit(AuditActions.JobMove, before, moved + ResidencyWords(admit.Residency));
             if (admit.State == JobState.Running)
             {
                 Record.AddStarted(Record.StartedAt!.Value, targetRegion, admit.AcceleratorType);
@@ -110,6 +113,7 @@ public sealed partial class JobGrain
 
         var outcome = await _grains.Router.PlaceAsync(Id, job, Record.SubmittedAt, null);
         ApplyPlacement(outcome, now, fromRegion, JobEventKinds.Requeued);
+        Audit(AuditActions.JobMove, before, $"{targetRegion} refused the move from {fromRegion} ({reason}); {PlacementWords(outcome)}");
         await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null, fromRegion, restore);
         return outcome.Placed && !string.Equals(outcome.Region, fromRegion, StringComparison.Ordinal);
     }

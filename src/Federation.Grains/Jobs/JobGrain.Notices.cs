@@ -1,5 +1,6 @@
 using System.Globalization;
 using Federation.Contracts;
+using Federation.Grains.Audit;
 using Federation.Grains.Diagnostics;
 
 namespace Federation.Grains.Jobs;
@@ -110,8 +111,9 @@ public sealed partial class JobGrain
         }
 
         var now = _clock.Now;
-        Record.AddEvent(now, JobEventKinds.Requeued, regionId, $"released by {regionId}: {reason}");
-        await PlaceAgainAsync(regionId, now);
+        var released = $"released by {regionId}: {reason}";
+        Record.AddEvent(now, JobEventKinds.Requeued, regionId, released);
+        await PlaceAgainAsync(regionId, now, released);
     }
 
     public async Task OnPreemptedAsync(string regionId, RunPreempted preempted)
@@ -132,7 +134,7 @@ public sealed partial class JobGrain
         var hours = Record.State == JobState.Running && Record.StartedAt is { } started ? Math.Max(0, (at - started).TotalHours) : 0;
         Record.AddEvent(at, JobEventKinds.Preempted, regionId, DescribePreemption(regionId, preempted, hours, usage));
         Record.Reclaim = null;
-        await PlaceAgainAsync(regionId, _clock.Now);
+        await PlaceAgainAsync(regionId, _clock.Now, $"preempted in {regionId}");
         _instruments.Preempted(regionId);
     }
 
@@ -190,13 +192,15 @@ public sealed partial class JobGrain
     /// Places the job again after <paramref name="regionId"/> let it go (released, preempted): elsewhere first, and in that
     /// region when nowhere else takes it (pinned there); the row keeps its history.
     /// </summary>
-    private async Task PlaceAgainAsync(string regionId, DateTimeOffset now)
+    /// <param name="why">Why the region let it go, for the audit entry of the move.</param>
+    private async Task PlaceAgainAsync(string regionId, DateTimeOffset now, string why)
     {
         // The backend's id and reason were the run's here: a run placed again (even in this region) is a new backend job,
         // which must never be taken for the one that ended (its id stays in the history's Backend event).
         Record.BackendJobId = null;
         Record.BackendReason = null;
         var job = Record.Request!;
+        var before = AuditState();
         var router = _grains.Router;
         var outcome = await router.PlaceAsync(Id, job, Record.SubmittedAt, regionId);
         if (!outcome.Placed)
@@ -215,6 +219,7 @@ public sealed partial class JobGrain
         }
 
         ApplyPlacement(outcome, now, regionId, JobEventKinds.Requeued);
+        Audit(AuditActions.JobMove, before, $"{why}; {PlacementWords(outcome)}");
         await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
         ReportFlowIfAway(regionId, outcome);
     }

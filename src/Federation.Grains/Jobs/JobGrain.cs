@@ -1,6 +1,7 @@
 using Federation.Contracts;
 using Federation.Grains.Admission;
 using Federation.Grains.Aggregation;
+using Federation.Grains.Audit;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
@@ -40,6 +41,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
     private readonly ResidencyPolicies _residency;
     private readonly QueuedJobCounts _queued;
     private readonly ProjectStandings _projects;
+    private readonly AuditTrail _audit;
     private string? _id;
 
     public JobGrain(
@@ -52,6 +54,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         ResidencyPolicies residency,
         QueuedJobCounts queued,
         ProjectStandings projects,
+        AuditTrail audit,
         ILogger<JobGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -65,6 +68,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         _residency = residency;
         _queued = queued;
         _projects = projects;
+        _audit = audit;
     }
 
     private JobRecord Record => _state.State;
@@ -161,6 +165,11 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         {
             outcome = await _grains.Router.PlaceAsync(Id, job, record.SubmittedAt, null);
             ApplyPlacement(outcome, now, null, JobEventKinds.Queued);
+            if (created)
+            {
+                Audit(AuditActions.JobSubmit, null, PlacementWords(outcome));
+            }
+
             await WriteOrCompensateAsync(outcome.Placed ? outcome.Region : null);
         }
         catch
@@ -203,6 +212,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         }
 
         var now = _clock.Now;
+        var before = AuditState();
         if (Record.Region is { } regionId)
         {
             var region = _grains.Region(regionId);
@@ -219,6 +229,7 @@ public sealed partial class JobGrain : Grain, IJobGrain, IIncomingGrainCallFilte
         Record.Reclaim = null;
         Record.Reason = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
         Record.AddEvent(now, JobEventKinds.Cancelled, Record.Region, Record.Reason);
+        Audit(AuditActions.JobCancel, before, Record.Reason);
         await CommitAsync();
         _instruments.JobsFinished.Add(1);
         return Record.ToSnapshot(Id);

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Federation.Storage.Audit;
 using Federation.Storage.Jobs;
 using Federation.Contracts;
 
@@ -73,6 +74,14 @@ public sealed class JobRecord : IJobRow
     public bool IsFinal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
     public JobRowColumns Columns => new(State.ToString(), Region, Request?.Project, Request?.Owner, IsActive, SubmittedAt);
+
+    /// <summary>
+    /// The audit entries of the change being written: the job store inserts them in the row's transaction. Not part of
+    /// the row; the job clears them once the write returns.
+    /// </summary>
+    public List<AuditRecord> PendingAudit { get; } = [];
+
+    IReadOnlyList<AuditRecord> IJobRow.AuditRecords => PendingAudit;
 
     /// <summary>Adds an event; a null <paramref name="message"/> is rendered from the kind when the job is shown (<see cref="JobViews"/>).</summary>
     /// <param name="residency">On a placement or a move of a job with a residency class: the check the admitting region made.</param>

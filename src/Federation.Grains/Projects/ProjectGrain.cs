@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Federation.Contracts;
+using Federation.Grains.Audit;
 using Federation.Grains.Execution;
 using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
@@ -36,6 +37,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
     private readonly Megaregion _megaregion;
     private readonly AllocationOptions _options;
     private readonly GrainReferences _grains;
+    private readonly AuditTrail _audit;
     private readonly List<RunSpan> _runs = [];
     private readonly List<int> _openRuns = [];
     private bool _countersDirty;
@@ -53,7 +55,8 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         ExecutionClock clock,
         GrainReferences grains,
         IOptions<FederationGrainsOptions> grainsOptions,
-        IOptions<AllocationOptions> options)
+        IOptions<AllocationOptions> options,
+        AuditTrail audit)
     {
         ArgumentNullException.ThrowIfNull(grainsOptions);
         ArgumentNullException.ThrowIfNull(options);
@@ -63,6 +66,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         _grains = grains;
         _megaregion = grainsOptions.Value.Megaregion;
         _options = options.Value;
+        _audit = audit;
     }
 
     /// <summary>How often changed submission counters are written.</summary>
@@ -97,6 +101,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
             await _state.WriteStateAsync(cancellationToken);
         }
 
+        await _audit.FlushAsync(_state.State);
         await RecomputeIfManagedAsync(cancellationToken);
         this.RegisterGrainTimer(static (g, ct) => g.OnTimerAsync(ct), this, CounterWriteInterval, CounterWriteInterval);
         this.RegisterGrainTimer(static (g, ct) => g.RecomputeIfManagedAsync(ct), this, _options.RecomputeInterval, _options.RecomputeInterval);
@@ -119,6 +124,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         CheckVersion(ifVersion);
         await _grains.ProjectDirectory.AddAsync(Id);
         var a = Find(term, acceleratorClass);
+        var before = a is null ? null : AuditState(a);
         if (a is null)
         {
             a = new AllocationState { Term = term, Class = acceleratorClass };
@@ -135,7 +141,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         a.Until = allocation.Until!.Value;
         a.Region = allocation.Region;
         _state.State.Version++;
-        await WriteChangeAsync();
+        await WriteChangeAsync(AuditActions.ProjectAllocation, before, AuditState(a));
         await RecomputeAsync(CancellationToken.None);
         return View(_clock.Now);
     }
@@ -145,9 +151,10 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         Refuse(JobRules.ValidateProjectPriority(priority));
         CheckVersion(ifVersion);
         await _grains.ProjectDirectory.AddAsync(Id);
+        var before = new { priority = _state.State.Priority };
         _state.State.Priority = priority;
         _state.State.Version++;
-        await WriteChangeAsync();
+        await WriteChangeAsync(AuditActions.ProjectPriority, before, new { priority });
         return View(_clock.Now);
     }
 
@@ -174,6 +181,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         CheckVersion(ifVersion);
         var allocation = _state.State.Allocations[index];
         var hours = request.AcceleratorHours!.Value;
+        var before = AuditState(allocation);
         allocation.ReturnedAcceleratorHours += hours;
 
         // The hours become spare capacity for the rest of the term: as many accelerators as the hours keep busy until
@@ -197,7 +205,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         }
 
         _state.State.Version++;
-        await WriteChangeAsync();
+        await WriteChangeAsync(AuditActions.ProjectReturn, before, AuditState(allocation), $"returned {hours} accelerator-hours; {accelerators} accelerator(s) lent until {allocation.Until:o}");
         await OfferReturnsAsync();
         return View(now);
     }
@@ -427,19 +435,16 @@ public sealed class ProjectGrain : Grain, IProjectGrain
     /// Writes a change made in memory. When the write fails the activation is given up, so the next call reads the
     /// stored state again rather than answer from a change that was never stored.
     /// </summary>
-    private async Task WriteChangeAsync()
+    private async Task WriteChangeAsync(string action, object? before, object? after, string? detail = null)
     {
         _countersDirty = false;
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch
-        {
-            DeactivateOnIdle();
-            throw;
-        }
+        var entry = _audit.Entry(action, "project/" + Id, null, before, after, detail);
+        await _audit.WriteAsync(_state, entry, DeactivateOnIdle);
     }
+
+    /// <summary>What an audit entry shows of an allocation.</summary>
+    private static object AuditState(AllocationState a) =>
+        new { term = a.Term, @class = a.Class, acceleratorHours = a.AcceleratorHours, from = a.From, until = a.Until, region = a.Region, returnedAcceleratorHours = a.ReturnedAcceleratorHours };
 
     private async Task OnTimerAsync(CancellationToken cancellationToken)
     {

@@ -8,7 +8,7 @@ namespace Federation.Grains.Projects;
 /// (<see cref="ProjectGrain"/>), so it is right after any silo dies.
 /// </summary>
 [GenerateSerializer, Alias("federation.ProjectState")]
-public sealed class ProjectState
+public sealed class ProjectState : Audit.IAuditedState
 {
     /// <summary>State name of the project grain's persistent state (distinct from every other grain's).</summary>
     public const string StateName = "project";
@@ -53,6 +53,10 @@ public sealed class ProjectState
     /// <summary>The project's priority class (coordinator-set): the priority of its jobs submitted without one.</summary>
     [Id(8)]
     public int Priority { get; set; }
+
+    /// <summary>The audit entries of coordinators' and researchers' changes, stored with them until they are in the audit table.</summary>
+    [Id(9)]
+    public List<AuditEntry> AuditOutbox { get; set; } = [];
 }
 
 /// <summary>One allocation as stored.</summary>

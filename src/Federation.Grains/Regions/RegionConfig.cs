@@ -8,7 +8,7 @@ namespace Federation.Grains.Regions;
 /// not here: they are derived from the job rows, which are the source of truth.
 /// </summary>
 [GenerateSerializer, Alias("federation.RegionConfig")]
-public sealed class RegionConfig
+public sealed class RegionConfig : Audit.IAuditedState
 {
     /// <summary>State name of the region grain's persistent state (distinct from every other grain's).</summary>
     public const string StateName = "region";
@@ -38,4 +38,8 @@ public sealed class RegionConfig
     /// <summary>Accelerators lent on top of the offer for hours projects returned, until their terms end (<see cref="RegionGrain"/>'s returns).</summary>
     [Id(5)]
     public List<ReturnedCapacityView> Returned { get; set; } = [];
+
+    /// <summary>The audit entries of operators' changes, stored with them until they are in the audit table.</summary>
+    [Id(6)]
+    public List<AuditEntry> AuditOutbox { get; set; } = [];
 }

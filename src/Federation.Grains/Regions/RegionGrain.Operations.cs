@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Federation.Contracts;
+using Federation.Grains.Audit;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
 using Federation.Grains.Jobs;
@@ -20,9 +21,14 @@ public sealed partial class RegionGrain
             throw new ArgumentException($"offer of {Id}: {string.Join("; ", errors)}", nameof(offer));
         }
 
-        _config.State.Offer = offer;
-        _config.State.Version++;
-        await _config.WriteStateAsync();
+        var config = _config.State;
+        var (before, version) = (config.Offer, config.Version);
+        config.Offer = offer;
+        config.Version++;
+        await _audit.WriteAsync(
+            _config,
+            _audit.Entry(AuditActions.RegionOffer, "region/" + Id, Id, before, offer),
+            () => (config.Offer, config.Version) = (before, version));
 
         // The offer sizes the scheduler's per-pool external limits: rebuild it around the same jobs, and hand
         // back queued external jobs the new offer no longer covers.
@@ -111,10 +117,16 @@ public sealed partial class RegionGrain
     {
         ArgumentNullException.ThrowIfNull(request);
         CheckVersion(ifVersion);
-        _config.State.Draining = request.Drain;
-        _config.State.RequeueQueued = request.RequeueQueued;
-        _config.State.Version++;
-        await _config.WriteStateAsync();
+        var config = _config.State;
+        var before = new DrainRequest { Drain = config.Draining, RequeueQueued = config.RequeueQueued };
+        var version = config.Version;
+        config.Draining = request.Drain;
+        config.RequeueQueued = request.RequeueQueued;
+        config.Version++;
+        await _audit.WriteAsync(
+            _config,
+            _audit.Entry(AuditActions.RegionDrain, "region/" + Id, Id, before, request),
+            () => (config.Draining, config.RequeueQueued, config.Version) = (before.Drain, before.RequeueQueued, version));
         if (request.Drain && request.RequeueQueued)
         {
             ReleaseQueued($"{Id} is draining");

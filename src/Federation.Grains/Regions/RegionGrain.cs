@@ -1,6 +1,7 @@
 using Orleans;
 using Orleans.Runtime;
 using Federation.Contracts;
+using Federation.Grains.Audit;
 using Federation.Grains.Cluster;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Execution;
@@ -39,6 +40,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
     private readonly RegionSilos _silos;
     private readonly IRegionGauges _gauges;
     private readonly ResidencyPolicies _residency;
+    private readonly AuditTrail _audit;
     private readonly ILogger<RegionGrain> _logger;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Entry> _byTicket = new();
@@ -69,6 +71,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         RegionSilos silos,
         IRegionGauges gauges,
         ResidencyPolicies residency,
+        AuditTrail audit,
         ILogger<RegionGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -83,6 +86,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         _silos = silos;
         _gauges = gauges;
         _residency = residency;
+        _audit = audit;
         _logger = logger;
     }
 
@@ -111,6 +115,7 @@ public sealed partial class RegionGrain : Grain, IRegionGrain
         }
 
         await RebuildAsync(cancellationToken);
+        await _audit.FlushAsync(_config.State);
         ArmReturnedCapacityAlarm();
         OpenGauges();
         if (_away)

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Federation.Contracts;
+using Federation.Grains.Audit;
 using Federation.Grains.Diagnostics;
 using Federation.Grains.Hosting;
 using Federation.Grains.Jobs;
@@ -35,6 +36,7 @@ public sealed class ResidencyGrain : Grain, IResidencyGrain
     private readonly GrainReferences _grains;
     private readonly IJobQuery _jobs;
     private readonly ResidencyPolicies _policies;
+    private readonly AuditTrail _audit;
     private readonly ILogger<ResidencyGrain> _logger;
     private ResidencyPolicyView _committed = new();
 
@@ -44,6 +46,7 @@ public sealed class ResidencyGrain : Grain, IResidencyGrain
         GrainReferences grains,
         IJobQuery jobs,
         ResidencyPolicies policies,
+        AuditTrail audit,
         ILogger<ResidencyGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -52,13 +55,14 @@ public sealed class ResidencyGrain : Grain, IResidencyGrain
         _grains = grains;
         _jobs = jobs;
         _policies = policies;
+        _audit = audit;
         _logger = logger;
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _committed = View();
-        return Task.CompletedTask;
+        return _audit.FlushAsync(_state.State);
     }
 
     public Task<ResidencyPolicyView> GetAsync() => Task.FromResult(_committed);
@@ -88,7 +92,8 @@ public sealed class ResidencyGrain : Grain, IResidencyGrain
         var changed = new ResidencyClassState { Regions = [.. ordered], Version = version };
         classes[name] = changed;
         _state.State.Version = version;
-        await WriteAsync(() =>
+        var entry = _audit.Entry(AuditActions.ResidencySet, "residency/" + name, null, existing is null ? null : ClassView(name, existing), ClassView(name, changed));
+        await WriteAsync(entry, () =>
         {
             if (existing is null)
             {
@@ -133,7 +138,7 @@ public sealed class ResidencyGrain : Grain, IResidencyGrain
         var version = _state.State.Version + 1;
         classes.Remove(name);
         _state.State.Version = version;
-        await WriteAsync(() =>
+        await WriteAsync(_audit.Entry(AuditActions.ResidencyDelete, "residency/" + name, null, ClassView(name, existing), null), () =>
         {
             classes[name] = existing;
             _state.State.Version = version - 1;
@@ -159,10 +164,10 @@ public sealed class ResidencyGrain : Grain, IResidencyGrain
     private ResidencyChange Refusal(ResidencyOutcome outcome, ResidencyClassView? current, string message) =>
         new() { Outcome = outcome, Class = current, Policy = _committed, Message = message };
 
-    /// <summary>Writes the state; on failure puts memory back as the store has it (<paramref name="undo"/>) and throws.</summary>
-    private async Task WriteAsync(Action undo)
+    /// <summary>Writes the state with the change's audit entry; on failure puts memory back as the store has it (<paramref name="undo"/>) and throws.</summary>
+    private async Task WriteAsync(AuditEntry entry, Action undo)
     {
-        await _state.WriteOrUndoAsync(undo);
+        await _audit.WriteAsync(_state, entry, undo);
         _committed = View();
     }
 

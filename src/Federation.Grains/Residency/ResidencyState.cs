@@ -4,7 +4,7 @@ namespace Federation.Grains.Residency;
 
 /// <summary>The residency policy's durable state: the classes and the version every change increments.</summary>
 [GenerateSerializer, Alias("federation.ResidencyState")]
-public sealed class ResidencyState
+public sealed class ResidencyState : Audit.IAuditedState
 {
     /// <summary>State name of the residency grain's persistent state (distinct from every other grain's).</summary>
     public const string StateName = "residency";
@@ -15,6 +15,10 @@ public sealed class ResidencyState
     /// <summary>Keyed by class name.</summary>
     [Id(1)]
     public Dictionary<string, ResidencyClassState> Classes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The audit entries of coordinators' changes, stored with them until they are in the audit table.</summary>
+    [Id(2)]
+    public List<Contracts.AuditEntry> AuditOutbox { get; set; } = [];
 }
 
 /// <summary>One class: the regions it allows (megaregion order) and the version that last changed it.</summary>
