@@ -82,6 +82,7 @@ public static partial class Fedctl
         root.Subcommands.Add(DrainCommand(context));
         root.Subcommands.Add(MegaregionCommand(context));
         root.Subcommands.Add(LedgerCommand(context));
+        root.Subcommands.Add(AuditCommand(context));
         root.Subcommands.Add(ProjectsCommand(context));
         root.Subcommands.Add(ProjectCommand(context));
         root.Subcommands.Add(ResidencyCommand(context));

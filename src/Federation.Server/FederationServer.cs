@@ -137,6 +137,7 @@ public static class FederationServer
 
         // Who is calling is known before the rate limiter, which counts each identity's changes apart.
         app.UseAuthentication();
+        app.UseAuditActor();
         app.UseRateLimiter();
         app.UseConsole();
         app.UseRouting();
@@ -159,6 +160,7 @@ public static class FederationServer
         app.MapProjectsApi();
         app.MapWhatIfApi();
         app.MapTokensApi();
+        app.MapAuditApi();
         var settings = app.Services.GetRequiredService<ServerSettings>();
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FederationServer).FullName!),
             settings.StorageDescription, settings.MegaregionSource, settings.Megaregion.Regions.Length, settings.TimeScale, settings.Options.Demo);

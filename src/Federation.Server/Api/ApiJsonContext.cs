@@ -33,4 +33,5 @@ namespace Federation.Server.Api;
 [JsonSerializable(typeof(TokenRecord))]
 [JsonSerializable(typeof(IssuedTokenView))]
 [JsonSerializable(typeof(WhoAmIView))]
+[JsonSerializable(typeof(AuditPageView))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -103,7 +103,16 @@ public static class Access
         caller.IsCoordinator || (caller.Role == Role.Researcher && caller.Projects.Contains(project));
 
     /// <summary>The credit ledger: a coordinator reads all of it, an operator their region's statement.</summary>
-    public static (string? Region, Refusal? Refusal) Ledger(Caller caller, string? region)
+    public static (string? Region, Refusal? Refusal) Ledger(Caller caller, string? region) => RegionRecords(caller, region, "the credit ledger");
+
+    /// <summary>The audit table: a coordinator reads all of it, an operator the entries of their region.</summary>
+    public static (string? Region, Refusal? Refusal) Audit(Caller caller, string? region) => RegionRecords(caller, region, "the audit table");
+
+    /// <summary>
+    /// Records kept for the whole megaregion that an operator reads for one of their regions (named, or their only one)
+    /// and a coordinator reads whole or for any region; researchers read none. Returns the region to read (null: all).
+    /// </summary>
+    private static (string? Region, Refusal? Refusal) RegionRecords(Caller caller, string? region, string what)
     {
         switch (caller.Role)
         {
@@ -116,9 +125,9 @@ public static class Access
                     return (null, new("region", $"name one of your regions: {string.Join(", ", caller.Regions.Order(StringComparer.Ordinal))}"));
                 }
 
-                return caller.Regions.Contains(region) ? (region, null) : (null, new("region", $"{caller.Describe()} may not read the ledger of region '{region}'"));
+                return caller.Regions.Contains(region) ? (region, null) : (null, new("region", $"{caller.Describe()} may not read {what} of region '{region}'"));
             default:
-                return (null, new("Authorization", $"{caller.Describe()} may not read the credit ledger: operators read their region's, coordinators all of it"));
+                return (null, new("Authorization", $"{caller.Describe()} may not read {what}: operators read their region's, coordinators all of it"));
         }
     }
 }
