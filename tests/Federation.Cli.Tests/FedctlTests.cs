@@ -301,6 +301,34 @@ public sealed class FedctlTests : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task Audit_prints_who_changed_what_newest_first_and_a_bad_limit_exits_1_naming_it()
+    {
+        var priority = await RunAsync("project", "priority", "p-cli-audit", "3");
+        var again = await RunAsync("project", "priority", "p-cli-audit", "4");
+        var run = await RunAsync("audit", "--target", "project/p-cli-audit");
+        var paged = await RunAsync("audit", "--target", "project/p-cli-audit", "--limit", "1");
+        var json = await RunAsync("audit", "--target", "project/p-cli-audit", "--json");
+        var bad = await RunAsync("audit", "--limit", "0");
+
+        Assert.Equal((0, 0), (priority.ExitCode, again.ExitCode));
+        Assert.Equal((0, ""), (run.ExitCode, run.Error));
+        Assert.Matches("^SEQ +AT +ACTOR +ROLE +ACTION +TARGET +REGION +FROM +CHANGE$", run.OutLines[0]);
+        Assert.Matches("^[0-9]+ +\\d{4}-\\d{2}-\\d{2} .* +bootstrap +coordinator +project.priority +project/p-cli-audit +- +127\\.0\\.0\\.1 +\\{\"priority\":3\\} -> \\{\"priority\":4\\}$", run.OutLines[1]);
+        Assert.Matches("\\{\"priority\":0\\} -> \\{\"priority\":3\\}$", run.OutLines[2]);
+        Assert.Equal(3, run.OutLines.Length);
+
+        // One per page: the first, then how to go on.
+        Assert.Equal(3, paged.OutLines.Length);
+        Assert.Matches("^next: fedctl audit --before [0-9]+$", paged.OutLines[2]);
+
+        Assert.Equal(0, json.ExitCode);
+        var entries = JsonNode.Parse(json.Out)!["entries"]!.AsArray();
+        Assert.Equal(["project.priority", "project.priority"], entries.Select(e => e!["action"]!.GetValue<string>()));
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("  limit: must be an integer from 1 to 1000", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ledger_json_prints_the_servers_statement_and_a_bad_month_exits_1_naming_it()
     {
         var run = await RunAsync("ledger", "--month", "2020-01", "--json");

@@ -12,8 +12,8 @@ namespace Federation.Server.Tests;
 /// <summary>
 /// Property-based fuzzing of every state-changing and reading endpoint with malformed, oversized and hostile requests
 /// (FsCheck, seeded and bounded): never a 5xx; every 4xx is problem details naming at least one field; and a 4xx
-/// changes nothing (the regions' offers, drain states and versions, their queues and running jobs, the job count and
-/// the residency classes, read through the API before and after). A request that happens to be valid may change state: the next ones are
+/// changes nothing (the regions' offers, drain states and versions, their queues and running jobs, the job count, the
+/// residency classes and the newest entry of the audit table, read through the API before and after). A request that happens to be valid may change state: the next ones are
 /// compared with the state it left. The server runs on a manual clock, so nothing changes by itself.
 /// <c>FEDERATION_FUZZ_SEED</c> replays another seed.
 /// </summary>
@@ -101,7 +101,11 @@ public sealed class FuzzTests : IAsyncLifetime
                 .Append(" v").Append(r["version"]).Append(" queued=").Append(r["queuedJobs"]).Append(" running=").Append(r["runningJobs"]).Append("; ");
         }
 
-        return text.Append("jobs=").Append(jobs["total"]).Append(" residency=").Append(await _server.Client.GetStringAsync("api/residency")).ToString();
+        // Every change writes an audit entry: a refused request must add none.
+        var audit = JsonNode.Parse(await _server.Client.GetStringAsync("api/audit?limit=1"))!["entries"]!.AsArray();
+        var newest = audit.Count == 0 ? "none" : audit[0]!["sequence"]!.ToJsonString();
+        return text.Append("jobs=").Append(jobs["total"]).Append(" residency=").Append(await _server.Client.GetStringAsync("api/residency"))
+            .Append(" audit=").Append(newest).ToString();
     }
 }
 
@@ -208,9 +212,9 @@ internal static class FuzzRequests
         select Body("POST", $"api/regions/{region}/drain", new JsonObject { ["drain"] = drain, ["requeueQueued"] = requeue }) with { IfMatch = ifMatch };
 
     private static readonly Gen<FuzzRequest> Reads =
-        from what in Gen.Elements("state", "region", "project", "owner", "limit", "after", "order")
+        from what in Gen.Elements("state", "region", "project", "owner", "limit", "after", "order", "actor", "target", "action", "before")
         from value in Gen.Elements("", "bogus", "-1", "0", "1001", "99999999999999999999", "%00", "Running", "newest", new string('q', 3000), "gwangju%0d%0aSet-Cookie:x")
-        from path in Gen.Elements($"api/jobs?{what}={value}", $"api/jobs/{value}", $"api/regions/{value}", $"api/regions/{value}/history?hours={value}", $"api/regions/gwangju/history?hours={value}")
+        from path in Gen.Elements($"api/jobs?{what}={value}", $"api/audit?{what}={value}", $"api/jobs/{value}", $"api/regions/{value}", $"api/regions/{value}/history?hours={value}", $"api/regions/gwangju/history?hours={value}")
         select new FuzzRequest("GET", path, null, null, null);
 
     private static readonly Gen<string> ResidencyClassNames = Gen.Elements("kr-fuzz", "kr-new", "Bad_Name", "-x", "a%00b", "kr fuzz", new string('c', 300), "%F0%9F%9A%80");

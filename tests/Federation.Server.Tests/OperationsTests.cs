@@ -121,7 +121,7 @@ public sealed class OperationsTests : IAsyncLifetime
             .SelectMany(p => p.Value!.AsObject().Select(o => o.Value!["operationId"]!.GetValue<string>()))
             .Order(StringComparer.Ordinal);
         Assert.Equal(
-            ["CancelJob", "CancelWhatIf", "DeleteResidencyClass", "DrainRegion", "GetHealth", "GetJob", "GetLedger", "GetLiveFeed", "GetMegaregion", "GetMetrics", "GetProject", "GetRegion", "GetRegionHistory", "GetResidencyClass", "GetWhatIf", "GetWhatIfReport", "IssueToken", "ListJobs", "ListProjects", "ListRegions", "ListResidencyClasses", "ListTokens", "ListWhatIfRuns", "ListWhatIfTraces", "ReturnProjectHours", "RevokeToken", "SetProjectAllocation", "SetProjectPriority", "SetRegionOffer", "SetResidencyClass", "SubmitJob", "SubmitWhatIf", "WhoAmI"],
+            ["CancelJob", "CancelWhatIf", "DeleteResidencyClass", "DrainRegion", "GetHealth", "GetJob", "GetLedger", "GetLiveFeed", "GetMegaregion", "GetMetrics", "GetProject", "GetRegion", "GetRegionHistory", "GetResidencyClass", "GetWhatIf", "GetWhatIfReport", "IssueToken", "ListAudit", "ListJobs", "ListProjects", "ListRegions", "ListResidencyClasses", "ListTokens", "ListWhatIfRuns", "ListWhatIfTraces", "ReturnProjectHours", "RevokeToken", "SetProjectAllocation", "SetProjectPriority", "SetRegionOffer", "SetResidencyClass", "SubmitJob", "SubmitWhatIf", "WhoAmI"],
             operations);
     }
 }

@@ -73,6 +73,7 @@ internal sealed class FederationTestHost : IAsyncDisposable
     /// <param name="siloRegions">The region each silo runs, by the silo's index (<c>Silo_N</c>, silos started later
     /// included); null (or a null entry, for every silo) is the embedded default's one silo for every region.</param>
     /// <param name="admission">Sets each silo's admission limits (the cap on queued jobs per project).</param>
+    /// <param name="services">Last on each silo's services: replaces what the silo registered (a failing audit log).</param>
     public static async Task<FederationTestHost> StartAsync(
         CountingStorage? storage = null,
         ManualTimeProvider? execution = null,
@@ -83,8 +84,10 @@ internal sealed class FederationTestHost : IAsyncDisposable
         string? serviceId = null,
         string?[]? siloRegions = null,
         Action<Projects.AllocationOptions>? allocations = null,
-        Action<Admission.AdmissionOptions>? admission = null)
+        Action<Admission.AdmissionOptions>? admission = null,
+        Action<IServiceCollection>? services = null)
     {
+        var configureServices = services;
         if (storage is null && sqliteFile is null)
         {
             storage = new CountingStorage();
@@ -156,6 +159,8 @@ internal sealed class FederationTestHost : IAsyncDisposable
             {
                 services.Configure(admission);
             }
+
+            configureServices?.Invoke(services);
         });
 
         var cluster = builder.Build();

@@ -64,6 +64,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         yield return ("GET /api/megaregion", () => Get("api/megaregion"), [401, 200, 200, 200, 200, 200]);
         yield return ("GET /api/live", () => Get("api/live"), [401, 200, 200, 200, 200, 200]);
         yield return ("GET /api/ledger", () => Get("api/ledger"), [401, 403, 403, 200, 200, 200]);
+        yield return ("GET /api/audit", () => Get("api/audit"), [401, 403, 403, 200, 200, 200]);
         yield return ("GET /api/projects", () => Get("api/projects"), [401, 200, 200, 200, 200, 200]);
         yield return ("GET /api/projects/{id}", () => Get($"api/projects/{Project}"), [401, 200, 403, 403, 403, 200]);
         yield return ("PUT /api/projects/{id}/allocations/{term}/{class}", () => Json(HttpMethod.Put, $"api/projects/{Project}/allocations/mid/any", AllocationBody()), [401, 403, 403, 403, 403, 200]);
