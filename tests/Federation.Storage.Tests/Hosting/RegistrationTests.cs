@@ -26,7 +26,7 @@ public sealed class RegistrationTests
         await using var silo = await TestSilo.StartAsync(s => s.AddFederationSqliteStorage(o => o.ConnectionString = directory.JobConnectionString));
 
         // Prepared at start, before any grain wrote.
-        Assert.Equal(["federationjobs", "federationschema"], await TablesAsync(directory.JobFile));
+        Assert.Equal(["federationaudit", "federationjobs", "federationschema", "sqlite_sequence"], await TablesAsync(directory.JobFile));
         Assert.Equal(["federationschema", "orleansquery", "orleansstorage"], await TablesAsync(directory.GrainStateFile));
         var jobStore = silo.Services.GetRequiredService<IJobStore>();
         Assert.Same(jobStore, silo.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs));
@@ -101,7 +101,7 @@ public sealed class RegistrationTests
         var name = $"127.0.0.1:{forwarder.Port}/{server.Database} (schema {schema.Name})";
 
         Assert.Equal(
-            ["federationjobs", "federationschema", "orleansquery", "orleansstorage"],
+            ["federationaudit", "federationjobs", "federationschema", "orleansquery", "orleansstorage"],
             await schema.QueryAsync("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name", r => r.GetString(0)));
         var jobStore = silo.Services.GetRequiredService<IJobStore>();
         Assert.Same(jobStore, silo.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs));
