@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Federation.Storage.Audit;
 using Federation.Storage.Jobs;
 using Federation.Storage.Tests.Jobs;
 using Federation.TestKit;
@@ -273,6 +274,40 @@ public abstract class SchemaConformance : IAsyncLifetime
         await store.WriteStateAsync(JobStoreOptions.DefaultStateName, GrainId.Create(jobType, "old-a"),
             new TestGrainState<TestJobRow>(new TestJobRow { State = "Completed", Region = "gwangju", SubmittedOn = t0.AddMinutes(50) }, "1"));
         Assert.Equal(["old-b", "old-d", "new-1", "old-c", "old-a"], (await store.QueryAsync<TestJobRow>(new JobRowFilter(), JobRowOrder.Newest, 100, null)).Rows.Select(r => r.JobId));
+    }
+
+    [Fact]
+    public async Task ADatabaseFromBeforeTheAuditTableGainsItOnStartAndKeepsItsJobRows()
+    {
+        var clock = new ManualTimeProvider();
+        var t0 = clock.Start;
+        var serializer = new JsonRowSerializer();
+        var jobType = GrainType.Create(JobStoreOptions.DefaultGrainType);
+
+        // The previous build's database: the jobs at version 2 and Orleans' persistence, no audit component, a job written.
+        var old = Database(clock, [SchemaComponent.Jobs, SchemaComponent.OrleansPersistence]);
+        await old.InitializeAsync();
+        var state = new TestGrainState<TestJobRow>(new TestJobRow { State = "Queued", Region = "gwangju", Value = 1 });
+        await new AdoNetJobStore(old, "svc", new JobStoreOptions(), serializer, clock).WriteStateAsync(JobStoreOptions.DefaultStateName, GrainId.Create(jobType, "old-job"), state);
+        Assert.DoesNotContain("federationaudit", await TablesAsync());
+
+        clock.Advance(TimeSpan.FromHours(1));
+        var current = Database(clock);
+        await current.InitializeAsync();
+        var store = new AdoNetJobStore(current, "svc", new JobStoreOptions(), serializer, clock);
+        var log = new AdoNetAuditLog(current, "svc");
+        state.State.Value = 2;
+        state.State.AuditRecords = [new AuditRecord { Id = "first-entry", At = t0, Actor = "alice", Role = "operator", Action = "job.update", Target = "job/old-job" }];
+        await store.WriteStateAsync(JobStoreOptions.DefaultStateName, GrainId.Create(jobType, "old-job"), state);
+
+        Assert.Equal(
+            [("federation.audit", 1, t0.AddHours(1)), ("federation.jobs", 2, t0), ("orleans.persistence", 1, t0)],
+            await VersionRowsAsync(current));
+        Assert.Equal(["federationaudit", "federationjobs", "federationschema", "orleansquery", "orleansstorage"], await TablesAsync());
+        Assert.Equal(("2", 2), (state.ETag, (await store.ReadAsync<TestJobRow>("old-job"))!.Row.Value));
+        Assert.Equal([("first-entry", 1L)], (await log.QueryAsync(new AuditFilter(), 10, null)).Records.Select(r => (r.Id, r.Sequence)));
+        var refused = await Assert.ThrowsAnyAsync<DbException>(() => ExecuteAsync("DELETE FROM federationaudit"));
+        Assert.Contains("federationaudit is append-only", refused.Message, StringComparison.Ordinal);
     }
 
     private AdoNetDatabase Database(TimeProvider time, IReadOnlyList<SchemaComponent>? components = null)
