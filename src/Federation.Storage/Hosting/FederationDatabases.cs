@@ -1,3 +1,4 @@
+using Federation.Storage.Audit;
 using Federation.Storage.Jobs;
 using Federation.Storage.Postgres;
 using Federation.Storage.Sqlite;
@@ -7,11 +8,15 @@ using Npgsql;
 namespace Federation.Storage.Hosting;
 
 /// <summary>
-/// The databases of one silo, made once: the job store's, and where Orleans keeps grain state (the same PostgreSQL
-/// database, or a second SQLite file). Health checks ask every one; the initializer prepares every one.
+/// The databases of one silo, made once: the job store's (which holds the audit table too), and where Orleans keeps
+/// grain state (the same PostgreSQL database, or a second SQLite file). Health checks ask every one; the initializer
+/// prepares every one. In memory, one <see cref="MemoryAuditLog"/> is both the audit log and where the job store appends
+/// its rows' entries.
 /// </summary>
 public sealed class FederationDatabases : IStorageHealthCheck, IAsyncDisposable
 {
+    private readonly MemoryAuditLog? _memoryAuditLog;
+
     private FederationDatabases(StorageKind kind, IReadOnlyList<AdoNetDatabase> all, string description, NpgsqlDataSource? dataSource, string? connectionString)
     {
         Kind = kind;
@@ -19,6 +24,7 @@ public sealed class FederationDatabases : IStorageHealthCheck, IAsyncDisposable
         Description = description;
         DataSource = dataSource;
         ConnectionString = connectionString;
+        _memoryAuditLog = kind == StorageKind.Memory ? new MemoryAuditLog() : null;
     }
 
     public StorageKind Kind { get; }
@@ -54,8 +60,16 @@ public sealed class FederationDatabases : IStorageHealthCheck, IAsyncDisposable
     /// <summary>The job store on these databases.</summary>
     public IJobStore CreateJobStore(string serviceId, JobStoreOptions options, Orleans.Storage.IGrainStorageSerializer serializer, TimeProvider? time = null) =>
         Kind == StorageKind.Memory
-            ? new MemoryJobStore(options, serializer)
+            ? new MemoryJobStore(options, serializer, _memoryAuditLog)
             : new AdoNetJobStore(All[0], serviceId, options, serializer, time);
+
+    /// <summary>
+    /// The audit log on these databases: the audit table of the job database (<c>All[0]</c>), where the job store writes
+    /// its rows' entries too; in memory, this instance's one <see cref="MemoryAuditLog"/> (the same on every call, the
+    /// one <see cref="CreateJobStore"/> appends to; memory holds one deployment, so <paramref name="serviceId"/> is not used).
+    /// </summary>
+    public IAuditLog CreateAuditLog(string serviceId) =>
+        _memoryAuditLog ?? (IAuditLog)new AdoNetAuditLog(All[0], serviceId);
 
     /// <summary>Healthy when every database answers a trivial statement; the first that does not is named.</summary>
     public async Task<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken = default)

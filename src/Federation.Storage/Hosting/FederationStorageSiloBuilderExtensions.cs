@@ -1,3 +1,4 @@
+using Federation.Storage.Audit;
 using Federation.Storage.Jobs;
 using Federation.Storage.Postgres;
 using Federation.Storage.Sqlite;
@@ -18,9 +19,9 @@ namespace Federation.Storage.Hosting;
 /// Registers the federation's storage on a silo: the job store under <see cref="StorageNames.Jobs"/> (and as
 /// <see cref="IJobStore"/>), Orleans' grain storage under <see cref="StorageNames.GrainState"/> (Orleans' ADO.NET
 /// provider on the project's schema, given keys it cannot misread by <see cref="StringKeyGrainStorage"/>, or Orleans'
-/// memory storage), the schema initializer, and
-/// <see cref="IStorageHealthCheck"/>. Grain state that Orleans' provider keeps is written with Orleans' serializer,
-/// so the stored form follows the types' <c>[Id]</c>s and survives renames.
+/// memory storage), the audit log (<see cref="IAuditLog"/>, on the job store's database, where the job store writes its
+/// rows' entries), the schema initializer, and <see cref="IStorageHealthCheck"/>. Grain state that Orleans' provider
+/// keeps is written with Orleans' serializer, so the stored form follows the types' <c>[Id]</c>s and survives renames.
 /// </summary>
 public static class FederationStorageSiloBuilderExtensions
 {
@@ -91,6 +92,8 @@ public static class FederationStorageSiloBuilderExtensions
             new JsonRowSerializer(),
             sp.GetService<TimeProvider>()));
         services.AddKeyedSingleton<IGrainStorage>(StorageNames.Jobs, static (sp, _) => sp.GetRequiredService<IJobStore>());
+        services.AddSingleton<IAuditLog>(static sp => sp.GetRequiredService<FederationDatabases>().CreateAuditLog(
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
         return silo;
     }
 }

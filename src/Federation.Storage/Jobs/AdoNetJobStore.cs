@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using Federation.Storage.Audit;
 using Orleans.Storage;
 
 namespace Federation.Storage.Jobs;
@@ -9,13 +10,17 @@ namespace Federation.Storage.Jobs;
 /// ETag protocol: the ETag is the row's <c>version</c>; a write with no ETag inserts version 1 only if no row exists; a
 /// write with ETag v changes the row only <c>WHERE version = v</c> and advances it. The check and the change are one
 /// statement, so no other writer can come between them; the index columns are written by that statement too. A write
-/// returns once it is durably committed (SQLite: the group commit it joined; PostgreSQL: its autocommit).
+/// returns once it is durably committed (SQLite: the group commit it joined; PostgreSQL: its autocommit). A row that
+/// carries audit entries (<see cref="IJobRow.AuditRecords"/>) is written in a transaction with them: the row statement,
+/// then, only if it changed the row, the inserts into <c>federationaudit</c> (the database must hold
+/// <see cref="SchemaComponent.Audit"/>, as the job databases do).
 /// </summary>
 public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
 {
     private readonly AdoNetDatabase _database;
     private readonly AdoNetDialect _dialect;
     private readonly JobSql _sql;
+    private readonly AuditSql _auditSql;
     private readonly string _serviceId;
     private readonly TimeProvider _time;
 
@@ -29,6 +34,7 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
         _database = database;
         _dialect = database.Dialect;
         _sql = new JobSql(_dialect);
+        _auditSql = new AuditSql(_dialect);
         _serviceId = serviceId;
         _time = time ?? TimeProvider.System;
     }
@@ -118,10 +124,13 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
         return new JobRowPage<T>(items, checked((int)total), rows.Count > limit ? rows[limit - 1].Id : null, unknownAfter);
     }
 
-    protected override async Task<bool> WriteAsync(string jobId, JobRowColumns columns, BinaryData payload, long? expectedVersion, CancellationToken cancellationToken)
+    protected override async Task<bool> WriteAsync(
+        string jobId, JobRowColumns columns, BinaryData payload, long? expectedVersion, IReadOnlyList<AuditRecord> auditRecords, CancellationToken cancellationToken)
     {
-        var write = new Write(this, jobId, columns, PayloadBytes(payload), expectedVersion);
-        var affected = await _database.WriteStatementAsync(static (connection, w) => w.Store.ExecuteWriteAsync(connection, w), write, cancellationToken).ConfigureAwait(false);
+        var write = new Write(this, jobId, columns, PayloadBytes(payload), expectedVersion, auditRecords);
+        var affected = auditRecords.Count == 0
+            ? await _database.WriteStatementAsync(static (connection, w) => w.Store.ExecuteWriteAsync(connection, w), write, cancellationToken).ConfigureAwait(false)
+            : await _database.WriteAsync(static (connection, w) => w.Store.ExecuteAuditedWriteAsync(connection, w), write, cancellationToken).ConfigureAwait(false);
         return affected == 1;
     }
 
@@ -177,6 +186,18 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
         return command.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
+    /// <summary>The row statement, then, only if the guard let it change the row, the row's audit entries: one transaction.</summary>
+    private async Task<int> ExecuteAuditedWriteAsync(AdoNetConnection connection, Write write)
+    {
+        var affected = await ExecuteWriteAsync(connection, write).ConfigureAwait(false);
+        if (affected == 1)
+        {
+            await _auditSql.InsertAsync(connection, _serviceId, write.AuditRecords).ConfigureAwait(false);
+        }
+
+        return affected;
+    }
+
     private DbCommand Keyed(AdoNetConnection connection, string sql, string jobId)
     {
         var command = connection.Command(sql);
@@ -212,5 +233,5 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
         return command;
     }
 
-    private readonly record struct Write(AdoNetJobStore Store, string JobId, JobRowColumns Columns, byte[] Payload, long? Version);
+    private readonly record struct Write(AdoNetJobStore Store, string JobId, JobRowColumns Columns, byte[] Payload, long? Version, IReadOnlyList<AuditRecord> AuditRecords);
 }

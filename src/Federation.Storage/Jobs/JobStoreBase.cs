@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Federation.Storage.Audit;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
@@ -53,6 +54,8 @@ public abstract class JobStoreBase : IJobStore
             throw new ArgumentException($"a job store holds states that implement {nameof(IJobRow)}; {typeof(T).Name} does not", nameof(grainState));
         }
 
+        var auditRecords = row.AuditRecords;
+        AuditChecks.ThrowIfInvalid(auditRecords, nameof(grainState));
         long expected = 0;
         if (grainState.ETag is { } sent && !TryParse(sent, out expected))
         {
@@ -60,7 +63,7 @@ public abstract class JobStoreBase : IJobStore
         }
 
         var payload = Serializer.Serialize(grainState.State);
-        var written = await WriteAsync(jobId, row.Columns, payload, grainState.ETag is null ? null : expected, cancellationToken).ConfigureAwait(false);
+        var written = await WriteAsync(jobId, row.Columns, payload, grainState.ETag is null ? null : expected, auditRecords, cancellationToken).ConfigureAwait(false);
         if (!written)
         {
             throw await ConflictAsync("write", jobId, grainState.ETag, cancellationToken).ConfigureAwait(false);
@@ -96,8 +99,13 @@ public abstract class JobStoreBase : IJobStore
 
     public abstract Task<StoredJobRow<T>?> ReadAsync<T>(string jobId, CancellationToken cancellationToken = default);
 
-    /// <summary>Inserts version 1 (<paramref name="expectedVersion"/> null) or replaces version v with v + 1; false when the guard refused.</summary>
-    protected abstract Task<bool> WriteAsync(string jobId, JobRowColumns columns, BinaryData payload, long? expectedVersion, CancellationToken cancellationToken);
+    /// <summary>
+    /// Inserts version 1 (<paramref name="expectedVersion"/> null) or replaces version v with v + 1, and with it appends
+    /// <paramref name="auditRecords"/> (checked already; an id stored already is skipped); false when the guard refused,
+    /// and then no entry is appended.
+    /// </summary>
+    protected abstract Task<bool> WriteAsync(
+        string jobId, JobRowColumns columns, BinaryData payload, long? expectedVersion, IReadOnlyList<AuditRecord> auditRecords, CancellationToken cancellationToken);
 
     /// <summary>Deletes version v; false when the guard refused.</summary>
     protected abstract Task<bool> DeleteAsync(string jobId, long expectedVersion, CancellationToken cancellationToken);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Federation.Storage.Audit;
 using Orleans.Storage;
 
 namespace Federation.Storage.Jobs;
@@ -8,7 +9,10 @@ namespace Federation.Storage.Jobs;
 /// (lost on exit). It keeps serialized bytes, never the caller's objects, so a stored row cannot change through a live
 /// activation. Every change is a compare-and-swap on one dictionary slot: exactly one of racing writers wins, and the
 /// columns live in the slot with the payload, so a listing never sees one without the other. A listing scans every
-/// row (memory holds what one process placed; a database store serves listings from its indexes).
+/// row (memory holds what one process placed; a database store serves listings from its indexes). A row's audit
+/// entries go to the <see cref="MemoryAuditLog"/> it was given, right after the compare-and-swap that stored the row, and
+/// not at all when the swap failed. Unlike a database's transaction, a reader in between may see the row before its
+/// entries; nothing here survives a crash, so no crash can keep one without the other.
 /// </summary>
 /// <remarks>
 /// Every job writes its row from its own activation, on any thread, so the rows are spread over
@@ -23,10 +27,13 @@ public sealed class MemoryJobStore : JobStoreBase
     private const int InitialShardCapacity = 4_096;
 
     private readonly ConcurrentDictionary<string, Row>[] _shards = new ConcurrentDictionary<string, Row>[ShardCount];
+    private readonly MemoryAuditLog? _auditLog;
 
-    public MemoryJobStore(JobStoreOptions options, IGrainStorageSerializer serializer)
+    /// <param name="auditLog">Where rows' audit entries go; null: they are dropped.</param>
+    public MemoryJobStore(JobStoreOptions options, IGrainStorageSerializer serializer, MemoryAuditLog? auditLog = null)
         : base(options, serializer)
     {
+        _auditLog = auditLog;
         for (var i = 0; i < _shards.Length; i++)
         {
             _shards[i] = new ConcurrentDictionary<string, Row>(Environment.ProcessorCount, InitialShardCapacity, StringComparer.Ordinal);
@@ -108,20 +115,23 @@ public sealed class MemoryJobStore : JobStoreBase
         return Task.FromResult(new JobRowPage<T>(items, matches.Count, next));
     }
 
-    protected override Task<bool> WriteAsync(string jobId, JobRowColumns columns, BinaryData payload, long? expectedVersion, CancellationToken cancellationToken)
+    protected override Task<bool> WriteAsync(
+        string jobId, JobRowColumns columns, BinaryData payload, long? expectedVersion, IReadOnlyList<AuditRecord> auditRecords, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var bytes = PayloadBytes(payload);
         var rows = ShardOf(jobId);
-        if (expectedVersion is not { } expected)
+        var written = expectedVersion is not { } expected
+            ? rows.TryAdd(jobId, new Row(bytes, 1, columns, columns.SubmittedOn.ToUnixTimeMilliseconds()))
+            : rows.TryGetValue(jobId, out var current)
+                && current.Version == expected
+                && rows.TryUpdate(jobId, new Row(bytes, expected + 1, columns, current.SubmittedOn), current);
+        if (written && auditRecords.Count > 0)
         {
-            return Task.FromResult(rows.TryAdd(jobId, new Row(bytes, 1, columns, columns.SubmittedOn.ToUnixTimeMilliseconds())));
+            _auditLog?.Append(auditRecords);
         }
 
-        return Task.FromResult(
-            rows.TryGetValue(jobId, out var current)
-            && current.Version == expected
-            && rows.TryUpdate(jobId, new Row(bytes, expected + 1, columns, current.SubmittedOn), current));
+        return Task.FromResult(written);
     }
 
     protected override Task<bool> DeleteAsync(string jobId, long expectedVersion, CancellationToken cancellationToken)

@@ -61,6 +61,50 @@ public sealed class PostgresDialect : AdoNetDialect
         ],
     ];
 
+    private static readonly IReadOnlyList<IReadOnlyList<string>> AuditMigrations =
+    [
+        [
+            """
+            CREATE TABLE IF NOT EXISTS federationaudit (
+                seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                serviceid text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                at timestamptz NOT NULL,
+                actor text COLLATE "C" NOT NULL,
+                role text COLLATE "C" NOT NULL,
+                action text COLLATE "C" NOT NULL,
+                target text COLLATE "C" NOT NULL,
+                region text COLLATE "C" NULL,
+                before text NULL,
+                after text NULL,
+                origin text NULL,
+                detail text NULL,
+                UNIQUE (serviceid, id))
+            """,
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_newest ON federationaudit (serviceid, seq)",
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_region ON federationaudit (serviceid, region, seq)",
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_actor ON federationaudit (serviceid, actor, seq)",
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_target ON federationaudit (serviceid, target, seq)",
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_action ON federationaudit (serviceid, action, seq)",
+
+            // Unqualified: created in the first schema of the search path, the deployment's, beside the table. The
+            // triggers bind to it by its oid when they are created.
+            """
+            CREATE OR REPLACE FUNCTION federationaudit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'federationaudit is append-only' USING ERRCODE = 'restrict_violation', DETAIL = TG_OP || ' refused';
+            END
+            $$
+            """,
+            "DROP TRIGGER IF EXISTS federationaudit_no_change ON federationaudit",
+            "CREATE TRIGGER federationaudit_no_change BEFORE UPDATE OR DELETE ON federationaudit FOR EACH ROW EXECUTE FUNCTION federationaudit_refuse()",
+
+            // A row trigger does not see TRUNCATE, which empties the table without deleting rows one by one.
+            "DROP TRIGGER IF EXISTS federationaudit_no_truncate ON federationaudit",
+            "CREATE TRIGGER federationaudit_no_truncate BEFORE TRUNCATE ON federationaudit FOR EACH STATEMENT EXECUTE FUNCTION federationaudit_refuse()",
+        ],
+    ];
+
     private static readonly IReadOnlyList<IReadOnlyList<string>> OrleansMigrations =
     [
         [
@@ -257,6 +301,7 @@ public sealed class PostgresDialect : AdoNetDialect
     public override IReadOnlyList<IReadOnlyList<string>> Migrations(SchemaComponent component) => component switch
     {
         SchemaComponent.Jobs => JobMigrations,
+        SchemaComponent.Audit => AuditMigrations,
         SchemaComponent.OrleansPersistence => OrleansMigrations,
         SchemaComponent.OrleansClustering => ClusteringMigrations,
         _ => throw new ArgumentOutOfRangeException(nameof(component), component, "unknown schema component"),

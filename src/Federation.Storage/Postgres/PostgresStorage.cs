@@ -55,9 +55,9 @@ public static class PostgresStorage
         return builder.Build();
     }
 
-    /// <summary>The database holding the job table and Orleans' persistence on <paramref name="dataSource"/> (owned); the schema is prepared on first use.</summary>
+    /// <summary>The database holding the job table, the audit table and Orleans' persistence on <paramref name="dataSource"/> (owned); the schema is prepared on first use.</summary>
     public static AdoNetDatabase CreateDatabase(PostgresStorageOptions options, NpgsqlDataSource dataSource, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null) =>
-        Create(options, dataSource, ownsDataSource: true, [SchemaComponent.Jobs, SchemaComponent.OrleansPersistence], timeProvider, loggerFactory);
+        Create(options, dataSource, ownsDataSource: true, [SchemaComponent.Jobs, SchemaComponent.Audit, SchemaComponent.OrleansPersistence], timeProvider, loggerFactory);
 
     /// <summary>
     /// The database holding Orleans' clustering (<see cref="SchemaComponent.OrleansClustering"/>) on

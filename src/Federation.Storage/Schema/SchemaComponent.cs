@@ -2,8 +2,9 @@ namespace Federation.Storage;
 
 /// <summary>
 /// A part of the schema with a version of its own in <see cref="AdoNetDialect.SchemaTable"/>: a database holds one or
-/// several (PostgreSQL holds the jobs and Orleans' persistence, and Orleans' clustering where the silos cluster on it;
-/// the embedded SQLite default keeps each of the first two in a file of its own).
+/// several (PostgreSQL holds the jobs, the audit table and Orleans' persistence, and Orleans' clustering where the silos
+/// cluster on it; the embedded SQLite default keeps the jobs and the audit table in the job file, Orleans' persistence in
+/// a file of its own).
 /// </summary>
 public enum SchemaComponent
 {
@@ -24,6 +25,13 @@ public enum SchemaComponent
     /// Orleans has no SQLite clustering, and the embedded default's one silo uses localhost clustering.
     /// </summary>
     OrleansClustering,
+
+    /// <summary>
+    /// The project's audit table (<c>federationaudit</c>): one row per entry, numbered in insertion order, never updated
+    /// or deleted (the database's triggers refuse both). Held with <see cref="Jobs"/>, so a job row and its entries
+    /// commit in one transaction.
+    /// </summary>
+    Audit,
 }
 
 /// <summary>Names of the components as stored in the schema table.</summary>
@@ -34,6 +42,7 @@ public static class SchemaComponents
         SchemaComponent.Jobs => "federation.jobs",
         SchemaComponent.OrleansPersistence => "orleans.persistence",
         SchemaComponent.OrleansClustering => "orleans.clustering",
+        SchemaComponent.Audit => "federation.audit",
         _ => throw new ArgumentOutOfRangeException(nameof(component), component, "unknown schema component"),
     };
 }

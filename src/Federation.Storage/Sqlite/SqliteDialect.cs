@@ -55,6 +55,37 @@ public sealed class SqliteDialect : AdoNetDialect
         ],
     ];
 
+    private static readonly IReadOnlyList<IReadOnlyList<string>> AuditMigrations =
+    [
+        [
+            // seq is the rowid; AUTOINCREMENT never hands out a number again, so an entry's position is its own for good.
+            """
+            CREATE TABLE IF NOT EXISTS federationaudit (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                serviceid TEXT NOT NULL,
+                id TEXT NOT NULL,
+                at INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                role TEXT NOT NULL,
+                action TEXT NOT NULL,
+                target TEXT NOT NULL,
+                region TEXT NULL,
+                before TEXT NULL,
+                after TEXT NULL,
+                origin TEXT NULL,
+                detail TEXT NULL,
+                UNIQUE (serviceid, id))
+            """,
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_newest ON federationaudit (serviceid, seq)",
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_region ON federationaudit (serviceid, region, seq)",
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_actor ON federationaudit (serviceid, actor, seq)",
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_target ON federationaudit (serviceid, target, seq)",
+            "CREATE INDEX IF NOT EXISTS ix_federationaudit_action ON federationaudit (serviceid, action, seq)",
+            "CREATE TRIGGER IF NOT EXISTS federationaudit_no_update BEFORE UPDATE ON federationaudit BEGIN SELECT RAISE(ABORT, 'federationaudit is append-only'); END",
+            "CREATE TRIGGER IF NOT EXISTS federationaudit_no_delete BEFORE DELETE ON federationaudit BEGIN SELECT RAISE(ABORT, 'federationaudit is append-only'); END",
+        ],
+    ];
+
     private static readonly IReadOnlyList<IReadOnlyList<string>> OrleansMigrations =
     [
         [
@@ -130,6 +161,7 @@ public sealed class SqliteDialect : AdoNetDialect
     public override IReadOnlyList<IReadOnlyList<string>> Migrations(SchemaComponent component) => component switch
     {
         SchemaComponent.Jobs => JobMigrations,
+        SchemaComponent.Audit => AuditMigrations,
         SchemaComponent.OrleansPersistence => OrleansMigrations,
         SchemaComponent.OrleansClustering => throw new NotSupportedException(
             "SQLite holds no 'orleans.clustering': Orleans has no SQLite clustering. A single silo uses localhost clustering; silos that form a cluster use PostgreSQL."),

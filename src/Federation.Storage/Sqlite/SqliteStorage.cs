@@ -6,11 +6,14 @@ namespace Federation.Storage.Sqlite;
 /// <summary>Opens the SQLite databases <see cref="SqliteStorageOptions"/> names, with or without DI.</summary>
 public static class SqliteStorage
 {
-    /// <summary>The job file: the job table, one writer connection with group commit, a few readers.</summary>
+    /// <summary>
+    /// The job file: the job table and the audit table (so a job row and its audit entries commit together), one writer
+    /// connection with group commit, a few readers.
+    /// </summary>
     public static AdoNetDatabase CreateJobDatabase(SqliteStorageOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         SqliteStorageOptionsValidator.ThrowIfInvalid(nameof(SqliteStorageOptions), options);
-        return Create(options, options.ConnectionString!, SchemaComponent.Jobs, timeProvider, loggerFactory);
+        return Create(options, options.ConnectionString!, [SchemaComponent.Jobs, SchemaComponent.Audit], timeProvider, loggerFactory);
     }
 
     /// <summary>
@@ -20,7 +23,7 @@ public static class SqliteStorage
     public static AdoNetDatabase CreateGrainStateDatabase(SqliteStorageOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         SqliteStorageOptionsValidator.ThrowIfInvalid(nameof(SqliteStorageOptions), options);
-        return Create(options, options.EffectiveGrainStateConnectionString(), SchemaComponent.OrleansPersistence, timeProvider, loggerFactory);
+        return Create(options, options.EffectiveGrainStateConnectionString(), [SchemaComponent.OrleansPersistence], timeProvider, loggerFactory);
     }
 
     /// <summary>The connection string Orleans' provider uses for the grain-state file: its busy timeout is the options'.</summary>
@@ -36,7 +39,7 @@ public static class SqliteStorage
     /// <summary>The file a connection string names, for logs and errors (never the whole connection string).</summary>
     public static string FileOf(string connectionString) => new SqliteConnectionStringBuilder(connectionString).DataSource;
 
-    private static AdoNetDatabase Create(SqliteStorageOptions options, string connectionString, SchemaComponent component, TimeProvider? timeProvider, ILoggerFactory? loggerFactory)
+    private static AdoNetDatabase Create(SqliteStorageOptions options, string connectionString, IReadOnlyList<SchemaComponent> components, TimeProvider? timeProvider, ILoggerFactory? loggerFactory)
     {
         var file = FileOf(connectionString);
         if (Path.GetDirectoryName(Path.GetFullPath(file)) is { Length: > 0 } folder)
@@ -58,6 +61,6 @@ public static class SqliteStorage
 
         var dialect = new SqliteDialect(options.BusyTimeout, options.Synchronous);
         var source = new SqliteConnectionSource(dialect, connectionString, options.MaxReadConnections);
-        return new AdoNetDatabase(dialect, source, file, [component], timeProvider, loggerFactory?.CreateLogger<AdoNetDatabase>());
+        return new AdoNetDatabase(dialect, source, file, components, timeProvider, loggerFactory?.CreateLogger<AdoNetDatabase>());
     }
 }

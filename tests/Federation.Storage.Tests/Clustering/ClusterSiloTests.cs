@@ -95,7 +95,7 @@ public sealed class ClusterSiloTests : IAsyncLifetime
         Assert.All(views, view => Assert.Equal(silos.Select(s => s.SiloPort).Order(), view.Members.Keys.Select(a => a.Endpoint.Port).Order()));
         Assert.Equal(Rows(silos), await MembersAsync());
         Assert.Equal(
-            [("federation.jobs", 2L), ("orleans.clustering", 1L), ("orleans.persistence", 1L)],
+            [("federation.audit", 1L), ("federation.jobs", 2L), ("orleans.clustering", 1L), ("orleans.persistence", 1L)],
             await _schema.QueryAsync("SELECT component, version FROM federationschema ORDER BY component", r => (r.GetString(0), r.GetInt64(1))));
         Assert.Equal(
             OrleansClusteringQueryKeys.All.Concat([OrleansQueryKeys.ClearStorage, OrleansQueryKeys.ReadFromStorage, OrleansQueryKeys.WriteToStorage]).Order(StringComparer.Ordinal),

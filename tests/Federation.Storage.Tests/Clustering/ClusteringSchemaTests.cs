@@ -91,10 +91,10 @@ public sealed class ClusteringSchemaTests : IAsyncLifetime
         await Task.WhenAll(initialising);
 
         Assert.Equal(
-            [("federation.jobs", 2), ("orleans.clustering", 1), ("orleans.persistence", 1)],
+            [("federation.audit", 1), ("federation.jobs", 2), ("orleans.clustering", 1), ("orleans.persistence", 1)],
             (await VersionRowsAsync()).Select(r => (r.Component, r.Version)));
         Assert.Equal(
-            ["federationjobs", "federationschema", "orleansmembershiptable", "orleansmembershipversiontable", "orleansquery", "orleansstorage"],
+            ["federationaudit", "federationjobs", "federationschema", "orleansmembershiptable", "orleansmembershipversiontable", "orleansquery", "orleansstorage"],
             await TablesAsync());
         Assert.Equal(
             OrleansClusteringQueryKeys.All.Concat([OrleansQueryKeys.ClearStorage, OrleansQueryKeys.ReadFromStorage, OrleansQueryKeys.WriteToStorage]).Order(StringComparer.Ordinal),

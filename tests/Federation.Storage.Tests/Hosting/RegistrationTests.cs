@@ -1,3 +1,4 @@
+using Federation.Storage.Audit;
 using Federation.Storage.Hosting;
 using Federation.Storage.Jobs;
 using Federation.Storage.Tests.Jobs;
@@ -26,7 +27,7 @@ public sealed class RegistrationTests
         await using var silo = await TestSilo.StartAsync(s => s.AddFederationSqliteStorage(o => o.ConnectionString = directory.JobConnectionString));
 
         // Prepared at start, before any grain wrote.
-        Assert.Equal(["federationjobs", "federationschema"], await TablesAsync(directory.JobFile));
+        Assert.Equal(["federationaudit", "federationjobs", "federationschema", "sqlite_sequence"], await TablesAsync(directory.JobFile));
         Assert.Equal(["federationschema", "orleansquery", "orleansstorage"], await TablesAsync(directory.GrainStateFile));
         var jobStore = silo.Services.GetRequiredService<IJobStore>();
         Assert.Same(jobStore, silo.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs));
@@ -47,6 +48,17 @@ public sealed class RegistrationTests
         Assert.Equal([(TestSilo.ServiceId, "j1")], await QueryAsync(directory.JobFile, "SELECT serviceid, jobid FROM federationjobs", r => (r.GetString(0), r.GetString(1))));
         Assert.Equal([(TestSilo.ServiceId, "region", StringKeyGrainStorage.StoredKey("gwangju"))], await QueryAsync(
             directory.GrainStateFile, "SELECT serviceid, graintypestring, grainidextensionstring FROM orleansstorage", r => (r.GetString(0), r.GetString(1), r.GetString(2))));
+
+        // The audit log reads the job file's audit table, where the job store writes its rows' entries, under the silo's service id.
+        var auditLog = silo.Services.GetRequiredService<IAuditLog>();
+        Assert.Same(auditLog, silo.Services.GetRequiredService<IAuditLog>());
+        Assert.Equal($"SQLite database '{directory.JobFile}'", Assert.IsType<AdoNetAuditLog>(auditLog).Description);
+        await auditLog.AppendAsync([Entry("appended")]);
+        await jobStore.WriteStateAsync(JobStoreOptions.DefaultStateName, Job, new TestGrainState<TestJobRow>(new TestJobRow { AuditRecords = [Entry("with-row")] }, "1"));
+        Assert.Equal(["with-row", "appended"], (await auditLog.QueryAsync(new AuditFilter(), 10, null)).Records.Select(r => r.Id));
+        Assert.Equal(
+            [(TestSilo.ServiceId, "appended"), (TestSilo.ServiceId, "with-row")],
+            await QueryAsync(directory.JobFile, "SELECT serviceid, id FROM federationaudit ORDER BY seq", r => (r.GetString(0), r.GetString(1))));
     }
 
     [Fact]
@@ -77,6 +89,12 @@ public sealed class RegistrationTests
         Assert.Empty(silo.Services.GetRequiredService<FederationDatabases>().All);
         Assert.Equal(new StorageHealth(true, "memory (lost on exit)"), await silo.Services.GetRequiredService<IStorageHealthCheck>().CheckHealthAsync());
 
+        // One memory log: the registered one is the one the job store appends its rows' entries to.
+        var auditLog = Assert.IsType<MemoryAuditLog>(silo.Services.GetRequiredService<IAuditLog>());
+        Assert.Same(auditLog, silo.Services.GetRequiredService<FederationDatabases>().CreateAuditLog("another"));
+        await jobStore.WriteStateAsync(JobStoreOptions.DefaultStateName, Job, new TestGrainState<TestJobRow>(new TestJobRow { AuditRecords = [Entry("with-row")] }));
+        Assert.Equal(["with-row"], (await auditLog.QueryAsync(new AuditFilter(), 10, null)).Records.Select(r => r.Id));
+
         var state = new TestGrainState<CounterState>(new CounterState { Value = 4 });
         await silo.GrainState.WriteStateAsync("region", Region, state);
         var read = new TestGrainState<CounterState>(new CounterState());
@@ -101,7 +119,7 @@ public sealed class RegistrationTests
         var name = $"127.0.0.1:{forwarder.Port}/{server.Database} (schema {schema.Name})";
 
         Assert.Equal(
-            ["federationjobs", "federationschema", "orleansquery", "orleansstorage"],
+            ["federationaudit", "federationjobs", "federationschema", "orleansquery", "orleansstorage"],
             await schema.QueryAsync("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name", r => r.GetString(0)));
         var jobStore = silo.Services.GetRequiredService<IJobStore>();
         Assert.Same(jobStore, silo.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs));
@@ -114,16 +132,22 @@ public sealed class RegistrationTests
         Assert.Equal(new StorageHealth(true, $"postgres ({name})"), await health.CheckHealthAsync());
         var regionState = new TestGrainState<CounterState>(new CounterState { Value = 1 });
         await silo.GrainState.WriteStateAsync("region", Region, regionState);
-        await jobStore.WriteStateAsync(JobStoreOptions.DefaultStateName, Job, new TestGrainState<TestJobRow>(new TestJobRow { Region = "gwangju" }));
+        await jobStore.WriteStateAsync(JobStoreOptions.DefaultStateName, Job, new TestGrainState<TestJobRow>(new TestJobRow { Region = "gwangju", AuditRecords = [Entry("with-row")] }));
+        var auditLog = silo.Services.GetRequiredService<IAuditLog>();
+        Assert.Equal($"PostgreSQL database '{name}'", Assert.IsType<AdoNetAuditLog>(auditLog).Description);
+        Assert.Equal([(TestSilo.ServiceId, "with-row")], await schema.QueryAsync("SELECT serviceid, id FROM federationaudit", r => (r.GetString(0), r.GetString(1))));
 
         forwarder.Cut();
         var down = await health.CheckHealthAsync();
         var orleansError = await Assert.ThrowsAnyAsync<Exception>(() => silo.GrainState.ReadStateAsync("region", Region, new TestGrainState<CounterState>(new CounterState())));
+        var auditReadError = await Assert.ThrowsAsync<AdoNetStorageException>(() => auditLog.QueryAsync(new AuditFilter(), 10, null));
+        var auditAppendError = await Assert.ThrowsAsync<AdoNetStorageException>(() => auditLog.AppendAsync([Entry("during-outage")]));
 
         forwarder.Restore();
         var up = await health.CheckHealthAsync();
         var read = new TestGrainState<CounterState>(new CounterState());
         await silo.GrainState.ReadStateAsync("region", Region, read);
+        await auditLog.AppendAsync([Entry("after-outage")]);
 
         Assert.False(down.IsHealthy);
         Assert.Contains($"PostgreSQL database '{name}' is unreachable", down.Description, StringComparison.Ordinal);
@@ -133,6 +157,11 @@ public sealed class RegistrationTests
         Assert.NotNull(StorageErrors.FindUnreachable(orleansError));
         Assert.Equal(new StorageHealth(true, $"postgres ({name})"), up);
         Assert.Equal((1, "1"), (read.State.Value, read.ETag));
+
+        // The audit log reports an outage as the job store does, and works again once the server is back.
+        Assert.Equal((AdoNetStorageErrorKind.Unreachable, AdoNetStorageErrorKind.Unreachable), (auditReadError.Kind, auditAppendError.Kind));
+        Assert.StartsWith($"The PostgreSQL database '{name}' is unreachable.", auditReadError.Message, StringComparison.Ordinal);
+        Assert.Equal(["after-outage", "with-row"], (await auditLog.QueryAsync(new AuditFilter(), 10, null)).Records.Select(r => r.Id));
     }
 
     [Fact]
@@ -184,6 +213,9 @@ public sealed class RegistrationTests
         Assert.StartsWith($"The SQLite database '{path}' could not be opened or prepared: ", error.Message, StringComparison.Ordinal);
         Assert.Equal(AdoNetStorageErrorKind.Failed, error.Kind);
     }
+
+    private static AuditRecord Entry(string id) =>
+        new() { Id = id, At = new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero), Actor = "alice", Role = "operator", Action = "job.update", Target = "job/j1" };
 
     private static Task<List<string>> TablesAsync(string file) =>
         QueryAsync(file, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", r => r.GetString(0));

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Federation.Storage.Audit;
 using Federation.Storage.Jobs;
 
 namespace Federation.Storage.Tests.Jobs;
@@ -6,7 +7,8 @@ namespace Federation.Storage.Tests.Jobs;
 /// <summary>
 /// A job row as the conformance suite writes it: the index columns are plain properties, so a test sets exactly the
 /// columns it lists by, and a payload (<see cref="Value"/>, <see cref="Text"/>, <see cref="Items"/>) the columns do
-/// not carry, so a read shows which write it came from.
+/// not carry, so a read shows which write it came from. <see cref="AuditRecords"/> are the entries the next write stores
+/// with the row (not part of the payload).
 /// </summary>
 public sealed class TestJobRow : IJobRow
 {
@@ -28,6 +30,9 @@ public sealed class TestJobRow : IJobRow
     public string Text { get; set; } = string.Empty;
 
     public List<int> Items { get; set; } = [];
+
+    [JsonIgnore]
+    public IReadOnlyList<AuditRecord> AuditRecords { get; set; } = [];
 
     [JsonIgnore]
     public JobRowColumns Columns => new(State, Region, Project, Owner, Active, SubmittedOn);

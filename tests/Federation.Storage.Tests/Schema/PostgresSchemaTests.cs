@@ -24,21 +24,36 @@ public sealed class PostgresSchemaTests : SchemaConformance
     protected override string TablesSql =>
         "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name";
 
-    protected override AdoNetDatabase NewDatabase(TimeProvider time)
+    protected override AdoNetDatabase NewDatabase(TimeProvider time, IReadOnlyList<SchemaComponent> components)
     {
         // A pool of its own, as another process would have.
         var options = _schema.Options();
-        return PostgresStorage.CreateDatabase(options, PostgresStorage.CreateDataSource(options), time);
+        var dataSource = PostgresStorage.CreateDataSource(options);
+        if (components.SequenceEqual(AllComponents))
+        {
+            return PostgresStorage.CreateDatabase(options, dataSource, time);
+        }
+
+        var dialect = new PostgresDialect(options.Schema);
+        var displayName = PostgresStorage.DisplayNameOf(options);
+        return new AdoNetDatabase(dialect, new PostgresConnectionSource(dataSource, dialect, displayName), displayName, components, time);
     }
 
     protected override Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map) => _schema.QueryAsync(sql, map);
 
     protected override Task ExecuteAsync(string sql) => _schema.ExecuteAsync(sql);
 
-    protected override Task<List<(string Name, string Definition)>> JobIndexesAsync() =>
+    protected override IReadOnlyList<string> ExpectedAuditIndexes =>
+        [
+            "federationaudit_pkey", "federationaudit_serviceid_id_key", "ix_federationaudit_action", "ix_federationaudit_actor", "ix_federationaudit_newest",
+            "ix_federationaudit_region", "ix_federationaudit_target",
+        ];
+
+    protected override Task<List<(string Name, string Definition)>> IndexesAsync(string table) =>
         _schema.QueryAsync(
-            "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'federationjobs' ORDER BY indexname",
-            r => (r.GetString(0), r.GetString(1)));
+            "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = @table ORDER BY indexname",
+            r => (r.GetString(0), r.GetString(1)),
+            ("table", table));
 
     protected override Task CleanupAsync() => _schema.DisposeAsync().AsTask();
 
@@ -51,9 +66,10 @@ public sealed class PostgresSchemaTests : SchemaConformance
         }
 
         Assert.Equal(
-            [(_schema.Name, "federationjobs"), (_schema.Name, "federationschema"), (_schema.Name, "orleansquery"), (_schema.Name, "orleansstorage")],
+            [(_schema.Name, "federationaudit"), (_schema.Name, "federationjobs"), (_schema.Name, "federationschema"), (_schema.Name, "orleansquery"), (_schema.Name, "orleansstorage")],
             await _schema.QueryAsync(
-                "SELECT table_schema::text, table_name::text FROM information_schema.tables WHERE table_name IN ('federationjobs', 'federationschema', 'orleansquery', 'orleansstorage') " +
+                "SELECT table_schema::text, table_name::text FROM information_schema.tables " +
+                "WHERE table_name IN ('federationaudit', 'federationjobs', 'federationschema', 'orleansquery', 'orleansstorage') " +
                 "AND table_schema = @schema ORDER BY table_name",
                 r => (r.GetString(0), r.GetString(1)),
                 ("schema", _schema.Name)));

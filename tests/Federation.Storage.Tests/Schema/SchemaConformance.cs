@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Federation.Storage.Audit;
 using Federation.Storage.Jobs;
 using Federation.Storage.Tests.Jobs;
 using Federation.TestKit;
@@ -9,7 +10,8 @@ namespace Federation.Storage.Tests.Schema;
 /// <summary>
 /// What the schema step guarantees on every dialect: it is idempotent, any number of processes may run it on one
 /// database at once, a database migrated by a newer build is refused, and it leaves Orleans' statements and the job
-/// table's indexes in place. A subclass supplies databases holding both components on one database of the test's own.
+/// table's indexes in place. A subclass supplies databases holding the jobs, the audit table and Orleans' persistence on
+/// one database of the test's own.
 /// </summary>
 public abstract class SchemaConformance : IAsyncLifetime
 {
@@ -29,8 +31,14 @@ public abstract class SchemaConformance : IAsyncLifetime
     /// <summary>Lists the tables of this test's database by name.</summary>
     protected abstract string TablesSql { get; }
 
-    /// <summary>A new database object (as another process would make) on this test's database, holding both components.</summary>
-    protected abstract AdoNetDatabase NewDatabase(TimeProvider time);
+    /// <summary>The components a database of this build holds here: the jobs, the audit table and Orleans' persistence.</summary>
+    protected static IReadOnlyList<SchemaComponent> AllComponents { get; } = [SchemaComponent.Jobs, SchemaComponent.Audit, SchemaComponent.OrleansPersistence];
+
+    /// <summary>A new database object (as another process would make) on this test's database, holding <paramref name="components"/>.</summary>
+    protected abstract AdoNetDatabase NewDatabase(TimeProvider time, IReadOnlyList<SchemaComponent> components);
+
+    /// <summary>A new database object holding <see cref="AllComponents"/>.</summary>
+    protected AdoNetDatabase NewDatabase(TimeProvider time) => NewDatabase(time, AllComponents);
 
     /// <summary>Reads rows from this test's database on a connection of its own.</summary>
     protected abstract Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map);
@@ -38,8 +46,11 @@ public abstract class SchemaConformance : IAsyncLifetime
     /// <summary>Runs one statement on this test's database on a connection of its own.</summary>
     protected abstract Task ExecuteAsync(string sql);
 
-    /// <summary>The job table's indexes with their definitions, from the catalog.</summary>
-    protected abstract Task<List<(string Name, string Definition)>> JobIndexesAsync();
+    /// <summary>The audit table's indexes, as the catalog lists them (with the primary key and the unique constraint where each is an index of its own).</summary>
+    protected abstract IReadOnlyList<string> ExpectedAuditIndexes { get; }
+
+    /// <summary>A table's indexes with their definitions, from the catalog, by name.</summary>
+    protected abstract Task<List<(string Name, string Definition)>> IndexesAsync(string table);
 
     protected virtual Task CleanupAsync() => Task.CompletedTask;
 
@@ -71,13 +82,17 @@ public abstract class SchemaConformance : IAsyncLifetime
         await second.InitializeAsync();
 
         Assert.Equal(
-            [("federation.jobs", first.SchemaVersion(SchemaComponent.Jobs), clock.Start), ("orleans.persistence", first.SchemaVersion(SchemaComponent.OrleansPersistence), clock.Start)],
+            [
+                ("federation.audit", first.SchemaVersion(SchemaComponent.Audit), clock.Start),
+                ("federation.jobs", first.SchemaVersion(SchemaComponent.Jobs), clock.Start),
+                ("orleans.persistence", first.SchemaVersion(SchemaComponent.OrleansPersistence), clock.Start),
+            ],
             migrated);
         Assert.All(migrated, row => Assert.True(row.Version >= 1));
         Assert.Equal(migrated, await VersionRowsAsync(second));
         Assert.Equal(tables, await TablesAsync());
         Assert.Equal(queries, await QueryTextsAsync());
-        Assert.Equal(["federationjobs", "federationschema", "orleansquery", "orleansstorage"], tables);
+        Assert.Equal(["federationaudit", "federationjobs", "federationschema", "orleansquery", "orleansstorage"], tables);
     }
 
     [Fact]
@@ -95,7 +110,11 @@ public abstract class SchemaConformance : IAsyncLifetime
         await Task.WhenAll(initialising);
 
         Assert.Equal(
-            [("federation.jobs", (long)databases[0].SchemaVersion(SchemaComponent.Jobs)), ("orleans.persistence", (long)databases[0].SchemaVersion(SchemaComponent.OrleansPersistence))],
+            [
+                ("federation.audit", (long)databases[0].SchemaVersion(SchemaComponent.Audit)),
+                ("federation.jobs", (long)databases[0].SchemaVersion(SchemaComponent.Jobs)),
+                ("orleans.persistence", (long)databases[0].SchemaVersion(SchemaComponent.OrleansPersistence)),
+            ],
             await QueryAsync("SELECT component, version FROM federationschema ORDER BY component", r => (r.GetString(0), Convert.ToInt64(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture))));
         Assert.Equal(3, (await QueryTextsAsync()).Count);
         foreach (var database in databases)
@@ -106,12 +125,18 @@ public abstract class SchemaConformance : IAsyncLifetime
 
     [Theory]
     [InlineData("federation.jobs")]
+    [InlineData("federation.audit")]
     [InlineData("orleans.persistence")]
     public async Task ADatabaseMigratedByANewerBuildIsRefusedNamingTheDatabaseAndTheComponent(string component)
     {
         var current = Database(TimeProvider.System);
         await current.InitializeAsync();
-        var supported = current.SchemaVersion(component == "federation.jobs" ? SchemaComponent.Jobs : SchemaComponent.OrleansPersistence);
+        var supported = current.SchemaVersion(component switch
+        {
+            "federation.jobs" => SchemaComponent.Jobs,
+            "federation.audit" => SchemaComponent.Audit,
+            _ => SchemaComponent.OrleansPersistence,
+        });
         await ExecuteAsync($"UPDATE federationschema SET version = 99 WHERE component = '{component}'");
         var older = Database(TimeProvider.System);
 
@@ -148,7 +173,7 @@ public abstract class SchemaConformance : IAsyncLifetime
     {
         await Database(TimeProvider.System).InitializeAsync();
 
-        var indexes = await JobIndexesAsync();
+        var indexes = await IndexesAsync("federationjobs");
 
         Assert.Equal(ExpectedJobIndexes, indexes.Select(i => i.Name));
         var active = Assert.Single(indexes, i => i.Name == "ix_federationjobs_active").Definition;
@@ -160,6 +185,21 @@ public abstract class SchemaConformance : IAsyncLifetime
         foreach (var column in new[] { "state", "region", "project", "owner" })
         {
             Assert.Contains($"(serviceid, {column}, submittedon, jobid)", Assert.Single(indexes, i => i.Name == $"ix_federationjobs_{column}_newest").Definition, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task TheAuditTableHasAnIndexPerFilterInSequenceOrder()
+    {
+        await Database(TimeProvider.System).InitializeAsync();
+
+        var indexes = await IndexesAsync("federationaudit");
+
+        Assert.Equal(ExpectedAuditIndexes, indexes.Select(i => i.Name));
+        Assert.Contains("(serviceid, seq)", Assert.Single(indexes, i => i.Name == "ix_federationaudit_newest").Definition, StringComparison.Ordinal);
+        foreach (var column in new[] { "region", "actor", "target", "action" })
+        {
+            Assert.Contains($"(serviceid, {column}, seq)", Assert.Single(indexes, i => i.Name == $"ix_federationaudit_{column}").Definition, StringComparison.Ordinal);
         }
     }
 
@@ -236,9 +276,43 @@ public abstract class SchemaConformance : IAsyncLifetime
         Assert.Equal(["old-b", "old-d", "new-1", "old-c", "old-a"], (await store.QueryAsync<TestJobRow>(new JobRowFilter(), JobRowOrder.Newest, 100, null)).Rows.Select(r => r.JobId));
     }
 
-    private AdoNetDatabase Database(TimeProvider time)
+    [Fact]
+    public async Task ADatabaseFromBeforeTheAuditTableGainsItOnStartAndKeepsItsJobRows()
     {
-        var database = NewDatabase(time);
+        var clock = new ManualTimeProvider();
+        var t0 = clock.Start;
+        var serializer = new JsonRowSerializer();
+        var jobType = GrainType.Create(JobStoreOptions.DefaultGrainType);
+
+        // The previous build's database: the jobs at version 2 and Orleans' persistence, no audit component, a job written.
+        var old = Database(clock, [SchemaComponent.Jobs, SchemaComponent.OrleansPersistence]);
+        await old.InitializeAsync();
+        var state = new TestGrainState<TestJobRow>(new TestJobRow { State = "Queued", Region = "gwangju", Value = 1 });
+        await new AdoNetJobStore(old, "svc", new JobStoreOptions(), serializer, clock).WriteStateAsync(JobStoreOptions.DefaultStateName, GrainId.Create(jobType, "old-job"), state);
+        Assert.DoesNotContain("federationaudit", await TablesAsync());
+
+        clock.Advance(TimeSpan.FromHours(1));
+        var current = Database(clock);
+        await current.InitializeAsync();
+        var store = new AdoNetJobStore(current, "svc", new JobStoreOptions(), serializer, clock);
+        var log = new AdoNetAuditLog(current, "svc");
+        state.State.Value = 2;
+        state.State.AuditRecords = [new AuditRecord { Id = "first-entry", At = t0, Actor = "alice", Role = "operator", Action = "job.update", Target = "job/old-job" }];
+        await store.WriteStateAsync(JobStoreOptions.DefaultStateName, GrainId.Create(jobType, "old-job"), state);
+
+        Assert.Equal(
+            [("federation.audit", 1, t0.AddHours(1)), ("federation.jobs", 2, t0), ("orleans.persistence", 1, t0)],
+            await VersionRowsAsync(current));
+        Assert.Equal(["federationaudit", "federationjobs", "federationschema", "orleansquery", "orleansstorage"], await TablesAsync());
+        Assert.Equal(("2", 2), (state.ETag, (await store.ReadAsync<TestJobRow>("old-job"))!.Row.Value));
+        Assert.Equal([("first-entry", 1L)], (await log.QueryAsync(new AuditFilter(), 10, null)).Records.Select(r => (r.Id, r.Sequence)));
+        var refused = await Assert.ThrowsAnyAsync<DbException>(() => ExecuteAsync("DELETE FROM federationaudit"));
+        Assert.Contains("federationaudit is append-only", refused.Message, StringComparison.Ordinal);
+    }
+
+    private AdoNetDatabase Database(TimeProvider time, IReadOnlyList<SchemaComponent>? components = null)
+    {
+        var database = NewDatabase(time, components ?? AllComponents);
         _created.Add(database);
         return database;
     }

@@ -20,13 +20,14 @@ public sealed class SqliteSchemaTests : SchemaConformance
             "ix_federationjobs_project_newest", "ix_federationjobs_region", "ix_federationjobs_region_newest", "ix_federationjobs_state", "ix_federationjobs_state_newest",
         ];
 
-    protected override string TablesSql => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+    /// <summary>The tables the schema creates (not SQLite's own, such as the <c>sqlite_sequence</c> that AUTOINCREMENT keeps).</summary>
+    protected override string TablesSql => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name";
 
-    protected override AdoNetDatabase NewDatabase(TimeProvider time)
+    protected override AdoNetDatabase NewDatabase(TimeProvider time, IReadOnlyList<SchemaComponent> components)
     {
         var dialect = new SqliteDialect(SqliteStorageOptions.DefaultBusyTimeout, SqliteStorageOptions.DefaultSynchronous);
         var source = new SqliteConnectionSource(dialect, _directory.JobConnectionString, maxReadConnections: 1);
-        return new AdoNetDatabase(dialect, source, _directory.JobFile, [SchemaComponent.Jobs, SchemaComponent.OrleansPersistence], time);
+        return new AdoNetDatabase(dialect, source, _directory.JobFile, components, time);
     }
 
     protected override async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map) => await QueryAsync(_directory.JobFile, sql, map);
@@ -39,9 +40,13 @@ public sealed class SqliteSchemaTests : SchemaConformance
         await command.ExecuteNonQueryAsync();
     }
 
-    protected override Task<List<(string Name, string Definition)>> JobIndexesAsync() =>
+    /// <summary>The unique constraint's index has no SQL of its own (<c>sqlite_autoindex_federationaudit_1</c>); <c>seq</c> is the rowid.</summary>
+    protected override IReadOnlyList<string> ExpectedAuditIndexes =>
+        ["ix_federationaudit_action", "ix_federationaudit_actor", "ix_federationaudit_newest", "ix_federationaudit_region", "ix_federationaudit_target"];
+
+    protected override Task<List<(string Name, string Definition)>> IndexesAsync(string table) =>
         QueryAsync(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'federationjobs' AND sql IS NOT NULL ORDER BY name",
+            $"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' AND sql IS NOT NULL ORDER BY name",
             r => (r.GetString(0), r.GetString(1)));
 
     protected override Task CleanupAsync()
@@ -51,7 +56,7 @@ public sealed class SqliteSchemaTests : SchemaConformance
     }
 
     [Fact]
-    public async Task TheDefaultPairKeepsEachComponentInAFileOfItsOwn()
+    public async Task TheDefaultPairKeepsJobsAndAuditInTheJobFileAndOrleansStateInAFileOfItsOwn()
     {
         var options = new SqliteStorageOptions { ConnectionString = _directory.JobConnectionString };
         await using (var jobs = SqliteStorage.CreateJobDatabase(options))
@@ -63,9 +68,9 @@ public sealed class SqliteSchemaTests : SchemaConformance
         }
 
         const string Tables = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
-        const string Components = "SELECT component FROM federationschema";
-        Assert.Equal(["federationjobs", "federationschema"], await QueryAsync(_directory.JobFile, Tables, r => r.GetString(0)));
-        Assert.Equal(["federation.jobs"], await QueryAsync(_directory.JobFile, Components, r => r.GetString(0)));
+        const string Components = "SELECT component FROM federationschema ORDER BY component";
+        Assert.Equal(["federationaudit", "federationjobs", "federationschema", "sqlite_sequence"], await QueryAsync(_directory.JobFile, Tables, r => r.GetString(0)));
+        Assert.Equal(["federation.audit", "federation.jobs"], await QueryAsync(_directory.JobFile, Components, r => r.GetString(0)));
         Assert.Equal(["federationschema", "orleansquery", "orleansstorage"], await QueryAsync(_directory.GrainStateFile, Tables, r => r.GetString(0)));
         Assert.Equal(["orleans.persistence"], await QueryAsync(_directory.GrainStateFile, Components, r => r.GetString(0)));
     }

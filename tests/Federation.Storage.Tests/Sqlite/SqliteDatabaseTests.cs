@@ -42,7 +42,7 @@ public sealed class SqliteDatabaseTests : IDisposable
         state.State.Value = 3;
         await reopened.WriteStateAsync(StateName, Job("kept"), state);
         Assert.Equal("3", state.ETag);
-        Assert.Single(await QueryAsync("SELECT version FROM federationschema", r => r.GetInt64(0)));
+        Assert.Equal([("federation.audit", 1L), ("federation.jobs", 2L)], await QueryAsync("SELECT component, version FROM federationschema ORDER BY component", r => (r.GetString(0), r.GetInt64(1))));
     }
 
     [Fact]
