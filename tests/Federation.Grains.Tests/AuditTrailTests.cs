@@ -57,8 +57,8 @@ public sealed class AuditTrailTests
 
         var entries = await EntriesAsync(log.Inner);
         Assert.Equal(
-            [("""{"drain":true,"requeueQueued":true}"""), ("""{"drain":false,"requeueQueued":true}"""), ("""{"drain":true,"requeueQueued":false}""")],
-            entries.Select(e => e.After).ToArray());
+            [@"{""drain"":true,""requeueQueued"":true}", @"{""drain"":false,""requeueQueued"":true}", @"{""drain"":true,""requeueQueued"":false}"],
+            entries.Select(e => e.After!).ToArray());
         Assert.Equal([3L, 2L, 1L], entries.Select(e => e.Sequence).ToArray());
     }
 
