@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using Federation.Contracts;
 using Federation.Grains.Residency;
 using Federation.Grains.Tests.Support;
+using Federation.Storage.Audit;
+using Federation.Storage.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using static Federation.Grains.Tests.Support.TestMegaregion;
@@ -97,9 +99,10 @@ public sealed class ResidencyTests
     }
 
     [Fact]
-    public async Task Draining_a_region_places_its_queued_class_jobs_within_the_class()
+    public async Task Draining_a_region_places_its_queued_class_jobs_within_the_class_and_the_audit_shows_each_check()
     {
-        await using var host = await FederationTestHost.StartAsync();
+        var audit = new MemoryAuditLog();
+        await using var host = await FederationTestHost.StartAsync(new CountingStorage(new MemoryJobStore(new JobStoreOptions(), new JsonRowSerializer(), audit)));
         await SetClassAsync(host.Grains, "kr-south", "gwangju", "suncheon");
         await host.SubmitAsync(Job("fill", 8, 10, allowed: ["gwangju"]));
         await host.SubmitAsync(Job("sfill", 8, 5, home: "suncheon", allowed: ["suncheon"]));
@@ -115,6 +118,15 @@ public sealed class ResidencyTests
         Assert.Equal("gwangju, suncheon", Names(q.History[^1].Residency!.Regions));
         Assert.Equal(NotAllowed, q.Placement!.Candidates[3].ExcludedBecause);
         await host.AssertAccountingAsync("fill", "sfill", "q");
+
+        // The submission and the move, each with the check that allowed it, written with the job's row.
+        var entries = (await audit.QueryAsync(new AuditFilter { Target = "job/q" }, 10, null)).Records;
+        Assert.Equal(
+            [
+                ("job.move", "gwangju", "released by suncheon: suncheon is draining; placed in gwangju; residency class 'kr-south' allows gwangju, suncheon"),
+                ("job.submit", "suncheon", "placed in suncheon; residency class 'kr-south' allows gwangju, suncheon"),
+            ],
+            entries.Select(e => (e.Action, e.Region!, e.Detail!)).ToArray());
     }
 
     [Fact]
