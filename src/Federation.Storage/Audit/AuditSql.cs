@@ -16,8 +16,11 @@ internal sealed class AuditSql
         "VALUES (@serviceid, @id, @at, @actor, @role, @action, @target, @region, @before, @after, @origin, @detail) " +
         "ON CONFLICT (serviceid, id) DO NOTHING";
 
+    private const string Columns = "id, at, actor, role, action, target, region, before, after, origin, detail";
+
     private readonly AdoNetDialect _dialect;
     private readonly string[] _queries = new string[2 * BeforeBit];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Row, int Count), string> _withRow = new();
 
     public AuditSql(AdoNetDialect dialect)
     {
@@ -62,6 +65,45 @@ internal sealed class AuditSql
         }
 
         return inserted;
+    }
+
+    /// <summary>
+    /// One statement that runs <paramref name="rowStatement"/> (a job row's insert or guarded update) and, only when it
+    /// changed the row, inserts <paramref name="count"/> entries (parameters <c>@id0</c>, <c>@at0</c>, … as
+    /// <see cref="BindRecords"/> binds them; an id stored already is skipped); it answers how many rows the row statement
+    /// changed. For a dialect with <see cref="AdoNetDialect.SupportsWritableCte"/>: one round trip in autocommit instead
+    /// of a transaction of several.
+    /// </summary>
+    public string WithRowWrite(string rowStatement, int count) =>
+        _withRow.GetOrAdd((rowStatement, count), static key =>
+        {
+            var values = string.Join(", ", Enumerable.Range(0, key.Count).Select(static i =>
+                $"(@id{i}, @at{i}, @actor{i}, @role{i}, @action{i}, @target{i}, @region{i}, @before{i}, @after{i}, @origin{i}, @detail{i})"));
+            return $"WITH written AS ({key.Row} RETURNING 1), " +
+                $"audited AS (INSERT INTO federationaudit (serviceid, {Columns}) SELECT @serviceid, {Columns} FROM (VALUES {values}) AS entry ({Columns}) " +
+                "WHERE EXISTS (SELECT 1 FROM written) ON CONFLICT (serviceid, id) DO NOTHING) " +
+                "SELECT count(*) FROM written";
+        });
+
+    /// <summary>Binds <paramref name="records"/> as the numbered parameters of <see cref="WithRowWrite"/>.</summary>
+    public void BindRecords(DbCommand command, IReadOnlyList<AuditRecord> records)
+    {
+        for (var i = 0; i < records.Count; i++)
+        {
+            var record = records[i];
+            var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            AdoNetConnection.Bind(command, "@id" + n, record.Id);
+            AdoNetConnection.Bind(command, "@at" + n, _dialect.ToDbTimestamp(record.At));
+            AdoNetConnection.Bind(command, "@actor" + n, record.Actor);
+            AdoNetConnection.Bind(command, "@role" + n, record.Role);
+            AdoNetConnection.Bind(command, "@action" + n, record.Action);
+            AdoNetConnection.Bind(command, "@target" + n, record.Target);
+            AdoNetConnection.Bind(command, "@region" + n, record.Region);
+            AdoNetConnection.Bind(command, "@before" + n, record.Before);
+            AdoNetConnection.Bind(command, "@after" + n, record.After);
+            AdoNetConnection.Bind(command, "@origin" + n, record.Origin);
+            AdoNetConnection.Bind(command, "@detail" + n, record.Detail);
+        }
     }
 
     /// <summary>Binds the values of the filters <paramref name="filter"/> gives.</summary>

@@ -51,6 +51,12 @@ public abstract class AdoNetDialect
     /// <summary>The literal a boolean column compares with for true (a partial index needs a literal, not a parameter).</summary>
     public abstract string TrueLiteral { get; }
 
+    /// <summary>
+    /// Whether a <c>WITH</c> clause may hold <c>INSERT</c>/<c>UPDATE</c> statements with <c>RETURNING</c> (PostgreSQL's
+    /// data-modifying CTEs), so a job row and its audit entries can be written by one statement; SQLite's cannot.
+    /// </summary>
+    public virtual bool SupportsWritableCte => false;
+
     /// <summary>Converts a value for a boolean column.</summary>
     public abstract object ToDbBoolean(bool value);
 

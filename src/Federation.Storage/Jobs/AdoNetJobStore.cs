@@ -11,9 +11,10 @@ namespace Federation.Storage.Jobs;
 /// write with ETag v changes the row only <c>WHERE version = v</c> and advances it. The check and the change are one
 /// statement, so no other writer can come between them; the index columns are written by that statement too. A write
 /// returns once it is durably committed (SQLite: the group commit it joined; PostgreSQL: its autocommit). A row that
-/// carries audit entries (<see cref="IJobRow.AuditRecords"/>) is written in a transaction with them: the row statement,
-/// then, only if it changed the row, the inserts into <c>federationaudit</c> (the database must hold
-/// <see cref="SchemaComponent.Audit"/>, as the job databases do).
+/// carries audit entries (<see cref="IJobRow.AuditRecords"/>) is written together with them, and they are stored only
+/// if the row statement changed the row: on PostgreSQL one statement does both (the row write in a data-modifying
+/// <c>WITH</c>, <see cref="AuditSql.WithRowWrite"/>); on SQLite the row statement and then the inserts run in one
+/// transaction. The database must hold <see cref="SchemaComponent.Audit"/>, as the job databases do.
 /// </summary>
 public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
 {
@@ -130,7 +131,9 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
         var write = new Write(this, jobId, columns, PayloadBytes(payload), expectedVersion, auditRecords);
         var affected = auditRecords.Count == 0
             ? await _database.WriteStatementAsync(static (connection, w) => w.Store.ExecuteWriteAsync(connection, w), write, cancellationToken).ConfigureAwait(false)
-            : await _database.WriteAsync(static (connection, w) => w.Store.ExecuteAuditedWriteAsync(connection, w), write, cancellationToken).ConfigureAwait(false);
+            : _dialect.SupportsWritableCte
+                ? await _database.WriteStatementAsync(static (connection, w) => w.Store.ExecuteAuditedStatementAsync(connection, w), write, cancellationToken).ConfigureAwait(false)
+                : await _database.WriteAsync(static (connection, w) => w.Store.ExecuteAuditedWriteAsync(connection, w), write, cancellationToken).ConfigureAwait(false);
         return affected == 1;
     }
 
@@ -162,9 +165,24 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
         }
     }
 
-    private Task<int> ExecuteWriteAsync(AdoNetConnection connection, Write write)
+    private Task<int> ExecuteWriteAsync(AdoNetConnection connection, Write write) =>
+        BindRow(Keyed(connection, write.Version is null ? _sql.Insert : _sql.Update, write.JobId), write).ExecuteNonQueryAsync(CancellationToken.None);
+
+    /// <summary>The row and its audit entries in one statement (<see cref="AuditSql.WithRowWrite"/>): one round trip in autocommit.</summary>
+    private async Task<int> ExecuteAuditedStatementAsync(AdoNetConnection connection, Write write)
     {
-        var command = Keyed(connection, write.Version is null ? _sql.Insert : _sql.Update, write.JobId);
+        var sql = _auditSql.WithRowWrite(write.Version is null ? _sql.Insert : _sql.Update, write.AuditRecords.Count);
+        var command = BindRow(Keyed(connection, sql, write.JobId), write);
+        _auditSql.BindRecords(command, write.AuditRecords);
+
+        // Not cancellable once started: the caller learns the outcome of a write it began.
+        var written = await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
+        return Convert.ToInt32(written, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Binds the row's columns (and the version guard, or the submission time of an insert) to a row write.</summary>
+    private DbCommand BindRow(DbCommand command, Write write)
+    {
         var c = write.Columns;
         AdoNetConnection.Bind(command, "@state", c.State);
         AdoNetConnection.Bind(command, "@region", c.Region);
@@ -182,11 +200,13 @@ public sealed class AdoNetJobStore : JobStoreBase, IStorageHealthCheck
             AdoNetConnection.Bind(command, "@submittedon", _dialect.ToDbTimestamp(c.SubmittedOn));
         }
 
-        // Not cancellable once started: the caller learns the outcome of a write it began.
-        return command.ExecuteNonQueryAsync(CancellationToken.None);
+        return command;
     }
 
-    /// <summary>The row statement, then, only if the guard let it change the row, the row's audit entries: one transaction.</summary>
+    /// <summary>
+    /// The row statement, then, only if the guard let it change the row, the row's audit entries: one transaction. Not
+    /// cancellable once started: the caller learns the outcome of a write it began.
+    /// </summary>
     private async Task<int> ExecuteAuditedWriteAsync(AdoNetConnection connection, Write write)
     {
         var affected = await ExecuteWriteAsync(connection, write).ConfigureAwait(false);

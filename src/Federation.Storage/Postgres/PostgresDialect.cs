@@ -296,6 +296,8 @@ public sealed class PostgresDialect : AdoNetDialect
 
     public override string TrueLiteral => "TRUE";
 
+    public override bool SupportsWritableCte => true;
+
     public override object ToDbBoolean(bool value) => value;
 
     public override IReadOnlyList<IReadOnlyList<string>> Migrations(SchemaComponent component) => component switch
