@@ -173,6 +173,7 @@ internal sealed class CrashRun : IAsyncDisposable
 
         failures.AddRange(Invariants.Accounting(regions, all));
         failures.AddRange(await ResubmitAcknowledgedAsync(all));
+        failures.AddRange(Invariants.AuditedOnce("job.submit", all, await Api.AuditAsync("job.submit")));
         Log($"checked {all.Count} jobs ({_runningAtKill.Count} running at a disruption, {all.Count(j => j.History.Any(e => e.Kind == "Overflowed"))} overflowed, {all.Count(j => j.History.Count(e => e.Kind == "Overflowed") > 1 || j.History.Any(e => e.Message.StartsWith("moved", StringComparison.Ordinal)))} moved, {all.Count(j => j.History.Any(e => e.Kind == "Requeued"))} requeued)");
         AssertNone(failures, "after the rounds");
 
@@ -249,6 +250,7 @@ internal sealed class CrashRun : IAsyncDisposable
             }
         }
 
+        failures.AddRange(Invariants.AuditedOnce("job.cancel", all.Where(j => j.State == JobState.Cancelled), await Api.AuditAsync("job.cancel")));
         foreach (var r in regions)
         {
             if (r.RunningJobs != 0 || r.QueuedJobs != 0 || r.Pools.Any(p => p.Busy != 0))

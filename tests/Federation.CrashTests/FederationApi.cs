@@ -60,6 +60,24 @@ internal sealed class FederationApi(HttpClient http)
         return page.Total;
     }
 
+    /// <summary>Every audit entry of one action, page by page (<c>GET /api/audit?action=&amp;limit=1000&amp;before=</c>).</summary>
+    public async Task<List<AuditEntry>> AuditAsync(string action, CancellationToken cancellationToken = default)
+    {
+        var all = new List<AuditEntry>();
+        long? before = null;
+        while (true)
+        {
+            var page = await GetAsync<AuditPageView>($"api/audit?action={action}&limit=1000" + (before is { } b ? "&before=" + b : ""), cancellationToken);
+            all.AddRange(page.Entries);
+            if (page.NextBefore is null)
+            {
+                return all;
+            }
+
+            before = page.NextBefore;
+        }
+    }
+
     public Task<List<RegionView>> RegionsAsync(CancellationToken cancellationToken = default) =>
         GetAsync<List<RegionView>>("api/regions", cancellationToken);
 }

@@ -54,6 +54,31 @@ internal static partial class Invariants
     }
 
     /// <summary>
+    /// The audit table holds one <paramref name="action"/> entry for each of <paramref name="jobs"/> and none for any other
+    /// job: an entry is written in the transaction of its job's row, so whatever process died, a stored change has its
+    /// entry and a change that was not stored has none, and a retry after a cut answer adds none.
+    /// </summary>
+    public static List<string> AuditedOnce(string action, IEnumerable<JobView> jobs, List<AuditEntry> entries)
+    {
+        var violations = new List<string>();
+        var counts = entries.GroupBy(static e => e.Target, StringComparer.Ordinal).ToDictionary(static g => g.Key, static g => g.Count(), StringComparer.Ordinal);
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var job in jobs)
+        {
+            var target = "job/" + job.Id;
+            expected.Add(target);
+            var count = counts.GetValueOrDefault(target);
+            if (count != 1)
+            {
+                violations.Add($"{job.Id} has {count} '{action}' audit entries, not 1");
+            }
+        }
+
+        violations.AddRange(counts.Keys.Where(t => !expected.Contains(t)).Select(t => $"{t} has a '{action}' audit entry but no such change is stored"));
+        return violations;
+    }
+
+    /// <summary>
     /// The history of one job, read as the sequence of its committed transitions:
     /// <list type="bullet">
     /// <item>one <c>Submitted</c>, first;</item>
