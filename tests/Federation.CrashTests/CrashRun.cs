@@ -368,6 +368,15 @@ internal sealed class CrashRun : IAsyncDisposable
                 return true;
             }
 
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                // The limit on changes per caller, which changed nothing: clients that send again every 25 ms through an
+                // outage of a few seconds use up its burst. A client told so waits as told and sends again.
+                NoteRefusal(started);
+                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                return false;
+            }
+
             if (status is >= 400 and < 500)
             {
                 // A 4xx for a valid body resubmitted unchanged is a bug (409 would mean the stored body differs).

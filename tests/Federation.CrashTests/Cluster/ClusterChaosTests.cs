@@ -337,6 +337,13 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
                     return true;
                 }
 
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    // The limit on changes per caller, which changed nothing: wait as told, then send again.
+                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), cancellationToken);
+                    return false;
+                }
+
                 if (status is >= 400 and < 500)
                 {
                     _violations.Enqueue($"{job.Id}: answered {status} through {through}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
