@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Federation.Contracts;
 using Federation.Grains.Audit;
 using Federation.Grains.Execution;
@@ -141,7 +142,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         a.Until = allocation.Until!.Value;
         a.Region = allocation.Region;
         _state.State.Version++;
-        await WriteChangeAsync(AuditActions.ProjectAllocation, before, AuditState(a));
+        await WriteChangeAsync(AuditActions.ProjectAllocation, a.Region, before, AuditState(a));
         await RecomputeAsync(CancellationToken.None);
         return View(_clock.Now);
     }
@@ -154,7 +155,7 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         var before = new { priority = _state.State.Priority };
         _state.State.Priority = priority;
         _state.State.Version++;
-        await WriteChangeAsync(AuditActions.ProjectPriority, before, new { priority });
+        await WriteChangeAsync(AuditActions.ProjectPriority, null, before, new { priority });
         return View(_clock.Now);
     }
 
@@ -205,7 +206,12 @@ public sealed class ProjectGrain : Grain, IProjectGrain
         }
 
         _state.State.Version++;
-        await WriteChangeAsync(AuditActions.ProjectReturn, before, AuditState(allocation), $"returned {hours} accelerator-hours; {accelerators} accelerator(s) lent until {allocation.Until:o}");
+        await WriteChangeAsync(
+            AuditActions.ProjectReturn,
+            allocation.Region,
+            before,
+            AuditState(allocation),
+            string.Create(CultureInfo.InvariantCulture, $"returned {hours} accelerator-hours; {accelerators} accelerator(s) lent until {allocation.Until:o}"));
         await OfferReturnsAsync();
         return View(now);
     }
@@ -435,10 +441,11 @@ public sealed class ProjectGrain : Grain, IProjectGrain
     /// Writes a change made in memory. When the write fails the activation is given up, so the next call reads the
     /// stored state again rather than answer from a change that was never stored.
     /// </summary>
-    private async Task WriteChangeAsync(string action, object? before, object? after, string? detail = null)
+    /// <param name="region">The region the change concerns (an allocation's backing region), whose operators read its entry.</param>
+    private async Task WriteChangeAsync(string action, string? region, object? before, object? after, string? detail = null)
     {
         _countersDirty = false;
-        var entry = _audit.Entry(action, "project/" + Id, null, before, after, detail);
+        var entry = _audit.Entry(action, "project/" + Id, region, before, after, detail);
         await _audit.WriteAsync(_state, entry, DeactivateOnIdle);
     }
 
