@@ -117,11 +117,18 @@ public sealed class AuditTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, other.StatusCode);
         }
 
+        // An allocation backed by suncheon concerns its operators too.
+        using (var allocated = await _server.PutJsonAsync("api/projects/p-audit/allocations/short/A100", """{"acceleratorHours": 100, "from": "2026-01-01T00:00:00Z", "until": "2027-01-01T00:00:00Z", "region": "suncheon"}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, allocated.StatusCode);
+        }
+
         // The operator's only region is the default; every entry they read is of it.
         var own = await EntriesAsync(dae, "api/audit");
         Assert.NotEmpty(own);
         Assert.All(own, e => Assert.Equal("suncheon", e["region"]!.GetValue<string>()));
         Assert.Contains(own, e => e["action"]!.GetValue<string>() == "region.drain" && e["actor"]!.GetValue<string>() == "dae");
+        Assert.Contains(own, e => e["action"]!.GetValue<string>() == "project.allocation" && e["target"]!.GetValue<string>() == "project/p-audit");
 
         using var forbidden = await dae.GetAsync("api/audit?region=gwangyang");
         await Problem.AssertAsync(forbidden, HttpStatusCode.Forbidden, "region", "may not read the audit table of region 'gwangyang'");
