@@ -16,6 +16,7 @@ const routes = [
   { pattern: /^\/regions$/, module: './pages/regions.js' },
   { pattern: /^\/regions\/(?<id>[^/]+)$/, module: './pages/region.js' },
   { pattern: /^\/whatif$/, module: './pages/whatif.js' },
+  { pattern: /^\/audit$/, module: './pages/audit.js' },
 ];
 
 const main = document.getElementById('page');
