@@ -23,7 +23,7 @@ public sealed class ShellTests(Browser browser) : IClassFixture<Browser>, IAsync
         Assert.Contains("script-src 'self'", await response.HeaderValueAsync("content-security-policy"), StringComparison.Ordinal);
 
         var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
-        foreach (var (link, title) in new[] { ("Jobs", "Jobs"), ("Regions", "Regions"), ("What-if", "What-if"), ("Megaregion", "Megaregion") })
+        foreach (var (link, title) in new[] { ("Jobs", "Jobs"), ("Regions", "Regions"), ("What-if", "What-if"), ("Audit", "Audit"), ("Megaregion", "Megaregion") })
         {
             await nav.GetByRole(AriaRole.Link, new() { Name = link, Exact = true }).ClickAsync();
             await Assertions.Expect(page).ToHaveTitleAsync($"{title} · Megaregion Federation");

@@ -8,6 +8,7 @@ import { h, replace } from '../dom.js';
 import { field, showProblem } from '../forms.js';
 import { timeElement, timeZone, number } from '../format.js';
 import { jobHref, regions } from '../jobs-common.js';
+import { DEFAULT_LIMIT, cursorTrail, filterSelect, filterText, onSearch, pageSizeSelect, pager } from '../listing.js';
 
 /** Every action the audit table records (GET /api/audit's `action` filter takes these). */
 const ACTIONS = [
@@ -18,15 +19,7 @@ const ACTIONS = [
   'project.allocation', 'project.priority', 'project.return',
 ];
 
-const PAGE_SIZES = ['10', '25', '50', '100'];
-const DEFAULT_LIMIT = '25';
-
-/**
- * The `before` cursors of the pages seen since the first page of one search: cursors[i] opens page i+1 ('' = the
- * first). Kept across renders (each page change is a new hash) so Previous knows where the previous page started; a
- * search opened at a later page (a shared link) starts its trail there, its page number unknown.
- */
-let trail = { key: null, cursors: [''] };
+const trail = cursorTrail();
 
 export default {
   title: 'Audit',
@@ -40,14 +33,7 @@ export default {
       limit: q.get('limit') ?? DEFAULT_LIMIT,
     };
     const before = q.get('before') ?? '';
-    const key = JSON.stringify(search);
-    if (trail.key !== key) trail = { key, cursors: [''] };
-    let index = trail.cursors.indexOf(before);
-    if (index < 0) {
-      trail.cursors = [before];
-      index = 0;
-    }
-    const known = trail.cursors[0] === '';
+    const { index, known } = trail.locate(JSON.stringify(search), before);
 
     const regionList = await regions();
     if (!isCurrent()) return;
@@ -84,8 +70,7 @@ export default {
     }
     if (!isCurrent()) return;
 
-    trail.cursors = trail.cursors.slice(0, index + 1);
-    if (page.nextBefore) trail.cursors.push(String(page.nextBefore));
+    trail.advance(index, page.nextBefore);
 
     // The API counts nothing (keyset pages): the status says which entries these are, and whether older ones follow.
     const count = page.entries.length;
@@ -105,49 +90,30 @@ export default {
       results.append(table(page.entries));
     }
 
-    const previous = index > 0 ? href(trail.cursors[index - 1]) : null;
-    const next = page.nextBefore ? href(String(page.nextBefore)) : null;
-    results.append(h('nav', { class: 'pager', 'aria-label': 'Pages' },
-      pagerLink(previous, '← Previous page', 'prev'),
-      pagerLink(next, 'Next page →', 'next'),
-      !known || index > 1 ? h('a', { href: href('') }, 'Newest entries') : null,
-      h('span', { class: 'muted' }, `times in ${timeZone}`)));
+    const previous = trail.previous(index);
+    results.append(pager({
+      previous: previous === null ? null : href(previous),
+      next: page.nextBefore ? href(String(page.nextBefore)) : null,
+      start: !known || index > 1 ? href('') : null,
+      startText: 'Newest entries',
+    }, timeZone));
   },
 };
 
-/** A pager link, or the same words as disabled text when there is no such page. */
-function pagerLink(target, text, rel) {
-  return target
-    ? h('a', { href: target, class: 'button secondary', rel }, text)
-    : h('span', { class: 'button secondary disabled', 'aria-disabled': 'true' }, text);
-}
-
 function filterForm(search, regionList, go) {
-  // A value the hash carries that no option has (a hand-edited link) stays visible, so the server's message about it
-  // has something to sit beside.
-  const select = (id, name, value, options, anyText) => {
-    const list = [{ value: '', label: anyText }, ...options];
-    if (value !== '' && !list.some((o) => o.value === value)) list.push({ value, label: value });
-    return h('select', { id, name }, list.map((o) => h('option', { value: o.value, selected: o.value === value }, o.label)));
-  };
-  const text = (id, name, value, placeholder) => h('input', { id, name, type: 'search', value, placeholder, autocomplete: 'off', spellcheck: 'false' });
+  const select = filterSelect;
+  const text = filterText;
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Search the audit table' },
     h('div', { class: 'row' },
       field({ label: 'Actor' }, text('audit-actor', 'actor', search.actor, 'a subject, or system')),
       field({ label: 'Region' }, select('audit-region', 'region', search.region, regionList.map((r) => ({ value: r.id, label: r.id })), 'Any region')),
       field({ label: 'Target' }, text('audit-target', 'target', search.target, 'job/00123, region/daegu')),
       field({ label: 'Action' }, select('audit-action', 'action', search.action, ACTIONS.map((a) => ({ value: a, label: a })), 'Any action')),
-      field({ label: 'Page size' }, select('audit-limit', 'limit', search.limit === DEFAULT_LIMIT ? '' : search.limit, PAGE_SIZES.filter((s) => s !== DEFAULT_LIMIT).map((s) => ({ value: s, label: `${s} a page` })), `${DEFAULT_LIMIT} a page`)),
+      field({ label: 'Page size' }, pageSizeSelect('audit-limit', search.limit)),
       h('div', { class: 'actions' },
         h('button', { type: 'submit' }, 'Search'),
         h('a', { href: '#/audit', class: 'button secondary' }, 'Clear'))));
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const values = {};
-    // Filters are exact matches: spaces typed around a value would only make it match nothing.
-    for (const el of form.elements) if (el.name) values[el.name] = el.value.trim();
-    go(values);
-  });
+  onSearch(form, go);
   return form;
 }
 

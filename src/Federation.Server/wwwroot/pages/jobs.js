@@ -7,20 +7,13 @@ import { h, replace } from '../dom.js';
 import { field, showProblem } from '../forms.js';
 import { timeElement, timeZone, number } from '../format.js';
 import { STATES, acceleratorsText, hoursText, jobHref, regions, statePill } from '../jobs-common.js';
-
-const PAGE_SIZES = ['10', '25', '50', '100'];
-const DEFAULT_LIMIT = '25';
+import { DEFAULT_LIMIT, cursorTrail, filterSelect, filterText, onSearch, pageSizeSelect, pager } from '../listing.js';
 
 /** The list's orders: the API's `order` values, the first the console's default (the latest submissions first). */
 const ORDERS = [{ value: 'newest', label: 'Newest first' }, { value: 'id', label: 'By id' }];
 const DEFAULT_ORDER = ORDERS[0].value;
 
-/**
- * The `after` cursors of the pages seen since the first page of one search: cursors[i] opens page i+1 ('' = the first).
- * Kept across renders (each page change is a new hash) so Previous knows where the previous page started.
- * A search opened at a later page (a shared link) starts its trail there: its page number is unknown.
- */
-let trail = { key: null, cursors: [''] };
+const trail = cursorTrail();
 
 export default {
   title: 'Jobs',
@@ -35,14 +28,7 @@ export default {
       order: q.get('order') ?? DEFAULT_ORDER,
     };
     const after = q.get('after') ?? '';
-    const key = JSON.stringify(search);
-    if (trail.key !== key) trail = { key, cursors: [''] };
-    let index = trail.cursors.indexOf(after);
-    if (index < 0) {
-      trail.cursors = [after];
-      index = 0;
-    }
-    const known = trail.cursors[0] === '';
+    const { index, known } = trail.locate(JSON.stringify(search), after);
 
     const regionList = await regions();
     if (!isCurrent()) return;
@@ -81,8 +67,7 @@ export default {
     }
     if (!isCurrent()) return;
 
-    trail.cursors = trail.cursors.slice(0, index + 1);
-    if (page.nextAfter) trail.cursors.push(page.nextAfter);
+    trail.advance(index, page.nextAfter);
 
     const limit = Number(search.limit);
     const first = index * limit + 1;
@@ -100,49 +85,31 @@ export default {
       results.append(table(page.jobs));
     }
 
-    const previous = index > 0 ? href(trail.cursors[index - 1]) : null;
-    const next = page.nextAfter ? href(page.nextAfter) : null;
-    results.append(h('nav', { class: 'pager', 'aria-label': 'Pages' },
-      pagerLink(previous, '← Previous page', 'prev'),
-      pagerLink(next, 'Next page →', 'next'),
-      !known || index > 1 ? h('a', { href: href('') }, 'First page') : null,
-      h('span', { class: 'muted' }, `times in ${timeZone}`)));
+    const previous = trail.previous(index);
+    results.append(pager({
+      previous: previous === null ? null : href(previous),
+      next: page.nextAfter ? href(page.nextAfter) : null,
+      start: !known || index > 1 ? href('') : null,
+      startText: 'First page',
+    }, timeZone));
   },
 };
 
-/** A pager link, or the same words as disabled text when there is no such page. */
-function pagerLink(target, text, rel) {
-  return target
-    ? h('a', { href: target, class: 'button secondary', rel }, text)
-    : h('span', { class: 'button secondary disabled', 'aria-disabled': 'true' }, text);
-}
-
 function filterForm(search, regionList, go) {
-  // A value the hash carries that no option has (a hand-edited link) stays visible, so the server's message about it
-  // has something to sit beside.
-  const select = (id, name, value, options, anyText) => {
-    const list = [{ value: '', label: anyText }, ...options];
-    if (value !== '' && !list.some((o) => o.value === value)) list.push({ value, label: value });
-    return h('select', { id, name }, list.map((o) => h('option', { value: o.value, selected: o.value === value }, o.label)));
-  };
-  const text = (id, name, value) => h('input', { id, name, type: 'search', value, autocomplete: 'off', spellcheck: 'false' });
+  const select = filterSelect;
+  const text = (id, name, value) => filterText(id, name, value);
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Search jobs' },
     h('div', { class: 'row' },
       field({ label: 'State' }, select('jobs-state', 'state', search.state, STATES.map((s) => ({ value: s, label: s })), 'Any state')),
       field({ label: 'Region' }, select('jobs-region', 'region', search.region, regionList.map((r) => ({ value: r.id, label: r.id })), 'Any region')),
       field({ label: 'Project' }, text('jobs-project', 'project', search.project)),
       field({ label: 'Owner' }, text('jobs-owner', 'owner', search.owner)),
-      field({ label: 'Page size' }, select('jobs-limit', 'limit', search.limit === DEFAULT_LIMIT ? '' : search.limit, PAGE_SIZES.filter((s) => s !== DEFAULT_LIMIT).map((s) => ({ value: s, label: `${s} a page` })), `${DEFAULT_LIMIT} a page`)),
+      field({ label: 'Page size' }, pageSizeSelect('jobs-limit', search.limit)),
       ORDERS.length > 1 ? field({ label: 'Order' }, select('jobs-order', 'order', search.order === DEFAULT_ORDER ? '' : search.order, ORDERS.slice(1), ORDERS[0].label)) : null,
       h('div', { class: 'actions' },
         h('button', { type: 'submit' }, 'Search'),
         h('a', { href: '#/jobs', class: 'button secondary' }, 'Clear'))));
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const values = {};
-    for (const el of form.elements) if (el.name) values[el.name] = el.value;
-    go(values);
-  });
+  onSearch(form, go);
   return form;
 }
 
