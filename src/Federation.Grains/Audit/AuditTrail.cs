@@ -157,10 +157,5 @@ public sealed class AuditTrail(IAuditLog log, TimeProvider time, ILogger<AuditTr
         Sequence = record.Sequence,
     };
 
-    private static string? ToJson(object? value) => value switch
-    {
-        null => null,
-        string s => s,
-        _ => JsonSerializer.Serialize(value, value.GetType(), Json),
-    };
+    private static string? ToJson(object? value) => value is null ? null : JsonSerializer.Serialize(value, value.GetType(), Json);
 }
