@@ -25,7 +25,7 @@ public static partial class Fedctl
             AddQuery(query, "action", parse.GetValue(action));
             AddQuery(query, "limit", parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture));
             AddQuery(query, "before", parse.GetValue(before)?.ToString(CultureInfo.InvariantCulture));
-            var response = await client.GetAsync("api/audit" + (query.Count == 0 ? "" : "?" + string.Join('&', query)), ct);
+            var response = await client.GetAsync(WithQuery("api/audit", query), ct);
             if (json)
             {
                 await context.Out.WriteLineAsync(Pretty(response.Body));

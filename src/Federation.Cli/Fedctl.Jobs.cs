@@ -106,7 +106,7 @@ public static partial class Fedctl
             AddQuery(query, "owner", parse.GetValue(owner));
             AddQuery(query, "limit", parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture));
             AddQuery(query, "order", parse.GetValue(newest) ? "newest" : null);
-            var response = await client.GetAsync("api/jobs" + (query.Count == 0 ? "" : "?" + string.Join('&', query)), ct);
+            var response = await client.GetAsync(WithQuery("api/jobs", query), ct);
             if (json)
             {
                 await context.Out.WriteLineAsync(Pretty(response.Body));
@@ -309,6 +309,9 @@ public static partial class Fedctl
             query.Add($"{name}={Uri.EscapeDataString(value)}");
         }
     }
+
+    /// <summary>The path with the query <see cref="AddQuery"/> built, if any.</summary>
+    private static string WithQuery(string path, List<string> query) => query.Count == 0 ? path : path + "?" + string.Join('&', query);
 
     private static string Where(JobView job) => job.Region is null ? job.State.ToString() : $"{job.State} in {job.Region}";
 

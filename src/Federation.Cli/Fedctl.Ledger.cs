@@ -17,7 +17,7 @@ public static partial class Fedctl
             var query = new List<string>();
             AddQuery(query, "month", parse.GetValue(month));
             AddQuery(query, "region", parse.GetValue(region));
-            var response = await client.GetAsync("api/ledger" + (query.Count == 0 ? "" : "?" + string.Join('&', query)), ct);
+            var response = await client.GetAsync(WithQuery("api/ledger", query), ct);
             if (json)
             {
                 await context.Out.WriteLineAsync(Pretty(response.Body));

@@ -2,7 +2,9 @@
 // the page-size choice, and the filter form's controls. A list's filters live in the hash's query, so a search is a
 // link; its pages are keyset pages of the API (the cursor is the previous page's `next…` value).
 
-import { h } from './dom.js';
+import { ApiError } from './api.js';
+import { h, replace } from './dom.js';
+import { showProblem } from './forms.js';
 
 export const PAGE_SIZES = ['10', '25', '50', '100'];
 export const DEFAULT_LIMIT = '25';
@@ -88,4 +90,20 @@ export function onSearch(form, go) {
     for (const el of form.elements) if (el.name) values[el.name] = el.value.trim();
     go(values);
   });
+}
+
+/**
+ * Shows why a list's page could not be read: a 400 or 403 (a filter the server refused, or one the caller's role needs)
+ * beside the filters at fault, anything else the API answered as an alert. An error that is not the API's is thrown.
+ */
+export function showListFailure(error, { form, status, results, refused }) {
+  results.removeAttribute('aria-busy');
+  if (!(error instanceof ApiError)) throw error;
+  if (error.status === 400 || error.status === 403) {
+    showProblem(form, error, { heading: error.status === 400 ? 'The search was refused: fix the filters marked below.' : `The search was refused: ${error.title}` });
+    replace(status, refused);
+  } else {
+    replace(status, '');
+    results.append(h('div', { class: 'alert', role: 'alert' }, h('strong', {}, error.title), ' ', error.detail));
+  }
 }

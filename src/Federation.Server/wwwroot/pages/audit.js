@@ -3,12 +3,12 @@
 // GET /api/audit (`before` = the previous page's `nextBefore`). The server decides what the caller may read: a
 // coordinator all of it, an operator their region's entries, a researcher nothing (a 403 the page shows).
 
-import { api, ApiError, query } from '../api.js';
+import { api, query } from '../api.js';
 import { h, replace } from '../dom.js';
-import { field, showProblem } from '../forms.js';
+import { field } from '../forms.js';
 import { timeElement, timeZone, number } from '../format.js';
 import { jobHref, regions } from '../jobs-common.js';
-import { DEFAULT_LIMIT, cursorTrail, filterSelect, filterText, onSearch, pageSizeSelect, pager } from '../listing.js';
+import { DEFAULT_LIMIT, cursorTrail, filterSelect, filterText, onSearch, pageSizeSelect, pager, showListFailure } from '../listing.js';
 
 /** Every action the audit table records (GET /api/audit's `action` filter takes these). */
 const ACTIONS = [
@@ -56,16 +56,8 @@ export default {
       page = await api.get('api/audit' + query({ ...search, before }));
     } catch (error) {
       if (!isCurrent()) return;
-      results.removeAttribute('aria-busy');
-      if (!(error instanceof ApiError)) throw error;
-      if (error.status === 400 || error.status === 403) {
-        // A 403 names what the caller's role lacks: `Authorization` (a researcher) or `region` (an operator's other region).
-        showProblem(form, error, { heading: error.status === 400 ? 'The search was refused: fix the filters marked below.' : `The search was refused: ${error.title}` });
-        replace(status, 'No entries: the search was refused.');
-      } else {
-        replace(status, '');
-        results.append(h('div', { class: 'alert', role: 'alert' }, h('strong', {}, error.title), ' ', error.detail));
-      }
+      // A 403 names what the caller's role lacks: `Authorization` (a researcher) or `region` (an operator's other region).
+      showListFailure(error, { form, status, results, refused: 'No entries: the search was refused.' });
       return;
     }
     if (!isCurrent()) return;

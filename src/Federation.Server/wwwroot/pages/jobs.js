@@ -2,12 +2,12 @@
 // goes back through searches and pages); pages are keyset pages of the list API (`after` = the previous page's
 // `nextAfter`), so the page never asks for more than one page of jobs however many the store holds.
 
-import { api, ApiError, query } from '../api.js';
+import { api, query } from '../api.js';
 import { h, replace } from '../dom.js';
-import { field, showProblem } from '../forms.js';
+import { field } from '../forms.js';
 import { timeElement, timeZone, number } from '../format.js';
 import { STATES, acceleratorsText, hoursText, jobHref, regions, statePill } from '../jobs-common.js';
-import { DEFAULT_LIMIT, cursorTrail, filterSelect, filterText, onSearch, pageSizeSelect, pager } from '../listing.js';
+import { DEFAULT_LIMIT, cursorTrail, filterSelect, filterText, onSearch, pageSizeSelect, pager, showListFailure } from '../listing.js';
 
 /** The list's orders: the API's `order` values, the first the console's default (the latest submissions first). */
 const ORDERS = [{ value: 'newest', label: 'Newest first' }, { value: 'id', label: 'By id' }];
@@ -53,16 +53,8 @@ export default {
       page = await api.get('api/jobs' + query({ ...search, after }));
     } catch (error) {
       if (!isCurrent()) return;
-      results.removeAttribute('aria-busy');
-      if (!(error instanceof ApiError)) throw error;
-      if (error.status === 400 || error.status === 403) {
-        // A 403 names the filter the caller's role needs (a researcher's project, an operator's region).
-        showProblem(form, error, { heading: error.status === 400 ? 'The search was refused: fix the filters marked below.' : `The search was refused: ${error.title}` });
-        replace(status, 'No results: the search was refused.');
-      } else {
-        replace(status, '');
-        results.append(h('div', { class: 'alert', role: 'alert' }, h('strong', {}, error.title), ' ', error.detail));
-      }
+      // A 403 names the filter the caller's role needs (a researcher's project, an operator's region).
+      showListFailure(error, { form, status, results, refused: 'No results: the search was refused.' });
       return;
     }
     if (!isCurrent()) return;
